@@ -1,0 +1,26 @@
+"""Console output shared by the commands: one stderr console, errors as panels."""
+
+from __future__ import annotations
+
+import os
+
+from rich.console import Console
+from rich.panel import Panel
+
+err_console = Console(stderr=True, highlight=False)
+console = Console(highlight=False)
+
+
+def set_plain(plain: bool) -> None:
+    """--ci: no colours, no live bars."""
+    global console, err_console
+    if plain or os.environ.get("CI"):
+        console = Console(highlight=False, no_color=True, force_terminal=False, width=120)
+        err_console = Console(stderr=True, highlight=False, no_color=True, force_terminal=False, width=120)
+
+
+def print_error(title: str, lines: list[str]) -> None:
+    body = "\n".join(f"• {line}" for line in lines)
+    err_console.print(Panel(body, title=f"[bold red]{title}", title_align="left", border_style="red", expand=False))
+    n = len(lines)
+    err_console.print(f"{n} problem{'s' if n != 1 else ''} found.")

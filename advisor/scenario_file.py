@@ -1,0 +1,136 @@
+"""Reading and writing scenario.yaml, with every schema problem located by file, line and field."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from evals.errors import InputError, Problem
+
+from .scenario import Scenario
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Parse and validate a scenario file; relative paths resolve against its folder."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(Problem("scenario file not found", fix="check the path, or create one with `advisor`", file=path))
+    text = path.read_text(encoding="utf-8")
+    try:
+        root = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise InputError(Problem(f"not valid YAML: {getattr(exc, 'problem', exc)}", fix="fix the YAML syntax at that line",
+                                 file=path, line=mark.line + 1 if mark else None)) from None
+    if not isinstance(data, dict):
+        raise InputError(Problem("a scenario must be a YAML mapping (key: value lines)", fix="see `advisor schema`", file=path, line=1))
+    try:
+        return Scenario.model_validate(data, context={"base": path.parent.resolve()})
+    except ValidationError as exc:
+        raise InputError([_problem(err, root, path) for err in exc.errors()], title=f"Invalid scenario {path}") from None
+
+
+def _problem(err: dict, root: yaml.Node, path: Path) -> Problem:
+    loc = [p for p in err["loc"] if p != "schema_"] or []
+    field = ".".join(str(p) for p in err["loc"]).replace("schema_", "schema")
+    message = err["msg"].removeprefix("Value error, ")
+    return Problem(message, fix=_fix(err, loc), file=path, line=_line(root, err["loc"]), field=field or None)
+
+
+def _fix(err: dict, loc: list) -> str:
+    kind, ctx = err["type"], err.get("ctx") or {}
+    if kind == "extra_forbidden":
+        parent = _model_at(loc[:-1])
+        known = sorted(parent.model_fields) if parent else []
+        known = [k.rstrip("_") for k in known]
+        close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        return f"{hint}remove the key or use one of: {', '.join(known)}"
+    if kind == "missing":
+        return f"add '{loc[-1]}:' (see `advisor schema` for what it takes)"
+    if kind == "literal_error":
+        return f"use one of {ctx.get('expected')}"
+    if kind.startswith(("int_", "float_", "bool_", "string_", "list_", "dict_", "model_")):
+        return "give a value of the type shown in `advisor schema`"
+    if kind in {"greater_than", "greater_than_equal", "less_than", "less_than_equal", "too_short"}:
+        return "change the value to satisfy the bound"
+    if kind == "string_pattern_mismatch":
+        return "use only letters, digits, '-', '_' and '.'"
+    return "see `advisor schema` for the accepted values"
+
+
+def _model_at(loc: list) -> type[BaseModel] | None:
+    model: type[BaseModel] | None = Scenario
+    for part in loc:
+        if isinstance(part, int) or model is None:
+            continue
+        info = model.model_fields.get(str(part)) or model.model_fields.get(f"{part}_")
+        if info is None:
+            return None
+        ann = info.annotation
+        candidates = [ann, *getattr(ann, "__args__", ())]
+        inner = [c for a in candidates for c in (a, *getattr(a, "__args__", ()))]
+        model = next((c for c in inner if isinstance(c, type) and issubclass(c, BaseModel)), None)
+    return model
+
+
+def _line(node: yaml.Node | None, loc: tuple) -> int | None:
+    """The line of the deepest YAML node that the error's location reaches."""
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in loc:
+        part = "schema" if part == "schema_" else part
+        child = None
+        if isinstance(node, yaml.MappingNode):
+            child = next((v for k, v in node.value if k.value == part), None)
+            if child is None:  # an unknown key: point at the key itself
+                key = next((k for k, _ in node.value if k.value == part), None)
+                return key.start_mark.line + 1 if key is not None else line
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            child = node.value[part]
+        if child is None:
+            return line
+        node, line = child, child.start_mark.line + 1
+    return line
+
+
+def scenario_schema() -> dict:
+    """The JSON Schema of scenario.yaml, for editors (yaml-language-server)."""
+    return Scenario.model_json_schema(by_alias=True)
+
+
+def dump_scenario(scenario: Scenario, path: str | Path, *, force: bool = False) -> Path:
+    """Write a scenario as YAML with paths relative to its folder; refuses to overwrite without force."""
+    path = Path(path)
+    if path.exists() and not force:
+        raise InputError(Problem("file exists and would be overwritten", fix="choose another path or pass --force", file=path))
+    data = json.loads(scenario.model_dump_json(by_alias=True, exclude_defaults=False))
+    for key in ("train", "eval", "knowledge"):
+        if data["data"].get(key):
+            data["data"][key] = _relative(Path(data["data"][key]), path.parent)
+    if data["grader"].get("schema"):
+        data["grader"]["schema"] = _relative(Path(data["grader"]["schema"]), path.parent)
+    data = _prune_none(data)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def _relative(target: Path, base: Path) -> str:
+    try:
+        return os.path.relpath(target.resolve(), base.resolve())
+    except ValueError:
+        return str(target)
+
+
+def _prune_none(value):
+    if isinstance(value, dict):
+        return {k: _prune_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_prune_none(v) for v in value]
+    return value

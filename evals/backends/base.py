@@ -1,0 +1,43 @@
+"""The Backend protocol: one async `complete` that turns chat messages into a Completion."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Protocol, runtime_checkable
+
+
+@dataclass(frozen=True)
+class GenerationParams:
+    """How to generate; part of the cache key."""
+
+    max_tokens: int = 64
+    temperature: float = 0.0
+    stop: tuple[str, ...] = ()
+    seed: int | None = None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Completion:
+    text: str
+    input_tokens: int
+    output_tokens: int
+    latency_s: float
+    cached: bool = False
+    extra: dict = field(default_factory=dict)
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """Anything that completes chat messages. `spec` names it (e.g. `local:smollm2-135m`)."""
+
+    spec: str
+
+    @property
+    def identity(self) -> dict:
+        """What makes its outputs what they are (model, adapter hash...): the cache keys on it."""
+        ...
+
+    async def complete(self, messages: list[dict], params: GenerationParams) -> Completion: ...
