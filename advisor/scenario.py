@@ -138,6 +138,8 @@ class Pricing(Strict):
     """USD per million output tokens."""
     hardware_per_hour: float = Field(default=0.0, ge=0)
     """USD per hour of the machine running a local model or training (0 for a laptop)."""
+    training_per_1m: float = Field(default=0.0, ge=0)
+    """USD per million trained tokens of a hosted fine-tuning job."""
 
 
 class Generation(Strict):

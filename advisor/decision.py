@@ -1,0 +1,135 @@
+"""The recommendation: the cheapest rung that meets every target, adjusted by the use-case profile.
+
+Every sentence of the rationale cites a measured number.
+"""
+
+from __future__ import annotations
+
+from evals.stats import min_examples
+
+from .cost import break_even_calls
+from .record import RUNG_TITLES, Recommendation, RungResult
+from .scenario import RATE_METRICS, Profile
+
+VOLATILE = {"monthly", "weekly", "daily"}
+
+
+def is_hosted(model: str) -> bool:
+    """An openai: model on someone else's machine (not loopback / a self-hosted URL on localhost)."""
+    if not model.startswith("openai:"):
+        return False
+    rest = model.removeprefix("openai:")
+    return not any(host in rest for host in ("127.0.0.1", "localhost", "[::1]"))
+
+
+def recommend(rungs: list[RungResult], profile: Profile, model: str, confidence: float) -> Recommendation:
+    measured = [r for r in rungs if r.status == "measured"]
+    if profile.data_must_stay_local and is_hosted(model):
+        return Recommendation(rung=None, rationale=[
+            f"The profile says data must stay local, but {model} is a hosted model: all {len(measured)} measured rungs sent the eval data out."],
+            next_steps=["Rerun with a local model (model: local:...) or a self-hosted OpenAI-compatible server."])
+    passing = [r for r in measured if r.meets_targets]
+    if not passing:
+        return _none_passes(rungs, measured, confidence)
+    choice = passing[0]
+    rationale = [f"{_title(choice)} is the cheapest rung that meets every target: {_reasons(choice)}."]
+    next_steps: list[str] = []
+    choice = _adjust_for_knowledge(choice, rungs, profile, rationale, next_steps)
+    rationale += _significance(choice)
+    rationale.append(_cost_sentence(choice, profile))
+    rationale += _break_even(choice, measured, profile)
+    if profile.latency_budget_ms and choice.latency_ms.get("p95", 0) > profile.latency_budget_ms:
+        rationale.append(f"Its p95 latency of {choice.latency_ms['p95']:.0f} ms exceeds the budget of {profile.latency_budget_ms:.0f} ms.")
+        next_steps.append("Serve it on faster hardware or batch requests to meet the latency budget.")
+    return Recommendation(rung=choice.name, rationale=rationale, next_steps=next_steps)
+
+
+def _title(rung: RungResult) -> str:
+    return RUNG_TITLES[rung.name].capitalize() if rung.name != "rag" else "RAG"
+
+
+def _reasons(rung: RungResult) -> str:
+    return "; ".join(f"{c.target.metric} {c.reason}" for c in rung.checks)
+
+
+def _adjust_for_knowledge(choice, rungs, profile, rationale, next_steps) -> RungResult:
+    """Knowledge that changes or must be cited belongs in retrieval, not in weights or prompts."""
+    why = []
+    if profile.knowledge_changes in VOLATILE:
+        why.append(f"the knowledge changes {profile.knowledge_changes}")
+    if profile.needs_citations:
+        why.append("answers must cite sources")
+    if not why or choice.name == "rag":
+        return choice
+    rag = next((r for r in rungs if r.name == "rag"), None)
+    if rag is not None and rag.status == "measured" and rag.meets_targets:
+        acc = rag.metrics.get("accuracy")
+        rationale.append(f"Because {' and '.join(why)}, RAG is preferred: it also meets every target"
+                         + (f" (accuracy lower bound {acc.lower:.3f})" if acc else "") + " and stays current without retraining.")
+        return rag
+    if choice.name == "finetune":
+        next_steps.append(f"Because {' and '.join(why)}, combine the adapter with retrieval (fine-tune + RAG).")
+    elif rag is None or rag.status == "skipped":
+        next_steps.append(f"Because {' and '.join(why)}, add a knowledge folder (data.knowledge) so RAG can be measured.")
+    return choice
+
+
+def _significance(choice: RungResult) -> list[str]:
+    out = []
+    for c in choice.comparisons:
+        verdict = "significant" if c.p_value < 0.05 else "not significant"
+        out.append(f"Against {RUNG_TITLES[c.against]} on the same {c.n} items it scores {c.diff * 100:+.1f} points "
+                   f"({c.test} p = {c.p_value:.3g}, {verdict} at 0.05).")
+    return out
+
+
+def _cost_sentence(rung: RungResult, profile: Profile) -> str:
+    tokens = rung.tokens_per_call
+    per_1m = rung.cost_per_1m_calls_usd or 0.0
+    per_day = per_1m * profile.calls_per_day / 1e6
+    return (f"It costs ${per_1m:,.2f} per 1M calls ({tokens.get('input', 0):.0f} input + {tokens.get('output', 0):.0f} output "
+            f"tokens per call, p95 latency {rung.latency_ms.get('p95', 0):.0f} ms): ${per_day:,.2f}/day at {profile.calls_per_day:,} calls/day.")
+
+
+def _break_even(choice: RungResult, measured: list[RungResult], profile: Profile) -> list[str]:
+    """Fine-tuning buys a shorter prompt; say when that pays back its training cost."""
+    ft = next((r for r in measured if r.name == "finetune" and r.training), None)
+    prompting = [r for r in measured if r.name != "finetune" and r.meets_targets]
+    if ft is None or not prompting or not ft.meets_targets:
+        return []
+    best = prompting[0]
+    before, after = (best.cost_per_1k_calls_usd or 0) / 1e3, (ft.cost_per_1k_calls_usd or 0) / 1e3
+    calls = break_even_calls(ft.training.cost_usd, before, after)
+    if calls is None:
+        return [f"The fine-tune (${ft.training.cost_usd:.2f} to train) is not cheaper per call than {RUNG_TITLES[best.name]} "
+                f"(${after * 1e6:,.2f} vs ${before * 1e6:,.2f} per 1M calls), so it never pays back."]
+    days = calls / profile.calls_per_day if profile.calls_per_day else float("inf")
+    return [f"The fine-tune cost ${ft.training.cost_usd:.2f} to train and saves ${(before - after) * 1e6:,.2f} per 1M calls "
+            f"against {RUNG_TITLES[best.name]}: it breaks even after {calls:,.0f} calls ({days:,.1f} days at {profile.calls_per_day:,}/day)."]
+
+
+def _none_passes(rungs, measured, confidence) -> Recommendation:
+    if not measured:
+        return Recommendation(rung=None, rationale=["No rung was measured."], next_steps=["Enable at least one rung in `ladder`."])
+    gaps = [(c.target.min - c.observed, r, c) for r in measured for c in r.checks
+            if not c.passed and c.target.metric in RATE_METRICS and c.target.min is not None and c.observed is not None]
+    rationale, steps = [], []
+    if gaps:
+        gap, rung, check = min(gaps, key=lambda g: g[0])
+        point = rung.metrics[check.target.metric].value
+        rationale.append(f"No rung meets every target. Closest: {RUNG_TITLES[rung.name]} with {check.target.metric} "
+                         f"{point:.3f} (lower bound {check.observed:.3f}) against the target {check.target.min:g}, {gap * 100:.1f} points short.")
+        if point >= check.target.min:
+            need = min_examples(check.target.min, confidence, failures=round((1 - point) * rung.n))
+            steps.append(f"The point estimate already clears {check.target.min:g}; about {need} eval examples at the same "
+                         f"error rate would show it with {confidence:.0%} confidence (now {rung.n}).")
+    else:
+        failed = [f"{RUNG_TITLES[r.name]}: {c.target} ({c.reason})" for r in measured for c in r.checks if not c.passed]
+        rationale.append("No rung meets every target: " + "; ".join(failed[:4]) + ".")
+    ft = next((r for r in rungs if r.name == "finetune"), None)
+    if ft is not None and ft.status == "skipped" and ft.skip_reason:
+        steps.append(f"Fine-tuning was skipped ({ft.skip_reason}).")
+    elif ft is not None and ft.status == "measured":
+        steps.append("More training examples, more epochs, or a larger base model would raise the fine-tuned score.")
+    steps.append("A larger model (e.g. an OpenAI-compatible endpoint) may clear the targets with prompting alone.")
+    return Recommendation(rung=None, rationale=rationale, next_steps=steps)

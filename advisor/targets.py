@@ -1,0 +1,55 @@
+"""Checking targets against measured metrics: a bound, not a point estimate, must clear each one."""
+
+from __future__ import annotations
+
+from evals.stats import max_demonstrable
+
+from .record import RungResult, TargetCheck
+from .scenario import LATENCY_METRICS, RATE_METRICS, Target
+
+
+def observed(rung: RungResult, target: Target) -> float | None:
+    """The number a target is compared with: the confidence bound on the side that matters."""
+    if target.metric in LATENCY_METRICS:
+        return rung.latency_ms.get(target.metric.split("_")[0])
+    if target.metric == "cost_per_1k_calls_usd":
+        return rung.cost_per_1k_calls_usd
+    metric = rung.metrics.get(target.metric)
+    if metric is None:
+        return None
+    return metric.lower if target.min is not None else metric.upper
+
+
+def check(rung: RungResult, target: Target, confidence: float) -> TargetCheck:
+    value = observed(rung, target)
+    if value is None:
+        return TargetCheck(target=target, passed=False, observed=None, reason=f"{target.metric} was not measured")
+    if target.min is not None:
+        passed = value >= target.min
+        side = "lower bound" if target.metric in RATE_METRICS else "value"
+        reason = f"{side} {value:.3g} {'>=' if passed else '<'} {target.min:g}"
+        if not passed and target.metric in RATE_METRICS and rung.n and max_demonstrable(rung.n, confidence) < target.min:
+            reason += f"; {rung.n} examples cannot show more than {max_demonstrable(rung.n, confidence):.3f}"
+    else:
+        passed = value <= target.max
+        side = "upper bound" if target.metric in RATE_METRICS else "value"
+        reason = f"{side} {value:.3g} {'<=' if passed else '>'} {target.max:g}"
+    return TargetCheck(target=target, passed=passed, observed=value, reason=reason)
+
+
+def check_all(rung: RungResult, targets: list[Target], confidence: float) -> RungResult:
+    """Fill a measured rung's checks and meets_targets."""
+    rung.checks = [check(rung, t, confidence) for t in targets]
+    rung.meets_targets = all(c.passed for c in rung.checks)
+    return rung
+
+
+def sample_size_warnings(targets: list[Target], n: int, confidence: float) -> list[str]:
+    """Targets the eval set is too small to demonstrate even with zero failures."""
+    best = max_demonstrable(n, confidence)
+    return [
+        f"{n} eval examples can show at most {t.metric} >= {best:.3f} at {confidence:.0%} confidence, "
+        f"so the target {t} cannot pass; add eval examples (see `advisor plan`)"
+        for t in targets
+        if t.metric in RATE_METRICS and t.min is not None and best < t.min
+    ]
