@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
 
 err_console = Console(stderr=True, highlight=False)
@@ -20,7 +21,11 @@ def set_plain(plain: bool) -> None:
 
 
 def print_error(title: str, lines: list[str]) -> None:
+    """A red panel on a terminal; plain unwrapped lines in logs, so that paths and messages stay greppable."""
     body = "\n".join(f"• {line}" for line in lines)
-    err_console.print(Panel(body, title=f"[bold red]{title}", title_align="left", border_style="red", expand=False))
+    if err_console.is_terminal:
+        err_console.print(Panel(escape(body), title=f"[bold red]{escape(title)}", title_align="left", border_style="red", expand=False))
+    else:
+        err_console.print(f"error: {escape(title)}\n{escape(body)}", soft_wrap=True)
     n = len(lines)
     err_console.print(f"{n} problem{'s' if n != 1 else ''} found.")

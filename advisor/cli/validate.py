@@ -5,20 +5,33 @@ from __future__ import annotations
 import json
 
 import click
+from rich.markup import escape
+
+from evals.errors import InputError
 
 from ..scenario_file import scenario_schema
-from .output import console
+from . import output
 
 
 @click.command()
 @click.argument("scenarios", nargs=-1, required=True, type=click.Path(dir_okay=False))
 def validate(scenarios: tuple[str, ...]) -> None:
     """Check scenario files and all their data; report every problem at once."""
-    from ..checks import check_scenario_file
+    from ..checks import check_scenario
 
+    problems = []
     for path in scenarios:
-        summary = check_scenario_file(path)
-        console.print(f"[green]✓[/] {path}: {summary}")
+        try:
+            check = check_scenario(path)
+        except InputError as exc:  # keep going: every scenario's problems in one report
+            problems += exc.problems
+            continue
+        for warning in check.warnings:
+            output.err_console.print(f"[yellow]warning:[/] {escape(str(warning))}", soft_wrap=True)
+        output.console.print(f"[green]✓[/] {path}: {check.summary}")
+    if problems:
+        title = "Invalid scenario" + ("s" if len(scenarios) > 1 else f" {scenarios[0]}")
+        raise InputError(problems, title=title)
 
 
 @click.command()

@@ -1,0 +1,168 @@
+"""Check a scenario and all of its data before anything runs; report every problem at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import click
+import yaml
+
+from evals.data import find_leaks, json_answer_problems, leak_problems, load_schema, read_jsonl
+from evals.errors import InputError, Problem
+from evals.example import Example
+
+from .scenario import Scenario
+from .scenario_file import load_scenario
+
+KNOWLEDGE_SUFFIXES = (".txt", ".md", ".jsonl")
+PATH_FIX = "check the path (relative paths resolve against the scenario's folder)"
+
+
+@dataclass
+class ScenarioCheck:
+    """A scenario whose data passed: the loaded sets and the warnings worth showing."""
+
+    scenario: Scenario
+    eval: list[Example]
+    train: list[Example] = field(default_factory=list)
+    knowledge_docs: int = 0
+    warnings: list[Problem] = field(default_factory=list)
+    leaks: int = 0
+
+    @property
+    def summary(self) -> str:
+        """E.g. '120 eval, 300 train, 12 knowledge docs; 2 leakage warnings'."""
+        parts = [f"{len(self.eval)} eval"]
+        if self.scenario.data.train is not None:
+            parts.append(f"{len(self.train)} train")
+        if self.scenario.data.knowledge is not None:
+            parts.append(f"{self.knowledge_docs} knowledge docs")
+        others = len(self.warnings) - self.leaks
+        notes = [_count(self.leaks, "leakage warning"), _count(others, "other warning")]
+        notes = [note for note in notes if note]
+        return ", ".join(parts) + ("; " + ", ".join(notes) if notes else "")
+
+
+def check_scenario_file(path: str | Path) -> str:
+    """Validate a scenario and its data; print warnings to stderr and return a one-line summary."""
+    check = check_scenario(path)
+    for warning in check.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    return check.summary
+
+
+def check_scenario(path: str | Path) -> ScenarioCheck:
+    """Load a scenario and validate all of its data; one InputError carries every problem found."""
+    path = Path(path)
+    try:
+        scenario = load_scenario(path)
+    except InputError as exc:  # still check the data files it names, so that all problems show at once
+        raise InputError(exc.problems + _load_data(path, _raw_data_paths(path))[1], title=exc.title) from None
+    data = scenario.data
+    sets, problems = _load_data(path, {"eval": data.eval, "train": data.train, "knowledge": data.knowledge})
+    eval_set, train = sets.get("eval", []), sets.get("train", [])
+    problems += _label_problems(scenario, eval_set, data.eval) + _label_problems(scenario, train, data.train)
+    problems += _grader_problems(path, scenario, eval_set)
+    if problems:
+        raise InputError(problems, title=f"Invalid data for {path}")
+    leaks = leak_problems(find_leaks(eval_set, train), data.eval, data.train) if train else []
+    warnings = leaks + _unseen_labels(scenario, eval_set, train, data.eval)
+    return ScenarioCheck(scenario, eval_set, train, _count_docs(data.knowledge), warnings, len(leaks))
+
+
+def _load_data(path: Path, paths: dict[str, Path | None]) -> tuple[dict[str, list[Example]], list[Problem]]:
+    """The valid examples of each set; missing files are located in the scenario, bad lines in the files."""
+    sets, problems = {}, []
+    for key, target in paths.items():
+        if target is None:
+            continue
+        where = dict(file=path, line=_key_line(path, "data", key), field=f"data.{key}")
+        if key == "knowledge":
+            if not target.is_dir():
+                problems.append(Problem(f"knowledge folder {target} not found", fix=PATH_FIX, **where))
+            elif not _count_docs(target):
+                problems.append(Problem(f"knowledge folder {target} holds no {', '.join(KNOWLEDGE_SUFFIXES)} files",
+                                        fix="add documents", **where))
+        elif not target.is_file():
+            problems.append(Problem(f"{key} file {target} not found", fix=PATH_FIX, **where))
+        else:
+            sets[key], found = read_jsonl(target, name=f"{key} set")
+            problems += found
+    return sets, problems
+
+
+def _label_problems(scenario: Scenario, examples: list[Example], file: Path | None) -> list[Problem]:
+    labels = scenario.task.labels
+    if scenario.task.kind != "classification" or not labels:
+        return []
+    return [Problem(f"answer '{answer}' is not one of task.labels", fix=f"use one of: {', '.join(labels)}; or add it to task.labels",
+                    file=file, line=ex.line, field=_answer_field(ex))
+            for ex in examples for answer in ex.answers if answer.strip() not in labels]
+
+
+def _unseen_labels(scenario: Scenario, eval_set: list[Example], train: list[Example], file: Path) -> list[Problem]:
+    """Eval labels that train never shows: few-shot and fine-tuning cannot learn them."""
+    if scenario.task.kind != "classification" or scenario.task.labels or not train:
+        return []
+    known = {ex.expected.strip() for ex in train}
+    return [Problem(f"label '{ex.expected.strip()}' never appears in train", fix="add train examples of it", file=file,
+                    line=ex.line, field=_answer_field(ex)) for ex in eval_set if ex.expected.strip() not in known]
+
+
+def _grader_problems(path: Path, scenario: Scenario, eval_set: list[Example]) -> list[Problem]:
+    """A json grader needs a valid JSON Schema file (when given) and JSON expected answers."""
+    grader, schema, problems = scenario.grader, None, []
+    if grader.kind != "json":
+        return []
+    where = dict(file=path, line=_key_line(path, "grader", "schema"), field="grader.schema")
+    if grader.schema_ is not None and not grader.schema_.is_file():
+        problems.append(Problem(f"schema file {grader.schema_} not found", fix=PATH_FIX, **where))
+    elif grader.schema_ is not None:
+        schema, found = load_schema(grader.schema_)
+        # A schema that parses but is wrong has no line of its own: point at the scenario line naming it.
+        problems = [p if p.line else replace(p, **where) for p in found]
+    return problems + json_answer_problems(eval_set, scenario.data.eval, schema)
+
+
+def _answer_field(ex: Example) -> str:
+    return f"messages[{len(ex.messages) - 1}].content"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'s' if n != 1 else ''}" if n else ""
+
+
+def _count_docs(folder: Path | None) -> int:
+    if folder is None or not folder.is_dir():
+        return 0
+    return sum(1 for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in KNOWLEDGE_SUFFIXES)
+
+
+def _raw_data_paths(path: Path) -> dict[str, Path]:
+    """The data paths of a scenario that failed its schema, when its YAML still reads."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return {}
+    data = data.get("data") if isinstance(data, dict) else None
+    if not isinstance(data, dict):
+        return {}
+    return {k: (path.parent / v).resolve() for k, v in data.items() if k in ("eval", "train", "knowledge") and isinstance(v, str)}
+
+
+def _key_line(path: Path, *keys: str) -> int | None:
+    """The 1-based line of a nested key in a YAML file (None when it cannot be found)."""
+    try:
+        node = yaml.compose(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return None
+    line = None
+    for key in keys:
+        if not isinstance(node, yaml.MappingNode):
+            return line
+        node = next((v for k, v in node.value if k.value == key), None)
+        if node is None:
+            return line
+        line = node.start_mark.line + 1
+    return line

@@ -1,0 +1,38 @@
+"""Chat-JSONL data sets: load and validate, convert other formats, split, check leakage, summarize."""
+
+from ._convert import FORMATS, Columns, convert, detect_format
+from ._json_answers import json_answer_problems, load_schema
+from ._jsonl import load_jsonl, read_jsonl, validate_jsonl
+from ._leakage import Leak, find_leaks, leak_problems, normalize_text
+from ._split import split
+from ._stats import DataStats, dataset_stats, label_counts, looks_like_classification
+from ._tokens import count_tokens, estimate_tokens, load_tokenizer
+from ._write import check_writable, example_to_dict, write_atomic, write_jsonl
+
+__all__ = [
+    "FORMATS",
+    "Columns",
+    "DataStats",
+    "Leak",
+    "check_writable",
+    "convert",
+    "count_tokens",
+    "dataset_stats",
+    "detect_format",
+    "estimate_tokens",
+    "example_to_dict",
+    "find_leaks",
+    "json_answer_problems",
+    "label_counts",
+    "leak_problems",
+    "load_jsonl",
+    "load_schema",
+    "load_tokenizer",
+    "looks_like_classification",
+    "normalize_text",
+    "read_jsonl",
+    "split",
+    "validate_jsonl",
+    "write_atomic",
+    "write_jsonl",
+]

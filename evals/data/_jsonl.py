@@ -1,0 +1,99 @@
+"""Reading chat JSONL: every line checked, every problem located by file, line and field."""
+
+from __future__ import annotations
+
+import codecs
+import json
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError, Problem
+from ..example import Example
+from ._record import SHAPE, check_record
+from ._tokens import count_tokens
+
+
+
+def load_jsonl(path: str | Path, *, tokenizer: Any = None, max_tokens: int | None = None, name: str = "data set") -> list[Example]:
+    """Read a chat JSONL file; raise InputError listing every problem in it."""
+    examples, problems = read_jsonl(path, tokenizer=tokenizer, max_tokens=max_tokens, name=name)
+    if problems:
+        raise InputError(problems, title=f"Invalid {name} {path}")
+    return examples
+
+
+def validate_jsonl(path: str | Path, tokenizer: Any = None, max_tokens: int | None = None) -> list[Problem]:
+    """Every problem in a chat JSONL file (empty when it is fine)."""
+    return read_jsonl(path, tokenizer=tokenizer, max_tokens=max_tokens)[1]
+
+
+def read_jsonl(path: str | Path, *, tokenizer: Any = None, max_tokens: int | None = None,
+               name: str = "data set") -> tuple[list[Example], list[Problem]]:
+    """The examples that parse and every problem in the file (duplicates among them); blank lines are skipped."""
+    path = Path(path)
+    if not path.is_file():
+        return [], [Problem(f"{name} file not found", fix="check the path", file=path)]
+    examples: list[Example] = []
+    problems: list[Problem] = []
+    rows = 0
+    for number, raw in enumerate(path.read_bytes().split(b"\n"), start=1):
+        if number == 1:
+            raw = raw.removeprefix(codecs.BOM_UTF8)
+        if not raw.strip():
+            continue
+        rows += 1
+        record, found = _parse_line(raw, path, number)
+        problems += found
+        if record is not None:
+            examples.append(Example.model_validate({**record, "line": number}))
+    if rows == 0:
+        problems.append(Problem(f"{name} has 0 rows", fix=f"add examples: {SHAPE}", file=path))
+    problems += _duplicates(examples, path)
+    if tokenizer is not None and max_tokens:
+        problems += _too_long(examples, tokenizer, max_tokens, path)
+    return examples, sorted(problems, key=lambda p: p.line or 0)
+
+
+def _parse_line(raw: bytes, path: Path, number: int) -> tuple[dict | None, list[Problem]]:
+    """The record on one line when it is valid, and the problems found on it."""
+
+    def at(message: str, fix: str, field: str | None = None) -> Problem:
+        return Problem(message, fix=fix, file=path, line=number, field=field)
+
+    try:
+        record = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        return None, [at("not UTF-8 text", fix="save the file as UTF-8")]
+    except json.JSONDecodeError as exc:
+        return None, [at(f"not valid JSON: {exc.msg} (column {exc.colno})", fix=f"check quotes, commas and brackets; {SHAPE}")]
+    problems = check_record(record, at)
+    return (record if not problems else None), problems
+
+
+def _duplicates(examples: list[Example], path: Path) -> list[Problem]:
+    """Later copies of the same conversation or the same id."""
+    problems: list[Problem] = []
+    by_messages: dict[tuple, int | None] = {}
+    by_id: dict[str, int | None] = {}
+    for ex in examples:
+        key = tuple((m.role, m.content) for m in ex.messages)
+        if key in by_messages:
+            problems.append(Problem(f"duplicate of line {by_messages[key]}", fix="remove one of the two lines",
+                                    file=path, line=ex.line, field="messages"))
+        by_messages.setdefault(key, ex.line)
+        if ex.id is not None and ex.id in by_id:
+            problems.append(Problem(f"id '{ex.id}' is already used on line {by_id[ex.id]}", fix="give every example its own id",
+                                    file=path, line=ex.line, field="id"))
+        if ex.id is not None:
+            by_id.setdefault(ex.id, ex.line)
+    return problems
+
+
+def _too_long(examples: list[Example], tokenizer: Any, max_tokens: int, path: Path) -> list[Problem]:
+    problems = []
+    for ex in examples:
+        n = count_tokens(ex.messages, tokenizer)
+        if n > max_tokens:
+            problems.append(Problem(f"{n} tokens, longer than the model's context of {max_tokens}", fix="shorten the example or drop it",
+                                    file=path, line=ex.line, field="messages"))
+    return problems

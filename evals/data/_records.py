@@ -1,0 +1,75 @@
+"""Reading the rows of a CSV, JSON array or JSONL file as (location, record) pairs for conversion."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError, Problem
+
+Row = tuple[int | None, str | None, dict[str, Any]]
+"""(1-based line, field prefix such as '[3]' for a JSON array item, record)."""
+
+
+def read_records(path: Path) -> list[Row]:
+    """Every row of a .csv/.tsv, .json (array) or JSON-lines file; InputError lists unreadable ones."""
+    if not path.is_file():
+        raise InputError(Problem("input file not found", fix="check the path", file=path))
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(Problem("not UTF-8 text", fix="save the file as UTF-8", file=path)) from None
+    if path.suffix.lower() in {".csv", ".tsv"}:
+        return _csv_rows(text, "\t" if path.suffix.lower() == ".tsv" else ",")
+    if text.lstrip().startswith("["):
+        return _array_rows(text, path)
+    return _jsonl_rows(text, path)
+
+
+def is_csv(path: Path) -> bool:
+    return path.suffix.lower() in {".csv", ".tsv"}
+
+
+def _csv_rows(text: str, delimiter: str) -> list[Row]:
+    reader = csv.DictReader(text.splitlines(keepends=True), delimiter=delimiter)
+    rows = []
+    for record in reader:
+        # line_num is the last physical line of the row: the row's line unless a cell spans lines.
+        rows.append((reader.line_num, None, {k: v for k, v in record.items() if k is not None}))
+    return rows
+
+
+def _array_rows(text: str, path: Path) -> list[Row]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(Problem(f"not valid JSON: {exc.msg}", fix="check quotes, commas and brackets",
+                                 file=path, line=exc.lineno)) from None
+    bad = [Problem("an item must be a JSON object", fix="make each item an object with the fields to convert", file=path, field=f"[{i}]")
+           for i, item in enumerate(data) if not isinstance(item, dict)]
+    if bad:
+        raise InputError(bad, title=f"Cannot convert {path}")
+    return [(None, f"[{i}]", item) for i, item in enumerate(data)]
+
+
+def _jsonl_rows(text: str, path: Path) -> list[Row]:
+    rows, problems = [], []
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            problems.append(Problem(f"not valid JSON: {exc.msg} (column {exc.colno})", fix="check quotes, commas and brackets",
+                                    file=path, line=number))
+            continue
+        if not isinstance(record, dict):
+            problems.append(Problem("a line must be a JSON object", fix="put one object with the fields to convert on each line",
+                                    file=path, line=number))
+            continue
+        rows.append((number, None, record))
+    if problems:
+        raise InputError(problems, title=f"Cannot convert {path}")
+    return rows
