@@ -1,0 +1,61 @@
+"""`advisor serve`: the local model (and an adapter) behind an OpenAI-compatible API."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import click
+
+from evals.errors import InputError, Problem
+
+from . import output
+
+
+def local_model_name(spec: str) -> str:
+    """`local:smollm2-135m` or `smollm2-135m` -> `smollm2-135m`; other backends cannot be served."""
+    kind, _, name = spec.partition(":")
+    if not name:
+        return spec
+    if kind == "local":
+        return name
+    if Path(spec).exists():  # a folder whose name has a colon
+        return spec
+    raise InputError(Problem(f"'{spec}' is not a local model", fix="serve a local model, e.g. --model smollm2-135m", field="model"))
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Fail before loading the model when the address is taken."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            raise InputError(Problem(f"cannot listen on {host}:{port}: {exc.strerror}", fix=f"choose another port, e.g. --port {port + 1}", field="port")) from exc
+
+
+@click.command()
+@click.option("--model", "model_spec", default="smollm2-135m", show_default=True, help="Local model: embedded name, model folder or hub id.")
+@click.option("--adapter", type=click.Path(exists=True, file_okay=False, path_type=Path), help="A peft adapter folder to serve as well.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--max-batch-size", default=16, show_default=True, type=click.IntRange(1), help="Most concurrent requests in one generate call.")
+@click.option("--log-level", default="warning", show_default=True, type=click.Choice(["debug", "info", "warning", "error"]))
+def serve(model_spec: str, adapter: Path | None, host: str, port: int, max_batch_size: int, log_level: str) -> None:
+    """Serve a local model with an OpenAI-compatible API (/v1/chat/completions, /v1/models)."""
+    import uvicorn
+
+    from evals.backends.local import LocalBackend
+
+    from ..serve import create_app, served_models
+
+    name = local_model_name(model_spec)
+    check_port_free(host, port)
+    backend = LocalBackend(name, adapter, max_batch_size=max_batch_size)
+    output.err_console.print(f"Loading {name}" + (f" with adapter {adapter}" if adapter else "") + " ...")
+    backend.load()
+    app = create_app(backend)
+    base_url = f"http://{host}:{port}/v1"
+    output.console.print(f"Serving {', '.join(served_models(backend))} at [bold]{base_url}[/]", soft_wrap=True)
+    first = next(iter(served_models(backend)))
+    output.console.print(f"  use it as the backend [cyan]openai:{base_url}#{first}[/] (any api key); Ctrl+C stops", soft_wrap=True)
+    uvicorn.run(app, host=host, port=port, log_level=log_level)

@@ -1,0 +1,150 @@
+"""The `local` backend: a transformers causal LM on this machine, optional peft adapter, batched generation.
+
+Prompts go through the tokenizer's chat template. SmolLM2's template adds its own default system
+prompt ("You are a helpful AI assistant named SmolLM...") when the messages have none; we keep it,
+because that is what every user of the model gets.
+
+Temperature 0 is greedy, and a greedy answer does not depend on which requests share its batch;
+above 0 it samples, seeded by `params.seed` (reproducible for the same set of concurrent requests). `output_tokens` counts every
+token generated, the end-of-turn token included, up to the stop; `extra["finish_reason"]` is "stop"
+or "length".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import time
+from pathlib import Path
+
+from ..errors import BackendError, InputError, Problem
+from ._batching import MicroBatcher
+from ._identity import adapter_weights, file_sha256, weights_sha256
+from .base import Completion, GenerationParams
+
+
+def set_threads() -> None:
+    """Honour ADVISOR_THREADS (torch's own default otherwise)."""
+    value = os.environ.get("ADVISOR_THREADS")
+    if not value:
+        return
+    if not value.isdigit() or int(value) < 1:
+        raise InputError(Problem(f"ADVISOR_THREADS={value!r} is not a positive integer", fix="unset it or set e.g. ADVISOR_THREADS=4"))
+    import torch
+
+    torch.set_num_threads(int(value))
+
+
+class LocalBackend:
+    """Complete chat messages with a local model; concurrent `complete` calls share `model.generate` batches.
+
+    Args:
+        model: an embedded model name, a model folder or a hub id (ignored for loading with `model_obj`).
+        adapter: a peft adapter folder to apply on top of the model.
+        model_obj, tokenizer: an already-loaded model (e.g. a PeftModel fresh from training) and its tokenizer.
+        max_batch_size: the most requests in one generate call.
+        device: "cpu", "cuda"...; default cuda when available.
+        identity: names an in-memory model for caches; default a hash of its (adapter) weights.
+    """
+
+    def __init__(self, model: str = "smollm2-135m", adapter: str | Path | None = None, *, model_obj=None, tokenizer=None,
+                 max_batch_size: int = 16, device: str | None = None, identity: str | None = None):
+        if (model_obj is None) != (tokenizer is None):
+            raise ValueError("pass model_obj and tokenizer together")
+        self.model_name, self.device = model, device
+        self.spec = f"local:{model}"
+        self.adapter = Path(adapter).expanduser() if adapter else None
+        self._adapter_sha = file_sha256(adapter_weights(self.adapter)) if self.adapter else None
+        self._label = identity
+        self._model, self._tokenizer = model_obj, tokenizer
+        self._given_model = model_obj is not None
+        self._load_lock, self._generate_lock = threading.Lock(), threading.Lock()
+        self._batcher = MicroBatcher(self._run_batch, max_batch_size)
+        self.stats = {"requests": 0, "batches": 0, "largest_batch": 0}
+
+    @property
+    def identity(self) -> dict:
+        ident = {"backend": "local", "model": self.model_name}
+        if self._adapter_sha:
+            ident["adapter_sha256"] = self._adapter_sha
+        if self._given_model and self._label is None:
+            self._label = weights_sha256(self._model)  # once: the caller's weights do not change under us
+        if self._label:
+            ident["model_identity"] = self._label
+        return ident
+
+    @property
+    def tokenizer(self):
+        self.load()
+        return self._tokenizer
+
+    def load(self) -> None:
+        """Load the model, tokenizer and adapter now (otherwise the first `complete` does)."""
+        with self._load_lock:
+            if self._model is not None:
+                return
+            from ..models import load_model, resolve_model
+
+            set_threads()
+            tokenizer, model = load_model(resolve_model(self.model_name), device=self.device)
+            if self.adapter:
+                import warnings
+
+                from peft import PeftModel
+
+                with warnings.catch_warnings():  # peft calls a transformers API deprecated in v5; not the user's concern
+                    warnings.simplefilter("ignore", FutureWarning)
+                    model = PeftModel.from_pretrained(model, self.adapter).eval()
+            self._tokenizer, self._model = tokenizer, model
+
+    def encode(self, messages: list[dict]) -> list[int]:
+        """Token ids of the chat-templated prompt, ending with the assistant header."""
+        text = self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        return self.tokenizer(text, add_special_tokens=False)["input_ids"]
+
+    async def complete(self, messages: list[dict], params: GenerationParams, *, use_adapter: bool = True) -> Completion:
+        """Generate the assistant's reply; `use_adapter=False` answers with the base model under the adapter."""
+        start = time.perf_counter()
+        if self._model is None:
+            await asyncio.to_thread(self.load)
+        from ._generate import Prompt
+
+        ids = self.encode(messages)
+        self._check_context(len(ids), params.max_tokens)
+        sampled = params.temperature > 0
+        key = (params.temperature if sampled else 0.0, params.seed if sampled else None, use_adapter)
+        out = await self._batcher.submit(Prompt(ids, params.max_tokens, tuple(params.stop)), key, len(ids))
+        return Completion(out.text, len(ids), out.output_tokens, time.perf_counter() - start, extra={"finish_reason": out.finish_reason})
+
+    def _check_context(self, prompt_tokens: int, max_tokens: int) -> None:
+        context = getattr(self._model.config, "max_position_embeddings", None)
+        if max_tokens < 1:
+            raise InputError(Problem(f"max_tokens is {max_tokens}", fix="ask for at least 1 token", field="max_tokens"))
+        if context and prompt_tokens + max_tokens > context:
+            fix = "shorten the prompt (fewer shots or retrieved passages) or lower max_tokens"
+            raise InputError(Problem(f"the prompt has {prompt_tokens} tokens; with max_tokens {max_tokens} it exceeds the model's context of {context}", fix=fix, field="max_tokens"))
+
+    def _run_batch(self, key: tuple, prompts: list) -> list:
+        """Run one generate call (blocking; one at a time, as the model is not thread-safe)."""
+        from contextlib import nullcontext
+
+        from ._generate import generate_batch
+
+        temperature, seed, use_adapter = key
+        model = self._model
+        base_only = model.disable_adapter() if (not use_adapter and hasattr(model, "disable_adapter")) else nullcontext()
+        with self._generate_lock:
+            was_training = model.training
+            model.eval()  # a model handed over from training would otherwise generate with dropout
+            try:
+                with base_only:
+                    results = generate_batch(model, self._tokenizer, prompts, temperature=temperature, seed=seed)
+            except (RuntimeError, ValueError) as exc:
+                raise BackendError(f"local generation with {self.spec} failed: {exc}") from exc
+            finally:
+                model.train(was_training)
+        self.stats["requests"] += len(prompts)
+        self.stats["batches"] += 1
+        self.stats["largest_batch"] = max(self.stats["largest_batch"], len(prompts))
+        return results

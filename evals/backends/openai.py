@@ -1,0 +1,150 @@
+"""The `openai` backend: any OpenAI-compatible chat API through the official SDK, with our own retries.
+
+Works with api.openai.com, vLLM, llama.cpp server, Ollama and `advisor serve`. The SDK's retries are
+off: ours back off with full jitter, honour Retry-After, and give up with a `BackendError` whose
+message never contains the API key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+
+import openai
+
+from ..errors import BackendError, InputError, Problem
+from ._retry import GaveUp, RetryPolicy, Verdict, parse_retry_after, retrying
+from .base import Completion, GenerationParams
+
+OPENAI_URL = "https://api.openai.com/v1"
+# Local OpenAI-compatible servers ignore the key, but the SDK refuses to start without one.
+PLACEHOLDER_KEY = "no-key-needed"
+TRANSIENT_STATUS = {408, 409, 425, 429}
+
+
+class MalformedResponse(Exception):
+    """The server said 200 but the body is not a chat completion."""
+
+
+class OpenAIBackend:
+    """Chat completions from an OpenAI-compatible server, `concurrency` requests in flight at most."""
+
+    def __init__(self, model: str | None = None, *, base_url: str | None = None, api_key_env: str = "OPENAI_API_KEY",
+                 max_retries: int = 4, timeout: float = 60.0, concurrency: int = 8, backoff_s: float = 0.5,
+                 backoff_max_s: float = 30.0, retry_after_max_s: float = 60.0, token_param: str | None = None):
+        self.base_url = (base_url or OPENAI_URL).rstrip("/")
+        self.api_key_env = api_key_env
+        self._api_key = _api_key(api_key_env, required=base_url is None)
+        self.policy = RetryPolicy(max_retries, backoff_s, backoff_max_s, retry_after_max_s)
+        self.timeout = timeout
+        self.concurrency = concurrency
+        # OpenAI's newer models only take max_completion_tokens; most other servers only max_tokens.
+        self.token_param = token_param or ("max_completion_tokens" if base_url is None else "max_tokens")
+        self.model = model or self._first_model()
+        self.spec = f"openai:{self.model}" if base_url is None else f"openai:{self.base_url}#{self.model}"
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def identity(self) -> dict:
+        return {"backend": "openai", "base_url": self.base_url, "model": self.model}
+
+    async def complete(self, messages: list[dict], params: GenerationParams) -> Completion:
+        """One chat completion, retried on rate limits, server errors, timeouts and malformed bodies."""
+        client, slots = self._session()
+        request = self._request(messages, params)
+        attempts = 0
+
+        async def attempt() -> Completion:
+            nonlocal attempts
+            attempts += 1
+            async with slots:
+                start = time.perf_counter()
+                response = await client.chat.completions.create(**request)
+                return _completion(response, time.perf_counter() - start)
+
+        try:
+            completion = await retrying(attempt, self.policy, _classify)
+        except GaveUp as failure:
+            raise BackendError(self._describe(failure)) from None  # the cause may quote the key
+        if attempts > 1:
+            completion.extra["retries"] = attempts - 1
+        return completion
+
+    def _session(self):
+        """The SDK client and the semaphore for the running event loop (each `asyncio.run` gets its own)."""
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:
+            self._client = openai.AsyncOpenAI(api_key=self._api_key or PLACEHOLDER_KEY, base_url=self.base_url,
+                                              max_retries=0, timeout=self.timeout)
+            self._slots = asyncio.Semaphore(self.concurrency)
+            self._loop = loop
+        return self._client, self._slots
+
+    def _request(self, messages: list[dict], params: GenerationParams) -> dict:
+        request = {"model": self.model, "messages": messages, "temperature": params.temperature,
+                   self.token_param: params.max_tokens}
+        if params.stop:
+            request["stop"] = list(params.stop)
+        if params.seed is not None:
+            request["seed"] = params.seed
+        return request
+
+    def _first_model(self) -> str:
+        """The first model the server lists, for specs that name a server but no model."""
+        client = openai.OpenAI(api_key=self._api_key or PLACEHOLDER_KEY, base_url=self.base_url,
+                               max_retries=self.policy.max_retries, timeout=self.timeout)
+        try:
+            models = [m.id for m in client.models.list().data]
+        except openai.OpenAIError as exc:
+            raise BackendError(self._redact(f"could not list the models at {self.base_url}: {exc}")) from None
+        finally:
+            client.close()
+        if not models:
+            raise InputError(Problem(f"the server at {self.base_url} lists no models", fix=f"name one: openai:{self.base_url}#MODEL", field="model"))
+        return models[0]
+
+    def _describe(self, failure: GaveUp) -> str:
+        cause = failure.cause
+        status = getattr(cause, "status_code", None)
+        what = f"HTTP {status}" if status else type(cause).__name__
+        hint = f"; check the key in ${self.api_key_env}" if status in (401, 403) else ""
+        detail = str(cause)[:300]
+        return self._redact(f"{self.spec}: {what} after {failure.attempts} attempt(s): {detail}{hint}")
+
+    def _redact(self, text: str) -> str:
+        return text.replace(self._api_key, "***") if self._api_key else text
+
+
+def _api_key(env: str, *, required: bool) -> str | None:
+    key = os.environ.get(env) or None
+    if key is None and required:
+        raise InputError(Problem(f"${env} is not set", fix=f"export {env}=... (or point `model` at a local server: openai:http://127.0.0.1:8000/v1#MODEL)", field="model"))
+    return key
+
+
+def _completion(response, latency_s: float) -> Completion:
+    """Text and token usage from a chat completion; usage counts 0 with a flag when the server omits it."""
+    choices = getattr(response, "choices", None)
+    if not choices or getattr(choices[0], "message", None) is None:
+        raise MalformedResponse("the response has no choices[0].message")
+    text = choices[0].message.content or ""
+    usage = getattr(response, "usage", None)
+    prompt, output = getattr(usage, "prompt_tokens", None), getattr(usage, "completion_tokens", None)
+    if prompt is None or output is None:
+        return Completion(text, 0, 0, latency_s, extra={"usage_missing": True})
+    return Completion(text, int(prompt), int(output), latency_s)
+
+
+def _classify(exc: BaseException) -> Verdict | None:
+    """Transient: 408/409/425/429, 5xx, timeouts, dropped connections, malformed bodies. Other API errors are final."""
+    if isinstance(exc, openai.APIStatusError):
+        status = exc.status_code
+        transient = status in TRANSIENT_STATUS or status >= 500
+        return Verdict(transient, parse_retry_after(exc.response.headers) if transient else None)
+    if isinstance(exc, (openai.APIConnectionError, openai.APIResponseValidationError, MalformedResponse, json.JSONDecodeError)):
+        return Verdict(True)
+    if isinstance(exc, openai.OpenAIError):
+        return Verdict(False)
+    return None

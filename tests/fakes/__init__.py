@@ -1,0 +1,1 @@
+"""Test doubles and loopback servers for the runner and backend tests."""

@@ -1,0 +1,123 @@
+"""`advisor serve` on loopback, called with the real openai SDK: models, completions, batching, refusals."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import threading
+import time
+import urllib.request
+
+import openai
+import pytest
+import uvicorn
+
+from advisor.cli import main
+from advisor.serve import create_app
+from evals.backends.local import LocalBackend
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(embedded_model):
+    """The app on a free loopback port in a background thread; yields (base_url, backend)."""
+    backend = LocalBackend("smollm2-135m")
+    backend.load()
+    port = free_port()
+    instance = uvicorn.Server(uvicorn.Config(create_app(backend), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=instance.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not instance.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert instance.started, "server did not start"
+    yield f"http://127.0.0.1:{port}/v1", backend
+    instance.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture
+def client(server):
+    return openai.OpenAI(base_url=server[0], api_key="unused", max_retries=0)
+
+
+def ask(text: str) -> list[dict]:
+    return [{"role": "user", "content": text}]
+
+
+def test_models_and_health(server, client):
+    assert [m.id for m in client.models.list().data] == ["smollm2-135m"]
+    with urllib.request.urlopen(server[0].removesuffix("/v1") + "/health") as response:
+        health = json.load(response)
+    assert health == {"status": "ok", "models": ["smollm2-135m"]}
+
+
+def test_chat_completion_has_the_openai_shape(client):
+    reply = client.chat.completions.create(model="smollm2-135m", messages=ask("What is the capital of France?"), max_tokens=6)
+    choice = reply.choices[0]
+    assert reply.id.startswith("chatcmpl-") and reply.model == "smollm2-135m" and reply.created > 0
+    assert choice.message.role == "assistant" and choice.message.content
+    assert choice.finish_reason == "length" and reply.usage.completion_tokens == 6
+    assert reply.usage.total_tokens == reply.usage.prompt_tokens + reply.usage.completion_tokens
+    assert reply.usage.prompt_tokens > 20  # the chat template's default system prompt is counted
+
+
+def test_stop_and_max_completion_tokens(client):
+    full = client.chat.completions.create(model="smollm2-135m", messages=ask("What is the capital of France?"), max_completion_tokens=16)
+    word = full.choices[0].message.content.split()[1]
+    cut = client.chat.completions.create(model="smollm2-135m", messages=ask("What is the capital of France?"), max_tokens=16, stop=word, seed=1)
+    assert cut.choices[0].message.content == full.choices[0].message.content.split(word)[0]
+    assert cut.choices[0].finish_reason == "stop"
+
+
+async def test_concurrent_requests_share_generate_batches(server):
+    base_url, backend = server
+    client = openai.AsyncOpenAI(base_url=base_url, api_key="unused", max_retries=0)
+    before = backend.stats["batches"]
+    questions = [f"What is {i} plus {i}?" for i in range(8)]
+    replies = await asyncio.gather(*[client.chat.completions.create(model="smollm2-135m", messages=ask(q), max_tokens=4) for q in questions])
+    assert all(r.choices[0].message.content and r.usage.completion_tokens <= 4 for r in replies)
+    assert backend.stats["batches"] - before < len(questions)
+    await client.close()
+
+
+async def test_the_projects_openai_backend_gets_the_same_greedy_answer(server):
+    from evals.backends import GenerationParams, get_backend
+
+    base_url, backend = server
+    remote = get_backend(f"openai:{base_url}")  # no model named: the first one listed
+    assert remote.spec == f"openai:{base_url}#smollm2-135m"
+    params = GenerationParams(max_tokens=8)
+    over_http = await remote.complete(ask("Name a colour."), params)
+    direct = await backend.complete(ask("Name a colour."), params)  # from this test's own event loop
+    assert (over_http.text, over_http.input_tokens, over_http.output_tokens) == (direct.text, direct.input_tokens, direct.output_tokens)
+
+
+@pytest.mark.parametrize("extra, words", [({"n": 2}, "n=1"), ({"stream": True}, "stream"), ({"temperature": 5}, "temperature")])
+def test_unsupported_requests_are_clear_400s(client, extra, words):
+    with pytest.raises(openai.BadRequestError, match=words):
+        client.chat.completions.create(model="smollm2-135m", messages=ask("hi"), max_tokens=2, **extra)
+
+
+def test_unknown_model_is_a_404_naming_the_served_one(client):
+    with pytest.raises(openai.NotFoundError, match="smollm2-135m"):
+        client.chat.completions.create(model="gpt-4o-mini", messages=ask("hi"), max_tokens=2)
+
+
+def test_serve_refuses_a_remote_model_and_a_busy_port(capsys):
+    with pytest.raises(SystemExit) as remote:
+        main(["serve", "--model", "openai:gpt-4o-mini"])
+    assert remote.value.code == 2
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        with pytest.raises(SystemExit) as taken:
+            main(["serve", "--port", str(busy.getsockname()[1])])
+    assert taken.value.code == 2
+    assert "--port" in capsys.readouterr().err
