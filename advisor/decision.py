@@ -119,7 +119,7 @@ def _none_passes(rungs, measured, confidence) -> Recommendation:
         point = rung.metrics[check.target.metric].value
         rationale.append(f"No rung meets every target. Closest: {RUNG_TITLES[rung.name]} with {check.target.metric} "
                          f"{point:.3f} (lower bound {check.observed:.3f}) against the target {check.target.min:g}, {gap * 100:.1f} points short.")
-        if point >= check.target.min:
+        if point >= check.target.min and check.target.min < 1.0:
             need = min_examples(check.target.min, confidence, failures=round((1 - point) * rung.n))
             steps.append(f"The point estimate already clears {check.target.min:g}; about {need} eval examples at the same "
                          f"error rate would show it with {confidence:.0%} confidence (now {rung.n}).")

@@ -126,6 +126,8 @@ class RunRecord(BaseModel):
     rungs: list[RungResult]
     recommendation: Recommendation
     seconds: float = 0.0
+    backend_failure: str | None = None
+    """Set when too many calls failed after retries; the run then exits 3."""
 
     def rung(self, name: str) -> RungResult | None:
         return next((r for r in self.rungs if r.name == name), None)

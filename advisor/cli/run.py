@@ -1,0 +1,76 @@
+"""`advisor run`: the ladder in batch, with progress bars, reports on disk and the gate as exit status."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import click
+
+from evals.errors import InputError, Problem
+
+from . import output
+
+
+@click.command()
+@click.argument("scenario_path", metavar="SCENARIO", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for run.json and the reports (default: runs/NAME).")
+@click.option("--ci", is_flag=True, help="No colours or prompts; the exit status is the gate.")
+@click.option("--full", is_flag=True, help="Measure every rung, even after one meets the targets.")
+@click.option("--rungs", default=None, help="Comma-separated rungs to measure: zero_shot,few_shot,rag,finetune.")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Evaluate only the first N eval examples.")
+@click.option("--max-cost", type=click.FloatRange(min=0), default=None, help="Refuse to start if the estimate exceeds USD.")
+@click.option("--no-cache", is_flag=True, help="Ask the backend again instead of reusing cached answers.")
+@click.option("--repeat", type=click.IntRange(min=1), default=1, help="Independent samples per example (bypasses the cache).")
+@click.option("--concurrency", type=click.IntRange(min=1), default=8, help="Requests in flight at once.")
+def run(scenario_path: Path, out_dir: Path | None, ci: bool, full: bool, rungs: str | None, limit: int | None,
+        max_cost: float | None, no_cache: bool, repeat: int, concurrency: int) -> None:
+    """Climb the ladder for SCENARIO and recommend prompt, few-shot, RAG or fine-tune.
+
+    Exit status: 0 targets met, 1 missed, 2 bad input, 3 backend failure.
+    """
+    from ..ladder import RunOptions, climb, estimate, raise_on_backend_failure, warnings_before
+    from ..record import RUNG_ORDER
+    from ..reports import render, write_reports
+    from ..rungs import plan_rungs
+    from ..workspace import prepare
+    from .progress import LadderProgress
+
+    output.set_plain(ci)
+    console = output.console
+    selected = _parse_rungs(rungs, RUNG_ORDER)
+    ws = prepare(scenario_path, limit)
+    scenario = ws.scenario
+    out_dir = out_dir or Path("runs") / scenario.name
+    opts = RunOptions(out_dir, full=full, rungs=selected, use_cache=not no_cache and repeat == 1,
+                      concurrency=concurrency, repeat=repeat)
+    est = estimate(ws, plan_rungs(ws, selected))
+    console.print(f"[bold]{scenario.name}[/]: {len(ws.eval_set)} eval, {len(ws.train_set)} train, model {scenario.model}")
+    console.print(f"Estimate (every rung): {est.calls} calls, {est.input_tokens:,} input + {est.output_tokens:,} output tokens, "
+                  f"{est.train_tokens:,} training tokens, ${est.cost_usd:.4f}")
+    for warning in warnings_before(ws):
+        console.print(f"[yellow]warning:[/] {warning}")
+    if max_cost is not None and est.cost_usd > max_cost:
+        raise InputError(Problem(f"the run is estimated at ${est.cost_usd:.4f}, above --max-cost ${max_cost:g}",
+                                 fix="raise --max-cost, use --limit N or --rungs to measure less", field="--max-cost"))
+    with LadderProgress(console) as progress:
+        record = asyncio.run(climb(ws, opts, progress))
+    record.save(out_dir / "run.json")
+    paths = write_reports(record, out_dir)
+    console.print(render(record, "terminal", plain=ci))
+    console.print(f"Wrote {out_dir / 'run.json'}, " + ", ".join(str(p) for p in paths.values()))
+    raise_on_backend_failure(record)
+    sys.exit(0 if record.passed else 1)
+
+
+def _parse_rungs(value: str | None, known) -> list[str] | None:
+    if value is None:
+        return None
+    names = [v.strip() for v in value.split(",") if v.strip()]
+    bad = [n for n in names if n not in known]
+    if bad or not names:
+        raise InputError(Problem(f"unknown rung {', '.join(bad) or '(none given)'}", fix=f"use names from {', '.join(known)}",
+                                 field="--rungs"))
+    return names

@@ -1,0 +1,61 @@
+"""Turning a rung's per-example rows into the numbers of a RungResult."""
+
+from __future__ import annotations
+
+from evals.stats import compare, latency_summary, wilson
+
+from .cost import per_call
+from .record import Comparison, MetricValue, RungResult
+from .scenario import Scenario
+from .targets import check_all
+
+
+def rung_result(name: str, rows, scenario: Scenario, labels: list[str] | None, recalls: list[bool],
+                seconds: float) -> RungResult:
+    """Metrics with intervals, latency, tokens and cost of one measured rung; targets checked."""
+    from evals.graders import Score, summarize
+
+    first = rows[rows["repeat"] == 0] if "repeat" in rows else rows
+    scores = [Score(float(r.score), bool(r.format_valid), r.details if isinstance(r.details, dict) else {})
+              for r in first.itertuples()]
+    metrics = {k: MetricValue(**v.as_dict()) for k, v in summarize(
+        scenario.grader.kind, scores, confidence=scenario.confidence, labels=labels,
+        expected_labels=list(first["expected"]) if labels else None).items()}
+    if recalls:
+        hit = wilson(sum(recalls), len(recalls), scenario.confidence)
+        metrics["recall_at_k"] = MetricValue(**hit.as_dict())
+    tokens = {"input": float(first["input_tokens"].mean()), "output": float(first["output_tokens"].mean())}
+    ok = first[first["error"].isna()]
+    latency = latency_summary(list(ok["latency_s"])) if len(ok) else {"p50": 0.0, "p95": 0.0}
+    cost = per_call(scenario.pricing, tokens["input"], tokens["output"], float(ok["latency_s"].mean()) if len(ok) else 0.0)
+    result = RungResult(
+        name=name, status="measured", n=len(first), metrics=metrics, latency_ms=latency, tokens_per_call=tokens,
+        cost_per_1k_calls_usd=cost.total * 1e3, cost_per_1m_calls_usd=cost.total * 1e6,
+        errors=int(first["error"].notna().sum()), seconds=seconds, confusion=_confusion(first, labels))
+    return check_all(result, scenario.targets, scenario.confidence)
+
+
+def _confusion(rows, labels: list[str] | None) -> dict | None:
+    if not labels:
+        return None
+    from evals.graders import confusion
+
+    predicted = [d.get("predicted") if isinstance(d, dict) else None for d in rows["details"]]
+    matrix = confusion(list(rows["expected"]), predicted, labels)
+    return {"labels": matrix["labels"], "matrix": matrix["matrix"]}
+
+
+def comparisons(name: str, scores: dict[str, dict[str, float]]) -> list[Comparison]:
+    """Paired tests of a rung against each rung measured before it, on the items both scored."""
+    mine = scores[name]
+    out = []
+    for other, theirs in scores.items():
+        if other == name:
+            continue
+        ids = [i for i in mine if i in theirs]
+        if not ids:
+            continue
+        paired = compare([theirs[i] for i in ids], [mine[i] for i in ids])
+        out.append(Comparison(against=other, test=paired.test, n=paired.n, diff=paired.diff, p_value=paired.p_value,
+                              this_only=paired.b_only, other_only=paired.a_only))
+    return out

@@ -1,0 +1,47 @@
+"""Reports rendered from a RunRecord alone: terminal summary, report.md, report.html, junit.xml.
+
+matplotlib is imported only when an HTML report draws its plots.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from ..record import RunRecord
+from . import _html, _junit, _markdown, _terminal
+from ._terminal import print_summary
+
+FORMATS = ("terminal", "md", "html", "junit")
+FILES = {"md": "report.md", "html": "report.html", "junit": "junit.xml"}
+
+__all__ = ["FILES", "FORMATS", "print_summary", "render", "write_atomic", "write_reports"]
+
+
+def render(record: RunRecord, fmt: str) -> str:
+    """The record as text in one format: terminal (no colour), md, html or junit."""
+    renderers = {"terminal": _terminal.render_text, "md": _markdown.render, "html": _html.render, "junit": _junit.render}
+    if fmt not in renderers:
+        raise ValueError(f"unknown report format {fmt!r}; use one of {', '.join(FORMATS)}")
+    return renderers[fmt](record)
+
+
+def write_atomic(path: Path, text: str) -> Path:
+    """Write through a temporary file in the same folder, so a reader never sees half a report."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_reports(record: RunRecord, out_dir: str | Path) -> dict[str, Path]:
+    """Write report.md, report.html and junit.xml into out_dir; returns {format: path}."""
+    out = Path(out_dir)
+    return {fmt: write_atomic(out / name, render(record, fmt)) for fmt, name in FILES.items()}

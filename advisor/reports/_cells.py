@@ -1,0 +1,137 @@
+"""The numbers every report shows, formatted once so the terminal, Markdown, HTML and JUnit agree."""
+
+from __future__ import annotations
+
+import math
+
+from ..record import RUNG_TITLES, MetricValue, RunRecord, RungResult
+from ..scenario import RATE_METRICS, Target
+
+DASH = "—"
+
+
+def title(name: str | None) -> str:
+    """A rung's name as people say it (few-shot, RAG)."""
+    return RUNG_TITLES.get(name, name) if name else "none"
+
+
+def verdict(record: RunRecord) -> str:
+    """PASS when the recommended rung meets every target (the gate), FAIL when not, ERROR when the backend failed."""
+    if record.backend_failure:
+        return "ERROR"
+    return "PASS" if record.passed else "FAIL"
+
+
+def alerts(record: RunRecord) -> list[str]:
+    """What a reader must see before trusting the numbers: a backend failure first, then the warnings."""
+    failure = [f"Backend failure: {record.backend_failure}; the numbers are incomplete."] if record.backend_failure else []
+    return failure + list(record.warnings)
+
+
+def target_text(target: Target) -> str:
+    """`accuracy >= 0.9`, with bounds written as the user wrote them (no trailing .0)."""
+    return f"{target.metric} >= {target.min:g}" if target.min is not None else f"{target.metric} <= {target.max:g}"
+
+
+def metric_columns(record: RunRecord) -> list[str]:
+    """Quality metrics worth a column: accuracy, the rate targets, and format validity, in that order."""
+    measured = {name for rung in record.measured for name in rung.metrics}
+    wanted = ["accuracy", *(t.metric for t in record.targets if t.metric in RATE_METRICS), "format_valid"]
+    columns: list[str] = []
+    for name in wanted:
+        if name not in columns and (name in measured or any(t.metric == name for t in record.targets)):
+            columns.append(name)
+    return columns
+
+
+def primary_metric(record: RunRecord) -> str | None:
+    """The quality axis of the cost plot: accuracy when measured, else the first metric column."""
+    columns = metric_columns(record)
+    return columns[0] if columns else None
+
+
+def number(value: float | None, digits: int = 3) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return DASH
+    return f"{value:.{digits}f}"
+
+
+def metric(value: MetricValue | None) -> str:
+    """`0.850 [0.790, 0.900]`."""
+    if value is None or math.isnan(value.value):
+        return DASH
+    return f"{value.value:.3f} [{number(value.lower)}, {number(value.upper)}]"
+
+
+def latency(rung: RungResult) -> str:
+    """p50 / p95 in milliseconds."""
+    if rung.status != "measured" or not rung.latency_ms:
+        return DASH
+    return f"{number(rung.latency_ms.get('p50'), 0)} / {number(rung.latency_ms.get('p95'), 0)}"
+
+
+def tokens(rung: RungResult) -> str:
+    """Mean input / output tokens per call."""
+    if rung.status != "measured" or not rung.tokens_per_call:
+        return DASH
+    return f"{number(rung.tokens_per_call.get('input'), 0)} / {number(rung.tokens_per_call.get('output'), 0)}"
+
+
+def money(value: float | None) -> str:
+    """$1,234.56 for large sums, three significant digits below a dollar, $0 when free."""
+    if value is None or math.isnan(value):
+        return DASH
+    if value == 0:
+        return "$0"
+    return f"${value:,.2f}" if value >= 1 else f"${value:.3g}"
+
+
+def status(rung: RungResult) -> str:
+    if rung.status == "measured":
+        return "measured" + (f" ({rung.errors} errors)" if rung.errors else "")
+    return f"skipped: {rung.skip_reason}" if rung.skip_reason else "skipped"
+
+
+def meets(rung: RungResult, ok: str = "✓", bad: str = "✗") -> str:
+    if rung.status != "measured" or rung.meets_targets is None:
+        return DASH
+    return ok if rung.meets_targets else bad
+
+
+def training_facts(rung: RungResult) -> list[tuple[str, str]]:
+    """(label, value) pairs describing a fine-tune, only those the record has."""
+    t = rung.training
+    if t is None:
+        return []
+    share = f" ({t.trainable_share:.2%} of the model)" if t.trainable_share is not None else ""
+    facts = [
+        ("method", t.method + (f" → {t.model_id}" if t.model_id else "")),
+        ("trainable parameters", f"{t.trainable_params:,}{share}" if t.trainable_params is not None else None),
+        ("trained tokens", f"{t.train_tokens:,}" if t.train_tokens is not None else None),
+        ("time", f"{t.seconds:,.0f} s" + (f" ({t.tokens_per_s:,.0f} tokens/s)" if t.tokens_per_s else "")),
+        ("padding waste", f"{t.padding_waste:.0%}" if t.padding_waste is not None else None),
+        ("final loss (train / val)", f"{number(t.final_train_loss)} / {number(t.final_val_loss)}"),
+        ("stopped early", "yes" if t.stopped_early else None),
+        ("training cost", money(t.cost_usd)),
+        ("overfitting", t.overfitting_warning),
+    ]
+    return [(label, value) for label, value in facts if value]
+
+
+def forgetting_sentence(rung: RungResult) -> str | None:
+    """One line: base vs adapter on the general-ability canaries, and whether the drop is flagged."""
+    f = rung.forgetting
+    if f is None:
+        return None
+    change = f"{f.change.value * 100:+.1f} points [{f.change.lower * 100:+.1f}, {f.change.upper * 100:+.1f}]"
+    flag = "flagged: the adapter lost general ability" if f.flagged else "not flagged"
+    return (f"General ability (canary tasks): base {f.base.value:.3f} → adapter {f.adapter.value:.3f}, "
+            f"change {change}; threshold {f.threshold:g}, {flag}.")
+
+
+def forgetting_rows(rung: RungResult) -> tuple[list[str], list[list[str]]]:
+    """Per canary task: (column names, rows) with every number the record holds."""
+    tasks = rung.forgetting.tasks if rung.forgetting else {}
+    keys = {key for values in tasks.values() for key in values}
+    columns = [k for k in ("base", "adapter") if k in keys] + sorted(keys - {"base", "adapter"})
+    return columns, [[task, *(number(values.get(c)) for c in columns)] for task, values in tasks.items()]

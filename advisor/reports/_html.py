@@ -1,0 +1,133 @@
+"""report.html: one self-contained page (inline CSS, plots as base64 PNG) with the verdict on top."""
+
+from __future__ import annotations
+
+import base64
+from html import escape
+
+from ..record import RunRecord, RungResult
+from . import _cells as cells
+from . import _plots as plots
+from ._html_style import CSS
+
+
+def _list(items: list[str], tag: str = "ul", cls: str = "") -> str:
+    attr = f' class="{cls}"' if cls else ""
+    return f"<{tag}{attr}>" + "".join(f"<li>{escape(i)}</li>" for i in items) + f"</{tag}>"
+
+
+def _table(header: list[str], rows: list[str], text_cols: int = 1) -> str:
+    heads = "".join(f'<th{" class=text" if i < text_cols else ""}>{escape(h)}</th>' for i, h in enumerate(header))
+    return f'<div class="scroll"><table><thead><tr>{heads}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
+
+
+def _tr(cells_: list[str], cls: str = "", text_cols: int = 1) -> str:
+    """A row whose first text_cols cells are left-aligned text; the last of those may wrap."""
+    kinds = ["text wrap" if 0 < i == text_cols - 1 else "text" if i < text_cols else "" for i in range(len(cells_))]
+    tds = "".join(f'<td class="{k}">{c}</td>' if k else f"<td>{c}</td>" for k, c in zip(kinds, cells_))
+    return f'<tr class="{cls}">{tds}</tr>' if cls else f"<tr>{tds}</tr>"
+
+
+def banner(record: RunRecord) -> str:
+    word = cells.verdict(record)
+    meta = (f"model {record.model} · grader {record.grader} · targets "
+            + ", ".join(cells.target_text(t) for t in record.targets)
+            + f" at {record.confidence:.0%} confidence · {record.created}")
+    description = f"<p>{escape(record.description)}</p>" if record.description else ""
+    return (f'<header class="banner {"pass" if word == "PASS" else "fail"}"><div class="verdict">{word}</div>'
+            f"<div><h1>{escape(record.scenario)}</h1>{description}<p class=meta>{escape(meta)}</p></div></header>")
+
+
+def recommendation(record: RunRecord) -> str:
+    rec = record.recommendation
+    name = f"Recommended: {cells.title(rec.rung)}" if rec.rung else "No rung meets every target"
+    steps = f"<h2>Next steps</h2>{_list(rec.next_steps, 'ol', 'steps')}" if rec.next_steps else ""
+    return (f'<section class="card"><div class="rec-name">{escape(name)}</div>'
+            f'{_list(rec.rationale, "ul", "rationale")}{steps}</section>')
+
+
+def warnings(record: RunRecord) -> str:
+    if not cells.alerts(record):
+        return ""
+    return f'<section class="card warn"><h2>Warnings</h2>{_list(cells.alerts(record))}</section>'
+
+
+def rung_table(record: RunRecord) -> str:
+    columns = cells.metric_columns(record)
+    header = ["Rung", "Status", "n", *columns, "p50 / p95 ms", "tokens in / out", "$ / 1M calls", "Meets targets"]
+    return (f'<section class="card"><h2>Rungs</h2>'
+            f'{_table(header, [_rung_row(r, columns, record.recommendation.rung) for r in record.rungs], 2)}</section>')
+
+
+def _rung_row(rung: RungResult, columns: list[str], chosen: str | None) -> str:
+    name = escape(cells.title(rung.name)) + (' <span class="star">★</span>' if rung.name == chosen else "")
+    if rung.status != "measured":
+        return _tr([name, escape(cells.status(rung)), *[cells.DASH] * (len(columns) + 5)], "skipped", 2)
+    mark = f'<span class="{"ok" if rung.meets_targets else "bad"}">{cells.meets(rung)}</span>'
+    values = [cells.metric(rung.metrics.get(c)) for c in columns]
+    values += [cells.latency(rung), cells.tokens(rung), cells.money(rung.cost_per_1m_calls_usd)]
+    return _tr([name, escape(cells.status(rung)), str(rung.n), *map(escape, values), mark],
+               "chosen" if rung.name == chosen else "", 2)
+
+
+def figures(record: RunRecord) -> str:
+    drawn = plots.figures(record)
+    if not drawn:
+        return ""
+    items = []
+    for i, (caption, png) in enumerate(drawn):
+        data = base64.b64encode(png).decode("ascii")
+        items.append(f'<figure{" class=wide" if i == 0 else ""}><img alt="{escape(caption)}" '
+                     f'src="data:image/png;base64,{data}"><figcaption>{escape(caption)}</figcaption></figure>')
+    return f'<section class="card"><h2>Plots</h2><div class="figures">{"".join(items)}</div></section>'
+
+
+def training(record: RunRecord) -> str:
+    """Fine-tune facts and the forgetting check of each rung that has them."""
+    parts = []
+    for rung in record.rungs:
+        facts = cells.training_facts(rung)
+        sentence = cells.forgetting_sentence(rung)
+        if not facts and not sentence:
+            continue
+        dl = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in facts)
+        body = f'<h2>Training: {escape(cells.title(rung.name))}</h2><dl class="facts">{dl}</dl>' if facts else ""
+        if sentence:
+            cls = "bad" if rung.forgetting.flagged else ""
+            body += f'<h2>Forgetting check</h2><p class="{cls}">{escape(sentence)}</p>'
+            columns, rows = cells.forgetting_rows(rung)
+            if rows:
+                body += _table(["task", *columns], [_tr([escape(c) for c in row]) for row in rows])
+        parts.append(f'<section class="card">{body}</section>')
+    return "".join(parts)
+
+
+def checks(record: RunRecord) -> str:
+    rows = [_tr([escape(cells.title(r.name)), escape(cells.target_text(c.target)),
+                 f'<span class="{"ok" if c.passed else "bad"}">{"pass" if c.passed else "miss"}</span>',
+                 escape(c.reason)], text_cols=4) for r in record.measured for c in r.checks]
+    pairs = [_tr([escape(cells.title(r.name)), escape(cells.title(c.against)), f"{c.diff * 100:+.1f} pts",
+                  escape(c.test), f"{c.p_value:.3g}"], text_cols=2) for r in record.measured for c in r.comparisons]
+    if not rows:
+        return ""
+    body = "<h2>Target checks</h2>" + _table(["Rung", "Target", "Result", "Check"], rows, 4)
+    if pairs:
+        body += "<h2 class=gap>Paired tests</h2>" + _table(["Rung", "Against", "Difference", "Test", "p"], pairs, 2)
+    return f'<section class="card">{body}</section>'
+
+
+def footer(record: RunRecord) -> str:
+    hashes = ", ".join(f"{k} {v[:12]}" for k, v in record.data_sha256.items())
+    bits = [f"run record v{record.version}", f"{record.seconds:,.0f} s", record.scenario_path or "",
+            f"scenario {record.scenario_sha256[:12]}" if record.scenario_sha256 else "", f"data {hashes}" if hashes else ""]
+    return f"<footer>{escape(' · '.join(b for b in bits if b))}</footer>"
+
+
+def render(record: RunRecord) -> str:
+    """The whole report.html."""
+    body = "".join([banner(record), recommendation(record), warnings(record), rung_table(record),
+                    figures(record), training(record), checks(record), footer(record)])
+    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>advisor · {escape(record.scenario)} · {cells.verdict(record)}</title>"
+            f"<style>{CSS}</style></head><body><main>{body}</main></body></html>\n")

@@ -1,0 +1,101 @@
+"""report.md: a short GitHub-flavoured summary that fits a pull-request comment."""
+
+from __future__ import annotations
+
+import re
+
+from ..record import RunRecord, RungResult
+from . import _cells as cells
+
+
+def esc(text: object) -> str:
+    """Text safe inside Markdown: no raw HTML or entities, no table-breaking pipes or newlines.
+
+    Only a `<` that could open a tag and an `&` that could start an entity are escaped, so that
+    `lower bound 0.4 < 0.8` stays readable in the raw file.
+    """
+    text = re.sub(r"&(?=#?\w+;)", "&amp;", str(text))
+    text = re.sub(r"<(?=[A-Za-z/!?])", "&lt;", text)
+    return text.replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+
+
+def table(header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    return lines + ["| " + " | ".join(row) + " |" for row in rows]
+
+
+def header(record: RunRecord) -> list[str]:
+    word = cells.verdict(record)
+    badge = {"PASS": "✅ PASS", "FAIL": "❌ FAIL"}.get(word, "⛔ ERROR")
+    targets = ", ".join(f"`{cells.target_text(t)}`" for t in record.targets)
+    lines = [f"## advisor · {esc(record.scenario)} · {badge}", ""]
+    if record.description:
+        lines += [f"_{esc(record.description)}_", ""]
+    lines.append(f"Model `{esc(record.model)}` · grader `{esc(record.grader)}` · targets {targets} "
+                 f"at {record.confidence:.0%} confidence")
+    return lines + [""]
+
+
+def rung_rows(record: RunRecord) -> list[str]:
+    columns = cells.metric_columns(record)
+    head = ["Rung", "Status", "n", *columns, "p50 / p95 ms", "tokens in / out", "$ / 1M calls", "Meets targets"]
+    return table(head, [_row(r, columns, record.recommendation.rung) for r in record.rungs])
+
+
+def _row(rung: RungResult, columns: list[str], chosen: str | None) -> list[str]:
+    name = f"**{cells.title(rung.name)}** ★" if rung.name == chosen else cells.title(rung.name)
+    if rung.status != "measured":
+        return [name, esc(cells.status(rung)), *[cells.DASH] * (len(columns) + 5)]
+    return [name, esc(cells.status(rung)), str(rung.n), *(cells.metric(rung.metrics.get(c)) for c in columns),
+            cells.latency(rung), cells.tokens(rung), cells.money(rung.cost_per_1m_calls_usd),
+            cells.meets(rung, "✅", "❌")]
+
+
+def recommendation(record: RunRecord) -> list[str]:
+    rec = record.recommendation
+    lines = [f"**Recommendation: {cells.title(rec.rung) if rec.rung else 'no rung meets the targets'}**", ""]
+    lines += [f"- {esc(line)}" for line in rec.rationale]
+    if rec.next_steps:
+        lines += ["", "Next steps:", ""] + [f"- {esc(step)}" for step in rec.next_steps]
+    return lines + [""]
+
+
+def warnings(record: RunRecord) -> list[str]:
+    if not cells.alerts(record):
+        return []
+    return ["**Warnings**", ""] + [f"- ⚠️ {esc(w)}" for w in cells.alerts(record)] + [""]
+
+
+def training(record: RunRecord) -> list[str]:
+    """Fine-tune facts and the forgetting check, for each rung that has them."""
+    lines: list[str] = []
+    for rung in record.rungs:
+        facts = cells.training_facts(rung)
+        if facts:
+            lines += [f"**Training ({cells.title(rung.name)})**: " + " · ".join(f"{k} {esc(v)}" for k, v in facts), ""]
+        sentence = cells.forgetting_sentence(rung)
+        if sentence:
+            mark = "⚠️ " if rung.forgetting.flagged else ""
+            lines += [f"**Forgetting check**: {mark}{esc(sentence)}", ""]
+    return lines
+
+
+def checks(record: RunRecord) -> list[str]:
+    """Every target check of every measured rung, folded away."""
+    rows = [[cells.title(r.name), f"`{cells.target_text(c.target)}`", "✅" if c.passed else "❌", esc(c.reason)]
+            for r in record.measured for c in r.checks]
+    if not rows:
+        return []
+    pairs = [[cells.title(r.name), cells.title(c.against), f"{c.diff * 100:+.1f} pts", esc(c.test), f"{c.p_value:.3g}"]
+             for r in record.measured for c in r.comparisons]
+    body = table(["Rung", "Target", "Result", "Check"], rows)
+    if pairs:
+        body += ["", *table(["Rung", "Against", "Difference", "Test", "p"], pairs)]
+    return ["<details><summary>Target checks</summary>", "", *body, "", "</details>", ""]
+
+
+def render(record: RunRecord) -> str:
+    """The whole report.md."""
+    parts = [header(record), rung_rows(record), [""], recommendation(record), warnings(record),
+             training(record), checks(record)]
+    return "\n".join(line for part in parts for line in part).rstrip() + "\n"

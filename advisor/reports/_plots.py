@@ -1,0 +1,201 @@
+"""The HTML report's figures, drawn with matplotlib's Agg canvas and returned as PNG bytes."""
+
+from __future__ import annotations
+
+import io
+import math
+
+from ..record import RunRecord, RungResult
+from . import _cells as cells
+
+COLORS = {"zero_shot": "#8c96a8", "few_shot": "#4c78a8", "rag": "#f58518", "finetune": "#54a24b"}
+
+
+def _figure(width: float, height: float):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), dpi=110, layout="constrained")
+    FigureCanvasAgg(fig)  # a private Agg canvas: no pyplot, no global backend switch
+    return fig
+
+
+def _png(fig) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", facecolor="white")
+    return buffer.getvalue()
+
+
+def _finite(x: float | None) -> bool:
+    return x is not None and not math.isnan(x)
+
+
+def metrics(record: RunRecord) -> bytes | None:
+    """One small panel per quality metric: each rung's value with its interval, targets dashed."""
+    columns = cells.metric_columns(record)
+    rungs = record.measured
+    if not columns or not rungs:
+        return None
+    fig = _figure(10, 3.0)  # shown full width: a fixed size keeps its text the size of the other plots' text
+    axes = fig.subplots(1, len(columns), squeeze=False)[0]
+    for ax, name in zip(axes, columns):
+        for i, rung in enumerate(rungs):
+            m = rung.metrics.get(name)
+            if m is None or not _finite(m.value):
+                continue
+            err = [[m.value - m.lower], [m.upper - m.value]] if _finite(m.lower) and _finite(m.upper) else None
+            ax.errorbar(i, m.value, yerr=err, fmt="o", capsize=5, color=COLORS[rung.name], markersize=7)
+        for target in record.targets:
+            if target.metric == name:
+                bound = target.min if target.min is not None else target.max
+                ax.axhline(bound, ls="--", color="#d62728", lw=1.2, label=cells.target_text(target))
+                ax.legend(loc="lower right", fontsize=7, frameon=False)
+        ax.set_title(name, fontsize=10)
+        ax.set_xticks(range(len(rungs)), [cells.title(r.name) for r in rungs], fontsize=8)
+        ax.set_xlim(-0.5, len(rungs) - 0.5)
+        ax.set_ylim(-0.03, 1.03)
+        ax.grid(axis="y", alpha=0.3)
+    return _png(fig)
+
+
+def cost_quality(record: RunRecord) -> bytes | None:
+    """Cost per 1M calls against the primary quality metric, one point with its interval per rung."""
+    name = cells.primary_metric(record)
+    points = [(r, r.cost_per_1m_calls_usd or 0.0, r.metrics[name]) for r in record.measured
+              if name in r.metrics and _finite(r.metrics[name].value)]
+    if not points:
+        return None
+    fig = _figure(5.2, 3.4)
+    ax = fig.subplots()
+    xs, free_x = _cost_positions([cost for _, cost, _ in points])
+    for (rung, _, m), x in zip(points, xs):
+        ax.errorbar(x, m.value, yerr=[[m.value - m.lower], [m.upper - m.value]], fmt="o", capsize=5,
+                    color=COLORS[rung.name], markersize=8)
+        ax.annotate(cells.title(rung.name), (x, m.value), textcoords="offset points", xytext=(8, 4), fontsize=8)
+    for target in record.targets:
+        if target.metric == name:
+            ax.axhline(target.min if target.min is not None else target.max, ls="--", color="#d62728", lw=1.2)
+    _cost_axis(ax, xs, free_x)
+    ax.set_xlabel("USD per 1M calls")
+    ax.set_ylabel(name)
+    ax.set_ylim(-0.03, 1.08)
+    ax.grid(alpha=0.3)
+    return _png(fig)
+
+
+def _cost_positions(costs: list[float]) -> tuple[list[float], float | None]:
+    """Where each point goes; when costs span decades (log axis), free rungs sit one decade below the cheapest."""
+    positive = [c for c in costs if c > 0]
+    if not positive or max(positive) / min(positive) < 100:
+        return costs, None
+    free_x = 10 ** (math.floor(math.log10(min(positive))) - 1)
+    return [c if c > 0 else free_x for c in costs], free_x
+
+
+def _cost_axis(ax, xs: list[float], free_x: float | None) -> None:
+    from matplotlib.ticker import FuncFormatter
+
+    top = max(xs)
+    if top <= 0:
+        ax.set_xlim(-1, 1)
+        ax.set_xticks([0])
+        ax.set_title("no pricing given: every rung costs $0", fontsize=9)
+    elif min(xs) > 0 and top / min(xs) >= 100:
+        ax.set_xscale("log")
+        ax.set_xlim(min(xs) / 2, top * 3)
+    else:
+        ax.set_xlim(-0.08 * top, top * 1.3)  # room left of a free rung
+    free = free_x * 1.001 if free_x else 0.0
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: "$0" if v <= free else cells.money(v).replace(".00", "")))
+
+
+def latency(record: RunRecord) -> bytes | None:
+    """p50 and p95 latency per call, side by side for each measured rung."""
+    rungs = [r for r in record.measured if r.latency_ms]
+    if not rungs:
+        return None
+    from matplotlib.patches import Patch
+
+    fig = _figure(5.2, 3.4)
+    ax = fig.subplots()
+    xs = range(len(rungs))
+    for offset, key, alpha in ((-0.2, "p50", 0.5), (0.2, "p95", 1.0)):
+        values = [r.latency_ms.get(key, 0.0) for r in rungs]
+        ax.bar([x + offset for x in xs], values, width=0.38, alpha=alpha, color=[COLORS[r.name] for r in rungs])
+    ax.set_xticks(list(xs), [cells.title(r.name) for r in rungs], fontsize=8)
+    ax.set_ylabel("ms per call")
+    # Bars take their rung's colour, so the legend shows the shade only.
+    shades = [Patch(color="#555", alpha=0.5, label="p50 (light)"), Patch(color="#555", label="p95 (dark)")]
+    ax.legend(handles=shades, fontsize=8, frameon=False)
+    if record.profile.latency_budget_ms:
+        ax.axhline(record.profile.latency_budget_ms, ls="--", color="#d62728", lw=1.2)
+    ax.grid(axis="y", alpha=0.3)
+    return _png(fig)
+
+
+def training(rung: RungResult) -> bytes | None:
+    """Train and validation loss against the step."""
+    curve = rung.training.curve if rung.training else []
+    train = [(p["step"], p["loss"]) for p in curve if _finite(p.get("loss")) and "step" in p]
+    val = [(p["step"], p["val_loss"]) for p in curve if _finite(p.get("val_loss")) and "step" in p]
+    if not train and not val:
+        return None
+    fig = _figure(5.2, 3.4)
+    ax = fig.subplots()
+    if train:
+        ax.plot(*zip(*train), color="#4c78a8", lw=1.6, label="train loss")
+    if val:
+        ax.plot(*zip(*val), color="#f58518", lw=1.6, marker="o", markersize=4, label="val loss")
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss")
+    ax.set_title(f"{cells.title(rung.name)} training", fontsize=10)
+    ax.legend(fontsize=8, frameon=False)
+    ax.grid(alpha=0.3)
+    return _png(fig)
+
+
+def confusion(rung: RungResult) -> bytes | None:
+    """Counts by expected label (rows) and predicted label (columns)."""
+    data = rung.confusion or {}
+    labels, matrix = list(data.get("labels") or []), data.get("matrix") or []
+    if not labels or not matrix:
+        return None
+    width = max(len(row) for row in matrix)
+    columns = list(data.get("columns") or labels + ["(invalid)"] * (width - len(labels)))[:width]
+    # The same size as the other plots so that its text reads the same; many labels get smaller type.
+    fig = _figure(5.2, 3.4 if len(labels) <= 8 else 5.2)
+    ax = fig.subplots()
+    image = ax.imshow(matrix, cmap="Blues", aspect="auto")
+    peak = max((v for row in matrix for v in row), default=0)
+    font = 8 if width <= 8 else 6
+    if width <= 15:  # past that, numbers overlap: the colours carry it
+        for i, row in enumerate(matrix):
+            for j, value in enumerate(row):
+                ax.text(j, i, str(value), ha="center", va="center", fontsize=font,
+                        color="white" if value > peak / 2 else "#222")
+    ax.set_xticks(range(width), columns, rotation=35, ha="right", fontsize=font)
+    ax.set_yticks(range(len(labels)), labels, fontsize=font)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("expected")
+    ax.set_title(f"{cells.title(rung.name)} confusion", fontsize=10)
+    fig.colorbar(image, ax=ax, shrink=0.8)
+    return _png(fig)
+
+
+def _score(rung: RungResult, name: str | None) -> float:
+    m = rung.metrics.get(name) if name else None
+    return m.value if m is not None and _finite(m.value) else -1.0
+
+
+def figures(record: RunRecord) -> list[tuple[str, bytes]]:
+    """Every figure the record supports, titled, in reading order."""
+    drawn = [("Quality per rung (bars: confidence interval, dashed: target)", metrics(record)),
+             ("Cost vs quality", cost_quality(record)), ("Latency per call", latency(record))]
+    drawn += [(f"{cells.title(r.name)}: training loss", training(r)) for r in record.rungs]
+    with_confusion = [r for r in record.measured if r.confusion]
+    # One matrix is enough to read: the recommended rung's, else the best-scoring one's.
+    if with_confusion:
+        best = next((r for r in with_confusion if r.name == record.recommendation.rung), None)
+        best = best or max(with_confusion, key=lambda r: _score(r, cells.primary_metric(record)))
+        drawn.append((f"{cells.title(best.name)}: confusion matrix", confusion(best)))
+    return [(caption, png) for caption, png in drawn if png]

@@ -1,0 +1,100 @@
+"""The terminal summary: one rich table of the rungs, then the recommendation and the warnings."""
+
+from __future__ import annotations
+
+import io
+
+from rich import box
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+
+from ..record import RunRecord, RungResult
+from . import _cells as cells
+
+
+def rung_table(record: RunRecord) -> Table:
+    """One row per rung with every number the recommendation rests on; skip reasons and errors go below it."""
+    columns = cells.metric_columns(record)
+    notes = [f"{cells.title(r.name)} {cells.status(r)}" for r in record.rungs if r.status != "measured" or r.errors]
+    # Text, not str: user text must not be read as rich markup.
+    table = Table(title=Text(f"{record.scenario} · {record.model}", style="bold"), title_justify="left",
+                  caption=Text("\n".join(notes), style="dim") if notes else None, caption_justify="left",
+                  box=box.SIMPLE_HEAD, collapse_padding=True)
+    table.add_column("rung", style="bold", no_wrap=True)
+    table.add_column("n", justify="right")
+    for name in columns:
+        table.add_column(name, justify="right", min_width=7)  # "[0.957," at least: wrapped, never cut
+    for header in ("p50/p95 ms", "tok in/out", "$/1M calls"):
+        table.add_column(header, justify="right")
+    table.add_column("meets", justify="center")
+    for rung in record.rungs:
+        table.add_row(*_row(rung, columns, record.recommendation.rung))
+    return table
+
+
+def _row(rung: RungResult, columns: list[str], chosen: str | None) -> list[str | Text]:
+    name = cells.title(rung.name) + (" ★" if rung.name == chosen else "")
+    if rung.status != "measured":
+        return [Text(name, style="dim"), cells.DASH, *[cells.DASH] * (len(columns) + 4)]
+    return [
+        name, str(rung.n), *(_metric(rung, c) for c in columns),
+        cells.latency(rung), cells.tokens(rung), cells.money(rung.cost_per_1m_calls_usd),
+        Text(cells.meets(rung), style="green" if rung.meets_targets else "red"),
+    ]
+
+
+def _metric(rung: RungResult, name: str) -> str:
+    """Value over interval, two lines, so the table fits 100 columns."""
+    value, _, interval = cells.metric(rung.metrics.get(name)).partition(" ")
+    return f"{value}\n{interval}" if interval else value
+
+
+def _bullets(mark: str, lines: list[str], style: str = "") -> Table:
+    """Lines with a hanging indent, so wrapped text stays clear of the bullet."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(width=3, justify="right")
+    grid.add_column()
+    for line in lines:
+        grid.add_row(Text(mark, style=style), Text(line, style=style))
+    return grid
+
+
+def recommendation(record: RunRecord) -> Group:
+    """The verdict, the recommended rung, why, and what to do next."""
+    rec = record.recommendation
+    word = cells.verdict(record)
+    head = Text.assemble(("Verdict: ", "bold"), (word, "bold green" if word == "PASS" else "bold red"),
+                         ("  ·  Recommendation: ", "bold"), (cells.title(rec.rung) if rec.rung else "no rung", "bold"))
+    parts: list = [head, _bullets("•", rec.rationale)]
+    if rec.next_steps:
+        parts += [Text("Next steps:", style="bold"), _bullets("→", rec.next_steps)]
+    return Group(*parts)
+
+
+def warnings(record: RunRecord) -> Group | None:
+    if not cells.alerts(record):
+        return None
+    return Group(Text("Warnings:", style="bold yellow"), _bullets("!", cells.alerts(record), "yellow"))
+
+
+def summary(record: RunRecord) -> Group:
+    """Everything the terminal shows after a run, as one renderable."""
+    parts = [rung_table(record), Text(""), recommendation(record)]
+    extra = warnings(record)
+    if extra is not None:
+        parts += [Text(""), extra]
+    return Group(*parts)
+
+
+def print_summary(record: RunRecord, console: Console) -> None:
+    """Print the summary; a Console(no_color=True) gives the plain --ci form."""
+    console.print(summary(record))
+
+
+def render_text(record: RunRecord, width: int = 120) -> str:
+    """The summary as plain text without colour codes."""
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=width, no_color=True, force_terminal=False, highlight=False)
+    print_summary(record, console)
+    return buffer.getvalue()

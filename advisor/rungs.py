@@ -1,0 +1,69 @@
+"""Which rungs apply to a workspace, and the strategy each one measures.
+
+A rung is a prompt strategy plus, for the fine-tune rung, a backend built by training. The fine-tune
+rung plugs in through `advisor.finetune_rung`; everything else here is prompting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from evals.strategies import FewShot, Rag, ZeroShot, load_knowledge, make_retriever
+
+from .record import RUNG_ORDER
+from .workspace import FINETUNE_MIN_TRAIN, Workspace
+
+
+@dataclass
+class RungPlan:
+    name: str
+    strategy: Callable | None = None
+    skip_reason: str | None = None
+    trains: bool = False
+    """The rung needs a training step before it can be measured (the fine-tune)."""
+
+
+def plan_rungs(ws: Workspace, selected: list[str] | None = None) -> list[RungPlan]:
+    """Every rung in ladder order, each ready to measure or with the reason it is skipped."""
+    ladder = ws.scenario.ladder
+    plans = []
+    for name in RUNG_ORDER:
+        config = getattr(ladder, name)
+        if selected is not None and name not in selected:
+            plans.append(RungPlan(name, skip_reason="not selected (--rungs)"))
+        elif config is None:
+            plans.append(RungPlan(name, skip_reason="left out of the scenario's ladder"))
+        else:
+            plans.append(_BUILDERS[name](ws, config))
+    return plans
+
+
+def _zero_shot(ws: Workspace, config) -> RungPlan:
+    return RungPlan("zero_shot", ZeroShot(ws.system_prompt))
+
+
+def _few_shot(ws: Workspace, config) -> RungPlan:
+    if not ws.train_set:
+        return RungPlan("few_shot", skip_reason="no train set (data.train) to draw examples from")
+    return RungPlan("few_shot", FewShot(ws.train_set, config.k, config.select, config.seed, ws.system_prompt))
+
+
+def _rag(ws: Workspace, config) -> RungPlan:
+    folder = ws.scenario.data.knowledge
+    if folder is None:
+        return RungPlan("rag", skip_reason="no knowledge folder (data.knowledge)")
+    chunks = load_knowledge(folder, config.chunk_chars)
+    return RungPlan("rag", Rag(make_retriever(config.retriever, chunks), config.top_k, ws.system_prompt))
+
+
+def _finetune(ws: Workspace, config) -> RungPlan:
+    n = len(ws.train_set)
+    if n < FINETUNE_MIN_TRAIN:
+        return RungPlan("finetune", skip_reason=f"{n} train examples; fine-tuning needs at least {FINETUNE_MIN_TRAIN}")
+    if config.method != "openai" and not ws.scenario.model.startswith("local:"):
+        return RungPlan("finetune", skip_reason=f"LoRA needs local weights; {ws.scenario.model} has none (use method: openai)")
+    return RungPlan("finetune", ZeroShot(ws.system_prompt), trains=True)
+
+
+_BUILDERS = {"zero_shot": _zero_shot, "few_shot": _few_shot, "rag": _rag, "finetune": _finetune}

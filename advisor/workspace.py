@@ -1,0 +1,78 @@
+"""The resolved scenario: data loaded and checked, grader built, generation settings fixed."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from evals.backends.base import GenerationParams
+from evals.example import Example
+
+from .scenario import Scenario
+
+FINETUNE_MIN_TRAIN = 100
+
+
+@dataclass
+class Workspace:
+    scenario: Scenario
+    scenario_path: Path | None
+    eval_set: list[Example]
+    train_set: list[Example]
+    labels: list[str] | None
+    params: GenerationParams
+    warnings: list[str] = field(default_factory=list)
+    """Leakage and other data warnings, shown before anything is spent."""
+    limit: int | None = None
+
+    @property
+    def system_prompt(self) -> str | None:
+        return self.scenario.task.system_prompt
+
+    def grader(self):
+        from evals.graders import make_grader
+
+        g = self.scenario.grader
+        return make_grader(g.kind, labels=self.labels, schema=g.schema_, fields=g.fields, pattern=g.pattern,
+                           judge=_judge_backend(g), rubric=g.judge.rubric if g.judge else None)
+
+    def hashes(self) -> dict[str, str]:
+        data = self.scenario.data
+        files = {"eval": data.eval, "train": data.train}
+        return {k: _sha256(p) for k, p in files.items() if p is not None and p.is_file()}
+
+
+def _judge_backend(grader):
+    if grader.judge is None:
+        return None
+    from evals.backends import get_backend
+
+    return get_backend(grader.judge.model)
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def prepare(scenario_path: Path, limit: int | None = None) -> Workspace:
+    """Load the scenario and check all its data before anything is spent; every problem is raised at once."""
+    from .checks import check_scenario
+
+    check = check_scenario(scenario_path)
+    scenario, eval_set, train_set = check.scenario, check.eval, check.train
+    if limit:
+        eval_set = eval_set[:limit]  # the training data stays whole
+    labels = scenario.task.labels
+    if scenario.task.kind == "classification" and labels is None:
+        labels = sorted({ex.expected.strip() for ex in train_set + eval_set})
+    params = GenerationParams(max_tokens=scenario.generation.max_tokens or _auto_max_tokens(eval_set + train_set),
+                              stop=tuple(scenario.generation.stop))
+    warnings = [str(w) for w in check.warnings]
+    return Workspace(scenario, Path(scenario_path).resolve(), eval_set, train_set, labels, params, warnings, limit)
+
+
+def _auto_max_tokens(examples: list[Example]) -> int:
+    """Room for the longest expected answer (about 3 characters a token) plus a margin, at most 512."""
+    longest = max((len(ex.expected) for ex in examples), default=64)
+    return min(512, longest // 3 + 16)

@@ -1,0 +1,149 @@
+"""The shipped scenarios load, their data is sound, and the generator rewrites it byte for byte."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from advisor.scenario_file import load_scenario
+from evals.example import Example
+
+ROOT = Path(__file__).resolve().parents[1] / "scenarios"
+NAMES = ["support-intents", "invoice-extraction", "product-faq"]
+MINIMUM = {"train": 150, "eval": 100}
+
+
+def normalize(text: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"[^\w\s]", " ", text.lower())).strip()
+
+
+def examples(name: str, split: str) -> list[Example]:
+    lines = (ROOT / name / f"{split}.jsonl").read_text(encoding="utf-8").splitlines()
+    return [Example.model_validate({**json.loads(text), "line": n}) for n, text in enumerate(lines, 1)]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_scenario_loads_and_points_at_its_files(name):
+    scenario = load_scenario(ROOT / name / "scenario.yaml")
+    assert scenario.name == name
+    assert scenario.data.train.is_file() and scenario.data.eval.is_file()
+    assert scenario.model == "local:smollm2-135m"
+    assert scenario.generation.max_tokens is not None
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("split", ["train", "eval"])
+def test_enough_examples_each_ending_with_the_answer(name, split):
+    rows = examples(name, split)
+    assert len(rows) >= MINIMUM[split]
+    assert all([m.role for m in ex.messages] == ["system", "user", "assistant"] for ex in rows)
+    assert len({ex.id for ex in rows}) == len(rows)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_system_messages_match_the_scenario_prompt(name):
+    prompt = load_scenario(ROOT / name / "scenario.yaml").task.system_prompt
+    systems = {ex.system for split in ("train", "eval") for ex in examples(name, split)}
+    assert systems == {prompt}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_no_duplicate_user_texts_and_no_eval_text_in_train(name):
+    train = [normalize(ex.user_text) for ex in examples(name, "train")]
+    evals = [normalize(ex.user_text) for ex in examples(name, "eval")]
+    assert len(set(train)) == len(train)
+    assert len(set(evals)) == len(evals)
+    assert not set(train) & set(evals)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_user_texts_are_varied_not_a_few_templates(name):
+    texts = [normalize(ex.user_text) for split in ("train", "eval") for ex in examples(name, split)]
+    openings = Counter(" ".join(t.split(" ")[:3]) for t in texts)
+    assert openings.most_common(1)[0][1] < 0.15 * len(texts)
+    lengths = sorted(len(t) for t in texts)
+    assert lengths[-1] > 2 * lengths[0]
+
+
+def test_every_label_is_in_the_label_set_and_every_label_is_used():
+    scenario = load_scenario(ROOT / "support-intents" / "scenario.yaml")
+    for split in ("train", "eval"):
+        found = [ex.expected for ex in examples("support-intents", split)]
+        assert set(found) == set(scenario.task.labels)
+        # balanced: no queue has more than twice the examples of another
+        counts = [found.count(label) for label in scenario.task.labels]
+        assert max(counts) <= 2 * min(counts)
+
+
+def test_every_json_answer_validates_against_the_schema():
+    scenario = load_scenario(ROOT / "invoice-extraction" / "scenario.yaml")
+    schema = json.loads(scenario.grader.schema_.read_text(encoding="utf-8"))
+    validator = jsonschema.Draft202012Validator(schema)
+    for split in ("train", "eval"):
+        for ex in examples("invoice-extraction", split):
+            answer = json.loads(ex.expected)
+            assert not list(validator.iter_errors(answer)), ex.key
+            assert list(answer) == scenario.grader.fields
+            # every field except the normalized date and total is copied from the text
+            assert answer["vendor"] in ex.user_text and answer["invoice_number"] in ex.user_text
+
+
+def test_schema_rejects_a_wrong_answer():
+    schema = json.loads((ROOT / "invoice-extraction" / "schema.json").read_text(encoding="utf-8"))
+    bad = {"vendor": "X", "invoice_number": "1", "date": "05.03.2024", "total": "12", "currency": "CHF"}
+    errors = list(jsonschema.Draft202012Validator(schema).iter_errors(bad))
+    assert {e.path[0] for e in errors} == {"date", "total", "currency"}
+
+
+def test_every_rag_answer_occurs_in_its_source_document():
+    scenario = load_scenario(ROOT / "product-faq" / "scenario.yaml")
+    kb = scenario.data.knowledge
+    docs = {path.name: path.read_text(encoding="utf-8") for path in kb.iterdir()}
+    assert 12 <= len(docs) <= 20
+    for split in ("train", "eval"):
+        for ex in examples("product-faq", split):
+            assert ex.meta["source"] in docs, ex.key
+            assert ex.expected in ex.answers
+            for answer in ex.answers:
+                assert answer in docs[ex.meta["source"]], (ex.key, answer)
+
+
+def test_eval_facts_are_never_stated_in_train():
+    facts = {split: {(ex.meta["source"], ex.meta["attribute"]) for ex in examples("product-faq", split)}
+             for split in ("train", "eval")}
+    assert not facts["train"] & facts["eval"]
+    assert len({source for source, _ in facts["eval"]}) >= 12  # eval reaches most documents
+
+
+def run_generator(out: Path, seed: str) -> None:
+    env = {**os.environ, "PYTHONHASHSEED": seed}  # set order must not leak into the data
+    subprocess.run([sys.executable, str(ROOT / "generate.py"), "--out", str(out)], check=True, env=env,
+                   capture_output=True)
+
+
+def data_files(folder: Path) -> dict[str, bytes]:
+    found = {}
+    for name in NAMES:
+        for path in sorted((folder / name).rglob("*")):
+            if path.is_file() and (path.suffix in {".jsonl"} or path.parent.name == "kb"):
+                found[str(path.relative_to(folder))] = path.read_bytes()
+    return found
+
+
+def test_generator_is_deterministic_and_matches_the_committed_files(tmp_path):
+    run_generator(tmp_path / "a", "1")
+    run_generator(tmp_path / "b", "2")
+    first, second = data_files(tmp_path / "a"), data_files(tmp_path / "b")
+    assert first == second
+    committed = data_files(ROOT)
+    assert sorted(first) == sorted(committed)
+    stale = [name for name in first if first[name] != committed[name]]
+    assert not stale, f"committed data differs from the generator: run `python scenarios/generate.py` ({stale})"
