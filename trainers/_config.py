@@ -1,0 +1,119 @@
+"""Fine-tuning settings and the one place they turn into peft and transformers objects."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from evals.errors import InputError, Problem
+
+FIELD = "ladder.finetune"
+
+
+@dataclass(frozen=True)
+class LoraSettings:
+    """The scenario's finetune block, as plain data (same field names and defaults)."""
+
+    method: str = "lora"
+    r: int = 16
+    alpha: int = 32
+    dropout: float = 0.05
+    target_modules: str | tuple[str, ...] = "all-linear"
+    epochs: float = 2
+    lr: float = 2e-4
+    batch_size: int = 8
+    grad_accum: int = 1
+    max_seq_len: int = 512
+    val_fraction: float = 0.1
+    early_stopping_patience: int = 2
+    seed: int = 0
+
+    @classmethod
+    def from_obj(cls, obj: Any) -> LoraSettings:
+        """Read the same-named attributes (or dict keys) of any object; missing ones keep their default."""
+        get = obj.get if isinstance(obj, dict) else lambda name, default: getattr(obj, name, default)
+        values = {f.name: get(f.name, f.default) for f in dataclasses.fields(cls)}
+        if not isinstance(values["target_modules"], str):
+            values["target_modules"] = tuple(values["target_modules"])
+        return cls(**values)
+
+    def as_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        if isinstance(self.target_modules, tuple):
+            data["target_modules"] = list(self.target_modules)
+        return data
+
+
+def check_method(settings: LoraSettings, cuda: bool) -> None:
+    """Refuse what this recipe cannot do here, with the fix."""
+    if settings.method == "openai":
+        raise InputError(Problem("method 'openai' is a hosted fine-tuning job, not a local LoRA run", fix="use the hosted fine-tuning path, or set method: lora", field=f"{FIELD}.method"))
+    if settings.method not in ("lora", "qlora"):
+        raise InputError(Problem(f"unknown fine-tuning method '{settings.method}'", fix="use lora, qlora or openai", field=f"{FIELD}.method"))
+    if settings.method == "qlora" and not cuda:
+        raise InputError(Problem("QLoRA loads the base model in 4-bit with bitsandbytes, which needs a CUDA GPU", fix="set method: lora to train in full precision here, or run on a machine with an NVIDIA GPU", field=f"{FIELD}.method"))
+
+
+def lora_config(settings: LoraSettings):
+    """The peft LoraConfig for these settings ("all-linear": every linear projection, not the LM head)."""
+    from peft import LoraConfig
+
+    # peft resolves "all-linear" per architecture: q/k/v/o and gate/up/down on Llama-style models.
+    targets = settings.target_modules if isinstance(settings.target_modules, str) else list(settings.target_modules)
+    return LoraConfig(r=settings.r, lora_alpha=settings.alpha, lora_dropout=settings.dropout, target_modules=targets, bias="none", task_type="CAUSAL_LM")
+
+
+def quantization_config(settings: LoraSettings):
+    """4-bit NF4 loading for QLoRA, or None for plain LoRA."""
+    if settings.method != "qlora":
+        return None
+    import importlib.util
+
+    if importlib.util.find_spec("bitsandbytes") is None:
+        raise InputError(Problem("QLoRA needs the bitsandbytes package", fix="run `pip install bitsandbytes`, or set method: lora", field=f"{FIELD}.method"))
+    import torch
+    from transformers import BitsAndBytesConfig
+
+    return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True, bnb_4bit_compute_dtype=torch.bfloat16)
+
+
+def training_args(settings: LoraSettings, out_dir: Path, *, cuda: bool, has_val: bool, max_steps: int | None, eval_steps: int | None):
+    """Trainer arguments: checkpoints each epoch (or every `eval_steps`), evaluation at the same moments."""
+    from transformers import TrainingArguments
+
+    every = "steps" if eval_steps else "epoch"
+    return TrainingArguments(
+        output_dir=str(out_dir / "checkpoints"),
+        per_device_train_batch_size=settings.batch_size,
+        per_device_eval_batch_size=settings.batch_size,
+        gradient_accumulation_steps=settings.grad_accum,
+        num_train_epochs=settings.epochs,
+        max_steps=max_steps or -1,
+        learning_rate=settings.lr,
+        lr_scheduler_type="linear",
+        seed=settings.seed,
+        data_seed=settings.seed,
+        eval_strategy=every if has_val else "no",
+        save_strategy=every,
+        eval_steps=eval_steps,
+        save_steps=eval_steps,
+        save_total_limit=2,
+        # Early stopping keeps the adapter of the best validation loss, not the last one.
+        load_best_model_at_end=has_val,
+        metric_for_best_model="eval_loss",
+        greater_is_better=False,
+        logging_steps=1,
+        report_to="none",
+        disable_tqdm=True,
+        bf16=cuda,
+        use_cpu=not cuda,
+        dataloader_pin_memory=cuda,
+        # The length-grouped order lives in the dataset itself (reshuffled per epoch).
+        train_sampling_strategy="sequential",
+        include_num_input_tokens_seen="non_padding",
+        prediction_loss_only=True,
+        remove_unused_columns=False,
+        label_names=["labels"],
+    )

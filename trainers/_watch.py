@@ -1,0 +1,126 @@
+"""Watches a Trainer run: the training log, progress ticks, early stopping and the overfitting warning."""
+
+from __future__ import annotations
+
+import json
+import logging
+import statistics
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from transformers import TrainerCallback
+
+from ._result import TrainProgress
+
+log = logging.getLogger("trainers")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the validation losses so far say: stop, warn, and which step was best."""
+
+    stop: bool = False
+    warning: str | None = None
+    best_step: int | None = None
+    best_val_loss: float | None = None
+
+
+def record(entry: dict[str, Any]) -> dict[str, Any]:
+    """One line of the training log from one Trainer log entry."""
+    return {
+        "step": entry.get("step"),
+        "epoch": entry.get("epoch"),
+        "loss": entry.get("loss"),
+        "val_loss": entry.get("eval_loss"),
+        "lr": entry.get("learning_rate"),
+        "tokens": entry.get("num_input_tokens_seen"),
+    }
+
+
+def records(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The training log of a whole run: its train-loss and val-loss entries."""
+    return [record(h) for h in history if "loss" in h or "eval_loss" in h]
+
+
+def assess(history: list[dict[str, Any]], patience: int) -> Verdict:
+    """Best validation step, whether `patience` evaluations in a row failed to beat it, and overfitting."""
+    evals = [(h["step"], h["eval_loss"]) for h in history if "eval_loss" in h]
+    if not evals:
+        return Verdict()
+    best = min(range(len(evals)), key=lambda i: evals[i][1])
+    since_best = len(evals) - 1 - best
+    return Verdict(patience > 0 and since_best >= patience, _overfitting(history, evals), *evals[best])
+
+
+def _overfitting(history: list[dict[str, Any]], evals: list[tuple[int, float]]) -> str | None:
+    """The first evaluation where val loss rose while the mean train loss since the last one fell."""
+    train = [(h["step"], h["loss"]) for h in history if "loss" in h]
+    bounds = [0] + [step for step, _ in evals]
+    means = [_mean([loss for step, loss in train if lo < step <= hi]) for lo, hi in zip(bounds, bounds[1:])]
+    for i in range(1, len(evals)):
+        if evals[i][1] > evals[i - 1][1] and None not in (means[i], means[i - 1]) and means[i] < means[i - 1]:
+            return (
+                f"overfitting from step {evals[i][0]}: val loss rose {evals[i - 1][1]:.3f} -> {evals[i][1]:.3f} "
+                f"while train loss fell {means[i - 1]:.3f} -> {means[i]:.3f}; fewer epochs or more data would help"
+            )
+    return None
+
+
+def _mean(values: list[float]) -> float | None:
+    return statistics.fmean(values) if values else None
+
+
+class TrainWatch(TrainerCallback):
+    """Writes out_dir/train_log.jsonl, sends progress, stops early, counts the micro-batches trained."""
+
+    def __init__(self, log_path: Path, patience: int, progress: Callable[[TrainProgress], None] | None = None):
+        self.log_path = log_path
+        self.patience = patience
+        self.progress = progress
+        self.verdict = Verdict()
+        self.micro_batches = 0
+        self.start = (time.perf_counter(), 0, 0)
+        self.loss: float | None = None
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        self.start = (time.perf_counter(), state.global_step, state.num_input_tokens_seen)
+        self.verdict = assess(state.log_history, self.patience)
+        if state.is_world_process_zero:  # a resumed run's log restarts from its checkpoint
+            self.log_path.write_text("".join(json.dumps(r) + "\n" for r in records(state.log_history)))
+
+    def on_substep_end(self, args, state, control, **kwargs):
+        self.micro_batches += 1
+
+    def on_step_end(self, args, state, control, **kwargs):
+        self.micro_batches += 1
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if not logs or ("loss" not in logs and "eval_loss" not in logs):
+            return
+        line = record({**logs, "step": state.global_step})
+        self.loss = line["loss"] if line["loss"] is not None else self.loss
+        if state.is_world_process_zero:
+            with self.log_path.open("a") as f:
+                f.write(json.dumps(line) + "\n")
+        if self.progress is not None:
+            self.progress(self.tick(state, line["val_loss"]))
+
+    def on_evaluate(self, args, state, control, metrics=None, **kwargs):
+        before = self.verdict.warning
+        self.verdict = assess(state.log_history, self.patience)
+        if self.verdict.warning and not before:
+            log.warning(self.verdict.warning)
+        if self.verdict.stop:
+            log.info("early stopping at step %d: no better validation loss than step %s", state.global_step, self.verdict.best_step)
+            control.should_training_stop = True
+
+    def tick(self, state, val_loss: float | None) -> TrainProgress:
+        """Progress now: throughput and ETA from this call's own steps."""
+        started, step0, tokens0 = self.start
+        elapsed = time.perf_counter() - started
+        done = state.global_step - step0
+        eta = elapsed / done * (state.max_steps - state.global_step) if done else None
+        rate = (state.num_input_tokens_seen - tokens0) / elapsed if elapsed > 0 else 0.0
+        return TrainProgress(state.global_step, state.max_steps, state.epoch or 0.0, self.loss, val_loss, rate, eta, elapsed)

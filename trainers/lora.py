@@ -1,0 +1,156 @@
+"""The LoRA recipe: chat examples in, a peft adapter out, with the numbers of what it took."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import math
+import os
+import statistics
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from evals.errors import InputError, Problem
+from evals.example import Example
+from evals.models import resolve_model, set_offline_env
+
+from ._config import LoraSettings, check_method, lora_config, quantization_config, training_args
+from ._data import Collator, LengthGroupedData, padding_waste, prepare
+from ._result import TrainProgress, TrainResult
+from ._resume import fingerprint, resume_point
+
+
+def train_lora(
+    train: list[Example],
+    settings: Any,
+    out_dir: str | Path,
+    *,
+    model: str = "smollm2-135m",
+    val: list[Example] | None = None,
+    progress: Callable[[TrainProgress], None] | None = None,
+    resume: bool = True,
+    device: str | None = None,
+    max_steps: int | None = None,
+    eval_steps: int | None = None,
+) -> TrainResult:
+    """Fine-tune a LoRA adapter on chat examples (loss on assistant tokens only) and save it under out_dir.
+
+    Args:
+        settings: a LoraSettings, or any object with its field names (the scenario's finetune block).
+        val: held-out examples; by default a seeded `val_fraction` slice of train.
+        resume: continue from the latest checkpoint in out_dir/checkpoints when one exists.
+        max_steps: stop after this many optimizer steps (overrides epochs).
+        eval_steps: evaluate and checkpoint every N steps instead of every epoch.
+    """
+    settings = settings if isinstance(settings, LoraSettings) else LoraSettings.from_obj(settings)
+    out_dir = Path(out_dir)
+    set_offline_env()
+    import torch
+    from peft import get_peft_model
+    from transformers import PrinterCallback, Trainer
+
+    from ._watch import TrainWatch
+
+    cuda = _wants_cuda(device, torch.cuda.is_available())
+    check_method(settings, cuda)
+    tokenizer, base = _load(model, settings, cuda)
+    train_features, val_features, skipped = prepare(train, val, tokenizer, settings)
+    torch.manual_seed(settings.seed)  # the adapter's initial weights
+    peft_model = get_peft_model(base, lora_config(settings))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    checkpoint = resume_point(out_dir, fingerprint(settings, model, train_features, val_features), resume)
+
+    # Models that take a position mask in `logits_to_keep` project onto the vocabulary only where labels are.
+    collator = Collator(tokenizer.pad_token_id, trim_logits="logits_to_keep" in inspect.signature(base.forward).parameters)
+    watch = TrainWatch(out_dir / "train_log.jsonl", settings.early_stopping_patience, progress)
+    trainer = Trainer(
+        model=peft_model,
+        args=training_args(settings, out_dir, cuda=cuda, has_val=bool(val_features), max_steps=max_steps, eval_steps=eval_steps),
+        train_dataset=LengthGroupedData(train_features, settings.batch_size, settings.seed),
+        eval_dataset=val_features or None,
+        data_collator=collator,
+        processing_class=tokenizer,
+        callbacks=[watch],
+    )
+    trainer.remove_callback(PrinterCallback)  # progress goes to the caller, not to stdout
+    started = time.perf_counter()
+    trainer.train(resume_from_checkpoint=checkpoint)
+    seconds = time.perf_counter() - started
+
+    counts = dict(train_examples=len(train_features), val_examples=len(val_features), skipped_examples=skipped)
+    result = _summarize(trainer, watch, collator, settings, seconds, out_dir / "adapter", device="cuda" if cuda else "cpu", **counts)
+    if trainer.is_world_process_zero():
+        trainer.model.save_pretrained(result.adapter_dir)
+        tokenizer.save_pretrained(result.adapter_dir)
+        (out_dir / "curve.json").write_text(json.dumps(result.curve, indent=1))
+        (out_dir / "train_result.json").write_text(json.dumps(result.as_dict(), indent=1))
+    return result
+
+
+def _summarize(trainer, watch, collator: Collator, settings: LoraSettings, seconds: float, adapter_dir: Path, **extra: Any) -> TrainResult:
+    """The result of a finished Trainer run, read from its state, its watcher and the collator's counts."""
+    from ._watch import assess, records
+
+    state = trainer.state
+    log = records(state.log_history)
+    verdict = assess(state.log_history, settings.early_stopping_patience)
+    trainable, total = trainer.model.get_nb_trainable_parameters()
+    tokens = state.num_input_tokens_seen - watch.start[2]
+    steps_per_epoch = math.ceil(len(trainer.train_dataset) / (settings.batch_size * settings.grad_accum))
+    train_losses = [r["loss"] for r in log if r["loss"] is not None]
+    val_losses = [r["val_loss"] for r in log if r["val_loss"] is not None]
+    return TrainResult(
+        adapter_dir=adapter_dir,
+        trainable_params=trainable,
+        total_params=total,
+        trainable_share=trainable / total,
+        train_tokens=tokens,
+        seconds=seconds,
+        tokens_per_s=tokens / seconds if seconds > 0 else 0.0,
+        padding_waste=padding_waste(collator.batches[: watch.micro_batches]),
+        final_train_loss=statistics.fmean(train_losses[-steps_per_epoch:]) if train_losses else None,
+        final_val_loss=val_losses[-1] if val_losses else None,
+        stopped_early=verdict.stop,
+        overfitting_warning=verdict.warning,
+        curve=[{k: r[k] for k in ("step", "epoch", "loss", "val_loss")} for r in log],
+        steps=state.global_step,
+        total_steps=state.max_steps,
+        best_step=verdict.best_step,
+        best_val_loss=verdict.best_val_loss,
+        resumed_from_step=watch.start[1],
+        model=trainer.model,
+        **extra,
+    )
+
+
+def _wants_cuda(device: str | None, available: bool) -> bool:
+    """Train on CUDA when asked or, by default, when present; asking for it without it is a user error."""
+    if device is None:
+        return available
+    if device.startswith("cuda") and not available:
+        raise InputError(Problem(f"device '{device}' was asked for but no CUDA GPU is visible", fix="leave the device unset (or 'cpu') to train on the CPU", field="device"))
+    return device.startswith("cuda")
+
+
+def _load(name: str, settings: LoraSettings, cuda: bool):
+    """Tokenizer (right padding, a pad token) and the base model: fp32 on CPU, bf16 (or 4-bit) on CUDA."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    ref = resolve_model(name)
+    tokenizer = AutoTokenizer.from_pretrained(ref.path)
+    if not tokenizer.chat_template:
+        raise InputError(Problem(f"model '{name}' has no chat template, so chats cannot be turned into training tokens", fix="use an instruct/chat model", field="model"))
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    tokenizer.padding_side = "right"
+    quantized = quantization_config(settings)
+    placement = {"device_map": {"": int(os.environ.get("LOCAL_RANK", 0))}} if quantized else {}
+    model = AutoModelForCausalLM.from_pretrained(ref.path, dtype=torch.bfloat16 if cuda else torch.float32, quantization_config=quantized, **placement)
+    model.config.use_cache = False  # no generation while training
+    if quantized:
+        from peft import prepare_model_for_kbit_training
+
+        model = prepare_model_for_kbit_training(model)
+    return tokenizer, model
