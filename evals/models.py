@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,13 @@ def set_offline_env() -> None:
     os.environ.setdefault("HF_UPDATE_DOWNLOAD_COUNTS", "0")
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def quiet_transformers() -> None:
+    """transformers' own tqdm bars (weight loading, GGUF dequantizing) would break our progress display."""
+    from transformers.utils import logging
+
+    logging.disable_progress_bar()
 
 
 def embedded_gguf(name: str) -> Path:
@@ -82,6 +90,8 @@ def convert_gguf(gguf: Path, target: Path) -> None:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    quiet_transformers()
+    print(f"Converting {gguf.name} to safetensors in {target} (once; about 30 s)...", file=sys.stderr, flush=True)
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
     model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
     # After dequantizing the weights are plain float32; the quantizer marks only block saving.
@@ -106,6 +116,7 @@ def load_model(ref: ModelRef, *, device: str | None = None, dtype: str = "auto")
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    quiet_transformers()
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     torch_dtype = torch.bfloat16 if (dtype == "auto" and device == "cuda") else torch.float32
     start = time.perf_counter()

@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 from evals.errors import InputError, Problem
 from evals.example import Example
-from evals.models import resolve_model, set_offline_env
+from evals.models import quiet_transformers, resolve_model, set_offline_env
 
 from ._config import LoraSettings, check_method, lora_config, quantization_config, training_args
 from ._data import Collator, LengthGroupedData, padding_waste, prepare
@@ -138,6 +138,7 @@ def _load(name: str, settings: LoraSettings, cuda: bool):
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    quiet_transformers()
     ref = resolve_model(name)
     tokenizer = AutoTokenizer.from_pretrained(ref.path)
     if not tokenizer.chat_template:

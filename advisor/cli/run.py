@@ -33,7 +33,7 @@ def run(scenario_path: Path, out_dir: Path | None, ci: bool, full: bool, rungs: 
     """
     from ..ladder import RunOptions, climb, estimate, raise_on_backend_failure, warnings_before
     from ..record import RUNG_ORDER
-    from ..reports import render, write_reports
+    from ..reports import print_summary, write_reports
     from ..rungs import plan_rungs
     from ..workspace import prepare
     from .progress import LadderProgress
@@ -59,7 +59,7 @@ def run(scenario_path: Path, out_dir: Path | None, ci: bool, full: bool, rungs: 
         record = asyncio.run(climb(ws, opts, progress))
     record.save(out_dir / "run.json")
     paths = write_reports(record, out_dir)
-    console.print(render(record, "terminal", plain=ci))
+    print_summary(record, console)
     console.print(f"Wrote {out_dir / 'run.json'}, " + ", ".join(str(p) for p in paths.values()))
     raise_on_backend_failure(record)
     sys.exit(0 if record.passed else 1)
