@@ -17,6 +17,7 @@ COMMANDS = {
     "schema": "advisor.cli.validate:schema",
     "data": "advisor.cli.data:data",
     "eval": "advisor.cli.eval:eval_cmd",
+    "plan": "advisor.cli.plan:plan",
     "serve": "advisor.cli.serve:serve",
     "gate": "advisor.cli.gate:gate",
     "report": "advisor.cli.gate:report",

@@ -1,0 +1,145 @@
+"""`advisor eval`: grade one model on one eval set, without the ladder (like lm-eval or promptfoo)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import click
+
+from evals.errors import InputError, Problem
+
+from . import output
+
+GRADERS = ("exact", "normalized", "contains", "regex", "label", "json")
+
+
+@click.command("eval")
+@click.argument("eval_path", metavar="EVAL_JSONL", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--model", default="local:smollm2-135m", show_default=True, help="Backend spec, e.g. openai:http://127.0.0.1:8000/v1#name.")
+@click.option("--grader", "kind", type=click.Choice(GRADERS), default="normalized", show_default=True)
+@click.option("--labels", help="label grader: comma-separated labels (default: every expected answer).")
+@click.option("--schema", type=click.Path(dir_okay=False, path_type=Path), help="json grader: a JSON Schema file.")
+@click.option("--pattern", help="regex grader: the pattern an output must match.")
+@click.option("--system-prompt", help="Replace the data's own system message.")
+@click.option("--train", type=click.Path(dir_okay=False, path_type=Path), help="Few-shot pool (chat JSONL); with --shots.")
+@click.option("--shots", type=click.IntRange(min=0), default=0, show_default=True, help="Train examples in each prompt (most similar by BM25).")
+@click.option("--max-tokens", type=click.IntRange(min=1), default=64, show_default=True)
+@click.option("--stop", multiple=True, help="A string that ends an answer (repeatable).")
+@click.option("--limit", type=click.IntRange(min=1), help="Grade only the first N examples.")
+@click.option("--repeat", type=click.IntRange(min=1), default=1, show_default=True, help="Independent samples per example (bypasses the cache).")
+@click.option("--temperature", type=click.FloatRange(min=0), default=0.0, show_default=True)
+@click.option("--concurrency", type=click.IntRange(min=1), default=8, show_default=True)
+@click.option("--no-cache", is_flag=True, help="Ask the backend again instead of reusing cached answers.")
+@click.option("--confidence", type=click.FloatRange(0.5, 0.999), default=0.95, show_default=True)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Folder for results.json, samples.jsonl and the journal (default: runs/eval-NAME).")
+@click.option("--max-error-rate", type=click.FloatRange(0, 1), default=0.1, show_default=True, help="Exit 3 when more calls than this fail after retries.")
+def eval_cmd(eval_path: Path, model: str, kind: str, labels: str | None, schema: Path | None, pattern: str | None,
+             system_prompt: str | None, train: Path | None, shots: int, max_tokens: int, stop: tuple[str, ...],
+             limit: int | None, repeat: int, temperature: float, concurrency: int, no_cache: bool, confidence: float,
+             out_dir: Path | None, max_error_rate: float) -> None:
+    """Grade MODEL on EVAL_JSONL: metrics with confidence intervals, latency, tokens; rerun to resume.
+
+    Exit status: 0 done, 2 bad input, 3 too many backend failures.
+    """
+    from evals.backends import GenerationParams, get_backend
+    from evals.data import load_jsonl
+    from evals.graders import check_answers, make_grader
+    from evals.runner import Cache, Journal, Runner, check_error_budget
+
+    examples = load_jsonl(eval_path)[:limit] if limit else load_jsonl(eval_path)
+    label_list = [v.strip() for v in labels.split(",")] if labels else None
+    if kind == "label" and label_list is None:
+        label_list = sorted({a.strip() for ex in examples for a in ex.answers})
+    grader = make_grader(kind, labels=label_list, schema=schema, pattern=pattern)
+    problems = [replace(p, file=eval_path) for p in check_answers(kind, examples, labels=label_list)]
+    if problems:
+        raise InputError(problems, title=f"Answers in {eval_path} that the {kind} grader cannot use")
+    strategy = _strategy(system_prompt, train, shots)
+    out_dir = out_dir or Path("runs") / f"eval-{eval_path.stem}"
+    params = GenerationParams(max_tokens=max_tokens, temperature=temperature, stop=stop, seed=0 if temperature else None)
+    use_cache = not no_cache and repeat == 1
+    runner = Runner(get_backend(model), grader, params=params, concurrency=concurrency,
+                    cache=Cache.open_default() if use_cache else None, journal=Journal.in_folder(out_dir), repeat=repeat)
+    items = [(ex, strategy(ex).messages) for ex in examples]
+    with _bar(len(items) * repeat) as tick:
+        runner.progress = tick
+        rows = runner.run_sync(items, rung="eval")
+    results = _results(rows, kind, label_list, confidence, model, eval_path)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rows.drop(columns=["details"]).to_json(out_dir / "samples.jsonl", orient="records", lines=True, force_ascii=False)
+    (out_dir / "results.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
+    _print(results, out_dir)
+    check_error_budget(rows, max_error_rate)
+    sys.exit(0)
+
+
+def _strategy(system_prompt: str | None, train: Path | None, shots: int):
+    from evals.data import load_jsonl
+    from evals.strategies import FewShot, ZeroShot
+
+    if shots and train is None:
+        raise InputError(Problem("--shots needs a pool to draw examples from", fix="add --train TRAIN.jsonl", field="--shots"))
+    if shots:
+        return FewShot(load_jsonl(train), k=shots, system_prompt=system_prompt)
+    return ZeroShot(system_prompt)
+
+
+def _results(rows, kind: str, labels, confidence: float, model: str, eval_path: Path) -> dict:
+    from evals.graders import Score, summarize
+    from evals.runner import repeat_summary
+    from evals.stats import latency_summary
+
+    first = rows[rows["repeat"] == 0]
+    scores = [Score(float(r.score), bool(r.format_valid), r.details if isinstance(r.details, dict) else {}) for r in first.itertuples()]
+    metrics = summarize(kind, scores, confidence=confidence, labels=labels, expected_labels=list(first["expected"]) if labels else None)
+    ok = first[first["error"].isna()]
+    return {
+        "model": model, "eval": str(eval_path), "grader": kind, "n": len(first), "confidence": confidence,
+        "metrics": {name: interval.as_dict() for name, interval in metrics.items()},
+        "latency_ms": latency_summary(list(ok["latency_s"])) if len(ok) else {},
+        "tokens_per_call": {"input": float(first["input_tokens"].mean()), "output": float(first["output_tokens"].mean())},
+        "errors": int(first["error"].notna().sum()),
+        "repeat": repeat_summary(rows) if rows["repeat"].max() > 0 else None,
+    }
+
+
+def _print(results: dict, out_dir: Path) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"{results['model']} on {results['eval']} (n={results['n']}, {results['confidence']:.0%} intervals)", title_justify="left")
+    for column in ("metric", "value", "interval"):
+        table.add_column(column, justify="left" if column == "metric" else "right")
+    for name, m in results["metrics"].items():
+        table.add_row(name, f"{m['value']:.3f}", f"[{m['lower']:.3f}, {m['upper']:.3f}]")
+    latency, tokens = results["latency_ms"], results["tokens_per_call"]
+    if latency:
+        table.add_row("latency p50 / p95 ms", f"{latency['p50']:.0f} / {latency['p95']:.0f}", "")
+    table.add_row("tokens in / out per call", f"{tokens['input']:.0f} / {tokens['output']:.0f}", "")
+    if results["errors"]:
+        table.add_row("[red]failed calls", str(results["errors"]), "")
+    if results["repeat"]:
+        r = results["repeat"]
+        table.add_row(f"pass^{r['repeats']} / agreement", f"{r['pass_all']:.3f} / {r['agreement']:.3f}", "")
+    output.console.print(table)
+    output.console.print(f"Wrote {out_dir / 'results.json'} and {out_dir / 'samples.jsonl'}")
+
+
+class _bar:
+    """A rich progress bar fed by the runner's progress events."""
+
+    def __init__(self, total: int):
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+        self.progress = Progress("[bold]eval", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                                 console=output.err_console, disable=not output.err_console.is_terminal)
+        self.task = self.progress.add_task("eval", total=total)
+
+    def __enter__(self):
+        self.progress.start()
+        return lambda event: self.progress.update(self.task, completed=event.done)
+
+    def __exit__(self, *exc) -> None:
+        self.progress.stop()

@@ -1,0 +1,36 @@
+"""`advisor export`: the fine-tuned rung of a run as a merged model folder, for vLLM, TGI or transformers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from evals.errors import InputError, Problem
+
+from . import output
+
+
+@click.command()
+@click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--merged", "merged_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to write: base weights with the adapter folded in (safetensors) and the tokenizer.")
+@click.option("--force", is_flag=True, help="Replace --merged if it exists.")
+def export(run_dir: Path, merged_dir: Path, force: bool) -> None:
+    """Merge the LoRA adapter of RUN_DIR (what `advisor run --out RUN_DIR` trained) into its base model.
+
+    To serve the adapter as it is instead: `advisor serve --model NAME --adapter RUN_DIR/finetune/adapter`.
+    """
+    from trainers import merge_adapter
+
+    from ..record import load_record
+
+    record = load_record(run_dir / "run.json")
+    adapter = run_dir / "finetune" / "adapter"
+    if not record.model.startswith("local:") or not (adapter / "adapter_config.json").is_file():
+        raise InputError(Problem(f"{run_dir} holds no LoRA adapter (model {record.model})", file=adapter,
+                                 fix="run the ladder with a local model until it fine-tunes (e.g. `advisor run SCENARIO --rungs finetune --out RUN_DIR`)"))
+    base = record.model.removeprefix("local:")
+    out = merge_adapter(base, adapter, merged_dir, force=force)
+    output.console.print(f"Wrote {out}: {base} with the adapter folded in. Serve it with "
+                         f"`vllm serve {out}` or `advisor serve --model {out}`.")
