@@ -45,10 +45,11 @@ def estimate(ws: Workspace, plans: list[RungPlan]) -> ev.Estimate:
         per_rung[plan.name] = {"calls": n, "input_tokens": rung_in, "output_tokens": rung_out}
         calls, tokens_in, tokens_out = calls + n, tokens_in + rung_in, tokens_out + rung_out
     train_tokens = 0
-    if any(p.trains for p in plans):
-        cfg = ws.scenario.ladder.finetune
-        chars = sum(len(m.content) for ex in ws.train_set for m in ex.messages)
-        train_tokens = int(chars / 4 * cfg.epochs)
+    tuned = next((p for p in plans if p.trains and p.strategy is not None), None)
+    if tuned is not None:  # the train set in the form the rung trains on, times the epochs
+        chars = sum(len(m["content"]) for ex in ws.train_set for m in tuned.strategy(ex).messages)
+        chars += sum(len(ex.expected) for ex in ws.train_set)
+        train_tokens = int(chars / 4 * ws.scenario.ladder.finetune.epochs)
     cost = per_call(ws.scenario.pricing, tokens_in, tokens_out, 0).total
     if ws.scenario.pricing:
         cost += ws.scenario.pricing.training_per_1m * train_tokens / 1e6
@@ -112,11 +113,12 @@ async def _measure(ws: Workspace, plan: RungPlan, base, opts: RunOptions, on_eve
     from evals.runner import Cache, Journal, Runner
     from evals.strategies import recall_at_k
 
-    backend, training = base, None
+    backend, tuned = base, None
     if plan.trains:
         from .finetune_rung import train_rung
 
-        backend, training = await train_rung(ws, opts.out_dir / "finetune", base, on_event)
+        tuned = await train_rung(ws, plan.strategy, opts.out_dir / "finetune", on_event)
+        backend = tuned.backend
     prompts = [plan.strategy(ex) for ex in ws.eval_set]
     recalls = [r for r in (recall_at_k(ex, p) for ex, p in zip(ws.eval_set, prompts)) if r is not None]
     on_event(ev.RungStarted(plan.name, len(prompts) * opts.repeat))
@@ -130,9 +132,8 @@ async def _measure(ws: Workspace, plan: RungPlan, base, opts: RunOptions, on_eve
                     journal=Journal(opts.out_dir / "journal.jsonl"), progress=progress, repeat=opts.repeat)
     rows = await runner.run([(ex, p.messages) for ex, p in zip(ws.eval_set, prompts)], rung=plan.name)
     result = rung_result(plan.name, rows, ws.scenario, ws.labels, recalls, time.perf_counter() - started)
-    if training is not None:
-        result.training = training
-        result.forgetting = getattr(backend, "forgetting", None)
+    if tuned is not None:
+        result.training, result.forgetting = tuned.training, tuned.forgetting
     _save_samples(opts.out_dir, plan.name, rows, prompts)
     return result, rows
 

@@ -200,6 +200,11 @@ class Finetune(Strict):
     """Evaluations without improvement before stopping (0: never stop early)."""
     seed: int = 0
     """Seed of the split, the adapter init and the data order."""
+    forgetting_threshold: float = Field(default=0.05, ge=0, le=1)
+    """Flag the adapter when its canary score (general ability, through lm-eval) drops by more than this (0.05 = 5 points)."""
+    prompt: Literal["short", "full"] = "short"
+    """short: the tuned model is trained and asked with the input alone (the adapter learns the task, so calls
+    are shorter and cheaper); full: with the task's system prompt as well."""
 
 
 class Ladder(Strict):

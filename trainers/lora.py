@@ -8,6 +8,7 @@ import math
 import os
 import statistics
 import time
+import warnings
 from pathlib import Path
 from typing import Any, Callable
 
@@ -75,7 +76,9 @@ def train_lora(
     )
     trainer.remove_callback(PrinterCallback)  # progress goes to the caller, not to stdout
     started = time.perf_counter()
-    trainer.train(resume_from_checkpoint=checkpoint)
+    with warnings.catch_warnings():  # transformers calls its own deprecated API inside train(); not the user's concern
+        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+        trainer.train(resume_from_checkpoint=checkpoint)
     seconds = time.perf_counter() - started
 
     counts = dict(train_examples=len(train_features), val_examples=len(val_features), skipped_examples=skipped)

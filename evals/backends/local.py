@@ -105,9 +105,9 @@ class LocalBackend:
 
     async def complete(self, messages: list[dict], params: GenerationParams, *, use_adapter: bool = True) -> Completion:
         """Generate the assistant's reply; `use_adapter=False` answers with the base model under the adapter."""
-        start = time.perf_counter()
         if self._model is None:
             await asyncio.to_thread(self.load)
+        start = time.perf_counter()  # after loading: a one-off load is not the latency of a call
         from ._generate import Prompt
 
         ids = self.encode(messages)
