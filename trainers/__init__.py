@@ -5,7 +5,12 @@ Heavy libraries (torch, transformers, peft) load only when a function runs.
 
 from ._config import LoraSettings, lora_config
 from ._export import merge_adapter
+from ._hosted import hosted_backend_spec, train_openai
+from ._hosted_result import HostedJobPending, HostedProgress, HostedResult
 from ._result import TrainProgress, TrainResult
 from .lora import train_lora
 
-__all__ = ["LoraSettings", "TrainProgress", "TrainResult", "lora_config", "merge_adapter", "train_lora"]
+__all__ = [
+    "HostedJobPending", "HostedProgress", "HostedResult", "LoraSettings", "TrainProgress", "TrainResult",
+    "hosted_backend_spec", "lora_config", "merge_adapter", "train_lora", "train_openai",
+]
