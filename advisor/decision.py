@@ -22,6 +22,11 @@ def is_hosted(model: str) -> bool:
     return not any(host in rest for host in ("127.0.0.1", "localhost", "[::1]"))
 
 
+def prefers_retrieval(profile: Profile, rung: str = "rag") -> bool:
+    """The profile asks for RAG (changing or cited knowledge): it is measured even after a cheaper rung passed."""
+    return rung == "rag" and (profile.knowledge_changes in VOLATILE or profile.needs_citations)
+
+
 def recommend(rungs: list[RungResult], profile: Profile, model: str, confidence: float) -> Recommendation:
     measured = [r for r in rungs if r.status == "measured"]
     if profile.data_must_stay_local and is_hosted(model):

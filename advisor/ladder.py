@@ -10,7 +10,7 @@ from typing import Callable
 from evals.errors import BackendError
 
 from . import events as ev
-from .decision import recommend
+from .decision import prefers_retrieval, recommend
 from .measure import comparisons, rung_result
 from .record import RunRecord, RungResult
 from .rungs import RungPlan, plan_rungs
@@ -29,6 +29,8 @@ class RunOptions:
     concurrency: int = 8
     repeat: int = 1
     max_error_rate: float = MAX_ERROR_RATE
+    backend: object | None = None
+    """A ready backend to use instead of building one from the scenario's model (tests, embedding apps)."""
 
 
 def estimate(ws: Workspace, plans: list[RungPlan]) -> ev.Estimate:
@@ -69,7 +71,7 @@ async def climb(ws: Workspace, opts: RunOptions, on_event: Callable[[object], No
     opts.out_dir.mkdir(parents=True, exist_ok=True)
     plans = plan_rungs(ws, opts.rungs)
     warnings = warnings_before(ws)
-    base = get_backend(ws.scenario.model)
+    base = opts.backend or get_backend(ws.scenario.model)
     results: list[RungResult] = []
     scores: dict[str, dict[str, float]] = {}
     passed_by: str | None = None
@@ -77,7 +79,7 @@ async def climb(ws: Workspace, opts: RunOptions, on_event: Callable[[object], No
     for plan in plans:
         if plan.strategy is None:
             result = RungResult(name=plan.name, status="skipped", skip_reason=plan.skip_reason)
-        elif passed_by and not opts.full:
+        elif passed_by and not opts.full and not prefers_retrieval(ws.scenario.profile, plan.name):
             result = RungResult(name=plan.name, status="skipped",
                                 skip_reason=f"{passed_by} already meets every target (--full measures every rung)")
         elif failure:

@@ -1,0 +1,46 @@
+"""The fine-tune rung on a hosted API: a fine-tuning job on the scenario's OpenAI-compatible server.
+
+The job id is kept in the run folder, so an interrupted run picks up the same job instead of paying
+twice. There is no local adapter, so no forgetting check: the base model's weights are not ours to probe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from evals.example import Example
+
+from . import events as ev
+from .cost import finetune_cost
+from .finetune_rung import Tuned
+from .record import Training
+from .workspace import Workspace
+
+POLL_S = 5.0
+"""Seconds between status checks of the job."""
+
+
+def server_url(model: str) -> str | None:
+    """The base URL of an `openai:URL#name` spec; None for the OpenAI API itself."""
+    rest = model.removeprefix("openai:")
+    return rest.partition("#")[0] if rest.startswith(("http://", "https://")) else None
+
+
+async def train_hosted(ws: Workspace, examples: list[Example], out_dir: Path, on_event) -> Tuned:
+    """Run (or resume) the hosted job and return the tuned model as an `openai` backend."""
+    from evals.backends import get_backend
+    from trainers import hosted_backend_spec, train_openai
+
+    config, base_url = ws.scenario.ladder.finetune, server_url(ws.scenario.model)
+    on_event(ev.Note(f"fine-tune: hosted job on {config.model} with {len(examples)} examples"))
+
+    def progress(p) -> None:
+        for text in p.new_events or (f"status {p.status}",):
+            on_event(ev.Note(f"fine-tune job {p.job_id} ({p.elapsed_s:.0f} s): {text}"))
+
+    result = await asyncio.to_thread(train_openai, examples, config, out_dir, base_url=base_url, progress=progress, poll_s=POLL_S)
+    pricing = ws.scenario.pricing
+    training = Training(method="openai", train_tokens=result.trained_tokens, seconds=result.seconds,
+                        cost_usd=finetune_cost(pricing, 0.0, result.trained_tokens), model_id=result.model_id)
+    return Tuned(get_backend(hosted_backend_spec(result, base_url)), training)
