@@ -18,7 +18,7 @@ class CallCost:
 
 
 def per_call(pricing: Pricing | None, input_tokens: float, output_tokens: float, seconds_per_call: float) -> CallCost:
-    """Token prices plus the machine's time; seconds_per_call is wall time over calls (batching included)."""
+    """Token prices plus the machine's time; seconds_per_call is a call's share of the machine (a batch's time over its calls)."""
     if pricing is None:
         return CallCost(0.0, 0.0)
     tokens = (input_tokens * pricing.input_per_1m + output_tokens * pricing.output_per_1m) / 1e6

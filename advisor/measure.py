@@ -27,12 +27,20 @@ def rung_result(name: str, rows, scenario: Scenario, labels: list[str] | None, r
     tokens = {"input": float(first["input_tokens"].mean()), "output": float(first["output_tokens"].mean())}
     ok = first[first["error"].isna()]
     latency = latency_summary(list(ok["latency_s"])) if len(ok) else {"p50": 0.0, "p95": 0.0}
-    cost = per_call(scenario.pricing, tokens["input"], tokens["output"], float(ok["latency_s"].mean()) if len(ok) else 0.0)
+    cost = per_call(scenario.pricing, tokens["input"], tokens["output"], machine_seconds(ok))
     result = RungResult(
         name=name, status="measured", n=len(first), metrics=metrics, latency_ms=latency, tokens_per_call=tokens,
         cost_per_1k_calls_usd=cost.total * 1e3, cost_per_1m_calls_usd=cost.total * 1e6,
         errors=int(first["error"].notna().sum()), seconds=seconds, confusion=_confusion(first, labels))
     return check_all(result, scenario.targets, scenario.confidence)
+
+
+def machine_seconds(rows) -> float:
+    """Mean machine time per call: a local call's share of its batch, else its latency (one call, one machine)."""
+    if not len(rows):
+        return 0.0
+    shares = [d.get("backend", {}).get("machine_s") if isinstance(d, dict) else None for d in rows["details"]]
+    return float(sum(s if s is not None else t for s, t in zip(shares, rows["latency_s"])) / len(rows))
 
 
 def _confusion(rows, labels: list[str] | None) -> dict | None:

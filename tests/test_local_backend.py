@@ -58,6 +58,9 @@ async def test_batched_greedy_outputs_equal_one_by_one(backend):
     assert backend.stats["batches"] - before["batches"] < len(PROMPTS)
     assert backend.stats["largest_batch"] > 1
     assert [c.text for c in together] == [c.text for c in alone]
+    # A batched call's share of the machine is less than its latency, which includes waiting for the batch.
+    assert all(0 < c.extra["machine_s"] < c.latency_s for c in together)
+    assert sum(c.extra["machine_s"] for c in together) < sum(c.extra["machine_s"] for c in alone)
     assert [c.output_tokens for c in together] == [c.output_tokens for c in alone]
 
 

@@ -7,7 +7,8 @@ because that is what every user of the model gets.
 Temperature 0 is greedy, and a greedy answer does not depend on which requests share its batch;
 above 0 it samples, seeded by `params.seed` (reproducible for the same set of concurrent requests). `output_tokens` counts every
 token generated, the end-of-turn token included, up to the stop; `extra["finish_reason"]` is "stop"
-or "length".
+or "length", and `extra["machine_s"]` the call's share of its batch's generation time (what a call
+costs on a machine paid by the hour, where `latency_s` also counts waiting for a batch).
 """
 
 from __future__ import annotations
@@ -114,8 +115,9 @@ class LocalBackend:
         self._check_context(len(ids), params.max_tokens)
         sampled = params.temperature > 0
         key = (params.temperature if sampled else 0.0, params.seed if sampled else None, use_adapter)
-        out = await self._batcher.submit(Prompt(ids, params.max_tokens, tuple(params.stop)), key, len(ids))
-        return Completion(out.text, len(ids), out.output_tokens, time.perf_counter() - start, extra={"finish_reason": out.finish_reason})
+        out, machine_s = await self._batcher.submit(Prompt(ids, params.max_tokens, tuple(params.stop)), key, len(ids))
+        extra = {"finish_reason": out.finish_reason, "machine_s": machine_s}
+        return Completion(out.text, len(ids), out.output_tokens, time.perf_counter() - start, extra=extra)
 
     def _check_context(self, prompt_tokens: int, max_tokens: int) -> None:
         context = getattr(self._model.config, "max_position_embeddings", None)
@@ -135,6 +137,7 @@ class LocalBackend:
         model = self._model
         base_only = model.disable_adapter() if (not use_adapter and hasattr(model, "disable_adapter")) else nullcontext()
         with self._generate_lock:
+            started = time.perf_counter()
             was_training = model.training
             model.eval()  # a model handed over from training would otherwise generate with dropout
             try:
@@ -144,7 +147,9 @@ class LocalBackend:
                 raise BackendError(f"local generation with {self.spec} failed: {exc}") from exc
             finally:
                 model.train(was_training)
+            # Each row's share of the machine time: what a call costs when calls share batches.
+            share = (time.perf_counter() - started) / len(prompts)
         self.stats["requests"] += len(prompts)
         self.stats["batches"] += 1
         self.stats["largest_batch"] = max(self.stats["largest_batch"], len(prompts))
-        return results
+        return [(result, share) for result in results]
