@@ -116,21 +116,11 @@ def _break_even(choice: RungResult, measured: list[RungResult], profile: Profile
 def _none_passes(rungs, measured, confidence) -> Recommendation:
     if not measured:
         return Recommendation(rung=None, rationale=["No rung was measured."], next_steps=["Enable at least one rung in `ladder`."])
-    gaps = [(c.target.min - c.observed, r, c) for r in measured for c in r.checks
-            if not c.passed and c.target.metric in RATE_METRICS and c.target.min is not None and c.observed is not None]
-    rationale, steps = [], []
-    if gaps:
-        gap, rung, check = min(gaps, key=lambda g: g[0])
-        point = rung.metrics[check.target.metric].value
-        rationale.append(f"No rung meets every target. Closest: {RUNG_TITLES[rung.name]} with {check.target.metric} "
-                         f"{point:.3f} (lower bound {check.observed:.3f}) against the target {check.target.min:g}, {gap * 100:.1f} points short.")
-        if point >= check.target.min and check.target.min < 1.0:
-            need = min_examples(check.target.min, confidence, failures=round((1 - point) * rung.n))
-            steps.append(f"The point estimate already clears {check.target.min:g}; about {need} eval examples at the same "
-                         f"error rate would show it with {confidence:.0%} confidence (now {rung.n}).")
-    else:
-        failed = [f"{RUNG_TITLES[r.name]}: {c.target} ({c.reason})" for r in measured for c in r.checks if not c.passed]
-        rationale.append("No rung meets every target: " + "; ".join(failed[:4]) + ".")
+    rung = min(measured, key=_shortfall)
+    missed = [c for c in rung.checks if not c.passed]
+    rationale = [f"No rung meets every target. Closest: {RUNG_TITLES[rung.name]}, which misses "
+                 + "; ".join(_miss(c, rung) for c in missed) + "."]
+    steps = [step for c in missed if (step := _more_data(c, rung, confidence))]
     ft = next((r for r in rungs if r.name == "finetune"), None)
     if ft is not None and ft.status == "skipped" and ft.skip_reason:
         steps.append(f"Fine-tuning was skipped ({ft.skip_reason}).")
@@ -138,3 +128,37 @@ def _none_passes(rungs, measured, confidence) -> Recommendation:
         steps.append("More training examples, more epochs, or a larger base model would raise the fine-tuned score.")
     steps.append("A larger model (e.g. an OpenAI-compatible endpoint) may clear the targets with prompting alone.")
     return Recommendation(rung=None, rationale=rationale, next_steps=steps)
+
+
+def _gap(check) -> float:
+    """How far a check is from passing: points for a rate, the relative overshoot for latency and cost."""
+    if check.passed:
+        return 0.0
+    if check.observed is None:
+        return 1.0
+    if check.target.min is not None:
+        return check.target.min - check.observed
+    return (check.observed - check.target.max) / check.target.max if check.target.max else 1.0
+
+
+def _shortfall(rung: RungResult) -> float:
+    """A rung's distance from passing: its worst missed target."""
+    return max((_gap(c) for c in rung.checks), default=0.0)
+
+
+def _miss(check, rung: RungResult) -> str:
+    metric = rung.metrics.get(check.target.metric)
+    if check.target.metric in RATE_METRICS and check.target.min is not None and metric is not None:
+        return (f"{check.target.metric} {metric.value:.3f} (lower bound {check.observed:.3f}) against {check.target.min:g}, "
+                f"{_gap(check) * 100:.1f} points short")
+    return f"{check.target} ({check.reason})"
+
+
+def _more_data(check, rung: RungResult, confidence: float) -> str | None:
+    """When the point estimate clears a rate target, the eval set is what is missing: say how much more."""
+    metric, bound = rung.metrics.get(check.target.metric), check.target.min
+    if metric is None or bound is None or check.target.metric not in RATE_METRICS or metric.value < bound or bound >= 1.0:
+        return None
+    need = min_examples(bound, confidence, failures=round((1 - metric.value) * rung.n))
+    return (f"The point estimate of {check.target.metric} ({metric.value:.3f}) already clears {bound:g}; about {need} eval "
+            f"examples at the same error rate would show it with {confidence:.0%} confidence (now {rung.n}).")

@@ -34,9 +34,10 @@ def target_text(target: Target) -> str:
 
 
 def metric_columns(record: RunRecord) -> list[str]:
-    """Quality metrics worth a column: accuracy, the rate targets, and format validity, in that order."""
+    """Quality metrics worth a column: accuracy, the rate targets, format validity, then json field accuracy and RAG's recall."""
     measured = {name for rung in record.measured for name in rung.metrics}
-    wanted = ["accuracy", *(t.metric for t in record.targets if t.metric in RATE_METRICS), "format_valid"]
+    wanted = ["accuracy", *(t.metric for t in record.targets if t.metric in RATE_METRICS), "format_valid",
+              "field_accuracy", "recall_at_k"]
     columns: list[str] = []
     for name in wanted:
         if name not in columns and (name in measured or any(t.metric == name for t in record.targets)):
