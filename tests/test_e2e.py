@@ -119,3 +119,13 @@ def test_a_broken_scenario_exits_2_naming_file_line_and_field(tmp_path, capsys):
     assert code == 2
     assert f"{path}:" in err and "targets.0.minimum" in err and "Fix:" in err
     assert not (tmp_path / "run").exists()  # nothing is written for a run that never started
+
+
+def test_an_out_folder_holding_another_scenarios_run_is_left_alone(tmp_path, capsys):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "run.json").write_text('{"scenario": "invoice-extraction"}')
+    (out / "report.md").write_text("the other run's report")
+    code, _, err = run_cli(["run", str(SCENARIOS / "support-intents" / "scenario.yaml"), "--out", str(out), "--ci"], capsys)
+    assert code == 2 and "holds the run of invoice-extraction, not of support-intents" in err and "--force" in err
+    assert (out / "report.md").read_text() == "the other run's report"

@@ -25,8 +25,9 @@ from . import output
 @click.option("--no-cache", is_flag=True, help="Ask the backend again instead of reusing cached answers.")
 @click.option("--repeat", type=click.IntRange(min=1), default=1, help="Independent samples per example (bypasses the cache).")
 @click.option("--concurrency", type=click.IntRange(min=1), default=8, help="Requests in flight at once.")
+@click.option("--force", is_flag=True, help="Write into --out even if it holds the run of another scenario.")
 def run(scenario_path: Path, out_dir: Path | None, ci: bool, full: bool, rungs: str | None, limit: int | None,
-        max_cost: float | None, no_cache: bool, repeat: int, concurrency: int) -> None:
+        max_cost: float | None, no_cache: bool, repeat: int, concurrency: int, force: bool) -> None:
     """Climb the ladder for SCENARIO and recommend prompt, few-shot, RAG or fine-tune.
 
     Exit status: 0 targets met, 1 missed, 2 bad input, 3 backend failure.
@@ -44,6 +45,7 @@ def run(scenario_path: Path, out_dir: Path | None, ci: bool, full: bool, rungs: 
     ws = prepare(scenario_path, limit)
     scenario = ws.scenario
     out_dir = out_dir or Path("runs") / scenario.name
+    _check_out_dir(out_dir, scenario.name, force)
     opts = RunOptions(out_dir, full=full, rungs=selected, use_cache=not no_cache and repeat == 1,
                       concurrency=concurrency, repeat=repeat)
     est = estimate(ws, plan_rungs(ws, selected))
@@ -63,6 +65,24 @@ def run(scenario_path: Path, out_dir: Path | None, ci: bool, full: bool, rungs: 
     console.print(f"Wrote {out_dir / 'run.json'}, " + ", ".join(str(p) for p in paths.values()))
     raise_on_backend_failure(record)
     sys.exit(0 if record.passed else 1)
+
+
+def _check_out_dir(out_dir: Path, name: str, force: bool) -> None:
+    """A folder holding another scenario's run is not ours to overwrite; the same scenario's is resumed."""
+    import json
+
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(Problem(f"{out_dir} is a file, not a folder", fix="choose another --out", field="--out"))
+    stored = out_dir / "run.json"
+    if force or not stored.is_file():
+        return
+    try:
+        previous = json.loads(stored.read_text(encoding="utf-8")).get("scenario")
+    except (OSError, ValueError, AttributeError):
+        previous = None
+    if previous != name:
+        raise InputError(Problem(f"{out_dir} holds the run of {previous or 'something else'!s}, not of {name}; its reports would be overwritten",
+                                 fix="choose another --out, or pass --force to replace it", file=stored, field="--out"))
 
 
 def _parse_rungs(value: str | None, known) -> list[str] | None:
