@@ -121,3 +121,43 @@ def test_serve_refuses_a_remote_model_and_a_busy_port(capsys):
             main(["serve", "--port", str(busy.getsockname()[1])])
     assert taken.value.code == 2
     assert "--port" in capsys.readouterr().err
+
+
+def test_advisor_serve_over_http_matches_the_local_backend_on_twelve_examples(tmp_path, embedded_model):
+    """The real `advisor serve` process and the project's openai backend vs the local backend, through the Runner."""
+    import os
+    import subprocess
+    import sys
+
+    from evals.backends import GenerationParams, get_backend
+    from evals.example import Example
+    from evals.graders import make_grader
+    from evals.runner import Runner
+
+    questions = ["Name a colour.", "What is the capital of Italy?", "Say hi.", "What is 3 plus 4?", "Name a fruit.",
+                 "Is the sky blue? Answer yes or no.", "Translate 'cat' to French.", "What comes after Tuesday?",
+                 "Name an ocean.", "Spell the word 'dog'.", "What do bees make?", "Name a planet."]
+    items = [(Example.model_validate({"id": f"q{i}", "messages": [*ask(q), {"role": "assistant", "content": "x"}]}), ask(q))
+             for i, q in enumerate(questions)]
+    port = free_port()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "advisor", "serve", "--port", str(port)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        base_url = f"http://127.0.0.1:{port}/v1"
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                urllib.request.urlopen(f"{base_url}/models", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        params, grader = GenerationParams(max_tokens=12), make_grader("exact")
+        remote = Runner(get_backend(f"openai:{base_url}#smollm2-135m"), grader, params=params).run_sync(items, "zero_shot")
+        local = Runner(get_backend("local:smollm2-135m"), grader, params=params).run_sync(items, "zero_shot")
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    assert remote["error"].isna().all(), remote["error"].dropna().tolist()
+    assert list(remote["output"]) == list(local["output"])
+    assert list(remote["input_tokens"]) == list(local["input_tokens"]) and list(remote["output_tokens"]) == list(local["output_tokens"])
