@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from evals.backends.base import GenerationParams
+from evals.backends.base import GenerationParams, answer_room
 from evals.example import Example
 
 from .scenario import Scenario
@@ -66,13 +66,9 @@ def prepare(scenario_path: Path, limit: int | None = None) -> Workspace:
     labels = scenario.task.labels
     if scenario.task.kind == "classification" and labels is None:
         labels = sorted({ex.expected.strip() for ex in train_set + eval_set})
-    params = GenerationParams(max_tokens=scenario.generation.max_tokens or _auto_max_tokens(eval_set + train_set),
+    auto = answer_room(ex.expected for ex in eval_set + train_set)
+    params = GenerationParams(max_tokens=scenario.generation.max_tokens or auto,
                               stop=tuple(scenario.generation.stop))
     warnings = [str(w) for w in check.warnings]
     return Workspace(scenario, Path(scenario_path).resolve(), eval_set, train_set, labels, params, warnings, limit)
 
-
-def _auto_max_tokens(examples: list[Example]) -> int:
-    """Room for the longest expected answer (about 3 characters a token) plus a margin, at most 512."""
-    longest = max((len(ex.expected) for ex in examples), default=64)
-    return min(512, longest // 3 + 16)

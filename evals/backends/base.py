@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -17,6 +18,12 @@ class GenerationParams:
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+def answer_room(expected: Iterable[str]) -> int:
+    """max_tokens with room for the longest expected answer (about 3 characters a token) plus 16, at most 512."""
+    longest = max((len(text) for text in expected), default=64)
+    return min(512, longest // 3 + 16)
 
 
 @dataclass
