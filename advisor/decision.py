@@ -43,6 +43,7 @@ def recommend(rungs: list[RungResult], profile: Profile, model: str, confidence:
     rationale += _significance(choice)
     rationale.append(_cost_sentence(choice, profile))
     rationale += _break_even(choice, measured, profile)
+    rationale += _forgetting(choice, next_steps)
     if profile.latency_budget_ms and choice.latency_ms.get("p95", 0) > profile.latency_budget_ms:
         rationale.append(f"Its p95 latency of {choice.latency_ms['p95']:.0f} ms exceeds the budget of {profile.latency_budget_ms:.0f} ms.")
         next_steps.append("Serve it on faster hardware or batch requests to meet the latency budget.")
@@ -111,6 +112,17 @@ def _break_even(choice: RungResult, measured: list[RungResult], profile: Profile
     days = calls / profile.calls_per_day if profile.calls_per_day else float("inf")
     return [f"The fine-tune cost ${ft.training.cost_usd:.2f} to train and saves ${(before - after) * 1e6:,.2f} per 1M calls "
             f"against {RUNG_TITLES[best.name]}: it breaks even after {calls:,.0f} calls ({days:,.1f} days at {profile.calls_per_day:,}/day)."]
+
+
+def _forgetting(choice: RungResult, next_steps: list[str]) -> list[str]:
+    """A tuned model that lost general ability is fine for its task only: say so with the canary numbers."""
+    f = choice.forgetting
+    if f is None or not f.flagged:
+        return []
+    next_steps.append("Serve the adapter for this task only (e.g. vLLM --enable-lora per request), not as a general assistant; "
+                      "or train with `prompt: full` so that it keys on the task's system prompt.")
+    return [f"The adapter lost {-f.change.value * 100:.1f} points on the general canary tasks ({f.base.value:.3f} → "
+            f"{f.adapter.value:.3f}, more than the {f.threshold * 100:g}-point threshold)."]
 
 
 def _none_passes(rungs, measured, confidence) -> Recommendation:

@@ -95,3 +95,17 @@ def test_more_eval_data_is_suggested_when_only_the_interval_is_short():
 def test_a_latency_budget_the_choice_exceeds_is_said():
     rec = recommend(ladder(), Profile(latency_budget_ms=1000), LOCAL, 0.95)
     assert "exceeds the budget of 1000 ms" in rec.rationale[-1]
+
+
+def test_a_tuned_model_that_lost_general_ability_is_recommended_for_its_task_only():
+    from test_reports import forgetting
+
+    rungs = ladder(few=100, finetune=199)
+    lost = forgetting().model_copy(update={"change": MetricValue(value=-0.30, lower=-0.4, upper=-0.2), "flagged": True})
+    rungs[-1].forgetting = lost
+    rec = recommend(rungs, Profile(), LOCAL, 0.95)
+    assert rec.rung == "finetune"
+    assert any(s.startswith("The adapter lost 30.0 points on the general canary tasks") for s in rec.rationale)
+    assert any("for this task only" in step for step in rec.next_steps)
+    rungs[-1].forgetting = forgetting()  # not flagged: nothing to say
+    assert not any("canary" in s for s in recommend(rungs, Profile(), LOCAL, 0.95).rationale)

@@ -78,9 +78,26 @@ def warnings(record: RunRecord) -> Group | None:
     return Group(Text("Warnings:", style="bold yellow"), _bullets("!", cells.alerts(record), "yellow"))
 
 
+def training(record: RunRecord) -> Group | None:
+    """What each fine-tune cost and whether it lost general ability."""
+    lines: list = []
+    for rung in record.rungs:
+        facts = cells.training_facts(rung)
+        if facts:
+            lines.append(Text.assemble((f"Training ({cells.title(rung.name)}): ", "bold"), " · ".join(f"{k} {v}" for k, v in facts)))
+        sentence = cells.forgetting_sentence(rung)
+        if sentence:
+            lines.append(Text(sentence, style="yellow" if rung.forgetting.flagged else ""))
+    return Group(*lines) if lines else None
+
+
 def summary(record: RunRecord) -> Group:
     """Everything the terminal shows after a run, as one renderable."""
-    parts = [rung_table(record), Text(""), recommendation(record)]
+    parts = [rung_table(record), Text("")]
+    tuned = training(record)
+    if tuned is not None:
+        parts += [tuned, Text("")]
+    parts.append(recommendation(record))
     extra = warnings(record)
     if extra is not None:
         parts += [Text(""), extra]
