@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import warnings
 from pathlib import Path
 
 from evals.errors import InputError, Problem
-from evals.models import resolve_model, set_offline_env
+from evals.models import quiet_transformers, resolve_model, set_offline_env
 
 
 def merge_adapter(base_model: str, adapter_dir: str | Path, out_dir: str | Path, *, force: bool = False) -> Path:
@@ -22,10 +23,13 @@ def merge_adapter(base_model: str, adapter_dir: str | Path, out_dir: str | Path,
     from peft import PeftModel
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    quiet_transformers()
     ref = resolve_model(base_model)
     # Merge in float32 so the folded weights lose nothing to rounding.
     base = AutoModelForCausalLM.from_pretrained(ref.path, dtype=torch.float32)
-    merged = PeftModel.from_pretrained(base, adapter_dir).merge_and_unload()
+    with warnings.catch_warnings():  # peft calls a transformers API deprecated in v5; not the user's concern
+        warnings.simplefilter("ignore", FutureWarning)
+        merged = PeftModel.from_pretrained(base, adapter_dir).merge_and_unload()
     merged.config.use_cache = True
     partial = out_dir.with_name(out_dir.name + f".partial-{os.getpid()}")
     merged.save_pretrained(partial)
