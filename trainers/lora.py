@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import json
 import math
@@ -58,7 +59,8 @@ def train_lora(
     tokenizer, base = _load(model, settings, cuda)
     train_features, val_features, skipped = prepare(train, val, tokenizer, settings)
     torch.manual_seed(settings.seed)  # the adapter's initial weights
-    peft_model = get_peft_model(base, lora_config(settings))
+    with _quiet_deprecations():
+        peft_model = get_peft_model(base, lora_config(settings))
     out_dir.mkdir(parents=True, exist_ok=True)
     checkpoint = resume_point(out_dir, fingerprint(settings, model, train_features, val_features), resume)
 
@@ -76,8 +78,7 @@ def train_lora(
     )
     trainer.remove_callback(PrinterCallback)  # progress goes to the caller, not to stdout
     started = time.perf_counter()
-    with warnings.catch_warnings():  # transformers calls its own deprecated API inside train(); not the user's concern
-        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+    with _quiet_deprecations():
         trainer.train(resume_from_checkpoint=checkpoint)
     seconds = time.perf_counter() - started
 
@@ -125,6 +126,14 @@ def _summarize(trainer, watch, collator: Collator, settings: LoraSettings, secon
         model=trainer.model,
         **extra,
     )
+
+
+@contextlib.contextmanager
+def _quiet_deprecations():
+    """peft and the Trainer call a transformers API deprecated in v5: a warning for them, not for the user."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+        yield
 
 
 def _wants_cuda(device: str | None, available: bool) -> bool:
