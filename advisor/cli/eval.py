@@ -36,10 +36,12 @@ GRADERS = ("exact", "normalized", "contains", "regex", "label", "json")
 @click.option("--confidence", type=click.FloatRange(0.5, 0.999), default=0.95, show_default=True)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Folder for results.json, samples.jsonl and the journal (default: runs/eval-NAME).")
 @click.option("--max-error-rate", type=click.FloatRange(0, 1), default=0.1, show_default=True, help="Exit 3 when more calls than this fail after retries.")
+@click.option("--export-lm-eval", "export_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Instead of grading: write the set and its grader as an lm-eval task into this folder.")
 def eval_cmd(eval_path: Path, model: str, kind: str, labels: str | None, schema: Path | None, pattern: str | None,
              system_prompt: str | None, train: Path | None, shots: int, max_tokens: int, stop: tuple[str, ...],
              limit: int | None, repeat: int, temperature: float, concurrency: int, no_cache: bool, confidence: float,
-             out_dir: Path | None, max_error_rate: float) -> None:
+             out_dir: Path | None, max_error_rate: float, export_dir: Path | None) -> None:
     """Grade MODEL on EVAL_JSONL: metrics with confidence intervals, latency, tokens; rerun to resume.
 
     Exit status: 0 done, 2 bad input, 3 too many backend failures.
@@ -57,6 +59,10 @@ def eval_cmd(eval_path: Path, model: str, kind: str, labels: str | None, schema:
     problems = [replace(p, file=eval_path) for p in check_answers(kind, examples, labels=label_list)]
     if problems:
         raise InputError(problems, title=f"Answers in {eval_path} that the {kind} grader cannot use")
+    if export_dir is not None:
+        _export(examples, eval_path, kind, label_list, schema, pattern, GenerationParams(max_tokens=max_tokens, stop=stop),
+                export_dir, system_prompt is not None or shots > 0)
+        return
     strategy = _strategy(system_prompt, train, shots)
     out_dir = out_dir or Path("runs") / f"eval-{eval_path.stem}"
     params = GenerationParams(max_tokens=max_tokens, temperature=temperature, stop=stop, seed=0 if temperature else None)
@@ -74,6 +80,21 @@ def eval_cmd(eval_path: Path, model: str, kind: str, labels: str | None, schema:
     _print(results, out_dir)
     check_error_budget(rows, max_error_rate)
     sys.exit(0)
+
+
+def _export(examples, eval_path: Path, kind: str, labels, schema, pattern, params, folder: Path, changes_prompt: bool) -> None:
+    """The eval set as it is, with its grader, as an lm-eval generation task; prints how to run it."""
+    import re
+
+    from evals.lmeval import export_task, grading_of
+
+    if changes_prompt:
+        raise click.UsageError("--export-lm-eval takes the eval set as it is; drop --system-prompt and --shots")
+    name = re.sub(r"[^A-Za-z0-9_]+", "_", eval_path.stem).strip("_") or "eval"
+    path = export_task(examples, name, grading_of(kind, labels=labels, schema=schema, pattern=pattern), folder, params)
+    output.console.print(f"Wrote {path} (task '{name}', {len(examples)} documents). Run it with:", soft_wrap=True)
+    output.console.print(f"  lm_eval --model hf --model_args pretrained=MODEL --include_path {path.parent} --tasks {name} "
+                         "--apply_chat_template", soft_wrap=True)
 
 
 def _strategy(system_prompt: str | None, train: Path | None, shots: int):

@@ -21,8 +21,8 @@ def plan(target: float, confidence: float, metric: str, failures: str, have: int
         allowed = sorted({int(v) for v in failures.split(",") if v.strip()})
     except ValueError:
         raise click.BadParameter("give whole numbers, e.g. 0,1,2", param_hint="--failures") from None
-    output.console.print(plan_text(target, confidence, metric, allowed) + ".")
+    output.console.print(plan_text(target, confidence, metric, allowed) + ".", soft_wrap=True)
     if have:
         best = max_demonstrable(have, confidence)
         verdict = "enough" if best >= target else f"not enough: {min_examples(target, confidence)} needed even with no failures"
-        output.console.print(f"Your {have} eval examples can show at most {metric} >= {best:.3f} at {confidence:.0%} confidence: {verdict}.")
+        output.console.print(f"Your {have} eval examples can show at most {metric} >= {best:.3f} at {confidence:.0%} confidence: {verdict}.", soft_wrap=True)
