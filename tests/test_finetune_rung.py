@@ -98,3 +98,23 @@ def test_on_the_shipped_scenario_the_fine_tune_meets_the_target_prompting_misses
     assert not record.rung("zero_shot").meets_targets and not record.rung("few_shot").meets_targets
     assert record.rung("finetune").meets_targets and record.recommendation.rung == "finetune"
     assert code == 0
+
+
+def test_advisor_train_trains_the_rung_s_adapter_alone(short_scenario, tmp_path, capsys, embedded_model):
+    code, out, _ = cli(["train", str(short_scenario), "--out", str(tmp_path), "--max-steps", "2"], capsys)
+    assert code == 0 and f"Adapter in {tmp_path / 'adapter'}: 2 steps" in out and "trainable 4.88M of 139M = 3.50%" in out
+    log = [json.loads(line) for line in (tmp_path / "train_log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log if r["loss"] is not None] == [1, 2]
+
+
+@pytest.mark.slow
+def test_advisor_train_runs_unchanged_under_accelerate_launch(short_scenario, tmp_path, embedded_model):
+    """Two CPU processes (gloo) stand in for two GPUs: the recipe needs no change to run data-parallel."""
+    import subprocess
+
+    command = ["accelerate", "launch", "--cpu", "--num_processes", "2", "--num_machines", "1", "--mixed_precision", "no",
+               "--dynamo_backend", "no", "-m", "advisor", "train", str(short_scenario), "--out", str(tmp_path), "--max-steps", "2"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.count("Adapter in") == 1  # the first process prints, the other stays quiet
+    assert (tmp_path / "adapter" / "adapter_config.json").is_file()

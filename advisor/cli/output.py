@@ -20,6 +20,11 @@ def set_plain(plain: bool) -> None:
         err_console = Console(stderr=True, highlight=False, no_color=True, force_terminal=False, width=120)
 
 
+def quiet_console() -> Console:
+    """A console that prints nothing (the other processes of a multi-process launch)."""
+    return Console(quiet=True)
+
+
 def print_error(title: str, lines: list[str]) -> None:
     """A red panel on a terminal; plain unwrapped lines in logs, so that paths and messages stay greppable."""
     body = "\n".join(f"• {line}" for line in lines)

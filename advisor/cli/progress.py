@@ -43,6 +43,10 @@ class LadderProgress:
         elif isinstance(event, ev.Note):
             self.console.print(f"[{'yellow' if event.level == 'warning' else 'dim'}]{event.text}")
 
+    def training(self, p) -> None:
+        """A trainer's own progress tick (trainers.TrainProgress), drawn as the training bar."""
+        self(ev.TrainingStep(p.step, p.total_steps, p.loss, p.eta_s))
+
     def _finished(self, result) -> None:
         title = RUNG_TITLES[result.name]
         if result.status == "skipped":
