@@ -135,4 +135,7 @@ def forgetting_rows(rung: RungResult) -> tuple[list[str], list[list[str]]]:
     tasks = rung.forgetting.tasks if rung.forgetting else {}
     keys = {key for values in tasks.values() for key in values}
     columns = [k for k in ("base", "adapter") if k in keys] + sorted(keys - {"base", "adapter"})
-    return columns, [[task, *(number(values.get(c)) for c in columns)] for task, values in tasks.items()]
+    def cell(column: str, value: float | None) -> str:
+        return f"{value:.0f}" if column == "n" and value is not None else number(value)
+
+    return columns, [[task, *(cell(c, values.get(c)) for c in columns)] for task, values in tasks.items()]
