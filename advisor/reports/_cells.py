@@ -127,7 +127,7 @@ def forgetting_sentence(rung: RungResult) -> str | None:
     change = f"{f.change.value * 100:+.1f} points [{f.change.lower * 100:+.1f}, {f.change.upper * 100:+.1f}]"
     flag = "flagged: the adapter lost general ability" if f.flagged else "not flagged"
     return (f"General ability (canary tasks): base {f.base.value:.3f} → adapter {f.adapter.value:.3f}, "
-            f"change {change}; threshold {f.threshold:g}, {flag}.")
+            f"change {change}; threshold -{f.threshold * 100:g} points, {flag}.")
 
 
 def forgetting_rows(rung: RungResult) -> tuple[list[str], list[list[str]]]:
