@@ -6,16 +6,8 @@ import json
 
 import pytest
 import yaml
+from clirun import run_cli as cli
 from fakes.openai_server import FakeOpenAIServer
-
-from advisor.cli import main
-
-
-def cli(args: list[str], capsys) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_:
-        main(args)
-    out, err = capsys.readouterr()
-    return exit_.value.code, out, err
 
 
 def write_eval(path, n: int = 20) -> None:

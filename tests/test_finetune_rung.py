@@ -13,18 +13,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from clirun import run_cli as cli
 
 from advisor.cli import main
 from advisor.record import load_record
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
-
-
-def cli(args: list[str], capsys) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_:
-        main(args)
-    out, err = capsys.readouterr()
-    return exit_.value.code, out, err
 
 
 @pytest.fixture(scope="module")

@@ -5,18 +5,11 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 import pytest
+from clirun import run_cli
 from test_reports import make_record
 
-from advisor.cli import main
 from advisor.cli.gate import parse_targets
 from evals.errors import InputError
-
-
-def run_cli(args: list[str], capsys) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_:
-        main(args)
-    out, err = capsys.readouterr()
-    return exit_.value.code, out, err
 
 
 @pytest.fixture
