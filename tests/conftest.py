@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -36,3 +37,20 @@ def run_cache(tmp_path, monkeypatch):
         (private / "models").symlink_to(shared / "models")
     monkeypatch.setenv("ADVISOR_CACHE", str(private))
     return private
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch) -> Path:
+    """A working folder holding a copy of support-intents, so every path on screen is short and the same each run."""
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(SCENARIOS / "support-intents", tmp_path / "support-intents")
+    return tmp_path
+
+
+@pytest.fixture
+def steady(monkeypatch):
+    """Pin what changes between runs: the run screen's clock and the toasts' lifetime."""
+    from advisor.tui.screens import run
+
+    monkeypatch.setattr(run, "clock", lambda: 1000.0)
+    return monkeypatch

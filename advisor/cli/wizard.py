@@ -1,0 +1,20 @@
+"""`advisor wizard` (and `advisor` alone): the interactive wizard."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.command()
+@click.argument("scenario_path", metavar="SCENARIO", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Evaluate only the first N eval examples.")
+def wizard(scenario_path: Path | None, limit: int | None) -> None:
+    """Interview, first opinion, live measurement and recommendation, in the terminal.
+
+    Starts blank or from a shipped scenario, or prefilled from SCENARIO.
+    """
+    from ..tui import create_app
+
+    create_app(scenario_path, limit=limit).run()

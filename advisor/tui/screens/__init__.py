@@ -1,0 +1,1 @@
+"""The wizard's screens: start, interview, live run, results, and the save dialog."""

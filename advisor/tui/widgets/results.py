@@ -1,0 +1,110 @@
+"""The results of a run, drawn from its RunRecord: the verdict, the rung table, the rationale, the loss curve."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.content import Content
+from textual.widgets import DataTable, Label, Sparkline, Static
+
+from ...record import RungResult, RunRecord
+from ...reports import _cells as cells
+
+
+class RungTable(DataTable):
+    """One row per rung: metrics over their intervals, latency, cost per 1M calls and whether it meets the targets."""
+
+    def __init__(self, record: RunRecord, **kwargs):
+        super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
+        self.record = record
+
+    def on_mount(self) -> None:
+        columns = cells.metric_columns(self.record)
+        self.add_columns("rung", *columns, "p50/p95 ms", "$/1M calls", "meets")
+        for rung in self.record.rungs:
+            self.add_row(*self._cells(rung, columns), height=2 if rung.status == "measured" else 1, key=rung.name)
+        chosen = self.record.recommendation.rung or next((r.name for r in self.record.measured), None)
+        if chosen is not None:
+            self.move_cursor(row=self.get_row_index(chosen))
+
+    def _cells(self, rung: RungResult, columns: list[str]) -> list[Text | str]:
+        if rung.status != "measured":
+            return [Text(cells.title(rung.name), style="dim"), *[cells.DASH] * (len(columns) + 2), Text("skip", style="dim")]
+        chosen = rung.name == self.record.recommendation.rung
+        name = Text.assemble((cells.title(rung.name) + (" ★" if chosen else ""), "bold" if chosen else ""),
+                             (f"\nn {rung.n}", "dim"))
+        metrics = [Text(cells.metric(rung.metrics.get(c)).replace(" ", "\n", 1), justify="right") for c in columns]
+        mark = Text(cells.meets(rung), style="green" if rung.meets_targets else "red", justify="center")
+        return [name, *metrics, Text(cells.latency(rung), justify="right"),
+                Text(cells.money(rung.cost_per_1m_calls_usd), justify="right"), mark]
+
+
+def verdict(record: RunRecord) -> Content:
+    """One line: PASS or FAIL, and the rung to use."""
+    word = cells.verdict(record)
+    rung = cells.title(record.recommendation.rung) if record.recommendation.rung else "no rung meets the targets"
+    return Content.from_markup(f"[b reverse {'$success' if word == 'PASS' else '$error'}] $word [/]  "
+                               "[b]Recommendation:[/] [b $accent]$rung[/]", word=word, rung=rung)
+
+
+def checks(record: RunRecord, name: str) -> Content:
+    """Why one rung meets the targets or not: each target check, or why it was skipped."""
+    rung = record.rung(name)
+    if rung is None or rung.status != "measured":
+        reason = rung.skip_reason if rung is not None else None
+        return Content.from_markup("[b]$rung[/] [dim]skipped: $reason[/]", rung=cells.title(name), reason=reason or "")
+    lines = [Content.from_markup("[b]$rung[/] [dim]against the targets[/]", rung=cells.title(name))]
+    for check in rung.checks:
+        mark = "[$success]✓[/]" if check.passed else "[$error]✗[/]"
+        lines.append(Content.from_markup(f"{mark} $target [dim]$reason[/]", target=cells.target_text(check.target),
+                                         reason=check.reason))
+    return Content("\n").join(lines)
+
+
+def rationale(record: RunRecord) -> Content:
+    """The recommendation's reasons and the next steps."""
+    rec = record.recommendation
+    lines = [Content.from_markup("[dim]•[/] $line", line=line) for line in rec.rationale]
+    if rec.next_steps:
+        lines += [Content.from_markup("[b]Next steps[/]")]
+        lines += [Content.from_markup("[dim]→[/] $line", line=line) for line in rec.next_steps]
+    return Content("\n").join(lines)
+
+
+def warnings(record: RunRecord) -> Content | None:
+    """What to know before trusting the numbers (backend failure, sample size, leakage)."""
+    alerts = cells.alerts(record)
+    if not alerts:
+        return None
+    return Content("\n").join(Content.from_markup("[$warning]![/] $line", line=line) for line in alerts)
+
+
+class LossCurve(Vertical):
+    """The fine-tune's training loss as a sparkline, with where it started and ended."""
+
+    def __init__(self, rung: RungResult, **kwargs):
+        super().__init__(**kwargs)
+        self.rung = rung
+
+    def compose(self) -> ComposeResult:
+        training = self.rung.training
+        losses = [float(p["loss"]) for p in training.curve if p.get("loss") is not None]
+        val = f", validation {cells.number(training.final_val_loss)}" if training.final_val_loss is not None else ""
+        yield Label(Content.from_markup(
+            "[b]Training loss[/] [dim]$first → $last over $steps logged steps$val[/]",
+            first=cells.number(losses[0]) if losses else cells.DASH, last=cells.number(losses[-1]) if losses else cells.DASH,
+            steps=str(len(losses)), val=val))
+        yield Sparkline(losses, id="loss")
+
+
+def fine_tune(record: RunRecord) -> RungResult | None:
+    """The measured fine-tune with a training curve, if the run has one."""
+    rung = record.rung("finetune")
+    return rung if rung is not None and rung.training is not None and rung.training.curve else None
+
+
+def facts(rung: RungResult) -> Static:
+    """The fine-tune's costs and settings, one `label value` pair a line."""
+    pairs = cells.training_facts(rung)
+    return Static(Content("\n").join(Content.from_markup("[dim]$k[/] $v", k=k, v=v) for k, v in pairs), classes="facts")
