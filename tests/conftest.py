@@ -39,11 +39,17 @@ def run_cache(tmp_path, monkeypatch):
     return private
 
 
+def copy_shipped(name: str, dest: Path) -> Path:
+    """A copy of a shipped scenario in dest, its yaml and its data folder side by side; returns the yaml's path."""
+    shutil.copytree(SCENARIOS / name, dest / name)
+    return Path(shutil.copy(SCENARIOS / f"{name}.yaml", dest / f"{name}.yaml"))
+
+
 @pytest.fixture
 def workdir(tmp_path, monkeypatch) -> Path:
     """A working folder holding a copy of support-intents, so every path on screen is short and the same each run."""
     monkeypatch.chdir(tmp_path)
-    shutil.copytree(SCENARIOS / "support-intents", tmp_path / "support-intents")
+    copy_shipped("support-intents", tmp_path)
     return tmp_path
 
 

@@ -7,13 +7,13 @@ cache, so a second run of the suite is fast.
 from __future__ import annotations
 
 import json
-import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 import yaml
 from clirun import run_cli
+from conftest import copy_shipped
 
 from advisor.cli import main
 from advisor.record import load_record
@@ -23,9 +23,7 @@ SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 
 def copy_scenario(name: str, tmp_path: Path, **changes) -> Path:
     """A copy of a shipped scenario with some top-level keys replaced."""
-    folder = tmp_path / name
-    shutil.copytree(SCENARIOS / name, folder)
-    path = folder / "scenario.yaml"
+    path = copy_shipped(name, tmp_path)
     data = yaml.safe_load(path.read_text())
     data.update(changes)
     path.write_text(yaml.safe_dump(data, sort_keys=False))
@@ -36,7 +34,7 @@ def copy_scenario(name: str, tmp_path: Path, **changes) -> Path:
 def classification(tmp_path_factory, embedded_model):
     out = tmp_path_factory.mktemp("support-intents")
     with pytest.raises(SystemExit) as exit_:
-        main(["run", str(SCENARIOS / "support-intents" / "scenario.yaml"), "--out", str(out), "--ci",
+        main(["run", str(SCENARIOS / "support-intents.yaml"), "--out", str(out), "--ci",
               "--rungs", "zero_shot,few_shot", "--limit", "40"])
     return exit_.value.code, out
 
@@ -79,7 +77,7 @@ def test_the_reports_render_from_the_record(classification):
 
 
 def test_rag_beats_zero_shot_significantly_and_reports_recall(tmp_path, capsys, embedded_model):
-    path = SCENARIOS / "product-faq" / "scenario.yaml"
+    path = SCENARIOS / "product-faq.yaml"
     code, out, _ = run_cli(["run", str(path), "--out", str(tmp_path), "--ci", "--rungs", "zero_shot,rag", "--limit", "30"], capsys)
     record = load_record(tmp_path / "run.json")
     zero, rag = record.rung("zero_shot"), record.rung("rag")
@@ -120,6 +118,6 @@ def test_an_out_folder_holding_another_scenarios_run_is_left_alone(tmp_path, cap
     out.mkdir()
     (out / "run.json").write_text('{"scenario": "invoice-extraction"}')
     (out / "report.md").write_text("the other run's report")
-    code, _, err = run_cli(["run", str(SCENARIOS / "support-intents" / "scenario.yaml"), "--out", str(out), "--ci"], capsys)
+    code, _, err = run_cli(["run", str(SCENARIOS / "support-intents.yaml"), "--out", str(out), "--ci"], capsys)
     assert code == 2 and "holds the run of invoice-extraction, not of support-intents" in err and "--force" in err
     assert (out / "report.md").read_text() == "the other run's report"

@@ -8,12 +8,12 @@ the adapter reused on a rerun, the reports and the merged export.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 import yaml
 from clirun import run_cli as cli
+from conftest import copy_shipped
 
 from advisor.cli import main
 from advisor.record import load_record
@@ -23,9 +23,7 @@ SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 
 @pytest.fixture(scope="module")
 def short_scenario(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("short") / "support-intents"
-    shutil.copytree(SCENARIOS / "support-intents", folder)
-    path = folder / "scenario.yaml"
+    path = copy_shipped("support-intents", tmp_path_factory.mktemp("short"))
     data = yaml.safe_load(path.read_text())
     data["ladder"]["finetune"].update(epochs=0.1, val_fraction=0.05)
     path.write_text(yaml.safe_dump(data, sort_keys=False))
@@ -87,7 +85,7 @@ def test_export_merges_the_adapter_and_keeps_an_existing_folder(tuned, tmp_path,
 @pytest.mark.slow
 def test_on_the_shipped_scenario_the_fine_tune_meets_the_target_prompting_misses(tmp_path, capsys, embedded_model):
     """The full ladder on support-intents: prompting misses 0.9 accuracy, the adapter meets it (about 10 min on 2 cores)."""
-    code, out, _ = cli(["run", str(SCENARIOS / "support-intents" / "scenario.yaml"), "--out", str(tmp_path), "--ci"], capsys)
+    code, out, _ = cli(["run", str(SCENARIOS / "support-intents.yaml"), "--out", str(tmp_path), "--ci"], capsys)
     record = load_record(tmp_path / "run.json")
     assert not record.rung("zero_shot").meets_targets and not record.rung("few_shot").meets_targets
     assert record.rung("finetune").meets_targets and record.recommendation.rung == "finetune"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 from collections import Counter
@@ -30,9 +31,18 @@ def examples(name: str, split: str) -> list[Example]:
     return [Example.model_validate({**json.loads(text), "line": n}) for n, text in enumerate(lines, 1)]
 
 
+def test_advisor_validate_passes_every_shipped_scenario():
+    command = f"{shlex.quote(sys.executable)} -m advisor validate scenarios/*.yaml"  # the shell expands the glob
+    result = subprocess.run(command, shell=True, cwd=ROOT.parent, capture_output=True,
+                            text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert sorted(line.split(":")[0] for line in result.stdout.splitlines()) == \
+        [f"✓ scenarios/{name}.yaml" for name in sorted(NAMES)]
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_scenario_loads_and_points_at_its_files(name):
-    scenario = load_scenario(ROOT / name / "scenario.yaml")
+    scenario = load_scenario(ROOT / f"{name}.yaml")
     assert scenario.name == name
     assert scenario.data.train.is_file() and scenario.data.eval.is_file()
     assert scenario.model == "local:smollm2-135m"
@@ -50,7 +60,7 @@ def test_enough_examples_each_ending_with_the_answer(name, split):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_system_messages_match_the_scenario_prompt(name):
-    prompt = load_scenario(ROOT / name / "scenario.yaml").task.system_prompt
+    prompt = load_scenario(ROOT / f"{name}.yaml").task.system_prompt
     systems = {ex.system for split in ("train", "eval") for ex in examples(name, split)}
     assert systems == {prompt}
 
@@ -74,7 +84,7 @@ def test_user_texts_are_varied_not_a_few_templates(name):
 
 
 def test_every_label_is_in_the_label_set_and_every_label_is_used():
-    scenario = load_scenario(ROOT / "support-intents" / "scenario.yaml")
+    scenario = load_scenario(ROOT / "support-intents.yaml")
     for split in ("train", "eval"):
         found = [ex.expected for ex in examples("support-intents", split)]
         assert set(found) == set(scenario.task.labels)
@@ -84,7 +94,7 @@ def test_every_label_is_in_the_label_set_and_every_label_is_used():
 
 
 def test_every_json_answer_validates_against_the_schema():
-    scenario = load_scenario(ROOT / "invoice-extraction" / "scenario.yaml")
+    scenario = load_scenario(ROOT / "invoice-extraction.yaml")
     schema = json.loads(scenario.grader.schema_.read_text(encoding="utf-8"))
     validator = jsonschema.Draft202012Validator(schema)
     for split in ("train", "eval"):
@@ -104,7 +114,7 @@ def test_schema_rejects_a_wrong_answer():
 
 
 def test_every_rag_answer_occurs_in_its_source_document():
-    scenario = load_scenario(ROOT / "product-faq" / "scenario.yaml")
+    scenario = load_scenario(ROOT / "product-faq.yaml")
     kb = scenario.data.knowledge
     docs = {path.name: path.read_text(encoding="utf-8") for path in kb.iterdir()}
     assert 12 <= len(docs) <= 20

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from pathlib import Path
 from typing import ClassVar
 
 import pytest
 from clirun import run_cli
-from conftest import SCENARIOS
+from conftest import copy_shipped
 from test_tui_fakes import until
 
 from advisor import events as ev
@@ -50,7 +49,7 @@ def wizard_run(tmp_path_factory, embedded_model):
     import asyncio
 
     workdir = tmp_path_factory.mktemp("wizard")
-    shutil.copytree(SCENARIOS / "support-intents", workdir / "support-intents")
+    copy_shipped("support-intents", workdir)
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(workdir)
         cache = workdir / "cache"  # private answers, shared converted model
@@ -58,7 +57,7 @@ def wizard_run(tmp_path_factory, embedded_model):
         (cache / "models").symlink_to(Path(os.environ["ADVISOR_CACHE"]) / "models")
         patch.setenv("ADVISOR_CACHE", str(cache))
         Recorded.events = []
-        app = create_app(workdir / "support-intents" / "scenario.yaml", limit=LIMIT, make_job=Recorded,
+        app = create_app(workdir / "support-intents.yaml", limit=LIMIT, make_job=Recorded,
                          runs_dir=workdir / "runs")
         seen: dict[str, object] = {}
 

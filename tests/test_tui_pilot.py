@@ -37,7 +37,7 @@ async def answer(pilot, key: str, text: str) -> None:
 
 
 def shipped(workdir: Path) -> list[Shipped]:
-    return [Shipped("support-intents", "Route messages to five queues.", workdir / "support-intents" / "scenario.yaml")]
+    return [Shipped("support-intents", "Route messages to five queues.", workdir / "support-intents.yaml")]
 
 
 async def test_a_shipped_scenario_goes_from_interview_to_a_live_run_to_results(workdir, steady):
@@ -95,7 +95,7 @@ async def test_bad_lines_in_a_data_file_show_under_its_question_as_typed_and_on_
     bad = workdir / "eval.jsonl"
     bad.write_bytes((FIXTURES / "eval_bad_line.jsonl").read_bytes())
     job = ScriptedLadder()
-    app = create_app(workdir / "support-intents" / "scenario.yaml", make_job=job, runs_dir=workdir / "runs")
+    app = create_app(workdir / "support-intents.yaml", make_job=job, runs_dir=workdir / "runs")
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: isinstance(app.screen, InterviewScreen))
         await answer(pilot, "eval", "eval.jsonl")
@@ -109,7 +109,7 @@ async def test_bad_lines_in_a_data_file_show_under_its_question_as_typed_and_on_
 
 
 async def test_the_sample_size_hint_follows_the_eval_set_the_limit_and_the_confidence(workdir):
-    app = create_app(workdir / "support-intents" / "scenario.yaml", runs_dir=workdir / "runs")
+    app = create_app(workdir / "support-intents.yaml", runs_dir=workdir / "runs")
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: isinstance(app.screen, InterviewScreen))
         hint = lambda: str(app.screen.query_one("#sample-hint").render())
@@ -122,7 +122,7 @@ async def test_the_sample_size_hint_follows_the_eval_set_the_limit_and_the_confi
 
 
 async def test_the_first_opinion_follows_the_answers(workdir):
-    app = create_app(workdir / "support-intents" / "scenario.yaml", runs_dir=workdir / "runs")
+    app = create_app(workdir / "support-intents.yaml", runs_dir=workdir / "runs")
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: isinstance(app.screen, InterviewScreen))
         line = lambda: str(app.screen.query_one("#opinion-line").render())
@@ -138,7 +138,7 @@ async def test_the_first_opinion_follows_the_answers(workdir):
 
 async def test_cancel_stops_the_run_promptly_keeps_the_app_usable_and_resume_finishes(workdir, steady):
     job = ScriptedLadder(hold=True)
-    app = create_app(workdir / "support-intents" / "scenario.yaml", make_job=job, runs_dir=workdir / "runs")
+    app = create_app(workdir / "support-intents.yaml", make_job=job, runs_dir=workdir / "runs")
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: isinstance(app.screen, InterviewScreen))
         await pilot.press("ctrl+r")
@@ -160,7 +160,7 @@ async def test_cancel_stops_the_run_promptly_keeps_the_app_usable_and_resume_fin
 async def test_a_failing_run_says_why_and_goes_back_to_the_answers(workdir, steady):
     job = ScriptedLadder(script=[], rest=[])
     job.run = lambda on_event: (_ for _ in ()).throw(RuntimeError("the model server went away"))
-    app = create_app(workdir / "support-intents" / "scenario.yaml", make_job=job, runs_dir=workdir / "runs")
+    app = create_app(workdir / "support-intents.yaml", make_job=job, runs_dir=workdir / "runs")
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: isinstance(app.screen, InterviewScreen))
         await pilot.press("ctrl+r")
@@ -210,7 +210,7 @@ async def test_an_existing_file_opens_prefilled_and_a_bad_one_says_why(workdir):
         await pilot.pause()
         assert isinstance(app.screen, StartScreen)
         assert "scenario file not found" in str(app.screen.query_one("#open-error").render())
-        app.screen.query_one("#open-path").value = "support-intents/scenario.yaml"
+        app.screen.query_one("#open-path").value = "support-intents.yaml"
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, InterviewScreen))
         assert question(app, "labels").control.value == "refund, shipping, account, billing, product_question"
@@ -218,7 +218,7 @@ async def test_an_existing_file_opens_prefilled_and_a_bad_one_says_why(workdir):
 
 async def test_every_screen_survives_resizing_from_narrow_to_wide(workdir, steady):
     job = ScriptedLadder(hold=True)
-    app = create_app(workdir / "support-intents" / "scenario.yaml", make_job=job, runs_dir=workdir / "runs")
+    app = create_app(workdir / "support-intents.yaml", make_job=job, runs_dir=workdir / "runs")
     async with app.run_test(size=(80, 24)) as pilot:
         for _ in range(3):
             for size in ((50, 16), (140, 45), (80, 24)):
@@ -238,7 +238,7 @@ async def test_every_screen_survives_resizing_from_narrow_to_wide(workdir, stead
 
 def test_the_run_screen_cancels_its_job_when_the_app_quits(workdir):
     job = ScriptedLadder(hold=True)
-    app = create_app(workdir / "support-intents" / "scenario.yaml", make_job=job, runs_dir=workdir / "runs")
+    app = create_app(workdir / "support-intents.yaml", make_job=job, runs_dir=workdir / "runs")
 
     async def drive() -> None:
         async with app.run_test() as pilot:

@@ -16,7 +16,7 @@ SIZE = (80, 24)
 
 
 def opened(workdir, job=None):
-    return create_app(workdir / "support-intents" / "scenario.yaml", make_job=job or ScriptedLadder(),
+    return create_app(workdir / "support-intents.yaml", make_job=job or ScriptedLadder(),
                       runs_dir=workdir / "runs")
 
 

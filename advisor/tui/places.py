@@ -28,10 +28,10 @@ def scenario_folders(cwd: Path | None = None) -> list[Path]:
 
 
 def shipped_scenarios(folders: list[Path] | None = None) -> list[Shipped]:
-    """Every scenarios/*/scenario.yaml found, by name; a file that does not read is left out."""
+    """Every scenarios/*.yaml found, by name; a file that does not read as a scenario is left out."""
     found: dict[str, Shipped] = {}
     for folder in scenario_folders() if folders is None else folders:
-        for path in sorted(folder.glob("*/scenario.yaml")):
+        for path in sorted(folder.glob("*.yaml")):
             try:
                 data = yaml.safe_load(path.read_text(encoding="utf-8"))
             except (OSError, yaml.YAMLError):
