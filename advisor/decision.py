@@ -128,7 +128,7 @@ def _forgetting(choice: RungResult, next_steps: list[str]) -> list[str]:
 def _none_passes(rungs, measured, confidence) -> Recommendation:
     if not measured:
         return Recommendation(rung=None, rationale=["No rung was measured."], next_steps=["Enable at least one rung in `ladder`."])
-    rung = min(measured, key=_shortfall)
+    rung = closest(measured)
     missed = [c for c in rung.checks if not c.passed]
     rationale = [f"No rung meets every target. Closest: {RUNG_TITLES[rung.name]}, which misses "
                  + "; ".join(_miss(c, rung) for c in missed) + "."]
@@ -140,6 +140,11 @@ def _none_passes(rungs, measured, confidence) -> Recommendation:
         steps.append("More training examples, more epochs, or a larger base model would raise the fine-tuned score.")
     steps.append("A larger model (e.g. an OpenAI-compatible endpoint) may clear the targets with prompting alone.")
     return Recommendation(rung=None, rationale=rationale, next_steps=steps)
+
+
+def closest(measured: list[RungResult]) -> RungResult:
+    """The measured rung nearest to passing: the smallest worst miss (the first such, so the cheapest)."""
+    return min(measured, key=_shortfall)
 
 
 def _gap(check) -> float:

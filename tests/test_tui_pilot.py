@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import yaml
+from test_reports import make_record
 from test_tui_fakes import FIXTURES, ScriptedLadder, until
 
 from advisor.tui import create_app
@@ -249,3 +250,17 @@ def test_the_run_screen_cancels_its_job_when_the_app_quits(workdir):
 
     asyncio.run(drive())
     assert job.ended.wait(2)
+
+
+async def test_when_no_rung_passes_the_results_open_on_the_closest_rung_and_its_misses(workdir, steady):
+    job = ScriptedLadder(record=make_record(finetune_correct=150))  # fine-tune 0.750: misses accuracy >= 0.8
+    app = create_app(workdir / "support-intents.yaml", make_job=job, runs_dir=workdir / "runs")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, InterviewScreen))
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: isinstance(app.screen, ResultsScreen))
+        await pilot.pause()
+        assert "FAIL" in str(app.screen.query_one("#verdict").render())
+        checks = str(app.screen.query_one("#checks").render())
+        assert checks.startswith("fine-tune against the targets") and "✗ accuracy >= 0.8" in checks
+        assert "Closest: fine-tune" in str(app.screen.query_one("#rationale").render())

@@ -8,6 +8,7 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import DataTable, Label, Sparkline, Static
 
+from ...decision import closest
 from ...record import RungResult, RunRecord
 from ...reports import _cells as cells
 
@@ -24,8 +25,9 @@ class RungTable(DataTable):
         self.add_columns("rung", *columns, "p50/p95 ms", "$/1M calls", "meets")
         for rung in self.record.rungs:
             self.add_row(*self._cells(rung, columns), height=2 if rung.status == "measured" else 1, key=rung.name)
-        chosen = self.record.recommendation.rung or next((r.name for r in self.record.measured), None)
-        if chosen is not None:
+        measured = self.record.measured
+        chosen = self.record.recommendation.rung or (closest(measured).name if measured else None)
+        if chosen is not None:  # the recommended rung, or the one that came closest
             self.move_cursor(row=self.get_row_index(chosen))
 
     def _cells(self, rung: RungResult, columns: list[str]) -> list[Text | str]:
