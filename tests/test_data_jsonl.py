@@ -118,13 +118,10 @@ def test_examples_over_the_context_are_flagged_only_with_a_tokenizer(tmp_path):
     assert validate_jsonl(path, max_tokens=10) == []  # no tokenizer: the check is skipped
 
 
-def test_real_chat_template_counts_tokens_when_the_embedded_model_is_converted():
+def test_the_embedded_models_chat_template_counts_tokens(embedded_model):
     from evals.data import count_tokens, load_tokenizer
     from evals.example import Message
-    from evals.models import cache_dir
 
-    if not (cache_dir() / "models" / "smollm2-135m" / "tokenizer.json").is_file():
-        pytest.skip("the embedded model has not been converted into the cache")
     tokenizer, context = load_tokenizer("local:smollm2-135m")
     messages = [Message(role="user", content="hi there"), Message(role="assistant", content="yo")]
     # ChatML with the template's default system message: more tokens than the words themselves.
