@@ -20,6 +20,11 @@ def observed(rung: RungResult, target: Target) -> float | None:
     return metric.lower if target.min is not None else metric.upper
 
 
+def _num(value: float) -> str:
+    """Three significant digits (0.954, 0.00307), but a latency of 2071 ms stays 2071, not 2.07e+03."""
+    return f"{value:.0f}" if abs(value) >= 1000 else f"{value:.3g}"
+
+
 def check(rung: RungResult, target: Target, confidence: float) -> TargetCheck:
     value = observed(rung, target)
     if value is None:
@@ -27,13 +32,13 @@ def check(rung: RungResult, target: Target, confidence: float) -> TargetCheck:
     if target.min is not None:
         passed = value >= target.min
         side = "lower bound" if target.metric in RATE_METRICS else "value"
-        reason = f"{side} {value:.3g} {'>=' if passed else '<'} {target.min:g}"
+        reason = f"{side} {_num(value)} {'>=' if passed else '<'} {target.min:g}"
         if not passed and target.metric in RATE_METRICS and rung.n and max_demonstrable(rung.n, confidence) < target.min:
             reason += f"; {rung.n} examples cannot show more than {max_demonstrable(rung.n, confidence):.3f}"
     else:
         passed = value <= target.max
         side = "upper bound" if target.metric in RATE_METRICS else "value"
-        reason = f"{side} {value:.3g} {'<=' if passed else '>'} {target.max:g}"
+        reason = f"{side} {_num(value)} {'<=' if passed else '>'} {target.max:g}"
     return TargetCheck(target=target, passed=passed, observed=value, reason=reason)
 
 

@@ -109,3 +109,11 @@ def test_a_tuned_model_that_lost_general_ability_is_recommended_for_its_task_onl
     assert any("for this task only" in step for step in rec.next_steps)
     rungs[-1].forgetting = forgetting()  # not flagged: nothing to say
     assert not any("canary" in s for s in recommend(rungs, Profile(), LOCAL, 0.95).rationale)
+
+
+def test_check_reasons_keep_latencies_in_plain_milliseconds():
+    rung = measured("finetune", 198, 200, 1773.0, 2071.0, 57.0, 3.0, 0.0)
+    targets = [Target(metric="p95_latency_ms", max=5000), Target(metric="accuracy", min=0.9)]
+    reasons = [c.reason for c in check_all(rung, targets, 0.95).checks]
+    assert reasons[0] == "value 2071 <= 5000"
+    assert re.fullmatch(r"lower bound 0\.\d{3} >= 0\.9", reasons[1])
