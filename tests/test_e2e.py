@@ -71,7 +71,11 @@ def test_the_reports_render_from_the_record(classification):
     cases = suites.findall(".//testcase")
     assert len(cases) == 3 * 4  # one case per target per rung; the skipped rungs' cases are marked skipped
     assert sum(case.find("skipped") is not None for case in cases) == 6
-    assert sum(case.find("failure") is not None for case in cases) == 6
+    # A failure per missed check of the record. Accuracy and format_valid miss on both prompting rungs
+    # whatever the machine; p95 latency against 5000 ms depends on how fast it is.
+    missed = [(r.name, c.target.metric) for r in load_record(out / "run.json").measured for c in r.checks if not c.passed]
+    assert {m for _, m in missed} >= {"accuracy", "format_valid"} and len(missed) >= 4
+    assert sum(case.find("failure") is not None for case in cases) == len(missed)
     samples = [json.loads(line) for line in (out / "samples" / "few_shot.jsonl").read_text().splitlines()]
     assert len(samples) == 40 and all(s["expected"] for s in samples)
 
