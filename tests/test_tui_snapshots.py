@@ -15,6 +15,13 @@ from advisor.tui.screens.results import ResultsScreen
 SIZE = (80, 24)
 
 
+async def still(pilot) -> None:
+    """Stop the text cursors blinking, so a screenshot does not depend on when in the blink it is taken."""
+    for box in pilot.app.screen.query("Input, TextArea"):
+        box.cursor_blink = False
+    await pilot.pause()
+
+
 def opened(workdir, job=None):
     return create_app(workdir / "support-intents.yaml", make_job=job or ScriptedLadder(),
                       runs_dir=workdir / "runs")
@@ -25,6 +32,7 @@ def test_interview_data_section_with_counts(snap_compare, workdir, steady):
         await until(pilot, lambda: isinstance(pilot.app.screen, InterviewScreen))
         await pilot.press("pagedown")
         await pilot.pause()
+        await still(pilot)
 
     assert snap_compare(opened(workdir), terminal_size=SIZE, run_before=to_data)
 
@@ -34,6 +42,7 @@ def test_interview_targets_with_the_sample_size_hint(snap_compare, workdir, stea
         await until(pilot, lambda: isinstance(pilot.app.screen, InterviewScreen))
         await pilot.press("pagedown", "pagedown", "pagedown")
         await pilot.pause()
+        await still(pilot)
 
     assert snap_compare(opened(workdir), terminal_size=SIZE, run_before=to_targets)
 
@@ -50,6 +59,7 @@ def test_interview_inline_error_on_a_bad_path(snap_compare, workdir, steady):
         assert isinstance(pilot.app.screen, InterviewScreen)
         pilot.app.clear_notifications()
         await pilot.pause()
+        await still(pilot)
 
     assert snap_compare(opened(workdir), terminal_size=SIZE, run_before=bad_eval)
 
