@@ -81,12 +81,15 @@ def wizard_run(tmp_path_factory, embedded_model):
 
                 await until(pilot, watch, 600)
                 seen["rows"], seen["details"] = rows, details
-                seen["table"] = [str(cell) for cell in app.screen.query_one("#rung-table").get_row("few_shot")]
+                table = app.screen.query_one("#rung-table")
+                await until(pilot, lambda: table.row_count == 4, 10)  # rows are added once the table mounts
+                seen["table"] = [str(cell) for cell in table.get_row("few_shot")]
                 await pilot.press("s")
                 await until(pilot, lambda: isinstance(app.screen, SaveScreen), 10)
                 app.screen.query_one("#save-path").value = "my-scenario.yaml"
                 await pilot.press("enter")
-                await until(pilot, lambda: isinstance(app.screen, ResultsScreen), 10)
+                # the save callback runs just after the dialog closes; then the command names the saved file
+                await until(pilot, lambda: isinstance(app.screen, ResultsScreen) and app.saved is not None, 10)
                 seen["command"] = app.screen.command
                 await pilot.press("q")
 

@@ -191,7 +191,7 @@ async def test_results_write_reports_copy_the_command_and_never_overwrite_a_scen
         await pilot.press("enter")  # scenario.yaml: it exists, so the dialog asks
         assert "scenario.yaml already exists" in str(app.screen.query_one("#save-note").render())
         await pilot.click("#new-name")
-        await until(pilot, lambda: isinstance(app.screen, ResultsScreen))
+        await until(pilot, lambda: isinstance(app.screen, ResultsScreen) and app.saved is not None)
         assert (workdir / "scenario.yaml").read_text() == "# mine\n"
         assert yaml.safe_load((workdir / "scenario-2.yaml").read_text())["name"] == "support-intents"
         await pilot.press("y")
@@ -259,7 +259,7 @@ async def test_when_no_rung_passes_the_results_open_on_the_closest_rung_and_its_
         await until(pilot, lambda: isinstance(app.screen, InterviewScreen))
         await pilot.press("ctrl+r")
         await until(pilot, lambda: isinstance(app.screen, ResultsScreen))
-        await pilot.pause()
+        await until(pilot, lambda: str(app.screen.query_one("#checks").render()))  # filled when the table highlights
         assert "FAIL" in str(app.screen.query_one("#verdict").render())
         checks = str(app.screen.query_one("#checks").render())
         assert checks.startswith("fine-tune against the targets") and "✗ accuracy >= 0.8" in checks

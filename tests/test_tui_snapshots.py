@@ -84,6 +84,7 @@ def test_results_with_the_recommendation(snap_compare, workdir, steady):
         await until(pilot, lambda: isinstance(pilot.app.screen, InterviewScreen))
         await pilot.press("ctrl+r")
         await until(pilot, lambda: isinstance(pilot.app.screen, ResultsScreen))
+        await until(pilot, lambda: pilot.app.screen.query_one("#rung-table").row_count == 4)
         await pilot.pause()
 
     assert snap_compare(opened(workdir), terminal_size=SIZE, run_before=to_results)
