@@ -208,7 +208,7 @@ class Finetune(Strict):
 
 
 class Ladder(Strict):
-    """The rungs to try, cheapest first. Leave one out to skip it."""
+    """The rungs to try, cheapest first. Set a rung to null to skip it; a rung not named runs with its defaults."""
 
     zero_shot: ZeroShot | None = Field(default_factory=ZeroShot)
     few_shot: FewShot | None = Field(default_factory=FewShot)

@@ -116,6 +116,8 @@ def dump_scenario(scenario: Scenario, path: str | Path, *, force: bool = False) 
     if data["grader"].get("schema"):
         data["grader"]["schema"] = _relative(Path(data["grader"]["schema"]), path.parent)
     data = _prune_none(data)
+    # a rung left out is written as null: a missing key would switch it back on with its defaults
+    data["ladder"] = {rung: data["ladder"].get(rung) for rung in type(scenario.ladder).model_fields}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return path

@@ -14,7 +14,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from advisor.scenario_file import load_scenario
+from advisor.scenario_file import dump_scenario, load_scenario
 from evals.example import Example
 
 ROOT = Path(__file__).resolve().parents[1] / "scenarios"
@@ -38,6 +38,13 @@ def test_advisor_validate_passes_every_shipped_scenario():
     assert result.returncode == 0, result.stderr
     assert sorted(line.split(":")[0] for line in result.stdout.splitlines()) == \
         [f"✓ scenarios/{name}.yaml" for name in sorted(NAMES)]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_written_scenario_loads_back_the_same_rungs_left_out_included(name, tmp_path):
+    scenario = load_scenario(ROOT / f"{name}.yaml")
+    again = load_scenario(dump_scenario(scenario, tmp_path / "elsewhere" / "scenario.yaml"))
+    assert again == scenario
 
 
 @pytest.mark.parametrize("name", NAMES)

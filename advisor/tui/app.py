@@ -13,7 +13,7 @@ from evals.errors import InputError
 from ..checks import check_scenario
 from ..record import RunRecord
 from ..scenario import Scenario
-from ..scenario_file import load_scenario
+from ..scenario_file import dump_scenario, load_scenario
 from .answers import Answers
 from .job import LadderJob
 from .places import Shipped, reproduce_command, shipped_scenarios, shown
@@ -22,7 +22,6 @@ from .screens.results import ResultsScreen
 from .screens.run import RunScreen
 from .screens.save import SaveScreen
 from .screens.start import StartScreen
-from .writing import write_scenario
 
 JobFactory = Callable[[Path, Path, "int | None"], object]
 
@@ -81,7 +80,7 @@ class WizardApp(App[RunRecord | None]):
     def on_interview_screen_measure(self, message: InterviewScreen.Measure) -> None:
         scenario, limit = message.build.scenario, message.build.limit
         out_dir = self.runs_dir / scenario.name
-        copy = write_scenario(scenario, out_dir / "scenario.yaml", force=True)  # the run folder's own copy of what ran
+        copy = dump_scenario(scenario, out_dir / "scenario.yaml", force=True)  # the run folder's own copy of what ran
         try:
             check_scenario(copy)
         except InputError as exc:

@@ -15,8 +15,8 @@ from textual.widgets import Button, Input, Label, Static
 from evals.errors import InputError
 
 from ...scenario import Scenario
+from ...scenario_file import dump_scenario
 from ..places import free_path, shown
-from ..writing import write_scenario
 
 
 class SaveScreen(ModalScreen[Path | None]):
@@ -83,7 +83,7 @@ class SaveScreen(ModalScreen[Path | None]):
 
     def _write(self, path: Path, force: bool) -> None:
         try:
-            write_scenario(self.scenario, path, force=force)
+            dump_scenario(self.scenario, path, force=force)
         except (InputError, OSError) as exc:
             self.query_one("#save-note", Static).update(Content(f"✗ {exc}"))
             return
