@@ -11,7 +11,8 @@ from pydantic import ValidationError
 
 from ..record import RUNG_ORDER
 from ..scenario import RATE_METRICS, Profile, Scenario, Target
-from .parse import PATH_KEYS, TARGET_METRICS, as_text, message, number, path_errors, question_of, shown
+from .parse import PATH_KEYS, TARGET_METRICS, as_text, message, number, path_errors, question_of
+from .places import shown
 
 PROFILE_KEYS = ("must_change", "knowledge_changes", "needs_citations", "calls_per_day", "data_must_stay_local",
                 "latency_budget_ms")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -69,16 +68,6 @@ def question_of(err: dict, targets: list[dict]) -> str:
         return str(loc[0])
     metric = next((m for m in TARGET_METRICS if f"'{m}'" in message), None)
     return f"target.{metric}" if metric else "grader"
-
-
-def shown(path: Path | None, cwd: Path) -> str:
-    """A path as the user would type it: relative when it lies under the working folder."""
-    if path is None:
-        return ""
-    try:
-        return str(Path(path).resolve().relative_to(cwd.resolve()))
-    except ValueError:
-        return os.fspath(path)
 
 
 def as_text(value: Any) -> Any:

@@ -51,8 +51,10 @@ def free_path(path: Path) -> Path:
     return candidate
 
 
-def shown(path: Path, cwd: Path | None = None) -> str:
-    """A path relative to the working folder when it lies under it, so commands stay short and portable."""
+def shown(path: Path | None, cwd: Path | None = None) -> str:
+    """A path relative to the working folder when it lies under it, so commands stay short and portable ('' for None)."""
+    if path is None:
+        return ""
     cwd = (cwd or Path.cwd()).resolve()
     try:
         return os.fspath(Path(path).resolve().relative_to(cwd))
