@@ -25,6 +25,8 @@ class Workspace:
     warnings: list[str] = field(default_factory=list)
     """Leakage and other data warnings, shown before anything is spent."""
     limit: int | None = None
+    eval_total: int = 0
+    """The eval set's size before `limit` cut it."""
 
     @property
     def system_prompt(self) -> str | None:
@@ -70,5 +72,6 @@ def prepare(scenario_path: Path, limit: int | None = None) -> Workspace:
     params = GenerationParams(max_tokens=scenario.generation.max_tokens or auto,
                               stop=tuple(scenario.generation.stop))
     warnings = [str(w) for w in check.warnings]
-    return Workspace(scenario, Path(scenario_path).resolve(), eval_set, train_set, labels, params, warnings, limit)
+    return Workspace(scenario, Path(scenario_path).resolve(), eval_set, train_set, labels, params, warnings, limit,
+                     eval_total=len(check.eval))
 

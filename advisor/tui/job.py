@@ -59,8 +59,7 @@ class LadderJob:
 
         ws = prepare(self.scenario_path, self.limit)
         plans = plan_rungs(ws)
-        n_total = _count(ws) if self.limit else len(ws.eval_set)
-        on_event(Prepared(ws.scenario.name, ws.scenario.model, len(ws.eval_set), n_total, len(ws.train_set),
+        on_event(Prepared(ws.scenario.name, ws.scenario.model, len(ws.eval_set), ws.eval_total, len(ws.train_set),
                           [(p.name, p.skip_reason) for p in plans], ws.scenario.confidence, estimate(ws, plans).as_dict(),
                           warnings_before(ws)))
         record = self._climb(climb(ws, RunOptions(self.out_dir), self._guard(on_event)))
@@ -107,10 +106,3 @@ def _cancel_rest(loop: asyncio.AbstractEventLoop) -> None:
         task.cancel()
     if pending:
         loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-
-
-def _count(ws) -> int:
-    """The eval set's full size before --limit cut it."""
-    from evals.data import read_jsonl
-
-    return len(read_jsonl(ws.scenario.data.eval)[0])
