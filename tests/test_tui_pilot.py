@@ -30,6 +30,7 @@ def note(app, key: str) -> str:
 
 async def answer(pilot, key: str, text: str) -> None:
     """Type an answer into a text question, as a user replacing what was there."""
+    await pilot.pause()  # the interview focuses its first question after its first refresh
     control = question(pilot.app, key).control
     control.focus()
     control.value = ""

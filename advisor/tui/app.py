@@ -13,7 +13,7 @@ from evals.errors import InputError
 from ..checks import check_scenario
 from ..record import RunRecord
 from ..scenario import Scenario
-from ..scenario_file import dump_scenario, load_scenario
+from ..scenario_file import dump_scenario
 from .answers import Answers
 from .job import LadderJob
 from .places import Shipped, reproduce_command, shipped_scenarios, shown
@@ -47,17 +47,7 @@ class WizardApp(App[RunRecord | None]):
         self.record: RunRecord | None = None
 
     def on_mount(self) -> None:
-        if self.scenario_path is None:
-            self.push_screen(StartScreen(self.shipped))
-            return
-        try:
-            scenario = load_scenario(self.scenario_path)
-        except InputError as exc:
-            error = "\n".join(str(p) for p in exc.problems[:3])
-            self.push_screen(StartScreen(self.shipped, str(self.scenario_path), error))
-            return
-        self.push_screen(StartScreen(self.shipped))
-        self._interview(scenario, self.scenario_path)
+        self.push_screen(StartScreen(self.shipped, self.scenario_path))  # opens the file, or says why it cannot
 
     def _interview(self, scenario: Scenario | None, path: Path | None) -> None:
         shipped = {s.path.resolve() for s in self.shipped}

@@ -33,10 +33,11 @@ class StartScreen(Screen):
             super().__init__()
             self.scenario, self.path = scenario, path
 
-    def __init__(self, shipped: list[Shipped], path: str = "", error: str | None = None):
+    def __init__(self, shipped: list[Shipped], path: Path | None = None):
         super().__init__()
-        self.shipped, self.path, self.error = shipped, path, error
-        self.error_for = path if error else None
+        self.shipped, self.path = shipped, path
+        """A scenario file to open at once (from the command line)."""
+        self.error_for: str | None = None
         """The path the error shown is about; typing anything else clears it."""
 
     def compose(self) -> ComposeResult:
@@ -45,13 +46,15 @@ class StartScreen(Screen):
             yield Static(INTRO, id="intro", markup=False)
             yield OptionList(*self._options(), id="choices")
             yield Label("Or open a scenario.yaml:", id="open-label")
-            yield Input(self.path, placeholder="path/to/scenario.yaml", id="open-path", compact=True)
+            yield Input(str(self.path or ""), placeholder="path/to/scenario.yaml", id="open-path", compact=True)
             yield Static(id="open-error", markup=False)
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self._show_error(self.error)
-        (self.query_one("#open-path") if self.error else self.query_one("#choices")).focus()
+        self._show_error(None)
+        self.query_one("#choices").focus()
+        if self.path is not None:
+            self._open(self.path)
 
     def _options(self) -> list[Option | None]:
         blank = Option(Content.from_markup("[b]Blank scenario[/]\n[dim]answer every question yourself[/]"), id="blank")
@@ -82,6 +85,7 @@ class StartScreen(Screen):
         except InputError as exc:
             self.error_for = self.query_one("#open-path", Input).value
             self._show_error("\n".join(str(p) for p in exc.problems[:3]))
+            self.query_one("#open-path").focus()
             return
         self.post_message(self.Chosen(scenario, path))
 
