@@ -27,24 +27,24 @@ def opened(workdir, job=None):
                       runs_dir=workdir / "runs")
 
 
-def test_interview_data_section_with_counts(snap_compare, workdir, steady):
-    async def to_data(pilot):
+def at_section(pages: int):
+    """Open the interview `pages` sections past the first, cursors still."""
+
+    async def run_before(pilot) -> None:
         await until(pilot, lambda: isinstance(pilot.app.screen, InterviewScreen))
-        await pilot.press("pagedown")
+        await pilot.press(*["pagedown"] * pages)
         await pilot.pause()
         await still(pilot)
 
-    assert snap_compare(opened(workdir), terminal_size=SIZE, run_before=to_data)
+    return run_before
+
+
+def test_interview_data_section_with_counts(snap_compare, workdir, steady):
+    assert snap_compare(opened(workdir), terminal_size=SIZE, run_before=at_section(1))
 
 
 def test_interview_targets_with_the_sample_size_hint(snap_compare, workdir, steady):
-    async def to_targets(pilot):
-        await until(pilot, lambda: isinstance(pilot.app.screen, InterviewScreen))
-        await pilot.press("pagedown", "pagedown", "pagedown")
-        await pilot.pause()
-        await still(pilot)
-
-    assert snap_compare(opened(workdir), terminal_size=SIZE, run_before=to_targets)
+    assert snap_compare(opened(workdir), terminal_size=SIZE, run_before=at_section(3))
 
 
 def test_interview_inline_error_on_a_bad_path(snap_compare, workdir, steady):
