@@ -5,9 +5,9 @@ matplotlib is imported only when an HTML report draws its plots.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
+
+from evals.data import write_atomic
 
 from ..record import RunRecord
 from . import _html, _junit, _markdown, _terminal
@@ -25,20 +25,6 @@ def render(record: RunRecord, fmt: str) -> str:
     if fmt not in renderers:
         raise ValueError(f"unknown report format {fmt!r}; use one of {', '.join(FORMATS)}")
     return renderers[fmt](record)
-
-
-def write_atomic(path: Path, text: str) -> Path:
-    """Write through a temporary file in the same folder, so a reader never sees half a report."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def write_reports(record: RunRecord, out_dir: str | Path) -> dict[str, Path]:
