@@ -147,6 +147,9 @@ class Generation(Strict):
     """Most new tokens per answer (default: from the longest expected answer in eval)."""
     stop: list[str] = Field(default_factory=list)
     """Strings that end an answer."""
+    structured: Literal["auto", "off"] = "auto"
+    """auto: constrain answers to the task's format (one of the labels; JSON valid against the grader's schema,
+    or any JSON object; the grader's regex) on every backend; off: free generation, to see what the constraint buys."""
 
 
 class ZeroShot(Strict):

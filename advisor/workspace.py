@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from evals.backends.base import GenerationParams, answer_room
+from evals.backends.base import GenerationParams, Structure, answer_room
 from evals.example import Example
 
 from .scenario import Scenario
@@ -45,6 +45,21 @@ class Workspace:
         return {k: _sha256(p) for k, p in files.items() if p is not None and p.is_file()}
 
 
+def structure_of(scenario: Scenario, labels: list[str] | None) -> Structure | None:
+    """The answer format the task implies, or None when it has none or `generation.structured` is off."""
+    grader = scenario.grader
+    if scenario.generation.structured == "off":
+        return None
+    if scenario.task.kind == "classification" and labels:
+        return Structure("choice", choices=tuple(labels))
+    if grader.kind == "json":
+        schema = grader.schema_.read_text(encoding="utf-8") if grader.schema_ else '{"type": "object"}'
+        return Structure("json", schema=schema)
+    if grader.kind == "regex":
+        return Structure("regex", pattern=grader.pattern)
+    return None
+
+
 def _judge_backend(grader):
     if grader.judge is None:
         return None
@@ -70,7 +85,7 @@ def prepare(scenario_path: Path, limit: int | None = None) -> Workspace:
         labels = sorted({ex.expected.strip() for ex in train_set + eval_set})
     auto = answer_room(ex.expected for ex in eval_set + train_set)
     params = GenerationParams(max_tokens=scenario.generation.max_tokens or auto,
-                              stop=tuple(scenario.generation.stop))
+                              stop=tuple(scenario.generation.stop), structure=structure_of(scenario, labels))
     warnings = [str(w) for w in check.warnings]
     return Workspace(scenario, Path(scenario_path).resolve(), eval_set, train_set, labels, params, warnings, limit,
                      eval_total=len(check.eval))

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from ..errors import InputError, Problem
-from .base import Backend, Completion, GenerationParams
+from .base import Backend, Completion, GenerationParams, Structure
 
-__all__ = ["Backend", "Completion", "GenerationParams", "get_backend", "SPEC_FORMS"]
+__all__ = ["Backend", "Completion", "GenerationParams", "Structure", "get_backend", "SPEC_FORMS"]
 
 SPEC_FORMS = (
     "local:NAME_OR_PATH (e.g. local:smollm2-135m), openai:MODEL (e.g. openai:gpt-4o-mini), "

@@ -4,7 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
+
+StructureKind = Literal["choice", "json", "regex"]
+
+
+@dataclass(frozen=True)
+class Structure:
+    """What every answer must look like; a backend that supports it constrains generation to it.
+
+    choice: exactly one of `choices`; json: a JSON value valid against `schema` (JSON text; an object
+    schema when none was given); regex: a string that fully matches `pattern`.
+    """
+
+    kind: StructureKind
+    choices: tuple[str, ...] = ()
+    schema: str | None = None
+    pattern: str | None = None
 
 
 @dataclass(frozen=True)
@@ -15,9 +31,14 @@ class GenerationParams:
     temperature: float = 0.0
     stop: tuple[str, ...] = ()
     seed: int | None = None
+    structure: Structure | None = None
+    """Constrain the answer (structured output); None generates freely."""
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        out = asdict(self)
+        if out["structure"] is None:  # free generation keys the cache as it did before structure existed
+            del out["structure"]
+        return out
 
 
 def answer_room(expected: Iterable[str]) -> int:
