@@ -44,6 +44,7 @@ def recommend(rungs: list[RungResult], profile: Profile, model: str, confidence:
     rationale.append(_cost_sentence(choice, profile))
     rationale += _break_even(choice, measured, profile)
     rationale += _forgetting(choice, next_steps)
+    next_steps += _serve_constrained(choice)
     if profile.latency_budget_ms and choice.latency_ms.get("p95", 0) > profile.latency_budget_ms:
         rationale.append(f"Its p95 latency of {choice.latency_ms['p95']:.0f} ms exceeds the budget of {profile.latency_budget_ms:.0f} ms.")
         next_steps.append("Serve it on faster hardware or batch requests to meet the latency budget.")
@@ -123,6 +124,23 @@ def _forgetting(choice: RungResult, next_steps: list[str]) -> list[str]:
                       "or train with `prompt: full` so that it keys on the task's system prompt.")
     return [f"The adapter lost {-f.change.value * 100:.1f} points on the general canary tasks ({f.base.value:.3f} → "
             f"{f.adapter.value:.3f}, more than the {f.threshold * 100:g}-point threshold)."]
+
+
+SERVE_CONSTRAINED = {
+    "choice": "Serve it with the same constraint: response_format json_schema with the labels as an enum (OpenAI, "
+              "`advisor serve`), or vLLM's guided_choice with the labels; its numbers were measured that way.",
+    "json": "Serve it with the same constraint: response_format json_schema with the grader's schema (OpenAI, "
+            "`advisor serve`), or vLLM's guided_json; its numbers were measured that way.",
+    "regex": "Serve it with the same constraint: vLLM's guided_regex (or `advisor serve`) with the grader's pattern; "
+             "its numbers were measured that way.",
+}
+
+
+def _serve_constrained(choice: RungResult) -> list[str]:
+    """How to get in production what was measured: the same structured output."""
+    if not choice.structure or not choice.constrained:
+        return []
+    return [SERVE_CONSTRAINED[choice.structure]]
 
 
 def _none_passes(rungs, measured, confidence) -> Recommendation:

@@ -11,7 +11,7 @@ from evals.errors import BackendError
 
 from . import events as ev
 from .decision import prefers_retrieval, recommend
-from .measure import comparisons, rung_result
+from .measure import comparisons, constrained_share, rung_result
 from .record import RunRecord, RungResult
 from .rungs import RungPlan, plan_rungs
 from .targets import sample_size_warnings
@@ -134,6 +134,8 @@ async def _measure(ws: Workspace, plan: RungPlan, base, opts: RunOptions, on_eve
                     journal=Journal(opts.out_dir / "journal.jsonl"), progress=progress, repeat=opts.repeat)
     rows = await runner.run([(ex, p.messages) for ex, p in zip(ws.eval_set, prompts)], rung=plan.name)
     result = rung_result(plan.name, rows, ws.scenario, ws.labels, recalls, time.perf_counter() - started)
+    if ws.params.structure is not None:
+        result.structure, result.constrained = ws.params.structure.kind, constrained_share(rows)
     if tuned is not None:
         result.training, result.forgetting = tuned.training, tuned.forgetting
     _save_samples(opts.out_dir, plan.name, rows, prompts)

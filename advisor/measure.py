@@ -35,6 +35,12 @@ def rung_result(name: str, rows, scenario: Scenario, labels: list[str] | None, r
     return check_all(result, scenario.targets, scenario.confidence)
 
 
+def constrained_share(rows) -> float:
+    """Share of rows whose backend says it held the answer to the asked structure."""
+    flags = [bool(d.get("backend", {}).get("constrained")) if isinstance(d, dict) else False for d in rows["details"]]
+    return sum(flags) / len(flags) if flags else 0.0
+
+
 def machine_seconds(rows) -> float:
     """Mean machine time per call: a local call's share of its batch, else its latency (one call, one machine)."""
     if not len(rows):

@@ -99,6 +99,10 @@ class RungResult(BaseModel):
     """Label grader only: {labels: [...], matrix: [[...]]} (rows expected, columns predicted)."""
     repeat: dict | None = None
     """With --repeat N: pass^N and per-item agreement."""
+    structure: str | None = None
+    """The answer format generation was held to (choice, json, regex); None: free generation."""
+    constrained: float | None = None
+    """Share of calls whose backend applied that constraint (1.0: all; 0.0: the backend could not, e.g. regex on OpenAI)."""
 
 
 class Recommendation(BaseModel):

@@ -147,9 +147,11 @@ class Generation(Strict):
     """Most new tokens per answer (default: from the longest expected answer in eval)."""
     stop: list[str] = Field(default_factory=list)
     """Strings that end an answer."""
-    structured: Literal["auto", "off"] = "auto"
+    structured: Literal["auto", "off", "vllm"] = "auto"
     """auto: constrain answers to the task's format (one of the labels; JSON valid against the grader's schema,
-    or any JSON object; the grader's regex) on every backend; off: free generation, to see what the constraint buys."""
+    or any JSON object; the grader's regex): locally by constrained decoding, on OpenAI-compatible servers
+    with response_format json_schema; vllm: the same through vLLM's guided_choice/guided_json/guided_regex
+    fields (self-hosted servers); off: free generation, to see what the constraint buys."""
 
 
 class ZeroShot(Strict):

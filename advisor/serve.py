@@ -15,7 +15,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from evals.backends.base import GenerationParams
+from evals.backends._response_format import from_request
+from evals.backends.base import GenerationParams, Structure
 from evals.errors import BackendError, InputError
 
 DEFAULT_MAX_TOKENS = 512
@@ -43,6 +44,9 @@ class ChatRequest(BaseModel):
     seed: int | None = None
     n: int | None = 1
     stream: bool | None = False
+    response_format: dict | None = None
+    """OpenAI's structured output: {type: json_schema, json_schema: {schema}} or {type: json_object}; vLLM's
+    guided_choice / guided_json / guided_regex fields are honoured too."""
 
 
 class RequestProblem(Exception):
@@ -87,7 +91,22 @@ def to_params(request: ChatRequest) -> GenerationParams:
     if any(not s for s in stop):
         raise RequestProblem("stop strings must not be empty", "stop")
     max_tokens = request.max_completion_tokens or request.max_tokens or DEFAULT_MAX_TOKENS
-    return GenerationParams(max_tokens=max_tokens, temperature=request.temperature or 0.0, stop=tuple(stop), seed=request.seed)
+    return GenerationParams(max_tokens=max_tokens, temperature=request.temperature or 0.0, stop=tuple(stop), seed=request.seed,
+                            structure=to_structure(request))
+
+
+def to_structure(request: ChatRequest) -> Structure | None:
+    """The answer format the request asks for, refused (400) when the grammar engine cannot compile it."""
+    from evals.backends._grammar import grammar_problem
+
+    try:
+        structure = from_request(request.response_format, request.model_extra or {})
+    except ValueError as exc:
+        raise RequestProblem(str(exc), "response_format") from None
+    problem = grammar_problem(structure) if structure is not None else None
+    if problem:
+        raise RequestProblem(f"cannot constrain the answer to this format: {problem}", "response_format")
+    return structure
 
 
 def completion_body(model_id: str, completion) -> dict:

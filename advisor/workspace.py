@@ -47,17 +47,24 @@ class Workspace:
 
 def structure_of(scenario: Scenario, labels: list[str] | None) -> Structure | None:
     """The answer format the task implies, or None when it has none or `generation.structured` is off."""
-    grader = scenario.grader
-    if scenario.generation.structured == "off":
+    grader, mode = scenario.grader, scenario.generation.structured
+    via = "vllm" if mode == "vllm" else "response_format"
+    if mode == "off":
         return None
     if scenario.task.kind == "classification" and labels:
-        return Structure("choice", choices=tuple(labels))
+        return Structure("choice", choices=tuple(labels), via=via)
     if grader.kind == "json":
         schema = grader.schema_.read_text(encoding="utf-8") if grader.schema_ else '{"type": "object"}'
-        return Structure("json", schema=schema)
+        return Structure("json", schema=schema, via=via)
     if grader.kind == "regex":
-        return Structure("regex", pattern=grader.pattern)
+        return Structure("regex", pattern=grader.pattern, via=via)
     return None
+
+
+def _grammar_problem(structure: Structure) -> str | None:
+    from evals.backends._grammar import grammar_problem
+
+    return grammar_problem(structure)
 
 
 def _judge_backend(grader):
@@ -84,9 +91,13 @@ def prepare(scenario_path: Path, limit: int | None = None) -> Workspace:
     if scenario.task.kind == "classification" and labels is None:
         labels = sorted({ex.expected.strip() for ex in train_set + eval_set})
     auto = answer_room(ex.expected for ex in eval_set + train_set)
-    params = GenerationParams(max_tokens=scenario.generation.max_tokens or auto,
-                              stop=tuple(scenario.generation.stop), structure=structure_of(scenario, labels))
     warnings = [str(w) for w in check.warnings]
+    structure = structure_of(scenario, labels)
+    if structure is not None and (problem := _grammar_problem(structure)):
+        warnings.append(f"generation is not constrained: the {structure.kind} cannot be compiled to a grammar ({problem})")
+        structure = None
+    params = GenerationParams(max_tokens=scenario.generation.max_tokens or auto,
+                              stop=tuple(scenario.generation.stop), structure=structure)
     return Workspace(scenario, Path(scenario_path).resolve(), eval_set, train_set, labels, params, warnings, limit,
                      eval_total=len(check.eval))
 

@@ -105,6 +105,26 @@ def test_unsupported_requests_are_clear_400s(client, extra, words):
         client.chat.completions.create(model="smollm2-135m", messages=ask("hi"), max_tokens=2, **extra)
 
 
+def test_response_format_json_schema_constrains_the_answer(client):
+    labels = ["refund", "shipping", "billing"]
+    schema = {"type": "object", "properties": {"answer": {"type": "string", "enum": labels}}, "required": ["answer"],
+              "additionalProperties": False}
+    fmt = {"type": "json_schema", "json_schema": {"name": "answer", "schema": schema, "strict": True}}
+    for text in ("Tell me a long story about dragons", "where is my parcel?"):
+        reply = client.chat.completions.create(model="smollm2-135m", messages=ask(text), max_tokens=24, response_format=fmt)
+        assert json.loads(reply.choices[0].message.content)["answer"] in labels
+    guided = client.chat.completions.create(model="smollm2-135m", messages=ask("Tell me about dragons"), max_tokens=8,
+                                            extra_body={"guided_choice": labels})
+    assert guided.choices[0].message.content in labels
+
+
+def test_a_format_the_engine_cannot_compile_is_a_400(client):
+    with pytest.raises(openai.BadRequestError, match="cannot constrain"):
+        client.chat.completions.create(model="smollm2-135m", messages=ask("hi"), extra_body={"guided_regex": "(unclosed"})
+    with pytest.raises(openai.BadRequestError, match="not supported"):
+        client.chat.completions.create(model="smollm2-135m", messages=ask("hi"), response_format={"type": "xml"})
+
+
 def test_unknown_model_is_a_404_naming_the_served_one(client):
     with pytest.raises(openai.NotFoundError, match="smollm2-135m"):
         client.chat.completions.create(model="gpt-4o-mini", messages=ask("hi"), max_tokens=2)

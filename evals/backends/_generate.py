@@ -8,7 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-from transformers import GenerationConfig, StoppingCriteria, StoppingCriteriaList
+from transformers import GenerationConfig, LogitsProcessorList, StoppingCriteria, StoppingCriteriaList
+
+from .base import Structure
 
 
 @dataclass(frozen=True)
@@ -18,6 +20,8 @@ class Prompt:
     ids: list[int]
     max_tokens: int
     stop: tuple[str, ...] = ()
+    structure: Structure | None = None
+    """Constrain this row's answer to a format (None: free generation)."""
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,8 @@ class Generated:
     output_tokens: int
     finish_reason: str
     """"stop" (end of turn or a stop string) or "length" (max_tokens reached)."""
+    constraint_error: str | None = None
+    """Why the engine stopped constraining this row mid-answer (None when it held, or was not asked)."""
 
 
 class RowStops(StoppingCriteria):
@@ -94,13 +100,20 @@ def generate_batch(model, tokenizer, prompts: list[Prompt], *, temperature: floa
     ids, mask = left_pad([p.ids for p in prompts], pad_id, model.device)
     stops = RowStops(tokenizer, prompts, ids.shape[1], eos_ids)
     config = generation_config(max(p.max_tokens for p in prompts), temperature, pad_id, eos_ids)
+    grammar = None
+    if any(p.structure is not None for p in prompts):
+        from ._constrain import GrammarMask
+
+        grammar = GrammarMask(tokenizer, [p.structure for p in prompts], ids.shape[1])
     if temperature > 0 and seed is not None:
         torch.manual_seed(seed)
     with torch.inference_mode():
-        out = model.generate(input_ids=ids, attention_mask=mask, generation_config=config, stopping_criteria=StoppingCriteriaList([stops]))
+        out = model.generate(input_ids=ids, attention_mask=mask, generation_config=config, stopping_criteria=StoppingCriteriaList([stops]),
+                             logits_processor=LogitsProcessorList([grammar] if grammar else []))
     results = []
     for row, prompt in enumerate(prompts):
         count, reason = stops.finished[row] or (out.shape[1] - ids.shape[1], "length")
         generated = out[row, ids.shape[1] : ids.shape[1] + count].tolist()
-        results.append(Generated(decode(tokenizer, generated, prompt.stop), count, reason))
+        failed = grammar.failed[row] if grammar else None
+        results.append(Generated(decode(tokenizer, generated, prompt.stop), count, reason, failed))
     return results

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
 StructureKind = Literal["choice", "json", "regex"]
+StructureVia = Literal["response_format", "vllm"]
 
 
 @dataclass(frozen=True)
@@ -14,13 +15,15 @@ class Structure:
     """What every answer must look like; a backend that supports it constrains generation to it.
 
     choice: exactly one of `choices`; json: a JSON value valid against `schema` (JSON text; an object
-    schema when none was given); regex: a string that fully matches `pattern`.
+    schema when none was given); regex: a string that fully matches `pattern`. `via` is how an
+    OpenAI-compatible server is asked: OpenAI's `response_format`, or vLLM's `guided_*` fields.
     """
 
     kind: StructureKind
     choices: tuple[str, ...] = ()
     schema: str | None = None
     pattern: str | None = None
+    via: StructureVia = "response_format"
 
 
 @dataclass(frozen=True)

@@ -115,8 +115,13 @@ class LocalBackend:
         self._check_context(len(ids), params.max_tokens)
         sampled = params.temperature > 0
         key = (params.temperature if sampled else 0.0, params.seed if sampled else None, use_adapter)
-        out, machine_s = await self._batcher.submit(Prompt(ids, params.max_tokens, tuple(params.stop)), key, len(ids))
+        prompt = Prompt(ids, params.max_tokens, tuple(params.stop), params.structure)
+        out, machine_s = await self._batcher.submit(prompt, key, len(ids))
         extra = {"finish_reason": out.finish_reason, "machine_s": machine_s}
+        if params.structure is not None:
+            extra["constrained"] = out.constraint_error is None
+            if out.constraint_error:
+                extra["constraint_error"] = out.constraint_error
         return Completion(out.text, len(ids), out.output_tokens, time.perf_counter() - start, extra=extra)
 
     def _check_context(self, prompt_tokens: int, max_tokens: int) -> None:

@@ -15,6 +15,7 @@ import time
 import openai
 
 from ..errors import BackendError, InputError, Problem
+from ._response_format import request_fields, unwrap
 from ._retry import GaveUp, RetryPolicy, Verdict, parse_retry_after, retrying
 from .base import Completion, GenerationParams
 
@@ -70,6 +71,9 @@ class OpenAIBackend:
             raise BackendError(self._describe(failure)) from None  # the cause may quote the key
         if attempts > 1:
             completion.extra["retries"] = attempts - 1
+        if params.structure is not None:
+            completion.extra["constrained"] = "response_format" in request or "extra_body" in request
+            completion.text = unwrap(params.structure, completion.text)
         return completion
 
     def _session(self):
@@ -89,6 +93,8 @@ class OpenAIBackend:
             request["stop"] = list(params.stop)
         if params.seed is not None:
             request["seed"] = params.seed
+        if params.structure is not None:
+            request.update(request_fields(params.structure))
         return request
 
     def _first_model(self) -> str:

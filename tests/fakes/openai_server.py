@@ -4,7 +4,8 @@ It is a bare asyncio HTTP/1.1 server (keep-alive, Content-Length bodies) so that
 to benchmark a client against, and runs either in a thread (`FakeOpenAIServer`) or as a process
 (`python -m fakes.openai_server`, which prints the port).
 
-Answers: the last word of the last user message. Fault schedules are keyed by the first word of
+Answers: the last word of the last user message (inside the one required field of a `response_format`
+JSON Schema, when the request sends one, as a structured-output server would). Fault schedules are keyed by the first word of
 that message (the item id): each request for the id takes the next fault until none are left.
 Faults: "429" (with Retry-After), "401", "500", "500-echo" (the body echoes the Authorization header, as a
 careless proxy might), "malformed" (a 200 whose body is not JSON), "hang" (answer after `hang_s`).
@@ -80,7 +81,7 @@ class FakeOpenAI:
             return await self._fault(fault, headers)
         if self.delay_s:
             await asyncio.sleep(self.delay_s)
-        return 200, {}, json.dumps(self._completion(request, words[-1]))
+        return 200, {}, json.dumps(self._completion(request, _structured(request, words[-1])))
 
     async def _fault(self, fault, headers):
         if fault == "429":
@@ -107,6 +108,12 @@ class FakeOpenAI:
             words = sum(len(m["content"].split()) for m in request["messages"])
             body["usage"] = {"prompt_tokens": words, "completion_tokens": 1, "total_tokens": words + 1}
         return body
+
+
+def _structured(request: dict, answer: str) -> str:
+    schema = ((request.get("response_format") or {}).get("json_schema") or {}).get("schema") or {}
+    required = schema.get("required") or []
+    return json.dumps({required[0]: answer}) if len(required) == 1 else answer
 
 
 def _parse_head(head: bytes):
