@@ -183,3 +183,22 @@ def test_run_with_a_baseline_fails_on_a_regression_and_passes_against_itself(tmp
         assert code == 0 and "NO REGRESSION" in out and "0 fixed, 0 broken" in out
         code, _, err = run_cli([*args, "--out", str(tmp_path / "d"), "--baseline", str(tmp_path / "none")], capsys)
         assert code == 2 and "baseline run not found" in err and not (tmp_path / "d").exists()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_the_samples_export_loads_in_pandas_with_a_row_per_item_and_rung(runs, capsys, tmp_path, fmt):
+    out = tmp_path / f"samples.{fmt}"
+    code, _, err = run_cli(["report", str(runs["good"] / "run.json"), "--format", fmt, "--out", str(out)], capsys)
+    assert code == 0 and "120 rows" in err
+    table = pd.read_csv(out) if fmt == "csv" else pd.read_parquet(out)
+    assert len(table) == 120 and not table.duplicated(["id", "rung"]).any()
+    assert set(table["rung"]) == {"zero_shot", "few_shot"} and set(table["id"]) == {f"eval-{i}" for i in range(60)}
+    few = table[table["rung"] == "few_shot"].iloc[0]
+    assert few["input"] == "eval question about t0" and len(json.loads(few["shots"])) == 4 and few["answer"] == "refund"
+
+
+def test_csv_goes_to_standard_output_and_parquet_needs_a_file(runs, capsys):
+    code, out, _ = run_cli(["report", str(runs["good"] / "run.json"), "--format", "csv"], capsys)
+    assert code == 0 and out.splitlines()[0].startswith("id,rung,repeat,input,expected") and len(out.splitlines()) == 121
+    code, _, err = run_cli(["report", str(runs["good"] / "run.json"), "--format", "parquet"], capsys)
+    assert code == 2 and "--out samples.parquet" in err
