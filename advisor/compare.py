@@ -93,7 +93,7 @@ def load_run(path: str | Path) -> tuple[RunRecord, list[smp.Sample]]:
     """A run's record and samples from its folder or its run.json."""
     folder = smp.run_folder(path)
     record = load_record(folder / "run.json")
-    found = smp.load(folder, [r.name for r in record.measured])  # a rung file left by an earlier run is not this run's
+    found = smp.for_record(record, folder)
     if not found and record.measured:
         raise InputError(Problem("the run folder has no samples to compare", file=folder / smp.FOLDER,
                                  fix="pass the folder `advisor run --out DIR` wrote, samples/ included"))

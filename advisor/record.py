@@ -136,7 +136,7 @@ class RunRecord(BaseModel):
 
         if run is None and self._path is None:
             raise ValueError("this record was not loaded from a file: pass its run folder")
-        return samples.frame(samples.load(run if run is not None else self._path.parent))
+        return samples.frame(samples.for_record(self, run))
 
     def rung(self, name: str) -> RungResult | None:
         return next((r for r in self.rungs if r.name == name), None)

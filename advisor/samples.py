@@ -166,6 +166,15 @@ def load(run: str | Path, rungs: list[str] | None = None) -> list[Sample]:
     return [s for f in files if rungs is None or f.stem in rungs for s in read(f)]
 
 
+def for_record(record, run: str | Path | None = None) -> list[Sample]:
+    """The samples of the rungs a record measured (a rung file an earlier run left in the folder is not its).
+
+    `run` defaults to the folder the record was loaded from; a record with neither has no samples.
+    """
+    folder = run if run is not None else record._path.parent if record._path is not None else None
+    return [] if folder is None else load(folder, [r.name for r in record.measured])
+
+
 def frame(samples: list[Sample]):
     """The samples as a pandas DataFrame with one row per item, rung and repeat, and `COLUMNS`."""
     import pandas as pd

@@ -146,14 +146,14 @@ def report(run_json: Path, fmt: str, out_path: Path | None, force: bool) -> None
 
 def _export_samples(record, fmt: str, out_path: Path | None, force: bool) -> None:
     """The per-item table (advisor.samples.Sample columns) as CSV (to stdout without --out) or Parquet."""
-    from ..samples import flat_frame, load
+    from ..samples import flat_frame, for_record
 
     if out_path is None and fmt == "parquet":
         raise InputError(Problem("parquet is binary and needs a file", fix="pass --out samples.parquet", field="--out"))
     if out_path is not None and out_path.exists() and not force:
         raise InputError(Problem("the output file already exists", fix="pass --force to overwrite it, or choose another --out",
                                  file=out_path, field="--out"))
-    table = flat_frame(load(record._path.parent))
+    table = flat_frame(for_record(record))
     if out_path is None:
         click.echo(table.to_csv(index=False), nl=False)
         return
