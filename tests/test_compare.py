@@ -202,3 +202,17 @@ def test_csv_goes_to_standard_output_and_parquet_needs_a_file(runs, capsys):
     assert code == 0 and out.splitlines()[0].startswith("id,rung,repeat,input,expected") and len(out.splitlines()) == 121
     code, _, err = run_cli(["report", str(runs["good"] / "run.json"), "--format", "parquet"], capsys)
     assert code == 2 and "--out samples.parquet" in err
+
+
+def test_view_opens_the_report_in_the_browser_and_renders_it_when_missing(runs, capsys, monkeypatch, tmp_path):
+    import shutil
+    import webbrowser
+
+    opened = []
+    monkeypatch.setattr(webbrowser, "open", lambda url: opened.append(url) or True)
+    folder = tmp_path / "run"
+    shutil.copytree(runs["good"], folder)
+    (folder / "report.html").unlink()
+    code, out, _ = run_cli(["view", str(folder / "run.json")], capsys)
+    assert code == 0 and opened == [(folder / "report.html").resolve().as_uri()]
+    assert 'id="review-data"' in (folder / "report.html").read_text() and out.strip().endswith("report.html")
