@@ -125,14 +125,16 @@ def reason(row: dict, details: dict) -> str:
     return "matches the expected answer" if row["score"] >= 1 else "does not match the expected answer"
 
 
+def dumps(samples: list[Sample]) -> str:
+    """JSON lines, one Sample each, empty fields left out."""
+    return "".join(s.model_dump_json(exclude_none=True) + "\n" for s in samples)
+
+
 def write(folder: Path, rung: str, samples: list[Sample]) -> Path:
-    """samples/RUNG.jsonl, one Sample per line."""
+    """samples/RUNG.jsonl in a run folder."""
     from evals.data import write_atomic
 
-    folder = Path(folder) / FOLDER
-    folder.mkdir(parents=True, exist_ok=True)
-    text = "".join(s.model_dump_json(exclude_none=True) + "\n" for s in samples)
-    return write_atomic(folder / f"{rung}.jsonl", text)
+    return write_atomic(Path(folder) / FOLDER / f"{rung}.jsonl", dumps(samples))
 
 
 def read(path: Path) -> list[Sample]:
