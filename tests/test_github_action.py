@@ -15,6 +15,7 @@ import threading
 import zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 import yaml
@@ -28,8 +29,8 @@ TOKEN = "ghs_fake_token"
 class FakeGitHub(BaseHTTPRequestHandler):
     """Issue comments of one repository and its artifacts; every call must carry the token."""
 
-    comments: dict[int, str] = {}
-    calls: list[tuple[str, str]] = []
+    comments: ClassVar[dict[int, str]] = {}
+    calls: ClassVar[list[tuple[str, str]]] = []
     artifact_zip = b""
 
     def _reply(self, status: int, payload=None, raw: bytes | None = None) -> None:
@@ -66,13 +67,13 @@ class FakeGitHub(BaseHTTPRequestHandler):
             return self._reply(200, raw=self.artifact_zip)
         return self._reply(404, {"message": "Not Found"})
 
-    def do_GET(self):  # noqa: N802
+    def do_GET(self):
         self._handle("GET")
 
-    def do_POST(self):  # noqa: N802
+    def do_POST(self):
         self._handle("POST")
 
-    def do_PATCH(self):  # noqa: N802
+    def do_PATCH(self):
         self._handle("PATCH")
 
     def log_message(self, *args):
@@ -107,7 +108,7 @@ def scenario(folder: Path, base_url: str) -> Path:
 
 
 def step(name: str, env: dict, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(["bash", str(SCRIPT), name], env=env, cwd=cwd, capture_output=True, text=True, timeout=300)
+    return subprocess.run(["bash", str(SCRIPT), name], env=env, cwd=cwd, capture_output=True, text=True, timeout=300, check=False)
 
 
 @pytest.mark.skipif(shutil.which("bash") is None, reason="the action's steps are bash")
@@ -152,7 +153,7 @@ def test_the_action_posts_one_comment_and_updates_it_on_the_next_run(github, tmp
         assert "baseline from artifact 1 (main)" in second[0].stdout
         assert (tmp_path / "output.txt").read_text().splitlines()[-1] == "exit-code=1"
         assert step("finish", env, work).returncode == 0 and subprocess.run(
-            ["bash", str(SCRIPT), "finish", "1"], env=env, cwd=work).returncode == 1
+            ["bash", str(SCRIPT), "finish", "1"], env=env, cwd=work, check=False).returncode == 1
 
     assert len(FakeGitHub.comments) == 1  # updated, not duplicated
     (body,) = FakeGitHub.comments.values()

@@ -42,7 +42,7 @@ def run(tmp_path_factory):
 def shown(page, fragment: str) -> tuple[list[str], str]:
     """The item ids in the table and the whole DOM after the page has run with `#fragment`."""
     dom = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=5000",
-                          "--dump-dom", f"{page.as_uri()}#{fragment}"], capture_output=True, text=True, timeout=120).stdout
+                          "--dump-dom", f"{page.as_uri()}#{fragment}"], capture_output=True, text=True, timeout=120, check=False).stdout
     return re.findall(r'<tr data-id="([^"]+)"', dom), dom
 
 

@@ -35,7 +35,7 @@ def run(scenario_path: Path, out_dir: Path | None, ci: bool, full: bool, rungs: 
         margin: float) -> None:
     """Climb the ladder for SCENARIO and recommend prompt, few-shot, RAG or fine-tune.
 
-    With --baseline the run is also compared with an earlier one item by item (compare.md and compare.json
+    With --baseline the run is also compared with an earlier one item by item (compare.md, .json, -junit.xml
     in --out) and fails when a rung is significantly worse by more than --margin.
 
     Exit status: 0 targets met (and no regression), 1 missed or regressed, 2 bad input, 3 backend failure.
@@ -79,11 +79,11 @@ def run(scenario_path: Path, out_dir: Path | None, ci: bool, full: bool, rungs: 
 
 
 def _compare(baseline: Path, out_dir: Path, margin: float) -> bool:
-    """Compare the run with the baseline, write compare.md and compare.json; True when a rung regressed."""
+    """Compare the run with the baseline (compare.md, compare.json, compare-junit.xml); True when a rung regressed."""
     from ..compare import compare_runs
 
     comparison = compare_runs(baseline, out_dir, margin)
-    finish(comparison, out_dir / "compare.md", out_dir / "compare.json")
+    finish(comparison, out_dir / "compare.md", out_dir / "compare.json", out_dir / "compare-junit.xml")
     return comparison.regressed
 
 
