@@ -82,3 +82,18 @@ def test_search_and_the_detail_view_of_one_item(run):
     assert "Item eval-4" in detail and "eval question about t4" in detail
     assert "prompt (4 messages)" in detail  # few-shot: system, one shot (user, assistant), the question
     assert re.search(r"<dt>shots</dt><dd>train-\d+</dd>", detail)
+
+
+def test_answers_that_look_like_markup_cannot_end_the_page_data_early():
+    import json
+
+    from advisor.reports._review import section
+
+    hostile = "</script><script>alert(1)</script><!--"
+    samples = [Sample(id="a", rung="zero_shot", input=hostile, expected="x", output=hostile, score=0.0,
+                      messages=[{"role": "user", "content": hostile}])]
+    html = section(samples)
+    data = html.split('<script type="application/json" id="review-data">', 1)[1].split("</script>", 1)[0]
+    parsed = json.loads(data)  # the whole JSON sits before the first </script>
+    assert parsed["items"][0]["answers"]["zero_shot"]["output"] == hostile and parsed["texts"] == [hostile]
+    assert "<!--" not in data

@@ -47,8 +47,8 @@ def page_data(samples: list[Sample]) -> dict:
 
 
 def _json_for_script(data: dict) -> str:
-    """JSON that cannot end its <script> element early."""
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/").replace("<!--", "<\\!--")
+    """JSON that cannot end its <script> element early: every < is written as its \\u escape."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
 
 
 def section(samples: list[Sample]) -> str:

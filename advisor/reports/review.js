@@ -109,6 +109,11 @@
       el("p", {}, el("b", {}, "input: "), item.input), el("p", {}, el("b", {}, "expected: "), item.expected), ...parts);
   }
 
+  if (!rungs.includes("finetune")) {
+    for (const option of filterBox.options) {
+      if (option.value.endsWith("_ft")) { option.disabled = true; option.textContent += " (no fine-tune measured)"; }
+    }
+  }
   filterBox.addEventListener("change", () => writeHash({ ...readHash(), filter: filterBox.value, item: null }));
   searchBox.addEventListener("input", () => writeHash({ ...readHash(), q: searchBox.value, item: null }));
   window.addEventListener("hashchange", () => draw(readHash()));
