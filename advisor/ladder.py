@@ -138,16 +138,19 @@ async def _measure(ws: Workspace, plan: RungPlan, base, opts: RunOptions, on_eve
         result.structure, result.constrained = ws.params.structure.kind, constrained_share(rows)
     if tuned is not None:
         result.training, result.forgetting = tuned.training, tuned.forgetting
-    _save_samples(opts.out_dir, plan.name, rows, prompts)
+    _save_samples(opts.out_dir, plan.name, rows, {ex.key: p for ex, p in zip(ws.eval_set, prompts)})
     return result, rows
 
 
-def _save_samples(out_dir: Path, rung: str, rows, prompts) -> None:
-    """Per-example outputs, like lm-eval's samples: what the model said and how it was graded."""
-    folder = out_dir / "samples"
-    folder.mkdir(exist_ok=True)
-    table = rows.drop(columns=[c for c in ("details",) if c in rows]).copy()
-    table.to_json(folder / f"{rung}.jsonl", orient="records", lines=True, force_ascii=False)
+def _save_samples(out_dir: Path, rung: str, rows, prompts: dict) -> None:
+    """Per-item samples (advisor.samples.Sample): the prompt, what the model said and how it was graded."""
+    from . import samples
+
+    def sample(row: dict):
+        prompt = prompts.get(row["id"])
+        return samples.from_row(row, prompt.messages if prompt else None, prompt.context if prompt else None)
+
+    samples.write(out_dir, rung, [sample(row) for row in rows.to_dict("records")])
 
 
 def raise_on_backend_failure(record: RunRecord) -> None:

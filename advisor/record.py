@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
 from evals.errors import InputError, Problem
 
@@ -132,6 +132,15 @@ class RunRecord(BaseModel):
     seconds: float = 0.0
     backend_failure: str | None = None
     """Set when too many calls failed after retries; the run then exits 3."""
+    _path: Path | None = PrivateAttr(default=None)
+
+    def samples(self, run: str | Path | None = None):
+        """The per-item samples (advisor.samples.Sample) as a DataFrame; `run` defaults to where this record was loaded."""
+        from . import samples
+
+        if run is None and self._path is None:
+            raise ValueError("this record was not loaded from a file: pass its run folder")
+        return samples.frame(samples.for_record(self, run))
 
     def rung(self, name: str) -> RungResult | None:
         return next((r for r in self.rungs if r.name == name), None)
@@ -169,4 +178,5 @@ def load_record(path: str | Path) -> RunRecord:
     if record.version > RECORD_VERSION:
         raise InputError(Problem(f"record version {record.version} is newer than this advisor reads ({RECORD_VERSION})",
                                  fix="upgrade advisor", file=path, field="version"))
+    record._path = path
     return record

@@ -21,6 +21,8 @@ COMMANDS = {
     "serve": "advisor.cli.serve:serve",
     "gate": "advisor.cli.gate:gate",
     "report": "advisor.cli.gate:report",
+    "compare": "advisor.cli.compare:compare",
+    "view": "advisor.cli.view:view",
     "export": "advisor.cli.export:export",
     "train": "advisor.cli.train:train",
     "wizard": "advisor.cli.wizard:wizard",

@@ -47,9 +47,11 @@ def eval_cmd(eval_path: Path, model: str, kind: str, labels: str | None, schema:
     Exit status: 0 done, 2 bad input, 3 too many backend failures.
     """
     from evals.backends import GenerationParams, get_backend
-    from evals.data import load_jsonl
+    from evals.data import load_jsonl, write_atomic
     from evals.graders import check_answers, make_grader
     from evals.runner import Cache, Journal, Runner, check_error_budget
+
+    from .. import samples
 
     examples = load_jsonl(eval_path)[:limit] if limit else load_jsonl(eval_path)
     label_list = [v.strip() for v in labels.split(",")] if labels else None
@@ -69,13 +71,15 @@ def eval_cmd(eval_path: Path, model: str, kind: str, labels: str | None, schema:
     use_cache = not no_cache and repeat == 1
     runner = Runner(get_backend(model), grader, params=params, concurrency=concurrency,
                     cache=Cache.open_default() if use_cache else None, journal=Journal.in_folder(out_dir), repeat=repeat)
-    items = [(ex, strategy(ex).messages) for ex in examples]
+    prompts = {ex.key: strategy(ex) for ex in examples}
+    items = [(ex, prompts[ex.key].messages) for ex in examples]
     with _bar(len(items) * repeat) as tick:
         runner.progress = tick
         rows = runner.run_sync(items, rung="eval")
     results = _results(rows, kind, label_list, confidence, model, eval_path)
     out_dir.mkdir(parents=True, exist_ok=True)
-    rows.drop(columns=["details"]).to_json(out_dir / "samples.jsonl", orient="records", lines=True, force_ascii=False)
+    write_atomic(out_dir / "samples.jsonl", samples.dumps(
+        [samples.from_row(row, prompts[row["id"]].messages, prompts[row["id"]].context) for row in rows.to_dict("records")]))
     (out_dir / "results.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
     _print(results, out_dir)
     check_error_budget(rows, max_error_rate)

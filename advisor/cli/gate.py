@@ -116,17 +116,20 @@ def gate(run_json: Path, targets: tuple[str, ...], junit_path: Path | None) -> N
 
 @click.command()
 @click.argument("run_json", metavar="RUN_JSON", type=_RUN_JSON)
-@click.option("--format", "fmt", type=click.Choice(["md", "html", "junit", "terminal"]), default="terminal",
-              show_default=True, help="Report format.")
+@click.option("--format", "fmt", type=click.Choice(["md", "html", "junit", "terminal", "csv", "parquet"]),
+              default="terminal", show_default=True,
+              help="Report format; csv and parquet are the per-item table (one row per item and rung) from samples/.")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write to this file instead of standard output.")
 @click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
 def report(run_json: Path, fmt: str, out_path: Path | None, force: bool) -> None:
-    """Render a stored run (run.json) as a terminal summary, Markdown, HTML or JUnit XML."""
+    """Render a stored run (run.json) as a terminal summary, Markdown, HTML or JUnit XML, or export its samples."""
     from ..record import load_record
     from ..reports import print_summary, render, write_atomic
 
     record = load_record(run_json)
+    if fmt in ("csv", "parquet"):
+        return _export_samples(record, fmt, out_path, force)
     if out_path is None:
         if fmt == "terminal":
             output.set_plain(not output.console.is_terminal)  # piped: no colour codes, 120 columns
@@ -139,3 +142,22 @@ def report(run_json: Path, fmt: str, out_path: Path | None, force: bool) -> None
                                  file=out_path, field="--out"))
     write_atomic(out_path, render(record, fmt))
     click.echo(f"Wrote {out_path}", err=True)
+
+
+def _export_samples(record, fmt: str, out_path: Path | None, force: bool) -> None:
+    """The per-item table (advisor.samples.Sample columns) as CSV (to stdout without --out) or Parquet."""
+    from ..samples import flat_frame, for_record
+
+    if out_path is None and fmt == "parquet":
+        raise InputError(Problem("parquet is binary and needs a file", fix="pass --out samples.parquet", field="--out"))
+    if out_path is not None and out_path.exists() and not force:
+        raise InputError(Problem("the output file already exists", fix="pass --force to overwrite it, or choose another --out",
+                                 file=out_path, field="--out"))
+    table = flat_frame(for_record(record))
+    if out_path is None:
+        click.echo(table.to_csv(index=False), nl=False)
+        return
+    temp = out_path.with_name(f".{out_path.name}.partial")  # written whole, then renamed into place
+    table.to_csv(temp, index=False) if fmt == "csv" else table.to_parquet(temp, index=False)
+    temp.replace(out_path)
+    click.echo(f"Wrote {out_path} ({len(table)} rows)", err=True)

@@ -11,6 +11,7 @@ import click
 from evals.errors import InputError, Problem
 
 from . import output
+from .compare import MARGIN_HELP, check_baseline, finish
 
 
 @click.command()
@@ -26,11 +27,18 @@ from . import output
 @click.option("--repeat", type=click.IntRange(min=1), default=1, help="Independent samples per example (bypasses the cache).")
 @click.option("--concurrency", type=click.IntRange(min=1), default=8, help="Requests in flight at once.")
 @click.option("--force", is_flag=True, help="Write into --out even if it holds the run of another scenario.")
+@click.option("--baseline", type=click.Path(path_type=Path), default=None,
+              help="An earlier run (folder or run.json) to compare with; a regression fails the run (see `advisor compare`).")
+@click.option("--margin", type=click.FloatRange(0, 1), default=0.02, show_default=True, help="With --baseline: " + MARGIN_HELP)
 def run(scenario_path: Path, out_dir: Path | None, ci: bool, full: bool, rungs: str | None, limit: int | None,
-        max_cost: float | None, no_cache: bool, repeat: int, concurrency: int, force: bool) -> None:
+        max_cost: float | None, no_cache: bool, repeat: int, concurrency: int, force: bool, baseline: Path | None,
+        margin: float) -> None:
     """Climb the ladder for SCENARIO and recommend prompt, few-shot, RAG or fine-tune.
 
-    Exit status: 0 targets met, 1 missed, 2 bad input, 3 backend failure.
+    With --baseline the run is also compared with an earlier one item by item (compare.md, .json, -junit.xml
+    in --out) and fails when a rung is significantly worse by more than --margin.
+
+    Exit status: 0 targets met (and no regression), 1 missed or regressed, 2 bad input, 3 backend failure.
     """
     from ..ladder import RunOptions, climb, estimate, raise_on_backend_failure, warnings_before
     from ..record import RUNG_ORDER
@@ -46,6 +54,8 @@ def run(scenario_path: Path, out_dir: Path | None, ci: bool, full: bool, rungs: 
     scenario = ws.scenario
     out_dir = out_dir or Path("runs") / scenario.name
     _check_out_dir(out_dir, scenario.name, force)
+    if baseline is not None:
+        check_baseline(baseline)
     opts = RunOptions(out_dir, full=full, rungs=selected, use_cache=not no_cache and repeat == 1,
                       concurrency=concurrency, repeat=repeat)
     est = estimate(ws, plan_rungs(ws, selected))
@@ -64,7 +74,17 @@ def run(scenario_path: Path, out_dir: Path | None, ci: bool, full: bool, rungs: 
     print_summary(record, console)
     console.print(f"Wrote {out_dir / 'run.json'}, " + ", ".join(str(p) for p in paths.values()))
     raise_on_backend_failure(record)
-    sys.exit(0 if record.passed else 1)
+    regressed = baseline is not None and _compare(baseline, out_dir, margin)
+    sys.exit(0 if record.passed and not regressed else 1)
+
+
+def _compare(baseline: Path, out_dir: Path, margin: float) -> bool:
+    """Compare the run with the baseline (compare.md, compare.json, compare-junit.xml); True when a rung regressed."""
+    from ..compare import compare_runs
+
+    comparison = compare_runs(baseline, out_dir, margin)
+    finish(comparison, out_dir / "compare.md", out_dir / "compare.json", out_dir / "compare-junit.xml")
+    return comparison.regressed
 
 
 def _check_out_dir(out_dir: Path, name: str, force: bool) -> None:

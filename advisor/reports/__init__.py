@@ -10,6 +10,7 @@ from pathlib import Path
 from evals.data import write_atomic
 
 from ..record import RunRecord
+from ..samples import for_record
 from . import _html, _junit, _markdown, _terminal
 from ._terminal import print_summary
 
@@ -19,15 +20,20 @@ FILES = {"md": "report.md", "html": "report.html", "junit": "junit.xml"}
 __all__ = ["FILES", "FORMATS", "print_summary", "render", "write_atomic", "write_reports"]
 
 
-def render(record: RunRecord, fmt: str) -> str:
-    """The record as text in one format: terminal (no colour), md, html or junit."""
-    renderers = {"terminal": _terminal.render_text, "md": _markdown.render, "html": _html.render, "junit": _junit.render}
+def render(record: RunRecord, fmt: str, run_dir: str | Path | None = None) -> str:
+    """The record as text in one format: terminal (no colour), md, html or junit.
+
+    html also shows every item when the run folder's samples are at hand: those of `run_dir`, else
+    of the folder the record was loaded from.
+    """
+    renderers = {"terminal": _terminal.render_text, "md": _markdown.render, "junit": _junit.render,
+                 "html": lambda r: _html.render(r, for_record(r, run_dir))}
     if fmt not in renderers:
         raise ValueError(f"unknown report format {fmt!r}; use one of {', '.join(FORMATS)}")
     return renderers[fmt](record)
 
 
 def write_reports(record: RunRecord, out_dir: str | Path) -> dict[str, Path]:
-    """Write report.md, report.html and junit.xml into out_dir; returns {format: path}."""
+    """Write report.md, report.html (with the per-item review of out_dir's samples) and junit.xml; returns {format: path}."""
     out = Path(out_dir)
-    return {fmt: write_atomic(out / name, render(record, fmt)) for fmt, name in FILES.items()}
+    return {fmt: write_atomic(out / name, render(record, fmt, out)) for fmt, name in FILES.items()}

@@ -8,7 +8,8 @@ from html import escape
 from ..record import RunRecord, RungResult
 from . import _cells as cells
 from . import _plots as plots
-from ._html_style import CSS
+from ._html_style import CSS, REVIEW_CSS
+from ._review import section as review_section
 
 
 def _list(items: list[str], tag: str = "ul", cls: str = "") -> str:
@@ -123,11 +124,11 @@ def footer(record: RunRecord) -> str:
     return f"<footer>{escape(' · '.join(b for b in bits if b))}</footer>"
 
 
-def render(record: RunRecord) -> str:
-    """The whole report.html."""
+def render(record: RunRecord, samples: list | None = None) -> str:
+    """The whole report.html; with the run's samples (advisor.samples.Sample) it ends with the per-item review."""
     body = "".join([banner(record), recommendation(record), warnings(record), rung_table(record),
-                    figures(record), training(record), checks(record), footer(record)])
+                    figures(record), training(record), checks(record), review_section(samples or []), footer(record)])
     return (f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>advisor · {escape(record.scenario)} · {cells.verdict(record)}</title>"
-            f"<style>{CSS}</style></head><body><main>{body}</main></body></html>\n")
+            f"<style>{CSS}{REVIEW_CSS}</style></head><body><main>{body}</main></body></html>\n")

@@ -40,3 +40,24 @@ dl.facts dt { color:var(--muted); } dl.facts dd { margin:0; }
 .scroll { overflow-x:auto; }
 footer { color:var(--muted); font-size:12px; margin-top:24px; word-break:break-all; }
 """
+
+REVIEW_CSS = """
+.review-controls { display:flex; gap:14px; align-items:center; margin-bottom:10px; flex-wrap:wrap; }
+.review-controls input { flex:1; min-width:200px; padding:6px 10px; border:1px solid var(--line); border-radius:8px; }
+.review-controls select { padding:5px 8px; border-radius:8px; }
+.muted { color:var(--muted); }
+.review-table { max-height:640px; overflow:auto; }
+#review-table tr.item { cursor:pointer; } #review-table tr.item:hover td { background:#f5f8ff; }
+#review-table tr.open td { background:#eef6ff; }
+#review-table td.answer { max-width:260px; overflow:hidden; text-overflow:ellipsis; }
+#review-table td.wrong { background:#fff5f5; }
+#review-detail { margin-top:14px; border-top:2px solid var(--line); padding-top:12px; }
+.detail-head { display:flex; justify-content:space-between; align-items:center; }
+.rung-detail { border:1px solid var(--line); border-radius:10px; padding:10px 14px; margin:10px 0; }
+.rung-detail h3 { margin:0 0 6px; font-size:15px; }
+.rung-detail pre { white-space:pre-wrap; background:#f9fafb; padding:8px; border-radius:6px; margin:4px 0; }
+.msg { white-space:pre-wrap; font-size:13px; border-left:3px solid var(--line); padding:4px 8px; margin:4px 0; }
+.msg b { display:block; color:var(--muted); font-size:11.5px; text-transform:uppercase; }
+.msg.assistant { border-color:#2da44e; } .msg.system { border-color:#b58100; }
+.label { color:var(--muted); font-size:12px; }
+"""
