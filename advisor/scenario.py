@@ -153,6 +153,12 @@ class Generation(Strict):
     with response_format json_schema; vllm: the same through vLLM's guided_choice/guided_json/guided_regex
     fields (self-hosted servers); off: free generation, to see what the constraint buys."""
 
+    @field_validator("structured", mode="before")
+    @classmethod
+    def _yaml_booleans(cls, value):
+        # YAML 1.1 reads a bare `off` as false (and `on` as true): take them as the words the user wrote.
+        return {False: "off", True: "auto"}.get(value, value) if isinstance(value, bool) else value
+
 
 class ZeroShot(Strict):
     pass

@@ -125,3 +125,31 @@ def test_openai_backend_sends_response_format_to_a_loopback_server_and_unwraps_t
         sent = server.app.bodies[-1]
     assert sent["response_format"]["json_schema"]["schema"]["properties"]["answer"]["enum"] == ["billing", "refund"]
     assert out.text == "billing" and out.extra["constrained"] is True
+
+
+def test_the_shipped_scenarios_ask_for_the_structure_their_task_has(tmp_path):
+    from conftest import copy_shipped
+
+    from advisor.workspace import prepare
+
+    intents = prepare(copy_shipped("support-intents", tmp_path))
+    assert intents.params.structure == Structure("choice", choices=tuple(intents.labels))
+    invoices = prepare(copy_shipped("invoice-extraction", tmp_path))
+    assert invoices.params.structure.kind == "json" and "invoice_number" in json.loads(invoices.params.structure.schema)["properties"]
+    assert prepare(copy_shipped("product-faq", tmp_path)).params.structure is None
+    off = tmp_path / "off.yaml"
+    off.write_text(intents.scenario_path.read_text().replace("generation:\n", "generation:\n  structured: off\n"))
+    assert prepare(off).params.structure is None
+
+
+def test_a_pattern_the_engine_cannot_compile_falls_back_to_free_generation_with_a_warning(tmp_path):
+    from conftest import copy_shipped
+
+    from advisor.workspace import prepare
+
+    path = copy_shipped("support-intents", tmp_path)
+    text = path.read_text().replace("kind: classification", "kind: generation").replace("  labels: [refund, shipping, account, billing, product_question]\n", "")
+    path.write_text(text.replace("grader:\n  kind: label", "grader:\n  kind: regex\n  pattern: '(?=refund)\\w+'").replace("  - metric: format_valid\n    min: 0.95\n", ""))
+    ws = prepare(path)
+    assert ws.params.structure is None
+    assert any("not constrained" in w and "regex" in w for w in ws.warnings)
