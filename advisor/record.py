@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from evals.errors import InputError, Problem
 
+from .rag_record import RagDetails
 from .scenario import Profile, Target
 
 RECORD_VERSION = 1
@@ -99,6 +100,8 @@ class RungResult(BaseModel):
     """Label grader only: {labels: [...], matrix: [[...]]} (rows expected, columns predicted)."""
     repeat: dict | None = None
     """With --repeat N: pass^N and per-item agreement."""
+    rag: RagDetails | None = None
+    """RAG only: the recall@k / MRR curve and the split of failures into retrieval misses and wrong answers."""
 
 
 class Recommendation(BaseModel):

@@ -22,6 +22,7 @@ COMMANDS = {
     "gate": "advisor.cli.gate:gate",
     "report": "advisor.cli.gate:report",
     "export": "advisor.cli.export:export",
+    "retrieve": "advisor.cli.retrieve:retrieve",
     "train": "advisor.cli.train:train",
     "wizard": "advisor.cli.wizard:wizard",
 }

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 
 from ..example import Example, to_dicts
 from ..text import normalize_text
-from ._retrieval import Chunk, Retriever
+from ._knowledge import Chunk
+from ._retrieval import BM25Retriever, Retriever, search
 
 
 @dataclass
@@ -53,8 +54,6 @@ class FewShot:
         self._norm = normalize_text
         self._random = random.Random(self.seed).sample(self.pool, min(self.k, len(self.pool)))
         if self.select == "similar":
-            from ._retrieval import BM25Retriever
-
             chunks = [Chunk(str(i), str(i), ex.user_text) for i, ex in enumerate(self.pool)]
             self._index = BM25Retriever(chunks)
 
@@ -62,7 +61,7 @@ class FewShot:
         if self.select != "similar":
             return self._random
         query = self._norm(example.user_text)
-        found = self._index.search(example.user_text, self.k + 1)
+        found = search(self._index, example.user_text, self.k + 1)
         # An identical input in the pool would hand the model its answer: skip it.
         shots = [self.pool[int(c.id)] for c in found if self._norm(self.pool[int(c.id)].user_text) != query]
         return shots[: self.k][::-1]  # most similar last, nearest the question
@@ -75,33 +74,33 @@ class FewShot:
         return Prompt(messages + _turns(example), {"shots": [s.key for s in shots]})
 
 
-RAG_INSTRUCTION = (
-    "Answer using only the context below. Quote facts exactly as written and cite the source in brackets."
-)
+RAG_INSTRUCTION = "Answer using only the context below. Each passage starts with its id in brackets."
+QA_INSTRUCTION = ("Reply with the shortest span copied from the context that answers the question. "
+                  "If the context does not contain the answer, reply: unknown")
+CITE_INSTRUCTION = "After the answer, cite the passage it came from by its id in brackets, for example: {answer} [{doc}]"
 
 
 @dataclass
 class Rag:
-    """The top-k knowledge chunks for the question go into the system message with their source ids."""
+    """The top-k knowledge chunks for the question go into the system message, each under its `[doc-id]`.
+
+    `qa` asks for the shortest span from the context or "unknown"; `cite` asks for `[doc-id]` after the answer.
+    """
 
     retriever: Retriever
     top_k: int = 3
     system_prompt: str | None = None
+    qa: bool = False
+    cite: bool = True
     name: str = "rag"
 
     def __call__(self, example: Example) -> Prompt:
-        chunks = self.retriever.search(example.user_text, self.top_k)
-        context = "\n\n".join(f"[{c.id}]\n{c.text}" for c in chunks)
+        hits = self.retriever.hits(example.user_text, self.top_k)
+        context = "\n\n".join(f"[{h.chunk.doc}] {h.chunk.text}" for h in hits)
+        rules = [RAG_INSTRUCTION] + ([QA_INSTRUCTION] if self.qa else [])
+        if self.cite and hits:
+            rules.append(CITE_INSTRUCTION.format(answer="short answer" if self.qa else "answer", doc=hits[0].chunk.doc))
         base = self.system_prompt if self.system_prompt is not None else (example.system or "")
-        system = f"{base}\n\n{RAG_INSTRUCTION}\n\nContext:\n{context}".strip()
-        return Prompt([{"role": "system", "content": system}] + _turns(example),
-                      {"retrieved": [c.id for c in chunks], "sources": [c.source for c in chunks]})
-
-
-def recall_at_k(example: Example, prompt: Prompt) -> bool | None:
-    """Whether the example's `meta.source` document was among the retrieved chunks (None: no source given)."""
-    source = example.meta.get("source")
-    if source is None or "sources" not in prompt.context:
-        return None
-    wanted = source if isinstance(source, list) else [source]
-    return any(s in prompt.context["sources"] for s in wanted)
+        system = f"{base}\n\n{' '.join(rules)}\n\nContext:\n{context}".strip()
+        retrieved = [{"id": h.chunk.id, "score": round(h.score, 6)} for h in hits]
+        return Prompt([{"role": "system", "content": system}] + _turns(example), {"retrieved": retrieved})
