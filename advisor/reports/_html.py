@@ -8,6 +8,7 @@ from html import escape
 from ..record import RunRecord, RungResult
 from . import _cells as cells
 from . import _plots as plots
+from . import _rag
 from ._html_style import CSS
 
 
@@ -126,7 +127,7 @@ def footer(record: RunRecord) -> str:
 def render(record: RunRecord) -> str:
     """The whole report.html."""
     body = "".join([banner(record), recommendation(record), warnings(record), rung_table(record),
-                    figures(record), training(record), checks(record), footer(record)])
+                    figures(record), _rag.html(record), training(record), checks(record), footer(record)])
     return (f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>advisor · {escape(record.scenario)} · {cells.verdict(record)}</title>"
