@@ -64,10 +64,10 @@ def _source_warnings(curve) -> list[str]:
     if not curve.unmatched:
         return []
     if curve.unmatched == curve.with_source:
-        return [f"RAG: no eval meta.source matches a knowledge document (tried {FORMS}), so retrieval recall and "
-                "citations are not measured: this is a data problem, not a retrieval score. Fix meta.source."]
-    return [f"RAG: {curve.unmatched} of {curve.with_source} eval meta.source values match no knowledge document; "
-            "those items are left out of recall and citation scores."]
+        return [(f"RAG: no eval meta.source matches a knowledge document (tried {FORMS}), so retrieval recall and "
+                 "citations are not measured: this is a data problem, not a retrieval score. Fix meta.source.")]
+    return [(f"RAG: {curve.unmatched} of {curve.with_source} eval meta.source values match no knowledge document; "
+             "those items are left out of recall and citation scores.")]
 
 
 def _failures(details: RagDetails, grades, chunks) -> None:

@@ -9,10 +9,11 @@ import re
 import time
 from pathlib import Path
 
+from clirun import run_cli
+
 from advisor.ladder import RunOptions, climb
 from advisor.reports import write_reports
 from advisor.workspace import prepare
-from clirun import run_cli
 from evals.backends.base import Completion
 
 FAQ = Path(__file__).resolve().parent.parent / "scenarios" / "product-faq.yaml"

@@ -11,8 +11,20 @@ import pytest
 from advisor.rag_sources import source_warnings
 from evals.data import load_jsonl
 from evals.example import Example
-from evals.strategies import (BM25Retriever, Chunk, Hit, SourceIndex, chunk_text, citations, fuse, ground, is_grounded,
-                              load_knowledge, retrieval_curve, strip_citations)
+from evals.strategies import (
+    BM25Retriever,
+    Chunk,
+    Hit,
+    SourceIndex,
+    chunk_text,
+    citations,
+    fuse,
+    ground,
+    is_grounded,
+    load_knowledge,
+    retrieval_curve,
+    strip_citations,
+)
 
 TOPICS = {
     "harbor": "The harbor lighthouse was built in 1871 and painted red and white.",

@@ -23,7 +23,7 @@ def curve_sentence(rag: RagDetails) -> str:
     if rag.curve is None or not rag.curve.recall:
         return f"{head}; recall not measured (no eval source matches a document)."
     r = rag.curve.recall
-    picks = sorted({1, min(rag.top_k, len(r)), 3 if len(r) >= 3 else len(r), len(r)})
+    picks = sorted({1, min(rag.top_k, len(r)), min(3, len(r)), len(r)})
     return head + ": " + " · ".join(f"recall@{k} {r[k - 1]:.3f}" for k in picks) + f"; MRR@{len(r)} {rag.curve.mrr[-1]:.3f}."
 
 
