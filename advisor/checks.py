@@ -12,6 +12,7 @@ from evals.data import find_leaks, json_answer_problems, leak_problems, load_sch
 from evals.errors import InputError, Problem
 from evals.example import Example
 
+from .rag_sources import source_warnings
 from .scenario import Scenario
 from .scenario_file import load_scenario
 
@@ -67,7 +68,7 @@ def check_scenario(path: str | Path) -> ScenarioCheck:
     if problems:
         raise InputError(problems, title=f"Invalid data for {path}")
     leaks = leak_problems(find_leaks(eval_set, train), data.eval, data.train) if train else []
-    warnings = leaks + _unseen_labels(scenario, eval_set, train, data.eval)
+    warnings = leaks + _unseen_labels(scenario, eval_set, train, data.eval) + source_warnings(eval_set, data.knowledge, data.eval)
     return ScenarioCheck(scenario, eval_set, train, _count_docs(data.knowledge), warnings, len(leaks))
 
 

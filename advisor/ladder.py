@@ -99,7 +99,8 @@ async def climb(ws: Workspace, opts: RunOptions, on_event: Callable[[object], No
         scenario_path=str(ws.scenario_path) if ws.scenario_path else None, data_sha256=ws.hashes(),
         model=ws.scenario.model, grader=ws.scenario.grader.kind, targets=ws.scenario.targets,
         confidence=ws.scenario.confidence, profile=ws.scenario.profile, limit=ws.limit,
-        warnings=warnings + ([f"backend failure: {failure}"] if failure else []),
+        warnings=warnings + [w for r in results if r.rag for w in r.rag.warnings]
+        + ([f"backend failure: {failure}"] if failure else []),
         estimate=estimate(ws, plans).as_dict(), rungs=results, recommendation=recommendation,
         seconds=time.perf_counter() - started, backend_failure=failure)
     return record
@@ -113,7 +114,9 @@ def _error_budget(result: RungResult, max_rate: float) -> str | None:
 
 async def _measure(ws: Workspace, plan: RungPlan, base, opts: RunOptions, on_event) -> tuple[RungResult, object]:
     from evals.runner import Cache, Journal, Runner
-    from evals.strategies import recall_at_k
+    from evals.strategies import grade_answer_only
+
+    from .rag_measure import rag_outcome
 
     backend, tuned = base, None
     if plan.trains:
@@ -122,20 +125,28 @@ async def _measure(ws: Workspace, plan: RungPlan, base, opts: RunOptions, on_eve
         tuned = await train_rung(ws, plan.strategy, opts.out_dir / "finetune", on_event)
         backend = tuned.backend
     prompts = [plan.strategy(ex) for ex in ws.eval_set]
-    recalls = [r for r in (recall_at_k(ex, p) for ex, p in zip(ws.eval_set, prompts)) if r is not None]
     on_event(ev.RungStarted(plan.name, len(prompts) * opts.repeat))
     started = time.perf_counter()
 
     def progress(p) -> None:
         on_event(ev.RowsDone(plan.name, p.done, p.total, p.errors, p.accuracy, p.eta_s))
 
-    runner = Runner(backend, ws.grader(), params=ws.params, concurrency=opts.concurrency,
+    rag = plan.name == "rag"
+    grader = grade_answer_only(ws.grader()) if rag else ws.grader()  # citations are not part of the answer
+    runner = Runner(backend, grader, params=ws.params, concurrency=opts.concurrency,
                     cache=Cache.open_default() if opts.use_cache else None,
                     journal=Journal(opts.out_dir / "journal.jsonl"), progress=progress, repeat=opts.repeat)
     rows = await runner.run([(ex, p.messages) for ex, p in zip(ws.eval_set, prompts)], rung=plan.name)
-    result = rung_result(plan.name, rows, ws.scenario, ws.labels, recalls, time.perf_counter() - started)
+    outcome = rag_outcome(plan.strategy, ws.scenario.ladder.rag.retriever, ws.eval_set, prompts, rows,
+                          ws.scenario.confidence) if rag else None
+    result = rung_result(plan.name, rows, ws.scenario, ws.labels, [], time.perf_counter() - started,
+                         outcome.metrics if outcome else None)
     if ws.params.structure is not None:
         result.structure, result.constrained = ws.params.structure.kind, constrained_share(rows)
+    if outcome is not None:
+        result.rag = outcome.details
+        for ex, prompt in zip(ws.eval_set, prompts):  # the samples read what a prompt used from its context
+            prompt.context["cited"] = outcome.cited.get(ex.key, [])
     if tuned is not None:
         result.training, result.forgetting = tuned.training, tuned.forgetting
     _save_samples(opts.out_dir, plan.name, rows, {ex.key: p for ex, p in zip(ws.eval_set, prompts)})

@@ -11,8 +11,11 @@ from .targets import check_all
 
 
 def rung_result(name: str, rows, scenario: Scenario, labels: list[str] | None, recalls: list[bool],
-                seconds: float) -> RungResult:
-    """Metrics with intervals, latency, tokens and cost of one measured rung; targets checked."""
+                seconds: float, extra: dict[str, MetricValue] | None = None) -> RungResult:
+    """Metrics with intervals, latency, tokens and cost of one measured rung; targets checked.
+
+    `extra`: metrics the rung measured itself (RAG's grounding and citations), checked like the rest.
+    """
     from evals.graders import Score, summarize
 
     first = rows[rows["repeat"] == 0] if "repeat" in rows else rows
@@ -24,6 +27,7 @@ def rung_result(name: str, rows, scenario: Scenario, labels: list[str] | None, r
     if recalls:
         hit = wilson(sum(recalls), len(recalls), scenario.confidence)
         metrics["recall_at_k"] = MetricValue(**hit.as_dict())
+    metrics.update(extra or {})
     tokens = {"input": float(first["input_tokens"].mean()), "output": float(first["output_tokens"].mean())}
     ok = first[first["error"].isna()]
     latency = latency_summary(list(ok["latency_s"])) if len(ok) else {"p50": 0.0, "p95": 0.0}

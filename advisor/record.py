@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, PrivateAttr
 
 from evals.errors import InputError, Problem
 
+from .rag_record import RagDetails
 from .scenario import Profile, Target
 
 RECORD_VERSION = 1
@@ -103,6 +104,8 @@ class RungResult(BaseModel):
     """The answer format generation was held to (choice, json, regex); None: free generation."""
     constrained: float | None = None
     """Share of calls whose backend applied that constraint (1.0: all; 0.0: the backend could not, e.g. regex on OpenAI)."""
+    rag: RagDetails | None = None
+    """RAG only: the recall@k / MRR curve and the split of failures into retrieval misses and wrong answers."""
 
 
 class Recommendation(BaseModel):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from evals.strategies import FewShot, Rag, ZeroShot, load_knowledge, make_retriever
+from evals.strategies import FewShot, Rag, ZeroShot, load_knowledge, make_retriever, prepare
 
 from .record import RUNG_ORDER
 from .workspace import FINETUNE_MIN_TRAIN, Workspace
@@ -53,8 +53,9 @@ def _rag(ws: Workspace, config) -> RungPlan:
     folder = ws.scenario.data.knowledge
     if folder is None:
         return RungPlan("rag", skip_reason="no knowledge folder (data.knowledge)")
-    chunks = load_knowledge(folder, config.chunk_chars)
-    return RungPlan("rag", Rag(make_retriever(config.retriever, chunks), config.top_k, ws.system_prompt))
+    retriever = make_retriever(config.retriever, load_knowledge(folder, config.chunk_tokens, config.chunk_overlap))
+    prepare(retriever, [ex.user_text for ex in ws.eval_set])
+    return RungPlan("rag", Rag(retriever, config.top_k, ws.system_prompt, qa=ws.scenario.task.kind == "qa", cite=config.cite))
 
 
 def _finetune(ws: Workspace, config) -> RungPlan:

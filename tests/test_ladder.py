@@ -34,8 +34,10 @@ class PromptAwareFake:
         self.calls += 1
         if self.fail_every and self.calls % self.fail_every == 0:
             raise BackendError("fake: HTTP 500 after 5 attempt(s)")
-        topic = messages[-1]["content"].split()[-1]
-        seen = " ".join(m["content"] for m in messages[:-1])
+        # RAG puts its context above the question in the last turn: "Context: ... Question: <q>\n<rule>".
+        context, _, question = messages[-1]["content"].rpartition("Question: ")
+        topic = question.split("\n")[0].split()[-1]
+        seen = " ".join(m["content"] for m in messages[:-1]) + context
         answer = LABELS[int(topic[1:]) % 3] if topic in seen else "I'm not sure"
         return Completion(answer, 40, 2, 0.01)
 

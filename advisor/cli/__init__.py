@@ -24,6 +24,7 @@ COMMANDS = {
     "compare": "advisor.cli.compare:compare",
     "view": "advisor.cli.view:view",
     "export": "advisor.cli.export:export",
+    "retrieve": "advisor.cli.retrieve:retrieve",
     "train": "advisor.cli.train:train",
     "wizard": "advisor.cli.wizard:wizard",
 }

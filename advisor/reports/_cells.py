@@ -34,10 +34,11 @@ def target_text(target: Target) -> str:
 
 
 def metric_columns(record: RunRecord) -> list[str]:
-    """Quality metrics worth a column: accuracy, the rate targets, format validity, then json field accuracy and RAG's recall."""
+    """Quality metrics worth a column: accuracy, the rate targets, format validity, then json field accuracy and RAG's
+    recall, grounding and citation recall."""
     measured = {name for rung in record.measured for name in rung.metrics}
     wanted = ["accuracy", *(t.metric for t in record.targets if t.metric in RATE_METRICS), "format_valid",
-              "field_accuracy", "recall_at_k"]
+              "field_accuracy", "recall_at_k", "grounded", "citation_recall"]
     columns: list[str] = []
     for name in wanted:
         if name not in columns and (name in measured or any(t.metric == name for t in record.targets)):

