@@ -12,8 +12,9 @@ from evals.errors import BackendError
 from . import events as ev
 from .decision import prefers_retrieval, recommend
 from .measure import comparisons, rung_result
-from .record import RunRecord, RungResult
+from .record import RunRecord, RungResult, Stopping
 from .rungs import RungPlan, plan_rungs
+from .sequential import Stopper
 from .targets import sample_size_warnings
 from .workspace import Workspace
 
@@ -29,6 +30,8 @@ class RunOptions:
     concurrency: int = 8
     repeat: int = 1
     max_error_rate: float = MAX_ERROR_RATE
+    sequential: bool = True
+    """Stop each rung once its verdict on the targets is settled (`advisor.sequential`)."""
     backend: object | None = None
     """A ready backend to use instead of building one from the scenario's model (tests, embedding apps)."""
 
@@ -132,8 +135,13 @@ async def _measure(ws: Workspace, plan: RungPlan, base, opts: RunOptions, on_eve
     runner = Runner(backend, ws.grader(), params=ws.params, concurrency=opts.concurrency,
                     cache=Cache.open_default() if opts.use_cache else None,
                     journal=Journal(opts.out_dir / "journal.jsonl"), progress=progress, repeat=opts.repeat)
-    rows = await runner.run([(ex, p.messages) for ex, p in zip(ws.eval_set, prompts)], rung=plan.name)
+    stopper = Stopper(ws.scenario.targets, ws.scenario.confidence, len(prompts)) if opts.sequential and opts.repeat == 1 else None
+    rows = await runner.run([(ex, p.messages) for ex, p in zip(ws.eval_set, prompts)], rung=plan.name,
+                            stop=stopper.add if stopper else None)
     result = rung_result(plan.name, rows, ws.scenario, ws.labels, recalls, time.perf_counter() - started)
+    if stopper is not None:
+        result.stopping = Stopping(used=len(rows), available=len(prompts), calls=runner.rows_made,
+                                   decided_by=stopper.deciding if stopper.decided else [])
     if tuned is not None:
         result.training, result.forgetting = tuned.training, tuned.forgetting
     _save_samples(opts.out_dir, plan.name, rows, prompts)

@@ -76,6 +76,19 @@ class Forgetting(BaseModel):
     tasks: dict[str, dict[str, float]] = Field(default_factory=dict)
 
 
+class Stopping(BaseModel):
+    """Sequential stopping: how many eval items it took to settle the rung's verdict."""
+
+    used: int
+    """Items scored, in order, up to the one that settled the verdict (the rung's n)."""
+    available: int
+    """Items in the eval set."""
+    calls: int
+    """Rows produced, counting calls already in flight when the verdict settled."""
+    decided_by: list[str] = Field(default_factory=list)
+    """The targets that settled it, e.g. 'accuracy >= 0.9 (fail)'; empty when every item was needed."""
+
+
 class RungResult(BaseModel):
     name: RungName
     status: Literal["measured", "skipped"]
@@ -99,6 +112,8 @@ class RungResult(BaseModel):
     """Label grader only: {labels: [...], matrix: [[...]]} (rows expected, columns predicted)."""
     repeat: dict | None = None
     """With --repeat N: pass^N and per-item agreement."""
+    stopping: Stopping | None = None
+    """With sequential stopping (the default): items used versus available."""
 
 
 class Recommendation(BaseModel):

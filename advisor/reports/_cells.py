@@ -89,8 +89,14 @@ def money(value: float | None) -> str:
 
 def status(rung: RungResult) -> str:
     if rung.status == "measured":
-        return "measured" + (f" ({rung.errors} errors)" if rung.errors else "")
+        return "measured" + (f" ({rung.errors} errors)" if rung.errors else "") + stopped(rung)
     return f"skipped: {rung.skip_reason}" if rung.skip_reason else "skipped"
+
+
+def stopped(rung: RungResult) -> str:
+    """', decided after 40 of 120' when sequential stopping spared the rest of the eval set."""
+    s = rung.stopping
+    return f", decided after {s.used} of {s.available}" if s and s.used < s.available else ""
 
 
 def meets(rung: RungResult, ok: str = "✓", bad: str = "✗") -> str:
