@@ -142,3 +142,18 @@ def test_the_runner_hands_rows_to_the_stop_rule_in_item_order():
     assert seen == [str(i) for i in range(12)]
     # later items that finished while an earlier one was still running are kept (cached, journaled) but not used
     assert list(rows["id"]) == seen and 12 <= runner.rows_made < 40
+
+
+def test_reports_say_when_a_rung_was_decided_early_and_that_p_values_are_per_comparison():
+    from advisor.record import Stopping
+    from advisor.reports import render
+    from test_reports import make_record
+
+    record = make_record()
+    record.rungs[0].stopping = Stopping(used=40, available=200, calls=46, decided_by=["accuracy >= 0.8 (fail)"])
+    record.rungs[1].stopping = Stopping(used=200, available=200, calls=200)
+    md, html = render(record, "md"), render(record, "html")
+    assert "| zero-shot | measured, decided after 40 of 200 |" in md and "| few-shot | measured |" in md
+    assert "decided after 40 of 200" in html
+    assert "p-values are per comparison, not corrected for multiple comparisons" in md
+    assert "p-values are per comparison" in html

@@ -8,6 +8,8 @@ from ..record import RUNG_TITLES, MetricValue, RunRecord, RungResult
 from ..scenario import RATE_METRICS, Target
 
 DASH = "—"
+PER_COMPARISON = ("p-values are per comparison, not corrected for multiple comparisons (no Holm adjustment): "
+                  "each compares two rungs on the items both scored")
 
 
 def title(name: str | None) -> str:

@@ -113,6 +113,7 @@ def checks(record: RunRecord) -> str:
     body = "<h2>Target checks</h2>" + _table(["Rung", "Target", "Result", "Check"], rows, 4)
     if pairs:
         body += "<h2 class=gap>Paired tests</h2>" + _table(["Rung", "Against", "Difference", "Test", "p"], pairs, 2)
+        body += f"<p>{escape(cells.PER_COMPARISON)}.</p>"
     return f'<section class="card">{body}</section>'
 
 

@@ -90,7 +90,7 @@ def checks(record: RunRecord) -> list[str]:
              for r in record.measured for c in r.comparisons]
     body = table(["Rung", "Target", "Result", "Check"], rows)
     if pairs:
-        body += ["", *table(["Rung", "Against", "Difference", "Test", "p"], pairs)]
+        body += ["", *table(["Rung", "Against", "Difference", "Test", "p"], pairs), "", f"_{cells.PER_COMPARISON}._"]
     return ["<details><summary>Target checks</summary>", "", *body, "", "</details>", ""]
 
 
