@@ -15,7 +15,7 @@ from .measure import comparisons, rung_result
 from .record import RunRecord, RungResult, Stopping
 from .rungs import RungPlan, plan_rungs
 from .sequential import Stopper
-from .targets import sample_size_warnings
+from .targets import check_all, sample_size_warnings
 from .workspace import Workspace
 
 MAX_ERROR_RATE = 0.1
@@ -144,6 +144,7 @@ async def _measure(ws: Workspace, plan: RungPlan, base, opts: RunOptions, on_eve
                                    decided_by=stopper.deciding if stopper.decided else [])
     if tuned is not None:
         result.training, result.forgetting = tuned.training, tuned.forgetting
+        check_all(result, ws.scenario.targets, ws.scenario.confidence)  # forgetting_change needs the canary
     _save_samples(opts.out_dir, plan.name, rows, prompts)
     return result, rows
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from evals.stats import max_demonstrable
 
 from .record import RungResult, TargetCheck
-from .scenario import LATENCY_METRICS, RATE_METRICS, Target
+from .scenario import FORGETTING_METRICS, LATENCY_METRICS, RATE_METRICS, Target
 
 
 def observed(rung: RungResult, target: Target) -> float | None:
@@ -14,10 +14,22 @@ def observed(rung: RungResult, target: Target) -> float | None:
         return rung.latency_ms.get(target.metric.split("_")[0])
     if target.metric == "cost_per_1k_calls_usd":
         return rung.cost_per_1k_calls_usd
+    if target.metric in FORGETTING_METRICS:
+        return _forgetting_bound(rung, target)
     metric = rung.metrics.get(target.metric)
     if metric is None:
         return None
     return metric.lower if target.min is not None else metric.upper
+
+
+def _forgetting_bound(rung: RungResult, target: Target) -> float | None:
+    """The bound of the canary change; a rung that trains nothing leaves the base model as it was: 0."""
+    if rung.training is None and rung.name != "finetune":
+        return 0.0
+    change = rung.forgetting.change if rung.forgetting else None
+    if change is None:
+        return None
+    return change.lower if target.min is not None else change.upper
 
 
 def _num(value: float) -> str:
@@ -31,13 +43,13 @@ def check(rung: RungResult, target: Target, confidence: float) -> TargetCheck:
         return TargetCheck(target=target, passed=False, observed=None, reason=f"{target.metric} was not measured")
     if target.min is not None:
         passed = value >= target.min
-        side = "lower bound" if target.metric in RATE_METRICS else "value"
+        side = "lower bound" if target.metric in RATE_METRICS | FORGETTING_METRICS else "value"
         reason = f"{side} {_num(value)} {'>=' if passed else '<'} {target.min:g}"
         if not passed and target.metric in RATE_METRICS and rung.n and max_demonstrable(rung.n, confidence) < target.min:
             reason += f"; {rung.n} examples cannot show more than {max_demonstrable(rung.n, confidence):.3f}"
     else:
         passed = value <= target.max
-        side = "upper bound" if target.metric in RATE_METRICS else "value"
+        side = "upper bound" if target.metric in RATE_METRICS | FORGETTING_METRICS else "value"
         reason = f"{side} {_num(value)} {'<=' if passed else '>'} {target.max:g}"
     return TargetCheck(target=target, passed=passed, observed=value, reason=reason)
 
