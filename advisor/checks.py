@@ -8,7 +8,8 @@ from pathlib import Path
 import click
 import yaml
 
-from evals.data import find_leaks, json_answer_problems, leak_problems, load_schema, read_jsonl
+from evals.data import (find_leaks, find_near_duplicates, json_answer_problems, leak_problems, load_schema,
+                        near_duplicate_problems, read_jsonl)
 from evals.errors import InputError, Problem
 from evals.example import Example
 
@@ -67,6 +68,7 @@ def check_scenario(path: str | Path) -> ScenarioCheck:
     if problems:
         raise InputError(problems, title=f"Invalid data for {path}")
     leaks = leak_problems(find_leaks(eval_set, train), data.eval, data.train) if train else []
+    leaks += near_duplicate_problems(find_near_duplicates(eval_set, train), data.eval, data.train) if train else []
     warnings = leaks + _unseen_labels(scenario, eval_set, train, data.eval)
     return ScenarioCheck(scenario, eval_set, train, _count_docs(data.knowledge), warnings, len(leaks))
 

@@ -101,7 +101,7 @@ async def climb(ws: Workspace, opts: RunOptions, on_event: Callable[[object], No
         scenario=ws.scenario.name, description=ws.scenario.description,
         scenario_path=str(ws.scenario_path) if ws.scenario_path else None, data_sha256=ws.hashes(),
         model=ws.scenario.model, grader=ws.scenario.grader.kind, targets=ws.scenario.targets,
-        confidence=ws.scenario.confidence, profile=ws.scenario.profile, limit=ws.limit,
+        confidence=ws.scenario.confidence, profile=ws.scenario.profile, limit=ws.limit, dropped_leaks=ws.dropped_leaks,
         warnings=warnings + ([f"backend failure: {failure}"] if failure else []),
         estimate=estimate(ws, plans).as_dict(), rungs=results, recommendation=recommendation,
         seconds=time.perf_counter() - started, backend_failure=failure)

@@ -136,6 +136,8 @@ class RunRecord(BaseModel):
     confidence: float
     profile: Profile
     limit: int | None = None
+    dropped_leaks: list[str] = Field(default_factory=list)
+    """Ids of eval examples left out with --drop-leaks (train holds them, exactly or nearly); their count is its length."""
     warnings: list[str] = Field(default_factory=list)
     estimate: dict = Field(default_factory=dict)
     rungs: list[RungResult]

@@ -26,11 +26,14 @@ from . import output
 @click.option("--repeat", type=click.IntRange(min=1), default=1, help="Independent samples per example (bypasses the cache).")
 @click.option("--concurrency", type=click.IntRange(min=1), default=8, help="Requests in flight at once.")
 @click.option("--force", is_flag=True, help="Write into --out even if it holds the run of another scenario.")
+@click.option("--drop-leaks", is_flag=True,
+              help="Leave out eval examples that train holds exactly or nearly (similarity >= 90); the record lists them.")
 @click.option("--sequential/--no-sequential", default=True, show_default=True,
               help="Stop scoring a rung once its verdict on the targets is settled at the scenario's confidence; "
                    "--no-sequential scores every eval item.")
 def run(scenario_path: Path, out_dir: Path | None, ci: bool, full: bool, rungs: str | None, limit: int | None,
-        max_cost: float | None, no_cache: bool, repeat: int, concurrency: int, force: bool, sequential: bool) -> None:
+        max_cost: float | None, no_cache: bool, repeat: int, concurrency: int, force: bool, drop_leaks: bool,
+        sequential: bool) -> None:
     """Climb the ladder for SCENARIO and recommend prompt, few-shot, RAG or fine-tune.
 
     Exit status: 0 targets met, 1 missed, 2 bad input, 3 backend failure.
@@ -45,7 +48,7 @@ def run(scenario_path: Path, out_dir: Path | None, ci: bool, full: bool, rungs: 
     output.set_plain(ci)
     console = output.console
     selected = _parse_rungs(rungs, RUNG_ORDER)
-    ws = prepare(scenario_path, limit)
+    ws = prepare(scenario_path, limit, drop_leaks=drop_leaks)
     scenario = ws.scenario
     out_dir = out_dir or Path("runs") / scenario.name
     _check_out_dir(out_dir, scenario.name, force)
