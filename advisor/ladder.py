@@ -12,6 +12,7 @@ from evals.errors import BackendError
 from . import events as ev
 from .decision import prefers_retrieval, recommend
 from .measure import comparisons, rung_result
+from .latency import PROBE_ITEMS, probe
 from .record import RunRecord, RungResult, Stopping
 from .rungs import RungPlan, plan_rungs
 from .sequential import Stopper
@@ -30,6 +31,8 @@ class RunOptions:
     concurrency: int = 8
     repeat: int = 1
     max_error_rate: float = MAX_ERROR_RATE
+    latency_probe: int = PROBE_ITEMS
+    """Items sent one at a time after the run to measure latency as it would be served (0: the run's latencies)."""
     sequential: bool = True
     """Stop each rung once its verdict on the targets is settled (`advisor.sequential`)."""
     backend: object | None = None
@@ -115,7 +118,7 @@ def _error_budget(result: RungResult, max_rate: float) -> str | None:
 
 
 async def _measure(ws: Workspace, plan: RungPlan, base, opts: RunOptions, on_event) -> tuple[RungResult, object]:
-    from evals.runner import Cache, Journal, Runner
+    from evals.runner import Cache, Journal, Runner, prompt_parts
     from evals.strategies import recall_at_k
 
     backend, tuned = base, None
@@ -132,13 +135,14 @@ async def _measure(ws: Workspace, plan: RungPlan, base, opts: RunOptions, on_eve
     def progress(p) -> None:
         on_event(ev.RowsDone(plan.name, p.done, p.total, p.errors, p.accuracy, p.eta_s))
 
-    runner = Runner(backend, ws.grader(), params=ws.params, concurrency=opts.concurrency,
-                    cache=Cache.open_default() if opts.use_cache else None,
+    cache = Cache.open_default() if opts.use_cache else None
+    runner = Runner(backend, ws.grader(), params=ws.params, concurrency=opts.concurrency, cache=cache,
                     journal=Journal(opts.out_dir / "journal.jsonl"), progress=progress, repeat=opts.repeat)
     stopper = Stopper(ws.scenario.targets, ws.scenario.confidence, len(prompts)) if opts.sequential and opts.repeat == 1 else None
     rows = await runner.run([(ex, p.messages) for ex, p in zip(ws.eval_set, prompts)], rung=plan.name,
                             stop=stopper.add if stopper else None)
     result = rung_result(plan.name, rows, ws.scenario, ws.labels, recalls, time.perf_counter() - started)
+    await _latency(result, rows, backend, [prompt_parts(p)[0] for p in prompts], ws, opts, cache)
     if stopper is not None:
         result.stopping = Stopping(used=len(rows), available=len(prompts), calls=runner.rows_made,
                                    decided_by=stopper.deciding if stopper.decided else [])
@@ -147,6 +151,19 @@ async def _measure(ws: Workspace, plan: RungPlan, base, opts: RunOptions, on_eve
         check_all(result, ws.scenario.targets, ws.scenario.confidence)  # forgetting_change needs the canary
     _save_samples(opts.out_dir, plan.name, rows, prompts)
     return result, rows
+
+
+async def _latency(result: RungResult, rows, backend, prompts: list, ws: Workspace, opts: RunOptions, cache) -> None:
+    """Latency from the one-at-a-time probe (targets re-checked on it), throughput from the run."""
+    fresh = int((~rows["cached"].astype(bool)).sum()) if len(rows) else 0
+    if fresh and result.seconds > 0:
+        result.throughput = {"items_per_s": fresh / result.seconds, "concurrency": float(opts.concurrency)}
+    if not opts.latency_probe or not prompts:
+        return
+    found = await probe(backend, prompts, ws.params, cache, opts.latency_probe)
+    if found is not None:
+        result.latency_ms, result.latency_from = found.summary(ws.scenario.confidence), "probe"
+        check_all(result, ws.scenario.targets, ws.scenario.confidence)
 
 
 def _save_samples(out_dir: Path, rung: str, rows, prompts) -> None:

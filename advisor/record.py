@@ -96,11 +96,18 @@ class RungResult(BaseModel):
     n: int = 0
     metrics: dict[str, MetricValue] = Field(default_factory=dict)
     latency_ms: dict[str, float] = Field(default_factory=dict)
-    """p50 and p95 per call."""
+    """p50 and p95 per call; from the one-at-a-time probe (`latency_from`), which adds the bounds of their
+    bootstrap intervals (p50_low, p50_high, p95_low, p95_high) and its item count n."""
+    latency_from: Literal["probe", "run"] | None = None
+    """probe: calls sent one at a time after a warm-up (as a user would see them); run: the concurrent run's calls."""
+    throughput: dict[str, float] | None = None
+    """The concurrent run's pace: items_per_s at concurrency (fresh calls only; None when every answer was cached)."""
     tokens_per_call: dict[str, float] = Field(default_factory=dict)
     """Mean input and output tokens per call."""
     cost_per_1k_calls_usd: float | None = None
     cost_per_1m_calls_usd: float | None = None
+    cost_per_1k_calls_bounds: list[float] | None = None
+    """[lower, upper] of the cost per 1k calls: a bootstrap over the calls' tokens and machine time; cost targets check the upper."""
     errors: int = 0
     seconds: float = 0.0
     meets_targets: bool | None = None

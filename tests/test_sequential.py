@@ -96,7 +96,7 @@ def test_the_ladder_stops_failing_rungs_early_with_the_same_recommendation(tmp_p
     path = write_scenario(tmp_path / "s", n_eval=120)
     full, _ = climb_with(path, tmp_path / "full", rungs=["zero_shot", "few_shot"], sequential=False)
     fake = PromptAwareFake()
-    quick, _ = climb_with(path, tmp_path / "quick", backend=fake, rungs=["zero_shot", "few_shot"])
+    quick, _ = climb_with(path, tmp_path / "quick", backend=fake, rungs=["zero_shot", "few_shot"], latency_probe=0)
     assert quick.recommendation.rung == full.recommendation.rung == "few_shot"
     zero = quick.rung("zero_shot")
     assert zero.stopping.available == 120 and zero.stopping.used == zero.n == MIN_ITEMS
@@ -109,10 +109,10 @@ def test_the_ladder_stops_failing_rungs_early_with_the_same_recommendation(tmp_p
 def test_a_stopped_rung_leaves_the_journal_consistent_so_a_full_rerun_calls_only_the_rest(tmp_path):
     path = write_scenario(tmp_path / "s", n_eval=120)
     first = PromptAwareFake()
-    record, _ = climb_with(path, tmp_path, backend=first, rungs=["zero_shot"])
+    record, _ = climb_with(path, tmp_path, backend=first, rungs=["zero_shot"], latency_probe=0)
     made = record.rung("zero_shot").stopping.calls
     again = PromptAwareFake()
-    full, _ = climb_with(path, tmp_path, backend=again, rungs=["zero_shot"], sequential=False)
+    full, _ = climb_with(path, tmp_path, backend=again, rungs=["zero_shot"], sequential=False, latency_probe=0)
     assert full.rung("zero_shot").n == 120 and full.rung("zero_shot").stopping is None
     assert again.calls == 120 - made
 

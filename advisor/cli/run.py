@@ -26,14 +26,16 @@ from . import output
 @click.option("--repeat", type=click.IntRange(min=1), default=1, help="Independent samples per example (bypasses the cache).")
 @click.option("--concurrency", type=click.IntRange(min=1), default=8, help="Requests in flight at once.")
 @click.option("--force", is_flag=True, help="Write into --out even if it holds the run of another scenario.")
+@click.option("--latency-probe", type=click.IntRange(min=0), default=20, show_default=True,
+              help="Items sent one at a time after a warm-up to measure latency as served (0: use the run's own latencies).")
 @click.option("--drop-leaks", is_flag=True,
               help="Leave out eval examples that train holds exactly or nearly (similarity >= 90); the record lists them.")
 @click.option("--sequential/--no-sequential", default=True, show_default=True,
               help="Stop scoring a rung once its verdict on the targets is settled at the scenario's confidence; "
                    "--no-sequential scores every eval item.")
 def run(scenario_path: Path, out_dir: Path | None, ci: bool, full: bool, rungs: str | None, limit: int | None,
-        max_cost: float | None, no_cache: bool, repeat: int, concurrency: int, force: bool, drop_leaks: bool,
-        sequential: bool) -> None:
+        max_cost: float | None, no_cache: bool, repeat: int, concurrency: int, force: bool, latency_probe: int,
+        drop_leaks: bool, sequential: bool) -> None:
     """Climb the ladder for SCENARIO and recommend prompt, few-shot, RAG or fine-tune.
 
     Exit status: 0 targets met, 1 missed, 2 bad input, 3 backend failure.
@@ -53,7 +55,8 @@ def run(scenario_path: Path, out_dir: Path | None, ci: bool, full: bool, rungs: 
     out_dir = out_dir or Path("runs") / scenario.name
     _check_out_dir(out_dir, scenario.name, force)
     opts = RunOptions(out_dir, full=full, rungs=selected, use_cache=not no_cache and repeat == 1,
-                      concurrency=concurrency, repeat=repeat, sequential=sequential and repeat == 1)
+                      concurrency=concurrency, repeat=repeat, sequential=sequential and repeat == 1,
+                      latency_probe=latency_probe)
     est = estimate(ws, plan_rungs(ws, selected))
     console.print(f"[bold]{scenario.name}[/]: {len(ws.eval_set)} eval, {len(ws.train_set)} train, model {scenario.model}")
     console.print(f"Estimate (every rung): {est.calls} calls, {est.input_tokens:,} input + {est.output_tokens:,} output tokens, "

@@ -70,7 +70,19 @@ def latency(rung: RungResult) -> str:
     """p50 / p95 in milliseconds."""
     if rung.status != "measured" or not rung.latency_ms:
         return DASH
-    return f"{number(rung.latency_ms.get('p50'), 0)} / {number(rung.latency_ms.get('p95'), 0)}"
+    pace = f" · {rung.throughput['items_per_s']:.1f}/s" if rung.throughput else ""
+    return f"{number(rung.latency_ms.get('p50'), 0)} / {number(rung.latency_ms.get('p95'), 0)}{pace}"
+
+
+def latency_note(record: RunRecord) -> str | None:
+    """How the latency column was measured, when a probe measured it."""
+    probed = [r for r in record.measured if r.latency_from == "probe"]
+    if not probed:
+        return None
+    paced = next((r.throughput for r in record.measured if r.throughput), None)
+    pace = f"; /s: items per second during the run at concurrency {paced['concurrency']:.0f}" if paced else ""
+    return (f"p50 / p95: {probed[0].latency_ms.get('n', 0):.0f} calls one at a time after a warm-up, as a user would "
+            f"wait for them{pace}")
 
 
 def tokens(rung: RungResult) -> str:

@@ -55,8 +55,10 @@ def warnings(record: RunRecord) -> str:
 def rung_table(record: RunRecord) -> str:
     columns = cells.metric_columns(record)
     header = ["Rung", "Status", "n", *columns, "p50 / p95 ms", "tokens in / out", "$ / 1M calls", "Meets targets"]
+    note = cells.latency_note(record)
     return (f'<section class="card"><h2>Rungs</h2>'
-            f'{_table(header, [_rung_row(r, columns, record.recommendation.rung) for r in record.rungs], 2)}</section>')
+            f'{_table(header, [_rung_row(r, columns, record.recommendation.rung) for r in record.rungs], 2)}'
+            f'{f"<p>{escape(note)}.</p>" if note else ""}</section>')
 
 
 def _rung_row(rung: RungResult, columns: list[str], chosen: str | None) -> str:

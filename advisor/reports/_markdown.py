@@ -39,7 +39,8 @@ def header(record: RunRecord) -> list[str]:
 def rung_rows(record: RunRecord) -> list[str]:
     columns = cells.metric_columns(record)
     head = ["Rung", "Status", "n", *columns, "p50 / p95 ms", "tokens in / out", "$ / 1M calls", "Meets targets"]
-    return table(head, [_row(r, columns, record.recommendation.rung) for r in record.rungs])
+    note = cells.latency_note(record)
+    return table(head, [_row(r, columns, record.recommendation.rung) for r in record.rungs]) + (["", f"_{note}._"] if note else [])
 
 
 def _row(rung: RungResult, columns: list[str], chosen: str | None) -> list[str]:

@@ -16,7 +16,9 @@ from . import _cells as cells
 def rung_table(record: RunRecord) -> Table:
     """One row per rung with every number the recommendation rests on; skip reasons and errors go below it."""
     columns = cells.metric_columns(record)
-    notes = [f"{cells.title(r.name)} {cells.status(r)}" for r in record.rungs if r.status != "measured" or r.errors]
+    notes = [f"{cells.title(r.name)} {cells.status(r)}" for r in record.rungs
+             if r.status != "measured" or r.errors or cells.stopped(r)]
+    notes += [note] if (note := cells.latency_note(record)) else []
     # Text, not str: user text must not be read as rich markup.
     table = Table(title=Text(f"{record.scenario} · {record.model}", style="bold"), title_justify="left",
                   caption=Text("\n".join(notes), style="dim") if notes else None, caption_justify="left",
