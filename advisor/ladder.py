@@ -33,6 +33,10 @@ class RunOptions:
     max_error_rate: float = MAX_ERROR_RATE
     latency_probe: int = PROBE_ITEMS
     """Items sent one at a time after the run to measure latency as it would be served (0: the run's latencies)."""
+    learning_curve: bool = False
+    """Also fine-tune on 25/50/100% of train and forecast the data the target needs (`advisor.learning_curve`)."""
+    curve_max_steps: int | None = None
+    """Cap on optimizer steps per learning-curve point (tests and quick looks)."""
     sequential: bool = True
     """Stop each rung once its verdict on the targets is settled (`advisor.sequential`)."""
     backend: object | None = None
@@ -99,6 +103,8 @@ async def climb(ws: Workspace, opts: RunOptions, on_event: Callable[[object], No
                 passed_by = plan.name
         results.append(result)
         on_event(ev.RungFinished(result))
+    curve, curve_note = await _learning_curve(ws, opts, on_event) if opts.learning_curve and not failure else (None, None)
+    warnings += [curve_note] if curve_note else []
     recommendation = recommend(results, ws.scenario.profile, ws.scenario.model, ws.scenario.confidence)
     record = RunRecord(
         scenario=ws.scenario.name, description=ws.scenario.description,
@@ -107,8 +113,20 @@ async def climb(ws: Workspace, opts: RunOptions, on_event: Callable[[object], No
         confidence=ws.scenario.confidence, profile=ws.scenario.profile, limit=ws.limit, dropped_leaks=ws.dropped_leaks,
         warnings=warnings + ([f"backend failure: {failure}"] if failure else []),
         estimate=estimate(ws, plans).as_dict(), rungs=results, recommendation=recommendation,
-        seconds=time.perf_counter() - started, backend_failure=failure)
+        seconds=time.perf_counter() - started, backend_failure=failure, learning_curve=curve)
     return record
+
+
+async def _learning_curve(ws: Workspace, opts: RunOptions, on_event):
+    """The learning curve of the fine-tune rung, or why there is none."""
+    from .learning_curve import learning_curve
+
+    plan = next(p for p in plan_rungs(ws) if p.name == "finetune")  # also when --rungs left the rung out
+    if plan.strategy is None or ws.scenario.ladder.finetune.method == "openai":
+        return None, f"no learning curve: {plan.skip_reason or 'it needs a local LoRA fine-tune'}"
+    curve = await learning_curve(ws, plan.strategy, opts.out_dir / "learning_curve", on_event, opts.concurrency,
+                                 opts.curve_max_steps)
+    return curve, None
 
 
 def _error_budget(result: RungResult, max_rate: float) -> str | None:

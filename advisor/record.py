@@ -123,6 +123,28 @@ class RungResult(BaseModel):
     """With sequential stopping (the default): items used versus available."""
 
 
+class CurvePoint(BaseModel):
+    n: int
+    """Train examples the adapter saw."""
+    value: float
+    lower: float
+    upper: float
+
+
+class LearningCurve(BaseModel):
+    """The fine-tune on growing shares of train, scored on the same eval items (--learning-curve)."""
+
+    metric: str
+    target: float | None = None
+    points: list[CurvePoint]
+    fit: list[float] | None = None
+    """[a, b, c] of error = a·n^-b + c."""
+    examples_needed: list[float] | None = None
+    """[n, lower, upper] train examples the fit says would reach the target."""
+    forecast: str
+    """The sentence the reports print."""
+
+
 class Recommendation(BaseModel):
     rung: RungName | None
     rationale: list[str]
@@ -150,6 +172,7 @@ class RunRecord(BaseModel):
     rungs: list[RungResult]
     recommendation: Recommendation
     seconds: float = 0.0
+    learning_curve: LearningCurve | None = None
     backend_failure: str | None = None
     """Set when too many calls failed after retries; the run then exits 3."""
 

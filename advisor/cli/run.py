@@ -28,6 +28,9 @@ from . import output
 @click.option("--force", is_flag=True, help="Write into --out even if it holds the run of another scenario.")
 @click.option("--latency-probe", type=click.IntRange(min=0), default=20, show_default=True,
               help="Items sent one at a time after a warm-up to measure latency as served (0: use the run's own latencies).")
+@click.option("--learning-curve", is_flag=True,
+              help="Also fine-tune on 25%, 50% and 100% of train, score each on the same eval items and forecast "
+                   "how many examples the target needs.")
 @click.option("--drop-leaks", is_flag=True,
               help="Leave out eval examples that train holds exactly or nearly (similarity >= 90); the record lists them.")
 @click.option("--sequential/--no-sequential", default=True, show_default=True,
@@ -35,7 +38,7 @@ from . import output
                    "--no-sequential scores every eval item.")
 def run(scenario_path: Path, out_dir: Path | None, ci: bool, full: bool, rungs: str | None, limit: int | None,
         max_cost: float | None, no_cache: bool, repeat: int, concurrency: int, force: bool, latency_probe: int,
-        drop_leaks: bool, sequential: bool) -> None:
+        learning_curve: bool, drop_leaks: bool, sequential: bool) -> None:
     """Climb the ladder for SCENARIO and recommend prompt, few-shot, RAG or fine-tune.
 
     Exit status: 0 targets met, 1 missed, 2 bad input, 3 backend failure.
@@ -56,7 +59,7 @@ def run(scenario_path: Path, out_dir: Path | None, ci: bool, full: bool, rungs: 
     _check_out_dir(out_dir, scenario.name, force)
     opts = RunOptions(out_dir, full=full, rungs=selected, use_cache=not no_cache and repeat == 1,
                       concurrency=concurrency, repeat=repeat, sequential=sequential and repeat == 1,
-                      latency_probe=latency_probe)
+                      latency_probe=latency_probe, learning_curve=learning_curve)
     est = estimate(ws, plan_rungs(ws, selected))
     console.print(f"[bold]{scenario.name}[/]: {len(ws.eval_set)} eval, {len(ws.train_set)} train, model {scenario.model}")
     console.print(f"Estimate (every rung): {est.calls} calls, {est.input_tokens:,} input + {est.output_tokens:,} output tokens, "

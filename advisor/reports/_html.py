@@ -7,6 +7,7 @@ from html import escape
 
 from ..record import RunRecord, RungResult
 from . import _cells as cells
+from . import _curve
 from . import _plots as plots
 from ._html_style import CSS
 
@@ -126,10 +127,17 @@ def footer(record: RunRecord) -> str:
     return f"<footer>{escape(' · '.join(b for b in bits if b))}</footer>"
 
 
+def learning_curve(record: RunRecord) -> str:
+    found = _curve.lines(record)
+    if not found:
+        return ""
+    return '<section class="card"><h2>Learning curve</h2>' + "".join(f"<p>{escape(line)}</p>" for line in found) + "</section>"
+
+
 def render(record: RunRecord) -> str:
     """The whole report.html."""
     body = "".join([banner(record), recommendation(record), warnings(record), rung_table(record),
-                    figures(record), training(record), checks(record), footer(record)])
+                    figures(record), training(record), learning_curve(record), checks(record), footer(record)])
     return (f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>advisor · {escape(record.scenario)} · {cells.verdict(record)}</title>"

@@ -6,6 +6,7 @@ import re
 
 from ..record import RunRecord, RungResult
 from . import _cells as cells
+from . import _curve
 
 
 def esc(text: object) -> str:
@@ -81,6 +82,11 @@ def training(record: RunRecord) -> list[str]:
     return lines
 
 
+def learning_curve(record: RunRecord) -> list[str]:
+    found = _curve.lines(record)
+    return ["**Learning curve**: " + esc(found[0]), "", f"- {esc(found[1])}", f"- {esc(found[2])}", ""] if found else []
+
+
 def checks(record: RunRecord) -> list[str]:
     """Every target check of every measured rung, folded away."""
     rows = [[cells.title(r.name), f"`{cells.target_text(c.target)}`", "✅" if c.passed else "❌", esc(c.reason)]
@@ -98,5 +104,5 @@ def checks(record: RunRecord) -> list[str]:
 def render(record: RunRecord) -> str:
     """The whole report.md."""
     parts = [header(record), rung_rows(record), [""], recommendation(record), warnings(record),
-             training(record), checks(record)]
+             training(record), learning_curve(record), checks(record)]
     return "\n".join(line for part in parts for line in part).rstrip() + "\n"

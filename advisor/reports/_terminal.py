@@ -11,6 +11,7 @@ from rich.text import Text
 
 from ..record import RunRecord, RungResult
 from . import _cells as cells
+from . import _curve
 
 
 def rung_table(record: RunRecord) -> Table:
@@ -90,6 +91,9 @@ def training(record: RunRecord) -> Group | None:
         sentence = cells.forgetting_sentence(rung)
         if sentence:
             lines.append(Text(sentence, style="yellow" if rung.forgetting.flagged else ""))
+    curve = _curve.lines(record)
+    if curve:
+        lines += [Text.assemble(("Learning curve: ", "bold"), curve[0]), Text(curve[1]), Text(curve[2])]
     return Group(*lines) if lines else None
 
 
