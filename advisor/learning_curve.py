@@ -10,6 +10,7 @@ forecast's percentiles taken over those refits.
 from __future__ import annotations
 
 import asyncio
+import gc
 import math
 import random
 from pathlib import Path
@@ -131,6 +132,8 @@ async def learning_curve(ws: Workspace, strategy, out_dir: Path, on_event: Calla
         await asyncio.to_thread(_train, training_examples(subset, strategy), config, folder, model, max_steps)
         runner = Runner(LocalBackend(model, adapter=folder / "adapter"), ws.grader(), params=ws.params, concurrency=concurrency)
         rows = await runner.run(list(zip(ws.eval_set, prompts)), rung="finetune")
+        del runner  # one model in memory at a time: the next point trains a fresh one
+        gc.collect()
         value = rung_result("finetune", rows, ws.scenario, ws.labels, [], 0.0).metrics[metric]
         points.append(CurvePoint(n=len(subset), value=value.value, lower=value.lower, upper=value.upper))
     params, needed, sentence = forecast(points, metric, target, ws.scenario.confidence, config.seed)
@@ -141,4 +144,5 @@ async def learning_curve(ws: Workspace, strategy, out_dir: Path, on_event: Calla
 def _train(examples, config, folder: Path, model: str, max_steps: int | None) -> None:
     from trainers import train_lora
 
-    train_lora(examples, config, folder, model=model, max_steps=max_steps, resume=False)
+    train_lora(examples, config, folder, model=model, max_steps=max_steps, resume=False)  # the result holds the model: drop it
+    gc.collect()
