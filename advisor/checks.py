@@ -8,7 +8,8 @@ from pathlib import Path
 import click
 import yaml
 
-from evals.data import find_leaks, json_answer_problems, leak_problems, load_schema, read_jsonl
+from evals.data import (find_leaks, find_near_duplicates, json_answer_problems, leak_problems, load_schema,
+                        near_duplicate_problems, read_jsonl)
 from evals.errors import InputError, Problem
 from evals.example import Example
 
@@ -64,10 +65,11 @@ def check_scenario(path: str | Path) -> ScenarioCheck:
     sets, problems = _load_data(path, {"eval": data.eval, "train": data.train, "knowledge": data.knowledge})
     eval_set, train = sets.get("eval", []), sets.get("train", [])
     problems += _label_problems(scenario, eval_set, data.eval) + _label_problems(scenario, train, data.train)
-    problems += _grader_problems(path, scenario, eval_set)
+    problems += _grader_problems(path, scenario, eval_set) + _forgetting_task_problems(path, scenario)
     if problems:
         raise InputError(problems, title=f"Invalid data for {path}")
     leaks = leak_problems(find_leaks(eval_set, train), data.eval, data.train) if train else []
+    leaks += near_duplicate_problems(find_near_duplicates(eval_set, train), data.eval, data.train) if train else []
     warnings = leaks + _unseen_labels(scenario, eval_set, train, data.eval) + source_warnings(eval_set, data.knowledge, data.eval)
     return ScenarioCheck(scenario, eval_set, train, _count_docs(data.knowledge), warnings, len(leaks))
 
@@ -124,6 +126,19 @@ def _grader_problems(path: Path, scenario: Scenario, eval_set: list[Example]) ->
         # A schema that parses but is wrong has no line of its own: point at the scenario line naming it.
         problems = [p if p.line else replace(p, **where) for p in found]
     return problems + json_answer_problems(eval_set, scenario.data.eval, schema)
+
+
+def _forgetting_task_problems(path: Path, scenario: Scenario) -> list[Problem]:
+    """Extra canary task files must exist and read as chat JSONL before any training starts."""
+    finetune = scenario.ladder.finetune
+    problems: list[Problem] = []
+    for i, task in enumerate(finetune.forgetting_tasks if finetune else []):
+        where = dict(file=path, line=_key_line(path, "ladder", "finetune", "forgetting_tasks"), field=f"ladder.finetune.forgetting_tasks.{i}")
+        if not task.is_file():
+            problems.append(Problem(f"forgetting task file {task} not found", fix=PATH_FIX, **where))
+        else:
+            problems += read_jsonl(task, name="forgetting task")[1]
+    return problems
 
 
 def _answer_field(ex: Example) -> str:

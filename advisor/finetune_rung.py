@@ -95,8 +95,9 @@ def _forgetting(ws: Workspace, model: str, out_dir: Path, stamp: str, on_event) 
         if saved.get("stamp") == stamp:
             return Forgetting(**saved["forgetting"])
     on_event(ev.Note("fine-tune: forgetting check (canary tasks, base vs adapter, through lm-eval)"))
+    config = ws.scenario.ladder.finetune
     found = Forgetting(**forgetting_check(model, out_dir / "adapter", confidence=ws.scenario.confidence,
-                                           threshold=ws.scenario.ladder.finetune.forgetting_threshold))
+                                           threshold=config.forgetting_threshold, extra=config.forgetting_tasks))
     path.write_text(json.dumps({"stamp": stamp, "forgetting": found.model_dump()}, indent=1))
     return found
 

@@ -11,10 +11,12 @@ from evals.errors import BackendError
 
 from . import events as ev
 from .decision import prefers_retrieval, recommend
+from .latency import PROBE_ITEMS, probe
 from .measure import comparisons, constrained_share, rung_result
-from .record import RunRecord, RungResult
+from .record import RunRecord, RungResult, Stopping
 from .rungs import RungPlan, plan_rungs
-from .targets import sample_size_warnings
+from .sequential import Stopper
+from .targets import check_all, sample_size_warnings
 from .workspace import Workspace
 
 MAX_ERROR_RATE = 0.1
@@ -29,6 +31,14 @@ class RunOptions:
     concurrency: int = 8
     repeat: int = 1
     max_error_rate: float = MAX_ERROR_RATE
+    latency_probe: int = PROBE_ITEMS
+    """Items sent one at a time after the run to measure latency as it would be served (0: the run's latencies)."""
+    learning_curve: bool = False
+    """Also fine-tune on 25/50/100% of train and forecast the data the target needs (`advisor.learning_curve`)."""
+    curve_max_steps: int | None = None
+    """Cap on optimizer steps per learning-curve point (tests and quick looks)."""
+    sequential: bool = True
+    """Stop each rung once its verdict on the targets is settled (`advisor.sequential`)."""
     backend: object | None = None
     """A ready backend to use instead of building one from the scenario's model (tests, embedding apps)."""
 
@@ -93,17 +103,31 @@ async def climb(ws: Workspace, opts: RunOptions, on_event: Callable[[object], No
                 passed_by = plan.name
         results.append(result)
         on_event(ev.RungFinished(result))
+    curve, curve_note = await _learning_curve(ws, opts, on_event) if opts.learning_curve and not failure else (None, None)
+    warnings += [curve_note] if curve_note else []
     recommendation = recommend(results, ws.scenario.profile, ws.scenario.model, ws.scenario.confidence)
     record = RunRecord(
         scenario=ws.scenario.name, description=ws.scenario.description,
         scenario_path=str(ws.scenario_path) if ws.scenario_path else None, data_sha256=ws.hashes(),
         model=ws.scenario.model, grader=ws.scenario.grader.kind, targets=ws.scenario.targets,
-        confidence=ws.scenario.confidence, profile=ws.scenario.profile, limit=ws.limit,
+        confidence=ws.scenario.confidence, profile=ws.scenario.profile, limit=ws.limit, dropped_leaks=ws.dropped_leaks,
         warnings=warnings + [w for r in results if r.rag for w in r.rag.warnings]
         + ([f"backend failure: {failure}"] if failure else []),
         estimate=estimate(ws, plans).as_dict(), rungs=results, recommendation=recommendation,
-        seconds=time.perf_counter() - started, backend_failure=failure)
+        seconds=time.perf_counter() - started, backend_failure=failure, learning_curve=curve)
     return record
+
+
+async def _learning_curve(ws: Workspace, opts: RunOptions, on_event):
+    """The learning curve of the fine-tune rung, or why there is none."""
+    from .learning_curve import learning_curve
+
+    plan = next(p for p in plan_rungs(ws) if p.name == "finetune")  # also when --rungs left the rung out
+    if plan.strategy is None or ws.scenario.ladder.finetune.method == "openai":
+        return None, f"no learning curve: {plan.skip_reason or 'it needs a local LoRA fine-tune'}"
+    curve = await learning_curve(ws, plan.strategy, opts.out_dir / "learning_curve", on_event, opts.concurrency,
+                                 opts.curve_max_steps)
+    return curve, None
 
 
 def _error_budget(result: RungResult, max_rate: float) -> str | None:
@@ -113,7 +137,7 @@ def _error_budget(result: RungResult, max_rate: float) -> str | None:
 
 
 async def _measure(ws: Workspace, plan: RungPlan, base, opts: RunOptions, on_event) -> tuple[RungResult, object]:
-    from evals.runner import Cache, Journal, Runner
+    from evals.runner import Cache, Journal, Runner, prompt_parts
     from evals.strategies import grade_answer_only
 
     from .rag_measure import rag_outcome
@@ -133,14 +157,20 @@ async def _measure(ws: Workspace, plan: RungPlan, base, opts: RunOptions, on_eve
 
     rag = plan.name == "rag"
     grader = grade_answer_only(ws.grader()) if rag else ws.grader()  # citations are not part of the answer
-    runner = Runner(backend, grader, params=ws.params, concurrency=opts.concurrency,
-                    cache=Cache.open_default() if opts.use_cache else None,
+    cache = Cache.open_default() if opts.use_cache else None
+    runner = Runner(backend, grader, params=ws.params, concurrency=opts.concurrency, cache=cache,
                     journal=Journal(opts.out_dir / "journal.jsonl"), progress=progress, repeat=opts.repeat)
-    rows = await runner.run([(ex, p.messages) for ex, p in zip(ws.eval_set, prompts)], rung=plan.name)
+    stopper = Stopper(ws.scenario.targets, ws.scenario.confidence, len(prompts)) if opts.sequential and opts.repeat == 1 else None
+    rows = await runner.run([(ex, p.messages) for ex, p in zip(ws.eval_set, prompts)], rung=plan.name,
+                            stop=stopper.add if stopper else None)
     outcome = rag_outcome(plan.strategy, ws.scenario.ladder.rag.retriever, ws.eval_set, prompts, rows,
                           ws.scenario.confidence) if rag else None
     result = rung_result(plan.name, rows, ws.scenario, ws.labels, [], time.perf_counter() - started,
                          outcome.metrics if outcome else None)
+    await _latency(result, rows, backend, [prompt_parts(p)[0] for p in prompts], ws, opts, cache)
+    if stopper is not None:
+        result.stopping = Stopping(used=len(rows), available=len(prompts), calls=runner.rows_made,
+                                   decided_by=stopper.deciding if stopper.decided else [])
     if ws.params.structure is not None:
         result.structure, result.constrained = ws.params.structure.kind, constrained_share(rows)
     if outcome is not None:
@@ -149,8 +179,22 @@ async def _measure(ws: Workspace, plan: RungPlan, base, opts: RunOptions, on_eve
             prompt.context["cited"] = outcome.cited.get(ex.key, [])
     if tuned is not None:
         result.training, result.forgetting = tuned.training, tuned.forgetting
+        check_all(result, ws.scenario.targets, ws.scenario.confidence)  # forgetting_change needs the canary
     _save_samples(opts.out_dir, plan.name, rows, {ex.key: p for ex, p in zip(ws.eval_set, prompts)})
     return result, rows
+
+
+async def _latency(result: RungResult, rows, backend, prompts: list, ws: Workspace, opts: RunOptions, cache) -> None:
+    """Latency from the one-at-a-time probe (targets re-checked on it), throughput from the run."""
+    fresh = int((~rows["cached"].astype(bool)).sum()) if len(rows) else 0
+    if fresh and result.seconds > 0:
+        result.throughput = {"items_per_s": fresh / result.seconds, "concurrency": float(opts.concurrency)}
+    if not opts.latency_probe or not prompts:
+        return
+    found = await probe(backend, prompts, ws.params, cache, opts.latency_probe)
+    if found is not None:
+        result.latency_ms, result.latency_from = found.summary(ws.scenario.confidence), "probe"
+        check_all(result, ws.scenario.targets, ws.scenario.confidence)
 
 
 def _save_samples(out_dir: Path, rung: str, rows, prompts: dict) -> None:

@@ -35,6 +35,7 @@ def rung_result(name: str, rows, scenario: Scenario, labels: list[str] | None, r
     result = RungResult(
         name=name, status="measured", n=len(first), metrics=metrics, latency_ms=latency, tokens_per_call=tokens,
         cost_per_1k_calls_usd=cost.total * 1e3, cost_per_1m_calls_usd=cost.total * 1e6,
+        cost_per_1k_calls_bounds=cost_bounds(first, scenario, cost.total * 1e3), latency_from="run",
         errors=int(first["error"].notna().sum()), seconds=seconds, confusion=_confusion(first, labels))
     return check_all(result, scenario.targets, scenario.confidence)
 
@@ -45,12 +46,31 @@ def constrained_share(rows) -> float:
     return sum(flags) / len(flags) if flags else 0.0
 
 
+def cost_bounds(rows, scenario: Scenario, per_1k: float) -> list[float]:
+    """[lower, upper] cost per 1k calls: the calls' own costs (tokens and machine time), bootstrapped.
+
+    A call's cost is linear in its tokens and machine time, so the mean of the per-call costs is the point cost."""
+    from evals.stats import bootstrap_mean
+
+    seconds = _machine_shares(rows)
+    costs = [per_call(scenario.pricing, i, o, t).total * 1e3
+             for i, o, t in zip(rows["input_tokens"], rows["output_tokens"], seconds) if t == t]  # NaN: a failed call
+    if not costs or per_1k == 0:
+        return [per_1k, per_1k]
+    spread = bootstrap_mean(costs, scenario.confidence)
+    return [min(spread.lower, per_1k), max(spread.upper, per_1k)]
+
+
+def _machine_shares(rows) -> list[float]:
+    shares = [d.get("backend", {}).get("machine_s") if isinstance(d, dict) else None for d in rows["details"]]
+    return [float(s) if s is not None else float(t) for s, t in zip(shares, rows["latency_s"])]
+
+
 def machine_seconds(rows) -> float:
     """Mean machine time per call: a local call's share of its batch, else its latency (one call, one machine)."""
     if not len(rows):
         return 0.0
-    shares = [d.get("backend", {}).get("machine_s") if isinstance(d, dict) else None for d in rows["details"]]
-    return float(sum(s if s is not None else t for s, t in zip(shares, rows["latency_s"])) / len(rows))
+    return float(sum(_machine_shares(rows)) / len(rows))
 
 
 def _confusion(rows, labels: list[str] | None) -> dict | None:

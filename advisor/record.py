@@ -77,6 +77,19 @@ class Forgetting(BaseModel):
     tasks: dict[str, dict[str, float]] = Field(default_factory=dict)
 
 
+class Stopping(BaseModel):
+    """Sequential stopping: how many eval items it took to settle the rung's verdict."""
+
+    used: int
+    """Items scored, in order, up to the one that settled the verdict (the rung's n)."""
+    available: int
+    """Items in the eval set."""
+    calls: int
+    """Rows produced, counting calls already in flight when the verdict settled."""
+    decided_by: list[str] = Field(default_factory=list)
+    """The targets that settled it, e.g. 'accuracy >= 0.9 (fail)'; empty when every item was needed."""
+
+
 class RungResult(BaseModel):
     name: RungName
     status: Literal["measured", "skipped"]
@@ -84,11 +97,18 @@ class RungResult(BaseModel):
     n: int = 0
     metrics: dict[str, MetricValue] = Field(default_factory=dict)
     latency_ms: dict[str, float] = Field(default_factory=dict)
-    """p50 and p95 per call."""
+    """p50 and p95 per call; from the one-at-a-time probe (`latency_from`), which adds the bounds of their
+    bootstrap intervals (p50_low, p50_high, p95_low, p95_high) and its item count n."""
+    latency_from: Literal["probe", "run"] | None = None
+    """probe: calls sent one at a time after a warm-up (as a user would see them); run: the concurrent run's calls."""
+    throughput: dict[str, float] | None = None
+    """The concurrent run's pace: items_per_s at concurrency (fresh calls only; None when every answer was cached)."""
     tokens_per_call: dict[str, float] = Field(default_factory=dict)
     """Mean input and output tokens per call."""
     cost_per_1k_calls_usd: float | None = None
     cost_per_1m_calls_usd: float | None = None
+    cost_per_1k_calls_bounds: list[float] | None = None
+    """[lower, upper] of the cost per 1k calls: a bootstrap over the calls' tokens and machine time; cost targets check the upper."""
     errors: int = 0
     seconds: float = 0.0
     meets_targets: bool | None = None
@@ -106,6 +126,30 @@ class RungResult(BaseModel):
     """Share of calls whose backend applied that constraint (1.0: all; 0.0: the backend could not, e.g. regex on OpenAI)."""
     rag: RagDetails | None = None
     """RAG only: the recall@k / MRR curve and the split of failures into retrieval misses and wrong answers."""
+    stopping: Stopping | None = None
+    """With sequential stopping (the default): items used versus available."""
+
+
+class CurvePoint(BaseModel):
+    n: int
+    """Train examples the adapter saw."""
+    value: float
+    lower: float
+    upper: float
+
+
+class LearningCurve(BaseModel):
+    """The fine-tune on growing shares of train, scored on the same eval items (--learning-curve)."""
+
+    metric: str
+    target: float | None = None
+    points: list[CurvePoint]
+    fit: list[float] | None = None
+    """[a, b, c] of error = a·n^-b + c."""
+    examples_needed: list[float] | None = None
+    """[n, lower, upper] train examples the fit says would reach the target."""
+    forecast: str
+    """The sentence the reports print."""
 
 
 class Recommendation(BaseModel):
@@ -128,11 +172,14 @@ class RunRecord(BaseModel):
     confidence: float
     profile: Profile
     limit: int | None = None
+    dropped_leaks: list[str] = Field(default_factory=list)
+    """Ids of eval examples left out with --drop-leaks (train holds them, exactly or nearly); their count is its length."""
     warnings: list[str] = Field(default_factory=list)
     estimate: dict = Field(default_factory=dict)
     rungs: list[RungResult]
     recommendation: Recommendation
     seconds: float = 0.0
+    learning_curve: LearningCurve | None = None
     backend_failure: str | None = None
     """Set when too many calls failed after retries; the run then exits 3."""
     _path: Path | None = PrivateAttr(default=None)

@@ -15,6 +15,8 @@ RATE_METRICS = {"accuracy", "format_valid", "macro_f1", "field_accuracy", "recal
                 "citation_precision", "citation_recall"}
 LATENCY_METRICS = {"p50_latency_ms", "p95_latency_ms"}
 COST_METRICS = {"cost_per_1k_calls_usd"}
+FORGETTING_METRICS = {"forgetting_change"}
+"""Change in general ability (canary accuracy, adapter minus base; -0.05 = lost 5 points); 0 for rungs that do not train."""
 GRADER_METRICS = {"label": {"macro_f1"}, "json": {"field_accuracy"}}
 
 
@@ -95,7 +97,7 @@ class Grader(Strict):
 class Target(Strict):
     metric: str
     """A metric name: accuracy, format_valid, macro_f1, field_accuracy, recall_at_k, grounded, citation_precision,
-    citation_recall, p50_latency_ms, p95_latency_ms, cost_per_1k_calls_usd."""
+    citation_recall, p50_latency_ms, p95_latency_ms, cost_per_1k_calls_usd, forgetting_change."""
     min: float | None = None
     """The metric's confidence lower bound must be at least this."""
     max: float | None = None
@@ -105,9 +107,11 @@ class Target(Strict):
     def _one_bound(self) -> Target:
         if (self.min is None) == (self.max is None):
             raise ValueError("give exactly one of 'min' or 'max'")
-        known = RATE_METRICS | LATENCY_METRICS | COST_METRICS
+        known = RATE_METRICS | LATENCY_METRICS | COST_METRICS | FORGETTING_METRICS
         if self.metric not in known:
             raise ValueError(f"unknown metric '{self.metric}'; use one of {', '.join(sorted(known))}")
+        if self.metric in FORGETTING_METRICS and not -1.0 <= (self.min if self.min is not None else self.max) <= 1.0:
+            raise ValueError(f"'{self.metric}' is a change in a rate: its bound must lie between -1 and 1 (e.g. min: -0.05)")
         if self.metric in RATE_METRICS and not 0.0 <= (self.min if self.min is not None else self.max) <= 1.0:
             raise ValueError(f"'{self.metric}' is a rate: its bound must lie between 0 and 1")
         return self
@@ -224,7 +228,12 @@ class Finetune(Strict):
     seed: int = 0
     """Seed of the split, the adapter init and the data order."""
     forgetting_threshold: float = Field(default=0.05, ge=0, le=1)
-    """Flag the adapter when its canary score (general ability, through lm-eval) drops by more than this (0.05 = 5 points)."""
+    """Flag the adapter when its canary score (general ability, through lm-eval) drops by more than this (0.05 = 5 points).
+    To fail the run on it, add a target instead: {metric: forgetting_change, min: -0.05}."""
+    forgetting_tasks: list[Path] = Field(default_factory=list)
+    """More canary tasks on top of the built-in set: chat-JSONL files in the canary format (one task per file; an eval
+    set of yours works), scored on the base model and on the adapter."""
+    _resolve_tasks = field_validator("forgetting_tasks")(lambda v, info: [_resolve(p, info) for p in v])
     prompt: Literal["short", "full"] = "short"
     """short: the tuned model is trained and asked with the input alone (the adapter learns the task, so calls
     are shorter and cheaper); full: with the task's system prompt as well."""

@@ -27,6 +27,8 @@ class Workspace:
     limit: int | None = None
     eval_total: int = 0
     """The eval set's size before `limit` cut it."""
+    dropped_leaks: list[str] = field(default_factory=list)
+    """Ids of eval examples left out because train holds them or a near-duplicate (--drop-leaks)."""
 
     @property
     def system_prompt(self) -> str | None:
@@ -79,19 +81,24 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def prepare(scenario_path: Path, limit: int | None = None) -> Workspace:
+def prepare(scenario_path: Path, limit: int | None = None, drop_leaks: bool = False) -> Workspace:
     """Load the scenario and check all its data before anything is spent; every problem is raised at once."""
     from .checks import check_scenario
 
     check = check_scenario(scenario_path)
     scenario, eval_set, train_set = check.scenario, check.eval, check.train
+    warnings = [str(w) for w in check.warnings]
+    dropped: list[str] = []
+    if drop_leaks and check.leaks:
+        eval_set, dropped = _without_leaks(eval_set, train_set)
+        warnings = warnings[check.leaks:] + [f"{len(dropped)} eval examples that repeat or nearly repeat a train example "
+                                             f"were left out (--drop-leaks): {', '.join(dropped[:5])}{' …' if len(dropped) > 5 else ''}"]
     if limit:
         eval_set = eval_set[:limit]  # the training data stays whole
     labels = scenario.task.labels
     if scenario.task.kind == "classification" and labels is None:
         labels = sorted({ex.expected.strip() for ex in train_set + eval_set})
     auto = answer_room(ex.expected for ex in eval_set + train_set)
-    warnings = [str(w) for w in check.warnings]
     structure = structure_of(scenario, labels)
     if structure is not None and (problem := _grammar_problem(structure)):
         warnings.append(f"generation is not constrained: the {structure.kind} cannot be compiled to a grammar ({problem})")
@@ -99,5 +106,14 @@ def prepare(scenario_path: Path, limit: int | None = None) -> Workspace:
     params = GenerationParams(max_tokens=scenario.generation.max_tokens or auto,
                               stop=tuple(scenario.generation.stop), structure=structure)
     return Workspace(scenario, Path(scenario_path).resolve(), eval_set, train_set, labels, params, warnings, limit,
-                     eval_total=len(check.eval))
+                     eval_total=len(check.eval), dropped_leaks=dropped)
+
+
+def _without_leaks(eval_set: list[Example], train_set: list[Example]) -> tuple[list[Example], list[str]]:
+    """The eval set less the examples that train holds exactly or nearly, and the ids left out."""
+    from evals.data import find_leaks, find_near_duplicates
+
+    leaked = {leak.eval_key for leak in find_leaks(eval_set, train_set)}
+    leaked |= {pair.eval_key for pair in find_near_duplicates(eval_set, train_set)}
+    return [ex for ex in eval_set if ex.key not in leaked], [ex.key for ex in eval_set if ex.key in leaked]
 

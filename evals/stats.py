@@ -74,8 +74,15 @@ def wilson(successes: float, n: int, confidence: float = 0.95) -> Interval:
     return Interval(p, lower, upper)
 
 
-def _percentiles(replicates: np.ndarray, value: float, confidence: float) -> Interval:
+def _percentiles(replicates: np.ndarray, value: float, confidence: float, n: int) -> Interval:
+    """The expanded percentile interval (Hesterberg 2015): the plain percentile bootstrap covers too
+    little at small n (about 91% at a nominal 95% for n=30 skewed scores), so the tail share is taken
+    from sqrt(n/(n-1)) times Student's t quantile instead of the normal one."""
+    from scipy.stats import t as student
+
     alpha = (1.0 - confidence) / 2.0
+    if n > 1:
+        alpha = NormalDist().cdf(math.sqrt(n / (n - 1)) * float(student.ppf(alpha, n - 1)))
     low, high = np.quantile(replicates, [alpha, 1.0 - alpha])
     return Interval(float(value), float(low), float(high))
 
@@ -98,7 +105,7 @@ def bootstrap_mean(values: Sequence[float], confidence: float = 0.95, resamples:
     if data.size == 0:
         return Interval(NAN, NAN, NAN)
     z_value(confidence)  # validates it before spending the resamples
-    return _percentiles(_replicate_means(data, resamples, seed), data.mean(), confidence)
+    return _percentiles(_replicate_means(data, resamples, seed), data.mean(), confidence, data.size)
 
 
 def bootstrap_stat(
@@ -119,7 +126,7 @@ def bootstrap_stat(
     rng = np.random.default_rng(seed)
     n = len(data)
     replicates = np.array([statistic(data[rng.integers(0, n, size=n)]) for _ in range(resamples)], dtype=float)
-    return _percentiles(replicates, statistic(data), confidence)
+    return _percentiles(replicates, statistic(data), confidence, n)
 
 
 def _binom_two_sided(k: int, n: int) -> float:
@@ -167,7 +174,7 @@ def paired_bootstrap(
     # Centring the replicates on 0 simulates "no difference"; count those at least as extreme.
     extreme = int(np.sum(np.abs(replicates - observed) >= abs(observed) - 1e-12))
     p_value = min(1.0, (extreme + 1) / (resamples + 1))
-    return Paired("paired-bootstrap", len(a), *counts, observed, p_value, _percentiles(replicates, observed, confidence))
+    return Paired("paired-bootstrap", len(a), *counts, observed, p_value, _percentiles(replicates, observed, confidence, len(a)))
 
 
 def compare(

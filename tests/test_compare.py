@@ -30,7 +30,7 @@ def make_run(scenario, out, **few_shot):
     if few_shot:
         ws.scenario.ladder.few_shot = ws.scenario.ladder.few_shot.model_copy(update=few_shot)
     record = asyncio.run(climb(ws, RunOptions(out, use_cache=False, full=True, rungs=["zero_shot", "few_shot"],
-                                              backend=PromptAwareFake())))
+                                              backend=PromptAwareFake(), sequential=False)))
     record.save(out / "run.json")
     write_reports(record, out)
     return out
@@ -169,7 +169,7 @@ def test_run_with_a_baseline_fails_on_a_regression_and_passes_against_itself(tmp
 
     with FakeOpenAIServer() as server:
         scenario = _served_scenario(tmp_path / "s", server.base_url)
-        args = ["run", str(scenario), "--rungs", "zero_shot", "--ci"]
+        args = ["run", str(scenario), "--rungs", "zero_shot", "--ci", "--no-sequential"]
         first = run_cli([*args, "--out", str(tmp_path / "a")], capsys)
         assert first[0] == 0, first
         # a baseline that got every item right: this run's 30 misses are a regression

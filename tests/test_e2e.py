@@ -35,7 +35,7 @@ def classification(tmp_path_factory, embedded_model):
     out = tmp_path_factory.mktemp("support-intents")
     with pytest.raises(SystemExit) as exit_:
         main(["run", str(SCENARIOS / "support-intents.yaml"), "--out", str(out), "--ci",
-              "--rungs", "zero_shot,few_shot", "--limit", "40"])
+              "--rungs", "zero_shot,few_shot", "--limit", "40", "--no-sequential"])
     return exit_.value.code, out
 
 
@@ -82,7 +82,8 @@ def test_the_reports_render_from_the_record(classification):
 
 def test_rag_beats_zero_shot_significantly_and_reports_recall(tmp_path, capsys, embedded_model):
     path = SCENARIOS / "product-faq.yaml"
-    code, out, _ = run_cli(["run", str(path), "--out", str(tmp_path), "--ci", "--rungs", "zero_shot,rag", "--limit", "30"], capsys)
+    code, out, _ = run_cli(["run", str(path), "--out", str(tmp_path), "--ci", "--rungs", "zero_shot,rag", "--limit", "30",
+                              "--no-sequential"], capsys)
     record = load_record(tmp_path / "run.json")
     zero, rag = record.rung("zero_shot"), record.rung("rag")
     assert rag.metrics["accuracy"].value > zero.metrics["accuracy"].value

@@ -34,7 +34,7 @@ def short_scenario(tmp_path_factory) -> Path:
 def tuned(short_scenario, tmp_path_factory, embedded_model):
     out = tmp_path_factory.mktemp("run")
     with pytest.raises(SystemExit):
-        main(["run", str(short_scenario), "--out", str(out), "--ci", "--rungs", "finetune", "--limit", "12"])
+        main(["run", str(short_scenario), "--out", str(out), "--ci", "--rungs", "finetune", "--limit", "12", "--no-sequential"])
     return out
 
 
@@ -66,7 +66,7 @@ def test_a_rerun_reuses_the_adapter_and_the_rows(short_scenario, tuned, capsys):
     before = load_record(tuned / "run.json").rung("finetune")
     adapter = tuned / "finetune" / "adapter" / "adapter_model.safetensors"
     stamp = adapter.stat().st_mtime_ns
-    code, out, _ = cli(["run", str(short_scenario), "--out", str(tuned), "--ci", "--rungs", "finetune", "--limit", "12"], capsys)
+    code, out, _ = cli(["run", str(short_scenario), "--out", str(tuned), "--ci", "--rungs", "finetune", "--limit", "12", "--no-sequential"], capsys)
     assert "reusing the adapter" in out
     after = load_record(tuned / "run.json").rung("finetune")
     assert adapter.stat().st_mtime_ns == stamp and after.training == before.training

@@ -80,7 +80,8 @@ def statuses(record) -> dict[str, str]:
 
 
 def test_the_ladder_stops_at_the_first_rung_that_meets_every_target(tmp_path):
-    record, events = climb_with(write_scenario(tmp_path / "s", knowledge=True), tmp_path, rungs=["zero_shot", "few_shot", "rag"])
+    record, events = climb_with(write_scenario(tmp_path / "s", knowledge=True), tmp_path, rungs=["zero_shot", "few_shot", "rag"],
+                                sequential=False)
     zero, few, rag, finetune = record.rungs
     assert zero.status == "measured" and zero.meets_targets is False and zero.metrics["accuracy"].value == 0
     assert few.status == "measured" and few.meets_targets is True and few.metrics["accuracy"].lower >= 0.9
@@ -117,7 +118,7 @@ def test_rungs_that_do_not_apply_are_skipped_with_their_reason(tmp_path):
 
 def test_a_target_the_eval_set_cannot_show_is_warned_about_and_fails(tmp_path):
     path = write_scenario(tmp_path / "s", n_eval=20, targets=[{"metric": "accuracy", "min": 0.95}])
-    record, _ = climb_with(path, tmp_path, rungs=["zero_shot", "few_shot"])
+    record, _ = climb_with(path, tmp_path, rungs=["zero_shot", "few_shot"], sequential=False)
     assert any("20 eval examples can show at most accuracy >= 0.839" in w for w in record.warnings)
     few = record.rung("few_shot")
     assert few.metrics["accuracy"].value == 1.0 and few.meets_targets is False
@@ -126,7 +127,8 @@ def test_a_target_the_eval_set_cannot_show_is_warned_about_and_fails(tmp_path):
 
 
 def test_too_many_failed_calls_stop_the_ladder_with_a_backend_failure(tmp_path):
-    record, _ = climb_with(write_scenario(tmp_path / "s"), tmp_path, backend=PromptAwareFake(fail_every=3), rungs=["zero_shot", "few_shot"])
+    record, _ = climb_with(write_scenario(tmp_path / "s"), tmp_path, backend=PromptAwareFake(fail_every=3), rungs=["zero_shot", "few_shot"],
+                           sequential=False)
     zero = record.rung("zero_shot")
     assert zero.errors == 20 and zero.n == 60  # every row present, the failed ones counted
     assert record.backend_failure and "20 of 60 zero_shot calls failed" in record.backend_failure
@@ -134,7 +136,7 @@ def test_too_many_failed_calls_stop_the_ladder_with_a_backend_failure(tmp_path):
 
 
 def test_samples_hold_every_output_and_grade(tmp_path):
-    record, _ = climb_with(write_scenario(tmp_path / "s"), tmp_path, rungs=["zero_shot", "few_shot"])
+    record, _ = climb_with(write_scenario(tmp_path / "s"), tmp_path, rungs=["zero_shot", "few_shot"], sequential=False)
     lines = (tmp_path / "run" / "samples" / "few_shot.jsonl").read_text().splitlines()
     rows = [json.loads(line) for line in lines]
     assert len(rows) == 60 and {r["score"] for r in rows} == {1.0}

@@ -102,7 +102,8 @@ def test_the_wizard_measures_the_embedded_model_live_and_shows_the_results(wizar
     record = app.return_value
     assert record is not None and record == load_record(workdir / "runs" / "support-intents" / "run.json")
     assert [r.name for r in record.measured] == ["zero_shot", "few_shot"]
-    assert all(r.n == LIMIT and r.errors == 0 for r in record.measured)
+    # sequential stopping (the default) may settle a rung before its last item
+    assert all(r.n <= LIMIT and r.stopping.available == LIMIT and r.errors == 0 for r in record.measured)
     assert record.rung("finetune").status == "skipped" and record.rung("rag").status == "skipped"
 
     events = Recorded.events

@@ -42,6 +42,8 @@ CASES = {
     "schema_file_missing.yaml": [("schema_file_missing.yaml", 8, "grader.schema", "missing_schema.json not found")],
     "schema_not_json.yaml": [("broken_schema.json", 2, None, "not valid JSON")],
     "schema_not_valid.yaml": [("schema_not_valid.yaml", 8, "grader.schema", "not_a_schema.json is not a valid JSON Schema")],
+    "forgetting_task_missing.yaml": [("forgetting_task_missing.yaml", 15, "ladder.finetune.forgetting_tasks.0",
+                                      "no_such_task.jsonl not found")],
     "json_answer_not_json.yaml": [("not_json_answers.jsonl", 2, "messages[1].content", "expected answer is not JSON")],
 }
 

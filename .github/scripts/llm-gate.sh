@@ -26,7 +26,8 @@ baseline() {
 }
 
 run() {
-  local args=(-m advisor run "$INPUT_SCENARIO" --out "$OUT" --ci --force)
+  # every item is scored (no sequential stopping): the next run compares with this one item by item
+  local args=(-m advisor run "$INPUT_SCENARIO" --out "$OUT" --ci --force --no-sequential)
   if [[ -f "$BASELINE_DIR/run.json" ]]; then
     args+=(--baseline "$BASELINE_DIR" --margin "${INPUT_MARGIN:-0.02}")
   fi

@@ -21,12 +21,13 @@ def data() -> None:
 
 @data.command("validate")
 @click.argument("files", nargs=-1, required=True, type=FILE)
-@click.option("--against", type=FILE, help="Train or few-shot pool file: report eval examples whose user text it also holds.")
+@click.option("--against", type=FILE, help="Train or few-shot pool file: report eval examples whose user text it also holds, "
+              "exactly or nearly (character similarity of 90 or more out of 100).")
 @click.option("--model", help="Count tokens with this local model's tokenizer (e.g. smollm2-135m) and flag examples over its context.")
 @click.option("--max-tokens", type=click.IntRange(min=1), help="Context limit in tokens (default: the model's).")
 def validate_cmd(files: tuple[str, ...], against: str | None, model: str | None, max_tokens: int | None) -> None:
     """Check chat JSONL files; report every problem at once (exit 2 when there are any)."""
-    from evals.data import find_leaks, leak_problems, read_jsonl
+    from evals.data import find_leaks, find_near_duplicates, leak_problems, near_duplicate_problems, read_jsonl
 
     if max_tokens and not model:
         raise click.UsageError("--max-tokens needs --model: tokens are counted with that model's tokenizer")
@@ -37,6 +38,7 @@ def validate_cmd(files: tuple[str, ...], against: str | None, model: str | None,
     for path in files:
         examples, found = read_jsonl(path, tokenizer=tokenizer, max_tokens=limit)
         problems += found + (leak_problems(find_leaks(examples, pool), path, against) if against else [])
+        problems += near_duplicate_problems(find_near_duplicates(examples, pool), path, against) if against else []
         counts.append(f"{path}: {len(examples)} examples")
     if problems:
         raise InputError(problems, title="Invalid data")

@@ -30,13 +30,24 @@ from .compare import MARGIN_HELP, check_baseline, finish
 @click.option("--baseline", type=click.Path(path_type=Path), default=None,
               help="An earlier run (folder or run.json) to compare with; a regression fails the run (see `advisor compare`).")
 @click.option("--margin", type=click.FloatRange(0, 1), default=0.02, show_default=True, help="With --baseline: " + MARGIN_HELP)
+@click.option("--latency-probe", type=click.IntRange(min=0), default=20, show_default=True,
+              help="Items sent one at a time after a warm-up to measure latency as served (0: use the run's own latencies).")
+@click.option("--learning-curve", is_flag=True,
+              help="Also fine-tune on 25%, 50% and 100% of train, score each on the same eval items and forecast "
+                   "how many examples the target needs.")
+@click.option("--drop-leaks", is_flag=True,
+              help="Leave out eval examples that train holds exactly or nearly (similarity >= 90); the record lists them.")
+@click.option("--sequential/--no-sequential", default=True, show_default=True,
+              help="Stop scoring a rung once its verdict on the targets is settled at the scenario's confidence; "
+                   "--no-sequential scores every eval item.")
 def run(scenario_path: Path, out_dir: Path | None, ci: bool, full: bool, rungs: str | None, limit: int | None,
         max_cost: float | None, no_cache: bool, repeat: int, concurrency: int, force: bool, baseline: Path | None,
-        margin: float) -> None:
+        margin: float, latency_probe: int, learning_curve: bool, drop_leaks: bool, sequential: bool) -> None:
     """Climb the ladder for SCENARIO and recommend prompt, few-shot, RAG or fine-tune.
 
     With --baseline the run is also compared with an earlier one item by item (compare.md, .json, -junit.xml
-    in --out) and fails when a rung is significantly worse by more than --margin.
+    in --out) and fails when a rung is significantly worse by more than --margin; it then scores every item
+    (no sequential stopping), as should the baseline's run (--no-sequential).
 
     Exit status: 0 targets met (and no regression), 1 missed or regressed, 2 bad input, 3 backend failure.
     """
@@ -50,14 +61,15 @@ def run(scenario_path: Path, out_dir: Path | None, ci: bool, full: bool, rungs: 
     output.set_plain(ci)
     console = output.console
     selected = _parse_rungs(rungs, RUNG_ORDER)
-    ws = prepare(scenario_path, limit)
+    ws = prepare(scenario_path, limit, drop_leaks=drop_leaks)
     scenario = ws.scenario
     out_dir = out_dir or Path("runs") / scenario.name
     _check_out_dir(out_dir, scenario.name, force)
     if baseline is not None:
         check_baseline(baseline)
     opts = RunOptions(out_dir, full=full, rungs=selected, use_cache=not no_cache and repeat == 1,
-                      concurrency=concurrency, repeat=repeat)
+                      concurrency=concurrency, repeat=repeat, sequential=sequential and repeat == 1 and baseline is None,
+                      latency_probe=latency_probe, learning_curve=learning_curve)
     est = estimate(ws, plan_rungs(ws, selected))
     console.print(f"[bold]{scenario.name}[/]: {len(ws.eval_set)} eval, {len(ws.train_set)} train, model {scenario.model}")
     console.print(f"Estimate (every rung): {est.calls} calls, {est.input_tokens:,} input + {est.output_tokens:,} output tokens, "

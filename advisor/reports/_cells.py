@@ -8,6 +8,8 @@ from ..record import RUNG_TITLES, MetricValue, RunRecord, RungResult
 from ..scenario import RATE_METRICS, Target
 
 DASH = "—"
+PER_COMPARISON = ("p-values are per comparison, not corrected for multiple comparisons (no Holm adjustment): "
+                  "each compares two rungs on the items both scored")
 
 
 def title(name: str | None) -> str:
@@ -69,7 +71,19 @@ def latency(rung: RungResult) -> str:
     """p50 / p95 in milliseconds."""
     if rung.status != "measured" or not rung.latency_ms:
         return DASH
-    return f"{number(rung.latency_ms.get('p50'), 0)} / {number(rung.latency_ms.get('p95'), 0)}"
+    pace = f" · {rung.throughput['items_per_s']:.1f}/s" if rung.throughput else ""
+    return f"{number(rung.latency_ms.get('p50'), 0)} / {number(rung.latency_ms.get('p95'), 0)}{pace}"
+
+
+def latency_note(record: RunRecord) -> str | None:
+    """How the latency column was measured, when a probe measured it."""
+    probed = [r for r in record.measured if r.latency_from == "probe"]
+    if not probed:
+        return None
+    paced = next((r.throughput for r in record.measured if r.throughput), None)
+    pace = f"; /s: items per second during the run at concurrency {paced['concurrency']:.0f}" if paced else ""
+    return (f"p50 / p95: {probed[0].latency_ms.get('n', 0):.0f} calls one at a time after a warm-up, as a user would "
+            f"wait for them{pace}")
 
 
 def tokens(rung: RungResult) -> str:
@@ -90,8 +104,14 @@ def money(value: float | None) -> str:
 
 def status(rung: RungResult) -> str:
     if rung.status == "measured":
-        return "measured" + (f" ({rung.errors} errors)" if rung.errors else "")
+        return "measured" + (f" ({rung.errors} errors)" if rung.errors else "") + stopped(rung)
     return f"skipped: {rung.skip_reason}" if rung.skip_reason else "skipped"
+
+
+def stopped(rung: RungResult) -> str:
+    """', decided after 40 of 120' when sequential stopping spared the rest of the eval set."""
+    s = rung.stopping
+    return f", decided after {s.used} of {s.available}" if s and s.used < s.available else ""
 
 
 def meets(rung: RungResult, ok: str = "✓", bad: str = "✗") -> str:

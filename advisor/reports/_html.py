@@ -7,6 +7,7 @@ from html import escape
 
 from ..record import RunRecord, RungResult
 from . import _cells as cells
+from . import _curve
 from . import _plots as plots
 from . import _rag
 from ._html_style import CSS, REVIEW_CSS
@@ -57,8 +58,10 @@ def warnings(record: RunRecord) -> str:
 def rung_table(record: RunRecord) -> str:
     columns = cells.metric_columns(record)
     header = ["Rung", "Status", "n", *columns, "p50 / p95 ms", "tokens in / out", "$ / 1M calls", "Meets targets"]
+    note = cells.latency_note(record)
     return (f'<section class="card"><h2>Rungs</h2>'
-            f'{_table(header, [_rung_row(r, columns, record.recommendation.rung) for r in record.rungs], 2)}</section>')
+            f'{_table(header, [_rung_row(r, columns, record.recommendation.rung) for r in record.rungs], 2)}'
+            f'{f"<p>{escape(note)}.</p>" if note else ""}</section>')
 
 
 def _rung_row(rung: RungResult, columns: list[str], chosen: str | None) -> str:
@@ -115,6 +118,7 @@ def checks(record: RunRecord) -> str:
     body = "<h2>Target checks</h2>" + _table(["Rung", "Target", "Result", "Check"], rows, 4)
     if pairs:
         body += "<h2 class=gap>Paired tests</h2>" + _table(["Rung", "Against", "Difference", "Test", "p"], pairs, 2)
+        body += f"<p>{escape(cells.PER_COMPARISON)}.</p>"
     return f'<section class="card">{body}</section>'
 
 
@@ -125,11 +129,18 @@ def footer(record: RunRecord) -> str:
     return f"<footer>{escape(' · '.join(b for b in bits if b))}</footer>"
 
 
+def learning_curve(record: RunRecord) -> str:
+    found = _curve.lines(record)
+    if not found:
+        return ""
+    return '<section class="card"><h2>Learning curve</h2>' + "".join(f"<p>{escape(line)}</p>" for line in found) + "</section>"
+
+
 def render(record: RunRecord, samples: list | None = None) -> str:
     """The whole report.html; with the run's samples (advisor.samples.Sample) it ends with the per-item review."""
     body = "".join([banner(record), recommendation(record), warnings(record), rung_table(record),
-                    figures(record), _rag.html(record), training(record), checks(record), review_section(samples or []),
-                    footer(record)])
+                    figures(record), _rag.html(record), training(record), learning_curve(record), checks(record),
+                    review_section(samples or []), footer(record)])
     return (f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>advisor · {escape(record.scenario)} · {cells.verdict(record)}</title>"

@@ -6,7 +6,7 @@ import re
 
 from ..record import RunRecord, RungResult
 from . import _cells as cells
-from . import _rag
+from . import _curve, _rag
 
 
 def esc(text: object) -> str:
@@ -40,7 +40,8 @@ def header(record: RunRecord) -> list[str]:
 def rung_rows(record: RunRecord) -> list[str]:
     columns = cells.metric_columns(record)
     head = ["Rung", "Status", "n", *columns, "p50 / p95 ms", "tokens in / out", "$ / 1M calls", "Meets targets"]
-    return table(head, [_row(r, columns, record.recommendation.rung) for r in record.rungs])
+    note = cells.latency_note(record)
+    return table(head, [_row(r, columns, record.recommendation.rung) for r in record.rungs]) + (["", f"_{note}._"] if note else [])
 
 
 def _row(rung: RungResult, columns: list[str], chosen: str | None) -> list[str]:
@@ -81,6 +82,11 @@ def training(record: RunRecord) -> list[str]:
     return lines
 
 
+def learning_curve(record: RunRecord) -> list[str]:
+    found = _curve.lines(record)
+    return ["**Learning curve**: " + esc(found[0]), "", f"- {esc(found[1])}", f"- {esc(found[2])}", ""] if found else []
+
+
 def checks(record: RunRecord) -> list[str]:
     """Every target check of every measured rung, folded away."""
     rows = [[cells.title(r.name), f"`{cells.target_text(c.target)}`", "✅" if c.passed else "❌", esc(c.reason)]
@@ -91,12 +97,12 @@ def checks(record: RunRecord) -> list[str]:
              for r in record.measured for c in r.comparisons]
     body = table(["Rung", "Target", "Result", "Check"], rows)
     if pairs:
-        body += ["", *table(["Rung", "Against", "Difference", "Test", "p"], pairs)]
+        body += ["", *table(["Rung", "Against", "Difference", "Test", "p"], pairs), "", f"_{cells.PER_COMPARISON}._"]
     return ["<details><summary>Target checks</summary>", "", *body, "", "</details>", ""]
 
 
 def render(record: RunRecord) -> str:
     """The whole report.md."""
     parts = [header(record), rung_rows(record), [""], recommendation(record), warnings(record),
-             _rag.markdown(record), training(record), checks(record)]
+             _rag.markdown(record), training(record), learning_curve(record), checks(record)]
     return "\n".join(line for part in parts for line in part).rstrip() + "\n"

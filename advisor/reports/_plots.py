@@ -198,4 +198,7 @@ def figures(record: RunRecord) -> list[tuple[str, bytes]]:
         best = next((r for r in with_confusion if r.name == record.recommendation.rung), None)
         best = best or max(with_confusion, key=lambda r: _score(r, cells.primary_metric(record)))
         drawn.append((f"{cells.title(best.name)}: confusion matrix", confusion(best)))
+    from . import _curve
+
+    drawn.append(("Learning curve (fine-tune on 25/50/100% of train)", _curve.figure(record)))
     return [(caption, png) for caption, png in drawn if png]

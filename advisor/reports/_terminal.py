@@ -11,12 +11,15 @@ from rich.text import Text
 
 from ..record import RunRecord, RungResult
 from . import _cells as cells
+from . import _curve
 
 
 def rung_table(record: RunRecord) -> Table:
     """One row per rung with every number the recommendation rests on; skip reasons and errors go below it."""
     columns = cells.metric_columns(record)
-    notes = [f"{cells.title(r.name)} {cells.status(r)}" for r in record.rungs if r.status != "measured" or r.errors]
+    notes = [f"{cells.title(r.name)} {cells.status(r)}" for r in record.rungs
+             if r.status != "measured" or r.errors or cells.stopped(r)]
+    notes += [note] if (note := cells.latency_note(record)) else []
     # Text, not str: user text must not be read as rich markup.
     table = Table(title=Text(f"{record.scenario} · {record.model}", style="bold"), title_justify="left",
                   caption=Text("\n".join(notes), style="dim") if notes else None, caption_justify="left",
@@ -88,6 +91,9 @@ def training(record: RunRecord) -> Group | None:
         sentence = cells.forgetting_sentence(rung)
         if sentence:
             lines.append(Text(sentence, style="yellow" if rung.forgetting.flagged else ""))
+    curve = _curve.lines(record)
+    if curve:
+        lines += [Text.assemble(("Learning curve: ", "bold"), curve[0]), Text(curve[1]), Text(curve[2])]
     return Group(*lines) if lines else None
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 
@@ -29,34 +30,45 @@ _VERSION = 1
 """Bump when the way canary tasks are built changes, so cached base results are not reused."""
 
 
-def canary_files(folder: str | Path = CANARY_DIR) -> list[Path]:
-    """The canary task files, in name order; an empty folder is an InputError."""
+def canary_files(folder: str | Path = CANARY_DIR, extra: Sequence[str | Path] = ()) -> list[Path]:
+    """The canary task files, in name order, then the `extra` task files; an empty folder is an InputError."""
     files = sorted(Path(folder).glob("*.jsonl"))
     if not files:
         fix = "reinstall the package or point to a folder of canary tasks"
         raise InputError(Problem("no canary tasks (*.jsonl) found", fix=fix, file=folder))
-    return files
+    missing = [Problem("forgetting task file not found", fix="check finetune.forgetting_tasks", file=p)
+               for p in extra if not Path(p).is_file()]
+    if missing:
+        raise InputError(missing)
+    return files + [Path(p) for p in extra]
 
 
-def canary_hash(folder: str | Path = CANARY_DIR) -> str:
+def canary_hash(folder: str | Path = CANARY_DIR, extra: Sequence[str | Path] = ()) -> str:
     """A digest of the canary files' names and contents, and of what else decides their scores."""
     digest = hashlib.sha256(f"v{_VERSION} lm_eval {metadata.version('lm_eval')} {CANARY_PARAMS}".encode())
-    for path in canary_files(folder):
+    for path in canary_files(folder, extra):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
 
-def canary_tasks(folder: str | Path = CANARY_DIR, docs_dir: str | Path | None = None) -> list[dict]:
-    """lm-eval task configs of the canary files (named `canary_<file stem>`), documents written to `docs_dir`."""
+def canary_tasks(folder: str | Path = CANARY_DIR, docs_dir: str | Path | None = None,
+                 extra: Sequence[str | Path] = ()) -> list[dict]:
+    """lm-eval task configs of the canary files (named `canary_<file stem>`) and of the `extra` files (`extra_<i>_<stem>`),
+    documents written to `docs_dir`."""
     from ..models import cache_dir
 
-    docs_dir = Path(docs_dir) if docs_dir else cache_dir() / "canary" / f"docs-{canary_hash(folder)[:16]}"
-    return [_task(path, docs_dir) for path in canary_files(folder)]
+    docs_dir = Path(docs_dir) if docs_dir else cache_dir() / "canary" / f"docs-{canary_hash(folder, extra)[:16]}"
+    builtin = canary_files(folder)
+    names = [f"canary_{p.stem}" for p in builtin] + [f"extra_{i}_{_safe(Path(p).stem)}" for i, p in enumerate(extra)]
+    return [_task(path, name, docs_dir) for path, name in zip(canary_files(folder, extra), names)]
 
 
-def _task(path: Path, docs_dir: Path) -> dict:
+def _safe(stem: str) -> str:
+    return "".join(ch if ch.isalnum() else "_" for ch in stem)
+
+
+def _task(path: Path, name: str, docs_dir: Path) -> dict:
     examples = load_jsonl(path, name="canary task")
-    name = f"canary_{path.stem}"
     if all(ex.meta.get("choices") for ex in examples):
         return choice_task(examples, name, docs_dir)
     kinds = {ex.meta.get("grader", "normalized") for ex in examples}
@@ -76,11 +88,11 @@ def model_key(model: str) -> str:
     return json.dumps([ref.identity, [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in weights]])
 
 
-def cached_base(model: str, folder: str | Path = CANARY_DIR) -> tuple[Path, dict | None]:
+def cached_base(model: str, folder: str | Path = CANARY_DIR, extra: Sequence[str | Path] = ()) -> tuple[Path, dict | None]:
     """Where the base model's canary scores are cached, and the cached scores when they are there."""
     from ..models import cache_dir
 
-    key = hashlib.sha256(f"{model_key(model)}\n{canary_hash(folder)}".encode()).hexdigest()[:32]
+    key = hashlib.sha256(f"{model_key(model)}\n{canary_hash(folder, extra)}".encode()).hexdigest()[:32]
     path = cache_dir() / "canary" / f"base-{key}.json"
     try:
         return path, json.loads(path.read_text(encoding="utf-8"))

@@ -7,6 +7,7 @@ the change a paired-bootstrap interval over the same items.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from ..errors import InputError, Problem
@@ -17,20 +18,21 @@ from ._run import TaskResult, adapter_folder, evaluate_tasks
 
 def forgetting_check(model: str = "smollm2-135m", adapter: str | Path | None = None, *, peft_model=None, tokenizer=None,
                      confidence: float = 0.95, threshold: float = 0.05, canary: str | Path = CANARY_DIR,
-                     batch_size: int = 8) -> dict:
+                     extra: Sequence[str | Path] = (), batch_size: int = 8) -> dict:
     """Canary accuracy of `model` and of `model` + adapter (a folder, or an in-memory `peft_model`), as a `Forgetting` dict.
 
     Args:
         threshold: flag the adapter when it loses more than this much canary accuracy (0.05: 5 points).
         canary: the folder of canary task files.
+        extra: more task files in the canary format, checked on top of the folder's.
     """
     if adapter is None and peft_model is None:
         fix = "pass an adapter folder or an in-memory peft_model"
         raise InputError(Problem("the forgetting check needs an adapter", fix=fix, field="adapter"))
     if adapter is not None:
         adapter = adapter_folder(adapter)  # before the base model's run, which may take a while
-    tasks = canary_tasks(canary)
-    base = base_scores(model, tasks, canary, peft_model=peft_model, tokenizer=tokenizer, batch_size=batch_size)
+    tasks = canary_tasks(canary, extra=extra)
+    base = base_scores(model, tasks, canary, peft_model=peft_model, tokenizer=tokenizer, batch_size=batch_size, extra=extra)
     tuned = evaluate_tasks(tasks, model, adapter, peft_model=peft_model, tokenizer=tokenizer, batch_size=batch_size)
     return compare_scores(base, item_scores(tuned), confidence=confidence, threshold=threshold)
 
@@ -41,9 +43,9 @@ def item_scores(results: dict[str, TaskResult]) -> dict[str, dict]:
 
 
 def base_scores(model: str, tasks: list[dict], canary: str | Path = CANARY_DIR, *, peft_model=None, tokenizer=None,
-                batch_size: int = 8) -> dict[str, dict]:
+                batch_size: int = 8, extra: Sequence[str | Path] = ()) -> dict[str, dict]:
     """The base model's canary scores: from the cache, else evaluated (under a PeftModel's adapter when given) and cached."""
-    path, cached = cached_base(model, canary)
+    path, cached = cached_base(model, canary, extra)
     if cached is not None:
         return cached
     if peft_model is not None and hasattr(peft_model, "disable_adapter"):

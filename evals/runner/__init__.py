@@ -9,9 +9,9 @@
 from ._cache import Cache, request_key
 from ._journal import Journal
 from ._progress import ProgressEvent
-from ._jobs import COLUMNS
+from ._jobs import COLUMNS, prompt_parts
 from ._runner import Runner
 from ._summary import check_error_budget, error_rate, repeat_summary
 
 __all__ = ["COLUMNS", "Cache", "Journal", "ProgressEvent", "Runner", "check_error_budget", "error_rate",
-           "repeat_summary", "request_key"]
+           "prompt_parts", "repeat_summary", "request_key"]

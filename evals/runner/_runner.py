@@ -25,6 +25,11 @@ class Runner:
     chunks, kept in the row's details). The example supplies the id and the expected answer.
     Failed calls become rows with `error` set; they are neither cached nor journaled, so running
     again retries them. Cached rows keep the latency measured when the answer was first made.
+
+    With `stop`, rows are handed to it in item order as they finish; once it returns True no new
+    call starts, the calls in flight finish (and are cached and journaled like any other, as are later
+    items that finished while an earlier one was still running), and the returned frame holds the
+    items up to the one that decided, in order.
     """
 
     def __init__(self, backend: Backend, grader: Callable, *, params: GenerationParams = GenerationParams(),
@@ -38,30 +43,39 @@ class Runner:
         self.cache = cache if repeat == 1 else None
         self.error_rate = 0.0
         """Share of failed rows in the last run."""
+        self.rows_made = 0
+        """Rows the last run produced (resumed, cached or called), including those past a stop."""
         self._identity: dict = {}
 
     def run_sync(self, items: Sequence[tuple[Example, Any]], rung: str):
         """`run` for scripts and worker threads that have no event loop of their own."""
         return asyncio.run(self.run(items, rung))
 
-    async def run(self, items: Sequence[tuple[Example, Any]], rung: str):
-        """Every item (times `repeat`) as a row of a DataFrame with `COLUMNS`, in item order."""
+    async def run(self, items: Sequence[tuple[Example, Any]], rung: str, stop: Callable[[dict], bool] | None = None):
+        """Every item (times `repeat`) as a row of a DataFrame with `COLUMNS`, in item order (up to a `stop`)."""
         import pandas as pd
 
+        if stop is not None and self.repeat > 1:
+            raise InputError(Problem("sequential stopping needs one sample per item", fix="drop --repeat or pass --no-sequential",
+                                     field="repeat"))
         self._identity = self.backend.identity
         jobs = plan_jobs(items, rung, self._identity, self.params, self.repeat)
         rows: list[dict | None] = [None] * len(jobs)
+        order = InOrder(rows, stop)
         tracker = ProgressTracker(rung, len(jobs), self.progress)
         tracker.emit()
         pending = self._resume(jobs, rows, rung, tracker)
+        order.advance()
         hits = self.cache.get_many([job.key for job in pending]) if self.cache else {}
         for job in pending:
-            if job.key in hits:
+            if job.key in hits and not order.stopped:
                 rows[job.index] = await self._finish(job, hits[job.key], tracker)
-        await self._pool([job for job in pending if job.key not in hits], rows, tracker)
+                order.advance()
+        await self._pool([job for job in pending if job.key not in hits], rows, tracker, order)
         if self.journal is not None:
             self.journal.sync()
-        frame = pd.DataFrame(rows, columns=COLUMNS)
+        self.rows_made = sum(row is not None for row in rows)
+        frame = pd.DataFrame(rows[:order.stopped_at] if order.stopped else rows, columns=COLUMNS)
         self.error_rate = error_rate(frame)
         return frame
 
@@ -78,13 +92,16 @@ class Runner:
                 pending.append(job)
         return pending
 
-    async def _pool(self, jobs: list[Job], rows: list, tracker: ProgressTracker) -> None:
+    async def _pool(self, jobs: list[Job], rows: list, tracker: ProgressTracker, order: InOrder) -> None:
         """`concurrency` workers share one iterator of jobs, so each job is taken exactly once."""
         queue = iter(jobs)
 
         async def worker() -> None:
             for job in queue:
+                if order.stopped:  # decided: start nothing new
+                    return
                 rows[job.index] = await self._call(job, tracker)
+                order.advance()
 
         workers = [asyncio.ensure_future(worker()) for _ in range(min(self.concurrency, len(jobs)))]
         try:
@@ -125,3 +142,26 @@ class Runner:
             self.journal.append(row, job.key)
         tracker.add(row)
         return row
+
+
+class InOrder:
+    """Hands finished rows to a stop rule in item order, whatever order they finish in.
+
+    The order must not depend on the outcomes (slow wrong answers would otherwise arrive last and
+    bias an early look), so a row waits until every row before it has finished.
+    """
+
+    def __init__(self, rows: list, stop: Callable[[dict], bool] | None):
+        self.rows, self.stop = rows, stop
+        self.next = 0
+        self.stopped_at: int | None = None
+
+    @property
+    def stopped(self) -> bool:
+        return self.stopped_at is not None
+
+    def advance(self) -> None:
+        while self.stop is not None and not self.stopped and self.next < len(self.rows) and self.rows[self.next] is not None:
+            self.next += 1
+            if self.stop(self.rows[self.next - 1]):
+                self.stopped_at = self.next

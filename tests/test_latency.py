@@ -1,0 +1,100 @@
+"""Latency as served: a one-at-a-time probe after a warm-up, apart from the concurrent run; targets check bounds."""
+
+from __future__ import annotations
+
+import asyncio
+
+from test_ladder import LABELS, climb_with, write_scenario
+
+from advisor.latency import Probe
+from evals.backends.base import Completion
+
+
+class QueueingFake:
+    """A scripted backend whose calls wait behind the ones in flight: 10 ms of work each, 5 s for the very first."""
+
+    spec = "fake:queueing"
+    identity = {"backend": "fake", "model": "queueing"}
+
+    def __init__(self):
+        self.calls = self.in_flight = 0
+
+    async def complete(self, messages, params) -> Completion:
+        self.calls += 1
+        self.in_flight += 1
+        try:
+            await asyncio.sleep(0)  # let the other workers pile in
+            latency = 5.0 if self.calls == 1 else 0.010 * self.in_flight
+            topic = messages[-1]["content"].split()[-1]
+            return Completion(LABELS[int(topic[1:]) % 3], 40, 2, latency)
+        finally:
+            self.in_flight -= 1
+
+
+def test_the_probe_reports_one_call_at_a_time_not_the_queue_and_throughput_beside_it(tmp_path):
+    record, _ = climb_with(write_scenario(tmp_path / "s"), tmp_path, backend=QueueingFake(), rungs=["zero_shot"],
+                           sequential=False)
+    zero = record.rung("zero_shot")
+    assert zero.latency_from == "probe" and zero.latency_ms["n"] == 20
+    # alone, a call takes 10 ms; the warm-up's 5 s is not counted
+    assert zero.latency_ms["p50"] == zero.latency_ms["p95"] == 10.0
+    assert zero.latency_ms["p95_low"] <= zero.latency_ms["p95"] <= zero.latency_ms["p95_high"]
+    assert zero.throughput["concurrency"] == 8 and zero.throughput["items_per_s"] > 0
+
+
+def test_without_the_probe_the_run_latencies_show_the_queue(tmp_path):
+    record, _ = climb_with(write_scenario(tmp_path / "s"), tmp_path, backend=QueueingFake(), rungs=["zero_shot"],
+                           sequential=False, latency_probe=0)
+    zero = record.rung("zero_shot")
+    assert zero.latency_from == "run" and zero.latency_ms["p95"] > 30.0  # the very first call and the queue
+
+
+def test_a_latency_target_is_checked_on_the_upper_bound_of_the_probe():
+    from test_reports import make_record
+
+    from advisor.scenario import Target
+    from advisor.targets import check
+
+    rung = make_record().rung("few_shot")
+    rung.latency_ms = Probe([0.1] * 18 + [0.2, 0.9]).summary(0.95)
+    assert rung.latency_ms["p95"] < 600 < rung.latency_ms["p95_high"]
+    result = check(rung, Target(metric="p95_latency_ms", max=600), 0.95)
+    assert not result.passed and result.reason.startswith("upper bound ")
+    cost = check(rung, Target(metric="cost_per_1k_calls_usd", max=1.0), 0.95)
+    assert cost.reason.startswith("value ")  # a record without bounds compares the point, and says so
+
+
+def test_a_cached_rerun_reports_the_same_probe_without_calling_the_model(tmp_path, run_cache):
+    from advisor.ladder import RunOptions, climb
+    from advisor.workspace import prepare
+
+    ws = prepare(write_scenario(tmp_path / "s"))
+    first = asyncio.run(climb(ws, RunOptions(tmp_path / "a", backend=QueueingFake(), rungs=["zero_shot"])))
+    tripwire = QueueingFake()
+    again = asyncio.run(climb(ws, RunOptions(tmp_path / "b", backend=tripwire, rungs=["zero_shot"])))
+    assert tripwire.calls == 0
+    assert again.rung("zero_shot").latency_ms == first.rung("zero_shot").latency_ms
+    assert again.rung("zero_shot").throughput is None  # nothing was called, so no pace to report
+
+
+def test_cost_bounds_bracket_the_point_and_a_cost_target_checks_the_upper(tmp_path):
+    path = write_scenario(tmp_path / "s", targets=[{"metric": "cost_per_1k_calls_usd", "max": 1.0}],
+                          pricing={"input_per_1m": 10.0, "output_per_1m": 30.0, "hardware_per_hour": 3.6})
+    record, _ = climb_with(path, tmp_path, backend=QueueingFake(), rungs=["zero_shot"], sequential=False)
+    zero = record.rung("zero_shot")
+    low, high = zero.cost_per_1k_calls_bounds
+    assert low <= zero.cost_per_1k_calls_usd <= high and low < high
+    assert zero.checks[0].observed == high and zero.checks[0].reason.startswith("upper bound ")
+
+
+def test_reports_show_the_probe_and_the_throughput_beside_it(tmp_path):
+    from advisor.reports import render
+
+    record, _ = climb_with(write_scenario(tmp_path / "s"), tmp_path, backend=QueueingFake(), rungs=["zero_shot"],
+                           sequential=False)
+    md = render(record, "md")
+    pace = record.rung("zero_shot").throughput["items_per_s"]
+    assert f"| 10 / 10 · {pace:.1f}/s |" in md
+    assert "_p50 / p95: 20 calls one at a time after a warm-up, as a user would wait for them; " \
+           "/s: items per second during the run at concurrency 8._" in md
+    assert "20 calls one at a time" in render(record, "terminal") and "20 calls one at a time" in render(record, "html")
