@@ -11,11 +11,11 @@ import yaml
 from evals.data import find_leaks, json_answer_problems, leak_problems, load_schema, read_jsonl
 from evals.errors import InputError, Problem
 from evals.example import Example
+from evals.kinds import KNOWLEDGE_SUFFIXES, knowledge_files
 
 from .scenario import Scenario
 from .scenario_file import load_scenario
 
-KNOWLEDGE_SUFFIXES = (".txt", ".md", ".jsonl")
 PATH_FIX = "check the path (relative paths resolve against the scenario's folder)"
 
 
@@ -134,9 +134,7 @@ def _count(n: int, noun: str) -> str:
 
 
 def _count_docs(folder: Path | None) -> int:
-    if folder is None or not folder.is_dir():
-        return 0
-    return sum(1 for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in KNOWLEDGE_SUFFIXES)
+    return len(knowledge_files(folder)) if folder is not None else 0
 
 
 def _raw_data_paths(path: Path) -> dict[str, Path]:

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from evals.kinds import GraderKind
+
 TaskKind = Literal["classification", "extraction", "generation", "qa"]
-GraderKind = Literal["exact", "normalized", "label", "json", "regex", "contains", "judge"]
+TASK_KINDS: tuple[str, ...] = get_args(TaskKind)
 Frequency = Literal["never", "rarely", "monthly", "weekly", "daily"]
 
 RATE_METRICS = {"accuracy", "format_valid", "macro_f1", "field_accuracy", "recall_at_k"}
 LATENCY_METRICS = {"p50_latency_ms", "p95_latency_ms"}
 COST_METRICS = {"cost_per_1k_calls_usd"}
 GRADER_METRICS = {"label": {"macro_f1"}, "json": {"field_accuracy"}}
+TARGET_METRICS: tuple[str, ...] = ("accuracy", "macro_f1", "field_accuracy", "format_valid", "recall_at_k",
+                                   "p50_latency_ms", "p95_latency_ms", "cost_per_1k_calls_usd")
+"""Every metric a target can name, in the order the wizard asks for them."""
+assert set(TARGET_METRICS) == RATE_METRICS | LATENCY_METRICS | COST_METRICS
 
 
 class Strict(BaseModel):
@@ -103,9 +109,8 @@ class Target(Strict):
     def _one_bound(self) -> Target:
         if (self.min is None) == (self.max is None):
             raise ValueError("give exactly one of 'min' or 'max'")
-        known = RATE_METRICS | LATENCY_METRICS | COST_METRICS
-        if self.metric not in known:
-            raise ValueError(f"unknown metric '{self.metric}'; use one of {', '.join(sorted(known))}")
+        if self.metric not in TARGET_METRICS:
+            raise ValueError(f"unknown metric '{self.metric}'; use one of {', '.join(TARGET_METRICS)}")
         if self.metric in RATE_METRICS and not 0.0 <= (self.min if self.min is not None else self.max) <= 1.0:
             raise ValueError(f"'{self.metric}' is a rate: its bound must lie between 0 and 1")
         return self

@@ -10,10 +10,11 @@ from pathlib import Path
 import click
 
 from evals.errors import InputError, Problem
+from evals.kinds import MODEL_FREE_GRADER_KINDS
 
 from . import output
 
-GRADERS = ("exact", "normalized", "contains", "regex", "label", "json")
+GRADERS = MODEL_FREE_GRADER_KINDS
 
 
 @click.command("eval")

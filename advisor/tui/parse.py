@@ -7,8 +7,8 @@ from typing import Any
 
 from evals.errors import Problem
 
-TARGET_METRICS = ("accuracy", "macro_f1", "field_accuracy", "format_valid", "recall_at_k",
-                  "p50_latency_ms", "p95_latency_ms", "cost_per_1k_calls_usd")
+from ..scenario import TARGET_METRICS
+
 PATH_KEYS = ("train", "eval", "knowledge")
 
 

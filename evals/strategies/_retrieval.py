@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Protocol
 
 from ..errors import InputError, Problem
+from ..kinds import knowledge_files
 
-KNOWLEDGE_SUFFIXES = {".txt", ".md", ".jsonl"}
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,7 @@ class Chunk:
 
 def load_knowledge(folder: Path, chunk_chars: int = 800) -> list[Chunk]:
     """Read every .txt/.md/.jsonl document under a folder and cut it into paragraph-aligned chunks."""
-    files = sorted(p for p in Path(folder).rglob("*") if p.suffix in KNOWLEDGE_SUFFIXES and p.is_file())
+    files = knowledge_files(folder)
     if not files:
         raise InputError(Problem("knowledge folder holds no .txt, .md or .jsonl documents",
                                  fix="add documents or remove data.knowledge", file=folder, field="data.knowledge"))
@@ -37,7 +37,7 @@ def load_knowledge(folder: Path, chunk_chars: int = 800) -> list[Chunk]:
 
 
 def _documents(path: Path, source: str):
-    if path.suffix != ".jsonl":
+    if path.suffix.lower() != ".jsonl":
         yield source, path.read_text(encoding="utf-8")
         return
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):

@@ -6,14 +6,17 @@ from typing import Any
 
 from textual.widgets import Checkbox, Input, Select, SelectionList, TextArea
 
+from evals.kinds import MODEL_FREE_GRADER_KINDS
+
+from ...scenario import TASK_KINDS as SCENARIO_TASK_KINDS
 from ..widgets.question import Question
 
 SECTIONS = {"usecase": "Use case", "data": "Data", "task": "Task & model", "targets": "Targets", "opinion": "First opinion"}
 MUST_CHANGE = [("Knowledge: facts it does not know", "knowledge"), ("Output format (labels, JSON)", "format"),
                ("Tone or style", "style"), ("A task skill", "skill"), ("Cost per call", "cost"), ("Latency", "latency")]
 FREQUENCIES = ["never", "rarely", "monthly", "weekly", "daily"]
-TASK_KINDS = ["classification", "extraction", "generation", "qa"]
-GRADERS = ["exact", "normalized", "label", "json", "regex", "contains"]
+TASK_KINDS = list(SCENARIO_TASK_KINDS)
+GRADERS = list(MODEL_FREE_GRADER_KINDS)  # the judge is offered only to a scenario that already has one
 RUNGS = [("zero-shot", "zero_shot"), ("few-shot (examples from train)", "few_shot"),
          ("RAG (retrieval from knowledge)", "rag"), ("fine-tune (LoRA on train)", "finetune")]
 TARGET_LABELS = {"accuracy": "accuracy ≥", "macro_f1": "macro F1 ≥", "field_accuracy": "field accuracy ≥",
