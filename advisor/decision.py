@@ -16,10 +16,9 @@ VOLATILE = {"monthly", "weekly", "daily"}
 
 def is_hosted(model: str) -> bool:
     """An openai: model on someone else's machine (not loopback / a self-hosted URL on localhost)."""
-    if not model.startswith("openai:"):
-        return False
-    rest = model.removeprefix("openai:")
-    return not any(host in rest for host in ("127.0.0.1", "localhost", "[::1]"))
+    from evals.backends.spec import ModelSpec
+
+    return ModelSpec.parse(model).is_hosted
 
 
 def prefers_retrieval(profile: Profile, rung: str = "rag") -> bool:

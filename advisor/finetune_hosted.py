@@ -23,8 +23,9 @@ POLL_S = 5.0
 
 def server_url(model: str) -> str | None:
     """The base URL of an `openai:URL#name` spec; None for the OpenAI API itself."""
-    rest = model.removeprefix("openai:")
-    return rest.partition("#")[0] if rest.startswith(("http://", "https://")) else None
+    from evals.backends.spec import ModelSpec
+
+    return ModelSpec.parse(model).base_url
 
 
 async def train_hosted(ws: Workspace, examples: list[Example], out_dir: Path, on_event) -> Tuned:

@@ -55,7 +55,7 @@ async def train_rung(ws: Workspace, strategy, out_dir: Path, on_event: Callable[
 async def _train_local(ws: Workspace, examples: list[Example], out_dir: Path, on_event) -> Tuned:
     from evals.backends.local import LocalBackend
 
-    config, model = ws.scenario.ladder.finetune, ws.scenario.model.removeprefix("local:")
+    config, model = ws.scenario.ladder.finetune, ws.scenario.model_spec.name
     stamp = _stamp(config.model_dump(), model, examples)
     training = _finished(out_dir, stamp)
     if training is None:

@@ -15,7 +15,7 @@ from .measure import comparisons, rung_result
 from .record import RunRecord, RungResult
 from .rungs import RungPlan, plan_rungs
 from .targets import sample_size_warnings
-from .workspace import Workspace
+from .workspace import Workspace, open_backend
 
 MAX_ERROR_RATE = 0.1
 
@@ -29,6 +29,8 @@ class RunOptions:
     concurrency: int = 8
     repeat: int = 1
     max_error_rate: float = MAX_ERROR_RATE
+    timeout: float | None = None
+    """Seconds per request (--timeout); None: the scenario's model_options.timeout or the backend's default."""
     backend: object | None = None
     """A ready backend to use instead of building one from the scenario's model (tests, embedding apps)."""
 
@@ -65,13 +67,12 @@ def warnings_before(ws: Workspace) -> list[str]:
 
 async def climb(ws: Workspace, opts: RunOptions, on_event: Callable[[object], None] = lambda e: None) -> RunRecord:
     """Measure the rungs in order and return the full record (reports are written by the caller)."""
-    from evals.backends import get_backend
-
     started = time.perf_counter()
     opts.out_dir.mkdir(parents=True, exist_ok=True)
     plans = plan_rungs(ws, opts.rungs)
     warnings = warnings_before(ws)
-    base = opts.backend or get_backend(ws.scenario.model)
+    base = opts.backend or open_backend(ws.scenario.model, ws.scenario.model_options, concurrency=opts.concurrency,
+                                        timeout=opts.timeout)
     results: list[RungResult] = []
     scores: dict[str, dict[str, float]] = {}
     passed_by: str | None = None

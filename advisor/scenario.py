@@ -7,6 +7,8 @@ from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from evals.backends.spec import ModelSpec
+from evals.errors import InputError
 from evals.kinds import GraderKind
 
 TaskKind = Literal["classification", "extraction", "generation", "qa"]
@@ -62,9 +64,20 @@ class Data(Strict):
     _resolve_paths = field_validator("train", "eval", "knowledge")(_resolve)
 
 
+def _known_backend(value: str) -> str:
+    """A model spec that parses (kept as the string the user wrote)."""
+    try:
+        ModelSpec.parse(value)
+    except InputError as exc:  # a ValueError, so pydantic locates it with the other problems
+        problem = exc.problems[0]
+        raise ValueError(f"{problem.message}; {problem.fix}") from None
+    return value
+
+
 class Judge(Strict):
     model: str
     """Backend spec of the judging model, e.g. openai:gpt-4o-mini."""
+    _known_backend = field_validator("model")(_known_backend)
     rubric: str = "Does the answer match the reference answer in meaning? Reply PASS or FAIL."
     """What the judge is asked; it must answer PASS or FAIL."""
 
@@ -145,6 +158,16 @@ class Pricing(Strict):
     """USD per hour of the machine running a local model or training (0 for a laptop)."""
     training_per_1m: float = Field(default=0.0, ge=0)
     """USD per million trained tokens of a hosted fine-tuning job."""
+
+
+class ModelOptions(Strict):
+    """How to reach the model's server (openai: models only)."""
+
+    api_key_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    """The environment variable whose key is sent to the server. Without it, $OPENAI_API_KEY goes only to
+    api.openai.com and no key goes to any other host (a loopback server needs none)."""
+    timeout: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+    """Seconds to wait for one answer before retrying (default 30; --timeout overrides)."""
 
 
 class Generation(Strict):
@@ -241,10 +264,18 @@ class Scenario(Strict):
     profile: Profile = Field(default_factory=Profile)
     model: str = "local:smollm2-135m"
     """Backend spec: local:smollm2-135m, local:/path/to/hf-model, openai:gpt-4o-mini, openai:http://127.0.0.1:8000/v1#name."""
+    model_options: ModelOptions = Field(default_factory=ModelOptions)
     pricing: Pricing | None = None
     """Token prices of a hosted model, or the hourly cost of the machine for a local one."""
     generation: Generation = Field(default_factory=Generation)
     ladder: Ladder = Field(default_factory=Ladder)
+
+    _known_backend = field_validator("model")(_known_backend)
+
+    @property
+    def model_spec(self) -> ModelSpec:
+        """The model as a typed spec (parsed when the scenario was validated)."""
+        return ModelSpec.parse(self.model)
 
     @model_validator(mode="after")
     def _targets_fit_grader(self) -> Scenario:

@@ -108,17 +108,19 @@ def test_exhausted_retries_raise_a_backend_error_without_the_key(monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
     with FakeOpenAIServer(faults={"q1": ["500-echo"] * 10}) as server:
         with pytest.raises(BackendError) as info:
-            asyncio.run(fast_backend(server, max_retries=2).complete(USER, GenerationParams()))
+            # the scenario names the variable, so the key goes to this (loopback) server
+            asyncio.run(fast_backend(server, max_retries=2, api_key_env="OPENAI_API_KEY").complete(USER, GenerationParams()))
         assert server.app.requests["q1"] == 3
     message = str(info.value)
     assert "HTTP 500 after 3 attempt(s)" in message and "***" in message
     assert KEY not in message and info.value.__cause__ is None
 
 
-def test_authentication_errors_are_not_retried():
+def test_authentication_errors_are_not_retried(monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
     with FakeOpenAIServer(faults={"q1": ["401"] * 5}) as server:
         with pytest.raises(BackendError, match=r"HTTP 401 after 1 attempt.*OPENAI_API_KEY"):
-            asyncio.run(fast_backend(server).complete(USER, GenerationParams()))
+            asyncio.run(fast_backend(server, api_key_env="OPENAI_API_KEY").complete(USER, GenerationParams()))
         assert server.app.requests["q1"] == 1
 
 

@@ -39,18 +39,25 @@ GRADERS = MODEL_FREE_GRADER_KINDS
 @click.option("--max-error-rate", type=click.FloatRange(0, 1), default=0.1, show_default=True, help="Exit 3 when more calls than this fail after retries.")
 @click.option("--export-lm-eval", "export_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Instead of grading: write the set and its grader as an lm-eval task into this folder.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None, help="Seconds per request (openai models; default 30).")
+@click.option("--api-key-env", default=None, metavar="VAR",
+              help="Send the key in $VAR to the model's server (without it only api.openai.com gets $OPENAI_API_KEY).")
 def eval_cmd(eval_path: Path, model: str, kind: str, labels: str | None, schema: Path | None, pattern: str | None,
              system_prompt: str | None, train: Path | None, shots: int, max_tokens: int, stop: tuple[str, ...],
              limit: int | None, repeat: int, temperature: float, concurrency: int, no_cache: bool, confidence: float,
-             out_dir: Path | None, max_error_rate: float, export_dir: Path | None) -> None:
+             out_dir: Path | None, max_error_rate: float, export_dir: Path | None, timeout: float | None,
+             api_key_env: str | None) -> None:
     """Grade MODEL on EVAL_JSONL: metrics with confidence intervals, latency, tokens; rerun to resume.
 
     Exit status: 0 done, 2 bad input, 3 too many backend failures.
     """
-    from evals.backends import GenerationParams, get_backend
+    from evals.backends import GenerationParams
     from evals.data import load_jsonl
     from evals.graders import check_answers, make_grader
     from evals.runner import Cache, Journal, Runner, check_error_budget
+
+    from ..scenario import ModelOptions
+    from ..workspace import open_backend
 
     examples = load_jsonl(eval_path)[:limit] if limit else load_jsonl(eval_path)
     label_list = [v.strip() for v in labels.split(",")] if labels else None
@@ -68,7 +75,8 @@ def eval_cmd(eval_path: Path, model: str, kind: str, labels: str | None, schema:
     out_dir = out_dir or Path("runs") / f"eval-{eval_path.stem}"
     params = GenerationParams(max_tokens=max_tokens, temperature=temperature, stop=stop, seed=0 if temperature else None)
     use_cache = not no_cache and repeat == 1
-    runner = Runner(get_backend(model), grader, params=params, concurrency=concurrency,
+    backend = open_backend(model, ModelOptions(api_key_env=api_key_env), concurrency=concurrency, timeout=timeout)
+    runner = Runner(backend, grader, params=params, concurrency=concurrency,
                     cache=Cache.open_default() if use_cache else None, journal=Journal.in_folder(out_dir), repeat=repeat)
     items = [(ex, strategy(ex).messages) for ex in examples]
     with _bar(len(items) * repeat) as tick:

@@ -14,14 +14,9 @@ from . import output
 
 def local_model_name(spec: str) -> str:
     """`local:smollm2-135m` or `smollm2-135m` -> `smollm2-135m`; other backends cannot be served."""
-    kind, _, name = spec.partition(":")
-    if not name:
-        return spec
-    if kind == "local":
-        return name
-    if Path(spec).exists():  # a folder whose name has a colon
-        return spec
-    raise InputError(Problem(f"'{spec}' is not a local model", fix="serve a local model, e.g. --model smollm2-135m", field="model"))
+    from evals.backends.spec import ModelSpec
+
+    return str(ModelSpec.local(spec, field="--model").name)
 
 
 def check_port_free(host: str, port: int) -> None:

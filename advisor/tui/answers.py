@@ -9,6 +9,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from evals.backends.spec import ModelSpec
+from evals.errors import InputError
+
 from ..record import RUNG_ORDER
 from ..scenario import RATE_METRICS, Profile, Scenario, Target
 from .parse import PATH_KEYS, TARGET_METRICS, as_text, message, number, path_errors, question_of
@@ -100,7 +103,9 @@ class Answers:
         raw = self._raw(errors)
         limit = number(self.values["limit"], int, "limit", errors, low=1)
         errors.update(path_errors(self.values, cwd))
-        if not str(self.values["model"]).startswith(("local:", "openai:")):
+        try:
+            ModelSpec.parse(str(self.values["model"]))
+        except InputError:
             errors["model"] = "use local:NAME_OR_PATH or openai:MODEL (or openai:http://HOST:PORT/v1#MODEL)"
         try:
             scenario = Scenario.model_validate(raw, context={"base": cwd})
