@@ -84,12 +84,21 @@ def _load_data(path: Path, paths: dict[str, Path | None]) -> tuple[dict[str, lis
             elif not _count_docs(target):
                 problems.append(Problem(f"knowledge folder {target} holds no {', '.join(KNOWLEDGE_SUFFIXES)} files",
                                         fix="add documents", **where))
+            else:
+                problems += _knowledge_problems(target)
         elif not target.is_file():
             problems.append(Problem(f"{key} file {target} not found", fix=PATH_FIX, **where))
         else:
             sets[key], found = read_jsonl(target, name=f"{key} set")
             problems += found
     return sets, problems
+
+
+def _knowledge_problems(folder: Path) -> list[Problem]:
+    """Documents the RAG rung could not read (binary, not UTF-8, malformed JSONL), found before any model call."""
+    from evals.strategies._retrieval import knowledge_problems
+
+    return knowledge_problems(folder)
 
 
 def _label_problems(scenario: Scenario, examples: list[Example], file: Path | None) -> list[Problem]:

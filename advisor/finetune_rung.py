@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from evals.data import read_saved, write_json
 from evals.example import Example, Message
 
 from . import events as ev
@@ -61,7 +62,7 @@ async def _train_local(ws: Workspace, examples: list[Example], out_dir: Path, on
     if training is None:
         on_event(ev.Note(f"fine-tune: LoRA r={config.r} on {len(examples)} examples, {config.epochs:g} epochs"))
         training = await asyncio.to_thread(_run_lora, ws, examples, out_dir, model, on_event)
-        (out_dir / "rung.json").write_text(json.dumps({"stamp": stamp, "training": training.model_dump()}, indent=1))
+        write_json(out_dir / "rung.json", {"stamp": stamp, "training": training.model_dump()})
     else:
         on_event(ev.Note(f"fine-tune: reusing the adapter in {out_dir / 'adapter'} (trained on the same data and settings)"))
     backend = LocalBackend(model, adapter=out_dir / "adapter")
@@ -90,14 +91,15 @@ def _forgetting(ws: Workspace, model: str, out_dir: Path, stamp: str, on_event) 
     from evals.lmeval import forgetting_check
 
     path = out_dir / "forgetting.json"
-    if path.is_file():
-        saved = json.loads(path.read_text())
-        if saved.get("stamp") == stamp:
-            return Forgetting(**saved["forgetting"])
+    saved = read_saved(path)
+    if path.is_file() and saved is None:
+        on_event(ev.Note(f"fine-tune: {path} is torn or unreadable; checking forgetting again"))
+    if saved is not None and saved.get("stamp") == stamp:
+        return Forgetting(**saved["forgetting"])
     on_event(ev.Note("fine-tune: forgetting check (canary tasks, base vs adapter, through lm-eval)"))
     found = Forgetting(**forgetting_check(model, out_dir / "adapter", confidence=ws.scenario.confidence,
                                            threshold=ws.scenario.ladder.finetune.forgetting_threshold))
-    path.write_text(json.dumps({"stamp": stamp, "forgetting": found.model_dump()}, indent=1))
+    write_json(path, {"stamp": stamp, "forgetting": found.model_dump()})
     return found
 
 
@@ -106,8 +108,8 @@ def _finished(out_dir: Path, stamp: str) -> Training | None:
     path = out_dir / "rung.json"
     if not path.is_file() or not (out_dir / "adapter" / "adapter_config.json").is_file():
         return None
-    saved = json.loads(path.read_text())
-    return Training(**saved["training"]) if saved.get("stamp") == stamp else None
+    saved = read_saved(path)  # a torn file (a run killed while writing it) means: train again
+    return Training(**saved["training"]) if saved is not None and saved.get("stamp") == stamp else None
 
 
 def _stamp(settings: dict, model: str, examples: list[Example]) -> str:

@@ -143,10 +143,10 @@ async def _measure(ws: Workspace, plan: RungPlan, base, opts: RunOptions, on_eve
 
 def _save_samples(out_dir: Path, rung: str, rows, prompts) -> None:
     """Per-example outputs, like lm-eval's samples: what the model said and how it was graded."""
-    folder = out_dir / "samples"
-    folder.mkdir(exist_ok=True)
+    from evals.data import write_atomic
+
     table = rows.drop(columns=[c for c in ("details",) if c in rows]).copy()
-    table.to_json(folder / f"{rung}.jsonl", orient="records", lines=True, force_ascii=False)
+    write_atomic(out_dir / "samples" / f"{rung}.jsonl", table.to_json(orient="records", lines=True, force_ascii=False))
 
 
 def raise_on_backend_failure(record: RunRecord) -> None:

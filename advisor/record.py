@@ -143,10 +143,9 @@ class RunRecord(BaseModel):
         return bool(rung and rung.meets_targets)
 
     def save(self, path: Path) -> Path:
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(self.model_dump_json(indent=2), encoding="utf-8")
-        tmp.replace(path)
-        return path
+        from evals.data import write_atomic
+
+        return write_atomic(path, self.model_dump_json(indent=2))
 
 
 def load_record(path: str | Path) -> RunRecord:
@@ -156,8 +155,10 @@ def load_record(path: str | Path) -> RunRecord:
         raise InputError(Problem("run record not found", fix="pass the run.json that `advisor run --out DIR` wrote", file=path))
     from pydantic import ValidationError
 
+    from evals.data import read_text
+
     try:
-        record = RunRecord.model_validate_json(path.read_text(encoding="utf-8"))
+        record = RunRecord.model_validate_json(read_text(path))
     except ValidationError as exc:
         first = exc.errors()[0]
         raise InputError(Problem(f"not a valid run record: {first['msg']}", fix="regenerate it with `advisor run`",

@@ -12,6 +12,8 @@ from typing import Any, Callable
 
 from transformers import TrainerCallback
 
+from evals.data import write_atomic
+
 from ._result import TrainProgress
 
 log = logging.getLogger("trainers")
@@ -88,7 +90,7 @@ class TrainWatch(TrainerCallback):
         self.start = (time.perf_counter(), state.global_step, state.num_input_tokens_seen)
         self.verdict = assess(state.log_history, self.patience)
         if state.is_world_process_zero:  # a resumed run's log restarts from its checkpoint
-            self.log_path.write_text("".join(json.dumps(r) + "\n" for r in records(state.log_history)))
+            write_atomic(self.log_path, "".join(json.dumps(r) + "\n" for r in records(state.log_history)))
 
     def on_substep_end(self, args, state, control, **kwargs):
         self.micro_batches += 1

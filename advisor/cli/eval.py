@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -83,9 +82,10 @@ def eval_cmd(eval_path: Path, model: str, kind: str, labels: str | None, schema:
         runner.progress = tick
         rows = runner.run_sync(items, rung="eval")
     results = _results(rows, kind, label_list, confidence, model, eval_path)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    rows.drop(columns=["details"]).to_json(out_dir / "samples.jsonl", orient="records", lines=True, force_ascii=False)
-    (out_dir / "results.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
+    from evals.data import write_atomic, write_json
+
+    write_atomic(out_dir / "samples.jsonl", rows.drop(columns=["details"]).to_json(orient="records", lines=True, force_ascii=False))
+    write_json(out_dir / "results.json", results, indent=2)
     _print(results, out_dir)
     check_error_budget(rows, max_error_rate)
     sys.exit(0)

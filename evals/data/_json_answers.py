@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..errors import Problem
+from ..errors import InputError, Problem
 from ..example import Example
+from ._text import read_text
 
 
 def load_schema(path: Path) -> tuple[dict | None, list[Problem]]:
@@ -14,10 +15,14 @@ def load_schema(path: Path) -> tuple[dict | None, list[Problem]]:
     import jsonschema
 
     try:
-        schema = json.loads(path.read_text(encoding="utf-8"))
+        schema = json.loads(read_text(path))
         jsonschema.validators.validator_for(schema).check_schema(schema)
+    except InputError as exc:
+        return None, exc.problems
     except json.JSONDecodeError as exc:
         return None, [Problem(f"not valid JSON: {exc.msg}", fix="fix the JSON syntax", file=path, line=exc.lineno)]
+    except RecursionError:
+        return None, [Problem("the JSON Schema nests too deeply to read", fix="check the file", file=path)]
     except jsonschema.SchemaError as exc:
         at = ".".join(str(p) for p in exc.path)
         return None, [Problem(f"{path} is not a valid JSON Schema{f' (at {at!r})' if at else ''}: {exc.message}",

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ..backends.base import Completion, GenerationParams
 from ..errors import InputError, Problem
+from ..secrets import redact
 
 # Append-only: a new schema change is a new entry at the end; `PRAGMA user_version` counts those applied.
 MIGRATIONS = [
@@ -81,8 +82,10 @@ class Cache:
 
     def put(self, key: str, completion: Completion, identity: dict) -> None:
         """Store one completion; a later put for the same key replaces it."""
-        row = (key, completion.text, completion.input_tokens, completion.output_tokens, completion.latency_s,
-               json.dumps(completion.extra, default=str), json.dumps(identity, sort_keys=True, default=str), time.time())
+        # Keys are scrubbed here too, the last line of defence behind the backends' own redaction.
+        row = (key, redact(completion.text), completion.input_tokens, completion.output_tokens, completion.latency_s,
+               redact(json.dumps(completion.extra, default=str)), redact(json.dumps(identity, sort_keys=True, default=str)),
+               time.time())
         with self._lock:
             self._db.execute("INSERT OR REPLACE INTO completions VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)
 

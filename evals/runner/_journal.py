@@ -7,6 +7,8 @@ import os
 import time
 from pathlib import Path
 
+from ..secrets import redact
+
 VERSION = 1
 FILENAME = "journal.jsonl"
 
@@ -43,7 +45,7 @@ class Journal:
         if self._file is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._file = open(self.path, "a", encoding="utf-8")
-        line = json.dumps({"v": VERSION, "request": request, "row": row}, ensure_ascii=False, default=str)
+        line = redact(json.dumps({"v": VERSION, "request": request, "row": row}, ensure_ascii=False, default=str))
         self._file.write(line + "\n")
         self._file.flush()
         self._entries[(row["rung"], row["id"], row["repeat"])] = (request, row)

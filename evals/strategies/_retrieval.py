@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Protocol
 
 from ..errors import InputError, Problem
+from ..data import read_text
 from ..kinds import knowledge_files
 
 
@@ -37,16 +38,17 @@ def load_knowledge(folder: Path, chunk_chars: int = 800) -> list[Chunk]:
 
 
 def _documents(path: Path, source: str):
+    text = read_text(path, field="data.knowledge")
     if path.suffix.lower() != ".jsonl":
-        yield source, path.read_text(encoding="utf-8")
+        yield source, text
         return
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         try:
             doc = json.loads(line)
             yield str(doc.get("id", f"{source}:{number}")), str(doc["text"])
-        except (json.JSONDecodeError, KeyError, AttributeError):
+        except (json.JSONDecodeError, KeyError, AttributeError, TypeError, RecursionError):
             raise InputError(Problem("a knowledge JSONL line must be an object with a 'text' field",
                                      fix='write {"id": "...", "text": "..."} per line', file=path, line=number, field="text")) from None
 
@@ -124,3 +126,15 @@ def _minilm_path() -> str:
 
 def make_retriever(kind: str, chunks: list[Chunk]) -> Retriever:
     return DenseRetriever(chunks) if kind == "dense" else BM25Retriever(chunks)
+
+
+def knowledge_problems(folder: Path) -> list[Problem]:
+    """Every document of a knowledge folder that cannot be read (binary, not UTF-8, malformed JSONL), at once."""
+    problems = []
+    for path in knowledge_files(folder):
+        try:
+            for _ in _documents(path, path.relative_to(folder).as_posix()):
+                pass
+        except InputError as exc:
+            problems += exc.problems
+    return problems
