@@ -12,6 +12,7 @@ from evals.errors import InputError, Problem
 from evals.kinds import MODEL_FREE_GRADER_KINDS
 
 from . import output
+from .params import FiniteRange
 
 GRADERS = MODEL_FREE_GRADER_KINDS
 
@@ -30,15 +31,15 @@ GRADERS = MODEL_FREE_GRADER_KINDS
 @click.option("--stop", multiple=True, help="A string that ends an answer (repeatable).")
 @click.option("--limit", type=click.IntRange(min=1), help="Grade only the first N examples.")
 @click.option("--repeat", type=click.IntRange(min=1), default=1, show_default=True, help="Independent samples per example (bypasses the cache).")
-@click.option("--temperature", type=click.FloatRange(min=0), default=0.0, show_default=True)
+@click.option("--temperature", type=FiniteRange(min=0), default=0.0, show_default=True)
 @click.option("--concurrency", type=click.IntRange(min=1), default=8, show_default=True)
 @click.option("--no-cache", is_flag=True, help="Ask the backend again instead of reusing cached answers.")
-@click.option("--confidence", type=click.FloatRange(0.5, 0.999), default=0.95, show_default=True)
+@click.option("--confidence", type=FiniteRange(0.5, 0.999), default=0.95, show_default=True)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Folder for results.json, samples.jsonl and the journal (default: runs/eval-NAME).")
-@click.option("--max-error-rate", type=click.FloatRange(0, 1), default=0.1, show_default=True, help="Exit 3 when more calls than this fail after retries.")
+@click.option("--max-error-rate", type=FiniteRange(0, 1), default=0.1, show_default=True, help="Exit 3 when more calls than this fail after retries.")
 @click.option("--export-lm-eval", "export_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Instead of grading: write the set and its grader as an lm-eval task into this folder.")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None, help="Seconds per request (openai models; default 30).")
+@click.option("--timeout", type=FiniteRange(min=0, min_open=True), default=None, help="Seconds per request (openai models; default 30).")
 @click.option("--api-key-env", default=None, metavar="VAR",
               help="Send the key in $VAR to the model's server (without it only api.openai.com gets $OPENAI_API_KEY).")
 def eval_cmd(eval_path: Path, model: str, kind: str, labels: str | None, schema: Path | None, pattern: str | None,
@@ -51,10 +52,11 @@ def eval_cmd(eval_path: Path, model: str, kind: str, labels: str | None, schema:
     Exit status: 0 done, 2 bad input, 3 too many backend failures.
     """
     from evals.backends import GenerationParams
-    from evals.data import load_jsonl
+    from evals.data import load_jsonl, write_atomic, write_json
     from evals.graders import check_answers, make_grader
     from evals.runner import Cache, Journal, Runner, check_error_budget
 
+    from ..run_lock import run_lock
     from ..scenario import ModelOptions
     from ..workspace import open_backend
 
@@ -74,18 +76,17 @@ def eval_cmd(eval_path: Path, model: str, kind: str, labels: str | None, schema:
     out_dir = out_dir or Path("runs") / f"eval-{eval_path.stem}"
     params = GenerationParams(max_tokens=max_tokens, temperature=temperature, stop=stop, seed=0 if temperature else None)
     use_cache = not no_cache and repeat == 1
-    backend = open_backend(model, ModelOptions(api_key_env=api_key_env), concurrency=concurrency, timeout=timeout)
-    runner = Runner(backend, grader, params=params, concurrency=concurrency,
-                    cache=Cache.open_default() if use_cache else None, journal=Journal.in_folder(out_dir), repeat=repeat)
-    items = [(ex, strategy(ex).messages) for ex in examples]
-    with _bar(len(items) * repeat) as tick:
-        runner.progress = tick
-        rows = runner.run_sync(items, rung="eval")
-    results = _results(rows, kind, label_list, confidence, model, eval_path)
-    from evals.data import write_atomic, write_json
-
-    write_atomic(out_dir / "samples.jsonl", rows.drop(columns=["details"]).to_json(orient="records", lines=True, force_ascii=False))
-    write_json(out_dir / "results.json", results, indent=2)
+    with run_lock(out_dir):
+        backend = open_backend(model, ModelOptions(api_key_env=api_key_env), concurrency=concurrency, timeout=timeout)
+        runner = Runner(backend, grader, params=params, concurrency=concurrency,
+                        cache=Cache.open_default() if use_cache else None, journal=Journal.in_folder(out_dir), repeat=repeat)
+        items = [(ex, strategy(ex).messages) for ex in examples]
+        with _bar(len(items) * repeat) as tick:
+            runner.progress = tick
+            rows = runner.run_sync(items, rung="eval")
+        results = _results(rows, kind, label_list, confidence, model, eval_path)
+        write_atomic(out_dir / "samples.jsonl", rows.drop(columns=["details"]).to_json(orient="records", lines=True, force_ascii=False))
+        write_json(out_dir / "results.json", results, indent=2)
     _print(results, out_dir)
     check_error_budget(rows, max_error_rate)
     sys.exit(0)

@@ -11,6 +11,7 @@ import click
 from evals.errors import InputError, Problem
 
 from . import output
+from .params import FiniteRange
 
 
 @click.command()
@@ -21,12 +22,12 @@ from . import output
 @click.option("--full", is_flag=True, help="Measure every rung, even after one meets the targets.")
 @click.option("--rungs", default=None, help="Comma-separated rungs to measure: zero_shot,few_shot,rag,finetune.")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Evaluate only the first N eval examples.")
-@click.option("--max-cost", type=click.FloatRange(min=0), default=None, help="Refuse to start if the estimate exceeds USD.")
+@click.option("--max-cost", type=FiniteRange(min=0), default=None, help="Refuse to start if the estimate exceeds USD.")
 @click.option("--no-cache", is_flag=True, help="Ask the backend again instead of reusing cached answers.")
 @click.option("--repeat", type=click.IntRange(min=1), default=1, help="Independent samples per example (bypasses the cache).")
 @click.option("--concurrency", type=click.IntRange(min=1), default=8, help="Requests in flight at once.")
 @click.option("--force", is_flag=True, help="Write into --out even if it holds the run of another scenario.")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
+@click.option("--timeout", type=FiniteRange(min=0, min_open=True), default=None,
               help="Seconds per request to an openai: model (default: model_options.timeout, else 30).")
 def run(scenario_path: Path, out_dir: Path | None, ci: bool, full: bool, rungs: str | None, limit: int | None,
         max_cost: float | None, no_cache: bool, repeat: int, concurrency: int, force: bool, timeout: float | None) -> None:
@@ -37,6 +38,7 @@ def run(scenario_path: Path, out_dir: Path | None, ci: bool, full: bool, rungs: 
     from ..ladder import RunOptions, climb, estimate, raise_on_backend_failure, warnings_before
     from ..record import RUNG_ORDER
     from ..reports import print_summary, write_reports
+    from ..run_lock import run_lock
     from ..rungs import plan_rungs
     from ..workspace import prepare
     from .progress import LadderProgress
@@ -59,10 +61,11 @@ def run(scenario_path: Path, out_dir: Path | None, ci: bool, full: bool, rungs: 
     if max_cost is not None and est.cost_usd > max_cost:
         raise InputError(Problem(f"the run is estimated at ${est.cost_usd:.4f}, above --max-cost ${max_cost:g}",
                                  fix="raise --max-cost, use --limit N or --rungs to measure less", field="--max-cost"))
-    with LadderProgress(console) as progress:
-        record = asyncio.run(climb(ws, opts, progress))
-    record.save(out_dir / "run.json")
-    paths = write_reports(record, out_dir)
+    with run_lock(out_dir):
+        with LadderProgress(console) as progress:
+            record = asyncio.run(climb(ws, opts, progress))
+        record.save(out_dir / "run.json")
+        paths = write_reports(record, out_dir)
     print_summary(record, console)
     console.print(f"Wrote {out_dir / 'run.json'}, " + ", ".join(str(p) for p in paths.values()))
     raise_on_backend_failure(record)
