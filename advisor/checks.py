@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -63,7 +64,7 @@ def check_scenario(path: str | Path) -> ScenarioCheck:
     sets, problems = _load_data(path, {"eval": data.eval, "train": data.train, "knowledge": data.knowledge})
     eval_set, train = sets.get("eval", []), sets.get("train", [])
     problems += _label_problems(scenario, eval_set, data.eval) + _label_problems(scenario, train, data.train)
-    problems += _grader_problems(path, scenario, eval_set)
+    problems += _grader_problems(path, scenario, eval_set) + _model_problems(path, scenario)
     if problems:
         raise InputError(problems, title=f"Invalid data for {path}")
     leaks = leak_problems(find_leaks(eval_set, train), data.eval, data.train) if train else []
@@ -99,6 +100,31 @@ def _knowledge_problems(folder: Path) -> list[Problem]:
     from evals.strategies._retrieval import knowledge_problems
 
     return knowledge_problems(folder)
+
+
+def _model_problems(path: Path, scenario: Scenario) -> list[Problem]:
+    """What the run would refuse about its models: a missing key, max_tokens beyond the context."""
+    from evals.backends.spec import ModelSpec, key_env
+    from evals.models import context_length
+
+    problems = []
+    models = [("model", scenario.model, scenario.model_options.api_key_env)]
+    if scenario.grader.judge is not None:
+        models.append(("grader.judge.model", scenario.grader.judge.model, None))
+    for field_, model, named in models:
+        spec = ModelSpec.parse(model)
+        env = key_env(spec, named)
+        if env and not os.environ.get(env):
+            problems.append(Problem(f"{model} needs an API key in ${env}, which is not set", field=field_, file=path,
+                                    line=_key_line(path, *field_.split(".")),
+                                    fix=f"export {env}=... before the run (or use a local model)"))
+    spec, max_tokens = scenario.model_spec, scenario.generation.max_tokens
+    context = context_length(str(spec.name)) if spec.is_local and max_tokens else None
+    if context is not None and max_tokens is not None and max_tokens >= context:
+        problems.append(Problem(f"generation.max_tokens {max_tokens} is not below the model's context of {context} tokens",
+                                fix=f"lower it well below {context} (the prompt needs room too)", file=path,
+                                line=_key_line(path, "generation", "max_tokens"), field="generation.max_tokens"))
+    return problems
 
 
 def _label_problems(scenario: Scenario, examples: list[Example], file: Path | None) -> list[Problem]:
@@ -150,7 +176,7 @@ def _raw_data_paths(path: Path) -> dict[str, Path]:
     """The data paths of a scenario that failed its schema, when its YAML still reads."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
+    except (OSError, ValueError, RecursionError, yaml.YAMLError):  # ValueError: not UTF-8
         return {}
     data = data.get("data") if isinstance(data, dict) else None
     if not isinstance(data, dict):
@@ -162,7 +188,7 @@ def _key_line(path: Path, *keys: str) -> int | None:
     """The 1-based line of a nested key in a YAML file (None when it cannot be found)."""
     try:
         node = yaml.compose(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
+    except (OSError, ValueError, RecursionError, yaml.YAMLError):  # ValueError: not UTF-8
         return None
     line = None
     for key in keys:

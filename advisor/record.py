@@ -6,22 +6,32 @@ import datetime as dt
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from evals.errors import InputError, Problem
 
-from .scenario import Profile, Target
+from .scenario import RATE_METRICS, Profile, Target
 
 RECORD_VERSION = 1
+EPS = 1e-9
+"""Slack for floating-point rounding when checking a stored record's bounds."""
 RungName = Literal["zero_shot", "few_shot", "rag", "finetune"]
 RUNG_ORDER: tuple[RungName, ...] = ("zero_shot", "few_shot", "rag", "finetune")
 RUNG_TITLES = {"zero_shot": "zero-shot", "few_shot": "few-shot", "rag": "RAG", "finetune": "fine-tune"}
 
 
 class MetricValue(BaseModel):
+    model_config = ConfigDict(allow_inf_nan=False)
+
     value: float
     lower: float
     upper: float
+
+    @model_validator(mode="after")
+    def _ordered(self) -> MetricValue:
+        if not self.lower - EPS <= self.value <= self.upper + EPS:
+            raise ValueError(f"bounds out of order: lower {self.lower:g} <= value {self.value:g} <= upper {self.upper:g} must hold")
+        return self
 
 
 class TargetCheck(BaseModel):
@@ -77,10 +87,12 @@ class Forgetting(BaseModel):
 
 
 class RungResult(BaseModel):
+    model_config = ConfigDict(allow_inf_nan=False)
+
     name: RungName
     status: Literal["measured", "skipped"]
     skip_reason: str | None = None
-    n: int = 0
+    n: int = Field(default=0, ge=0)
     metrics: dict[str, MetricValue] = Field(default_factory=dict)
     latency_ms: dict[str, float] = Field(default_factory=dict)
     """p50 and p95 per call."""
@@ -88,7 +100,7 @@ class RungResult(BaseModel):
     """Mean input and output tokens per call."""
     cost_per_1k_calls_usd: float | None = None
     cost_per_1m_calls_usd: float | None = None
-    errors: int = 0
+    errors: int = Field(default=0, ge=0)
     seconds: float = 0.0
     meets_targets: bool | None = None
     checks: list[TargetCheck] = Field(default_factory=list)
@@ -99,6 +111,15 @@ class RungResult(BaseModel):
     """Label grader only: {labels: [...], matrix: [[...]]} (rows expected, columns predicted)."""
     repeat: dict | None = None
     """With --repeat N: pass^N and per-item agreement."""
+
+    @model_validator(mode="after")
+    def _rates_are_rates(self) -> RungResult:
+        for name, metric in self.metrics.items():
+            if name in RATE_METRICS and not -EPS <= metric.lower <= metric.upper <= 1.0 + EPS:
+                raise ValueError(f"metric '{name}' is a rate, but its interval [{metric.lower:g}, {metric.upper:g}] leaves 0..1")
+        if self.errors > self.n:
+            raise ValueError(f"{self.errors} errors in {self.n} calls")
+        return self
 
 
 class Recommendation(BaseModel):
@@ -128,6 +149,16 @@ class RunRecord(BaseModel):
     seconds: float = 0.0
     backend_failure: str | None = None
     """Set when too many calls failed after retries; the run then exits 3."""
+
+    @model_validator(mode="after")
+    def _one_result_per_rung(self) -> RunRecord:
+        names = [r.name for r in self.rungs]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"rung {', '.join(twice)} appears more than once")
+        if not 0.0 < self.confidence < 1.0:
+            raise ValueError(f"confidence {self.confidence:g} must lie between 0 and 1")
+        return self
 
     def rung(self, name: str) -> RungResult | None:
         return next((r for r in self.rungs if r.name == name), None)
@@ -160,9 +191,9 @@ def load_record(path: str | Path) -> RunRecord:
     try:
         record = RunRecord.model_validate_json(read_text(path))
     except ValidationError as exc:
-        first = exc.errors()[0]
-        raise InputError(Problem(f"not a valid run record: {first['msg']}", fix="regenerate it with `advisor run`",
-                                 file=path, field=".".join(map(str, first["loc"])))) from None
+        raise InputError([Problem(f"not a valid run record: {err['msg'].removeprefix('Value error, ')}", file=path,
+                                  fix="regenerate it with `advisor run`", field=".".join(map(str, err["loc"])) or None)
+                          for err in exc.errors()[:10]], title=f"Invalid run record {path}") from None
     if record.version > RECORD_VERSION:
         raise InputError(Problem(f"record version {record.version} is newer than this advisor reads ({RECORD_VERSION})",
                                  fix="upgrade advisor", file=path, field="version"))

