@@ -89,7 +89,7 @@ async def climb(ws: Workspace, opts: RunOptions, on_event: Callable[[object], No
             result, rows = await _measure(ws, plan, base, opts, on_event)
             scores[plan.name] = dict(zip(rows["id"], rows["score"]))
             result.comparisons = comparisons(plan.name, scores)
-            failure = _error_budget(result, opts.max_error_rate)
+            failure = _error_budget(result, opts.max_error_rate, rows)
             if result.meets_targets and passed_by is None:
                 passed_by = plan.name
         results.append(result)
@@ -106,9 +106,11 @@ async def climb(ws: Workspace, opts: RunOptions, on_event: Callable[[object], No
     return record
 
 
-def _error_budget(result: RungResult, max_rate: float) -> str | None:
+def _error_budget(result: RungResult, max_rate: float, rows) -> str | None:
     if result.n and result.errors / result.n > max_rate:
-        return f"{result.errors} of {result.n} {result.name} calls failed after retries (more than {max_rate:.0%})"
+        errors = rows["error"].dropna()
+        cause = f"; the most common error: {errors.mode().iloc[0]}" if len(errors) else ""
+        return f"{result.errors} of {result.n} {result.name} calls failed after retries (more than {max_rate:.0%}){cause}"
     return None
 
 

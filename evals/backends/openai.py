@@ -95,9 +95,9 @@ class OpenAIBackend:
         if self.breaker.answered:
             return
         try:
-            await client.models.list(timeout=PROBE_S)
+            await client.models.list(timeout=min(PROBE_S, self.timeout))
         except openai.OpenAIError as exc:
-            self.breaker.trip(f"no answer to a request within {self.timeout:g} s, nor to GET /models within {PROBE_S:g} s "
+            self.breaker.trip(f"no answer to a request within {self.timeout:g} s, nor to GET /models after it "
                               f"({_signature(exc)}): the server is not answering, so retrying stopped (if it is only slow, raise --timeout)")
 
     def _session(self):
