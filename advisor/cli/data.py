@@ -68,7 +68,7 @@ def convert(src: str, dst: str, fmt: str | None, input_col: str | None, output_c
 
 @data.command("split")
 @click.argument("file", type=FILE)
-@click.option("--eval-fraction", type=FiniteRange(), default=0.2, show_default=True, help="Share of examples held out for eval.")
+@click.option("--eval-fraction", type=FiniteRange(0, 1, min_open=True, max_open=True), default=0.2, show_default=True, help="Share of examples held out for eval.")
 @click.option("--seed", type=int, default=0, show_default=True, help="The same seed gives byte-identical files.")
 @click.option("--train-out", required=True, type=FILE, help="Where the train part goes.")
 @click.option("--eval-out", required=True, type=FILE, help="Where the eval part goes.")

@@ -22,7 +22,7 @@ def load_schema(path: Path) -> tuple[dict | None, list[Problem]]:
     except json.JSONDecodeError as exc:
         return None, [Problem(f"not valid JSON: {exc.msg}", fix="fix the JSON syntax", file=path, line=exc.lineno)]
     except RecursionError:
-        return None, [Problem("the JSON Schema nests too deeply to read", fix="check the file", file=path)]
+        return None, [Problem("the JSON Schema nests too deeply to read", fix="check the file", file=path, line=1)]
     except jsonschema.SchemaError as exc:
         at = ".".join(str(p) for p in exc.path)
         return None, [Problem(f"{path} is not a valid JSON Schema{f' (at {at!r})' if at else ''}: {exc.message}",

@@ -10,6 +10,7 @@ from typing import Any
 from ..errors import InputError, Problem
 from ..example import Example
 from ._record import SHAPE, check_record
+from ._text import WIDE_BOMS, encoding_of
 from ._tokens import count_tokens
 
 
@@ -36,7 +37,10 @@ def read_jsonl(path: str | Path, *, tokenizer: Any = None, max_tokens: int | Non
     examples: list[Example] = []
     problems: list[Problem] = []
     rows = 0
-    for number, raw in enumerate(path.read_bytes().split(b"\n"), start=1):
+    data = path.read_bytes()
+    if data.startswith(WIDE_BOMS):  # UTF-16/32: every line would fail alone; say it once
+        return [], [Problem(f"not UTF-8 text: {encoding_of(data)}", fix="save the file as UTF-8", file=path, line=1)]
+    for number, raw in enumerate(data.split(b"\n"), start=1):
         if number == 1:
             raw = raw.removeprefix(codecs.BOM_UTF8)
         if not raw.strip():

@@ -9,6 +9,8 @@ from ..errors import InputError, Problem
 
 _BOMS = ((codecs.BOM_UTF32_LE, "UTF-32"), (codecs.BOM_UTF32_BE, "UTF-32"), (codecs.BOM_UTF16_LE, "UTF-16"),
          (codecs.BOM_UTF16_BE, "UTF-16"))
+WIDE_BOMS = tuple(bom for bom, _ in _BOMS)
+"""Byte-order marks of the UTF-16 and UTF-32 encodings."""
 
 
 def read_text(path: str | Path, *, field: str | None = None) -> str:
