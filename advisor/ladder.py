@@ -13,6 +13,7 @@ from . import events as ev
 from .decision import prefers_retrieval, recommend
 from .measure import comparisons, rung_result
 from .record import RunRecord, RungResult
+from .repeats import item_scores
 from .rungs import RungPlan, plan_rungs
 from .targets import sample_size_warnings
 from .workspace import Workspace, open_backend
@@ -87,7 +88,7 @@ async def climb(ws: Workspace, opts: RunOptions, on_event: Callable[[object], No
             result = RungResult(name=plan.name, status="skipped", skip_reason=f"stopped: {failure}")
         else:
             result, rows = await _measure(ws, plan, base, opts, on_event)
-            scores[plan.name] = dict(zip(rows["id"], rows["score"]))
+            scores[plan.name] = item_scores(rows)  # averaged over --repeat samples
             result.comparisons = comparisons(plan.name, scores)
             failure = _error_budget(result, opts.max_error_rate, rows)
             if result.meets_targets and passed_by is None:

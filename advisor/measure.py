@@ -6,6 +6,7 @@ from evals.stats import compare, latency_summary, wilson
 
 from .cost import per_call
 from .record import Comparison, MetricValue, RungResult
+from .repeats import repeat_summary
 from .scenario import Scenario
 from .targets import check_all
 
@@ -32,6 +33,7 @@ def rung_result(name: str, rows, scenario: Scenario, labels: list[str] | None, r
         name=name, status="measured", n=len(first), metrics=metrics, latency_ms=latency, tokens_per_call=tokens,
         cost_per_1k_calls_usd=cost.total * 1e3, cost_per_1m_calls_usd=cost.total * 1e6,
         errors=int(first["error"].notna().sum()), seconds=seconds, confusion=_confusion(first, labels))
+    result.repeat = repeat_summary(rows, scenario.confidence)
     return check_all(result, scenario.targets, scenario.confidence)
 
 
