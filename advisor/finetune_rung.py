@@ -13,8 +13,8 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
+from evals.backends.base import Backend
 from evals.data import read_saved, write_json
 from evals.example import Example, Message
 
@@ -28,7 +28,7 @@ from .workspace import Workspace
 class Tuned:
     """What training produced: the backend to measure, what it cost, and what it broke."""
 
-    backend: object
+    backend: Backend
     training: Training
     forgetting: Forgetting | None = None
 
@@ -42,7 +42,7 @@ def training_examples(train: list[Example], strategy) -> list[Example]:
     return out
 
 
-async def train_rung(ws: Workspace, strategy, out_dir: Path, on_event: Callable[[object], None]) -> Tuned:
+async def train_rung(ws: Workspace, strategy, out_dir: Path, on_event: ev.OnEvent) -> Tuned:
     """Train with the scenario's finetune settings (or reuse a finished training of the same data) and build its backend."""
     examples = training_examples(ws.train_set, strategy)
     config = ws.scenario.ladder.finetune

@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
+from evals.backends.base import Backend
 from evals.errors import BackendError
 
 from . import events as ev
@@ -32,7 +32,7 @@ class RunOptions:
     max_error_rate: float = MAX_ERROR_RATE
     timeout: float | None = None
     """Seconds per request (--timeout); None: the scenario's model_options.timeout or the backend's default."""
-    backend: object | None = None
+    backend: Backend | None = None
     """A ready backend to use instead of building one from the scenario's model (tests, embedding apps)."""
 
 
@@ -66,7 +66,7 @@ def warnings_before(ws: Workspace) -> list[str]:
     return sample_size_warnings(ws.scenario.targets, len(ws.eval_set), ws.scenario.confidence) + ws.warnings
 
 
-async def climb(ws: Workspace, opts: RunOptions, on_event: Callable[[object], None] = lambda e: None) -> RunRecord:
+async def climb(ws: Workspace, opts: RunOptions, on_event: ev.OnEvent = lambda e: None) -> RunRecord:
     """Measure the rungs in order and return the full record (reports are written by the caller)."""
     started = time.perf_counter()
     opts.out_dir.mkdir(parents=True, exist_ok=True)

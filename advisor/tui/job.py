@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..events import Event, OnEvent
 from ..record import RunRecord
 
 
@@ -51,7 +51,7 @@ class LadderJob:
     def cancelled(self) -> bool:
         return self._cancelled.is_set()
 
-    def run(self, on_event: Callable[[object], None]) -> RunRecord:
+    def run(self, on_event: OnEvent) -> RunRecord:
         """Check the data, measure the ladder, save run.json; raises RunCancelled after `cancel`."""
         from ..ladder import RunOptions, climb, estimate, warnings_before
         from ..rungs import plan_rungs
@@ -74,8 +74,8 @@ class LadderJob:
         if loop is not None and task is not None and not loop.is_closed():
             loop.call_soon_threadsafe(task.cancel)
 
-    def _guard(self, on_event: Callable[[object], None]) -> Callable[[object], None]:
-        def guarded(event: object) -> None:
+    def _guard(self, on_event: OnEvent) -> OnEvent:
+        def guarded(event: Event) -> None:
             if self._cancelled.is_set():
                 raise RunCancelled()
             on_event(event)

@@ -38,7 +38,7 @@ class RunScreen(Screen):
     class Event(Message):
         """One event of the ladder, carried from the worker thread to the screen."""
 
-        def __init__(self, event: object):
+        def __init__(self, event: ev.Event):
             super().__init__()
             self.event = event
 
