@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import click
 import yaml
@@ -67,18 +69,18 @@ def check_scenario(path: str | Path) -> ScenarioCheck:
     problems += _grader_problems(path, scenario, eval_set) + _model_problems(path, scenario)
     if problems:
         raise InputError(problems, title=f"Invalid data for {path}")
-    leaks = leak_problems(find_leaks(eval_set, train), data.eval, data.train) if train else []
+    leaks = leak_problems(find_leaks(eval_set, train), data.eval, data.train) if train and data.train else []
     warnings = leaks + _unseen_labels(scenario, eval_set, train, data.eval)
     return ScenarioCheck(scenario, eval_set, train, _count_docs(data.knowledge), warnings, len(leaks))
 
 
-def _load_data(path: Path, paths: dict[str, Path | None]) -> tuple[dict[str, list[Example]], list[Problem]]:
+def _load_data(path: Path, paths: Mapping[str, Path | None]) -> tuple[dict[str, list[Example]], list[Problem]]:
     """The valid examples of each set; missing files are located in the scenario, bad lines in the files."""
     sets, problems = {}, []
     for key, target in paths.items():
         if target is None:
             continue
-        where = dict(file=path, line=_key_line(path, "data", key), field=f"data.{key}")
+        where: dict[str, Any] = dict(file=path, line=_key_line(path, "data", key), field=f"data.{key}")
         if key == "knowledge":
             if not target.is_dir():
                 problems.append(Problem(f"knowledge folder {target} not found", fix=PATH_FIX, **where))
@@ -150,7 +152,7 @@ def _grader_problems(path: Path, scenario: Scenario, eval_set: list[Example]) ->
     grader, schema, problems = scenario.grader, None, []
     if grader.kind != "json":
         return []
-    where = dict(file=path, line=_key_line(path, "grader", "schema"), field="grader.schema")
+    where: dict[str, Any] = dict(file=path, line=_key_line(path, "grader", "schema"), field="grader.schema")
     if grader.schema_ is not None and not grader.schema_.is_file():
         problems.append(Problem(f"schema file {grader.schema_} not found", fix=PATH_FIX, **where))
     elif grader.schema_ is not None:

@@ -100,7 +100,7 @@ def _break_even(choice: RungResult, measured: list[RungResult], profile: Profile
     """Fine-tuning buys a shorter prompt; say when that pays back its training cost."""
     ft = next((r for r in measured if r.name == "finetune" and r.training), None)
     prompting = [r for r in measured if r.name != "finetune" and r.meets_targets]
-    if ft is None or not prompting or not ft.meets_targets:
+    if ft is None or ft.training is None or not prompting or not ft.meets_targets:
         return []
     best = prompting[0]
     before, after = (best.cost_per_1k_calls_usd or 0) / 1e3, (ft.cost_per_1k_calls_usd or 0) / 1e3

@@ -13,7 +13,7 @@ from evals.example import Example
 
 from . import events as ev
 from .cost import finetune_cost
-from .finetune_rung import Tuned
+from .finetune_rung import Tuned, finetune_settings
 from .record import Training
 from .workspace import Workspace
 
@@ -33,7 +33,7 @@ async def train_hosted(ws: Workspace, examples: list[Example], out_dir: Path, on
     from evals.backends import get_backend
     from trainers import hosted_backend_spec, train_openai
 
-    config, base_url = ws.scenario.ladder.finetune, server_url(ws.scenario.model)
+    config, base_url = finetune_settings(ws), server_url(ws.scenario.model)
     on_event(ev.Note(f"fine-tune: hosted job on {config.model} with {len(examples)} examples"))
 
     def progress(p) -> None:

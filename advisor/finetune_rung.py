@@ -21,6 +21,7 @@ from evals.example import Example, Message
 from . import events as ev
 from .cost import finetune_cost
 from .record import Forgetting, Training
+from .scenario import Finetune
 from .workspace import Workspace
 
 
@@ -45,8 +46,7 @@ def training_examples(train: list[Example], strategy) -> list[Example]:
 async def train_rung(ws: Workspace, strategy, out_dir: Path, on_event: ev.OnEvent) -> Tuned:
     """Train with the scenario's finetune settings (or reuse a finished training of the same data) and build its backend."""
     examples = training_examples(ws.train_set, strategy)
-    config = ws.scenario.ladder.finetune
-    if config.method == "openai":
+    if finetune_settings(ws).method == "openai":
         from .finetune_hosted import train_hosted
 
         return await train_hosted(ws, examples, out_dir, on_event)
@@ -56,7 +56,7 @@ async def train_rung(ws: Workspace, strategy, out_dir: Path, on_event: ev.OnEven
 async def _train_local(ws: Workspace, examples: list[Example], out_dir: Path, on_event) -> Tuned:
     from evals.backends.local import LocalBackend
 
-    config, model = ws.scenario.ladder.finetune, ws.scenario.model_spec.name
+    config, model = finetune_settings(ws), ws.scenario.model_spec.local_model
     stamp = _stamp(config.model_dump(), model, examples)
     training = _finished(out_dir, stamp)
     if training is None:
@@ -76,14 +76,23 @@ def _run_lora(ws: Workspace, examples: list[Example], out_dir: Path, model: str,
     def progress(p) -> None:
         on_event(ev.TrainingStep(p.step, p.total_steps, p.loss, p.eta_s))
 
-    result = train_lora(examples, ws.scenario.ladder.finetune, out_dir, model=model, progress=progress)
+    config = finetune_settings(ws)
+    result = train_lora(examples, config, out_dir, model=model, progress=progress)
     return Training(
-        method=ws.scenario.ladder.finetune.method, trainable_params=result.trainable_params,
+        method=config.method, trainable_params=result.trainable_params,
         trainable_share=result.trainable_share, train_tokens=result.train_tokens, seconds=result.seconds,
         tokens_per_s=result.tokens_per_s, padding_waste=result.padding_waste, final_train_loss=result.final_train_loss,
         final_val_loss=result.final_val_loss, stopped_early=result.stopped_early,
         overfitting_warning=result.overfitting_warning,
         cost_usd=finetune_cost(ws.scenario.pricing, result.seconds, None), curve=result.curve)
+
+
+def finetune_settings(ws: Workspace) -> Finetune:
+    """The scenario's fine-tune settings; only a rung that is on asks for them."""
+    config = ws.scenario.ladder.finetune
+    if config is None:
+        raise ValueError("the fine-tune rung is off (ladder.finetune: null)")
+    return config
 
 
 def _forgetting(ws: Workspace, model: str, out_dir: Path, stamp: str, on_event) -> Forgetting | None:
@@ -98,7 +107,7 @@ def _forgetting(ws: Workspace, model: str, out_dir: Path, stamp: str, on_event) 
         return Forgetting(**saved["forgetting"])
     on_event(ev.Note("fine-tune: forgetting check (canary tasks, base vs adapter, through lm-eval)"))
     found = Forgetting(**forgetting_check(model, out_dir / "adapter", confidence=ws.scenario.confidence,
-                                           threshold=ws.scenario.ladder.finetune.forgetting_threshold))
+                                           threshold=finetune_settings(ws).forgetting_threshold))
     write_json(path, {"stamp": stamp, "forgetting": found.model_dump()})
     return found
 

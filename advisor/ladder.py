@@ -12,7 +12,7 @@ from evals.errors import BackendError
 from . import events as ev
 from .decision import prefers_retrieval, recommend
 from .measure import comparisons, rung_result
-from .record import RunRecord, RungResult
+from .record import RunRecord, RungName, RungResult
 from .repeats import item_scores
 from .rungs import RungPlan, plan_rungs
 from .targets import sample_size_warnings
@@ -51,10 +51,12 @@ def estimate(ws: Workspace, plans: list[RungPlan]) -> ev.Estimate:
         calls, tokens_in, tokens_out = calls + n, tokens_in + rung_in, tokens_out + rung_out
     train_tokens = 0
     tuned = next((p for p in plans if p.trains and p.strategy is not None), None)
-    if tuned is not None:  # the train set in the form the rung trains on, times the epochs
-        chars = sum(len(m["content"]) for ex in ws.train_set for m in tuned.strategy(ex).messages)
+    settings = ws.scenario.ladder.finetune
+    if tuned is not None and tuned.strategy is not None and settings is not None:  # the train set as the rung trains on it
+        strategy = tuned.strategy
+        chars = sum(len(m["content"]) for ex in ws.train_set for m in strategy(ex).messages)
         chars += sum(len(ex.expected) for ex in ws.train_set)
-        train_tokens = int(chars / 4 * ws.scenario.ladder.finetune.epochs)
+        train_tokens = int(chars / 4 * settings.epochs)
     cost = per_call(ws.scenario.pricing, tokens_in, tokens_out, 0).total
     if ws.scenario.pricing:
         cost += ws.scenario.pricing.training_per_1m * train_tokens / 1e6
@@ -75,7 +77,7 @@ async def climb(ws: Workspace, opts: RunOptions, on_event: ev.OnEvent = lambda e
     base = opts.backend or open_backend(ws.scenario.model, ws.scenario.model_options, concurrency=opts.concurrency,
                                         timeout=opts.timeout)
     results: list[RungResult] = []
-    scores: dict[str, dict[str, float]] = {}
+    scores: dict[RungName, dict[str, float]] = {}
     passed_by: str | None = None
     failure: str | None = None
     for plan in plans:
@@ -125,7 +127,9 @@ async def _measure(ws: Workspace, plan: RungPlan, base, opts: RunOptions, on_eve
 
         tuned = await train_rung(ws, plan.strategy, opts.out_dir / "finetune", on_event)
         backend = tuned.backend
-    prompts = [plan.strategy(ex) for ex in ws.eval_set]
+    strategy = plan.strategy
+    assert strategy is not None  # the ladder measures only rungs with a strategy
+    prompts = [strategy(ex) for ex in ws.eval_set]
     recalls = [r for r in (recall_at_k(ex, p) for ex, p in zip(ws.eval_set, prompts)) if r is not None]
     on_event(ev.RungStarted(plan.name, len(prompts) * opts.repeat))
     started = time.perf_counter()

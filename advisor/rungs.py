@@ -11,13 +11,13 @@ from typing import Callable
 
 from evals.strategies import FewShot, Rag, ZeroShot, load_knowledge, make_retriever
 
-from .record import RUNG_ORDER
+from .record import RUNG_ORDER, RungName
 from .workspace import FINETUNE_MIN_TRAIN, Workspace
 
 
 @dataclass
 class RungPlan:
-    name: str
+    name: RungName
     strategy: Callable | None = None
     skip_reason: str | None = None
     trains: bool = False

@@ -131,6 +131,7 @@ class Target(Strict):
         if self.metric not in TARGET_METRICS:
             raise ValueError(f"unknown metric '{self.metric}'; use one of {', '.join(TARGET_METRICS)}")
         bound = self.min if self.min is not None else self.max
+        assert bound is not None  # exactly one is set
         if self.metric in RATE_METRICS and not 0.0 <= bound <= 1.0:
             raise ValueError(f"'{self.metric}' is a rate: its bound must lie between 0 and 1")
         if bound < 0:

@@ -6,6 +6,7 @@ import difflib
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -68,14 +69,14 @@ def duplicate_keys(node: yaml.Node | None, path: Path) -> list[Problem]:
     return sorted(problems, key=lambda p: p.line or 0)
 
 
-def _problem(err: dict, root: yaml.Node, path: Path) -> Problem:
+def _problem(err: Any, root: yaml.Node | None, path: Path) -> Problem:
     loc = [p for p in err["loc"] if p != "schema_"] or []
     field = ".".join(str(p) for p in err["loc"]).replace("schema_", "schema")
     message = err["msg"].removeprefix("Value error, ")
     return Problem(message, fix=_fix(err, loc), file=path, line=_line(root, err["loc"]), field=field or None)
 
 
-def _fix(err: dict, loc: list) -> str:
+def _fix(err: Any, loc: list) -> str:
     kind, ctx = err["type"], err.get("ctx") or {}
     if kind == "extra_forbidden":
         parent = _model_at(loc[:-1])

@@ -108,8 +108,8 @@ def convert_gguf(gguf: Path, target: Path) -> None:
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
     model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
     # After dequantizing the weights are plain float32; the quantizer marks only block saving.
-    model.hf_quantizer = None
-    model.is_quantized = False
+    model.hf_quantizer = None  # type: ignore[assignment]  # transformers types it as a module attribute
+    model.is_quantized = False  # type: ignore[assignment]
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
     partial = target.with_name(target.name + f".partial-{os.getpid()}")
@@ -137,6 +137,6 @@ def load_model(ref: ModelRef, *, device: str | None = None, dtype: str = "auto")
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     tokenizer.padding_side = "left"
-    model = AutoModelForCausalLM.from_pretrained(ref.path, dtype=torch_dtype).to(device).eval()
+    model = AutoModelForCausalLM.from_pretrained(ref.path, dtype=torch_dtype).to(device).eval()  # type: ignore[arg-type]
     model.load_seconds = time.perf_counter() - start
     return tokenizer, model

@@ -62,7 +62,8 @@ def _overfitting(history: list[dict[str, Any]], evals: list[tuple[int, float]]) 
     bounds = [0] + [step for step, _ in evals]
     means = [_mean([loss for step, loss in train if lo < step <= hi]) for lo, hi in zip(bounds, bounds[1:])]
     for i in range(1, len(evals)):
-        if evals[i][1] > evals[i - 1][1] and None not in (means[i], means[i - 1]) and means[i] < means[i - 1]:
+        now, before = means[i], means[i - 1]
+        if evals[i][1] > evals[i - 1][1] and now is not None and before is not None and now < before:
             return (
                 f"overfitting from step {evals[i][0]}: val loss rose {evals[i - 1][1]:.3f} -> {evals[i][1]:.3f} "
                 f"while train loss fell {means[i - 1]:.3f} -> {means[i]:.3f}; fewer epochs or more data would help"

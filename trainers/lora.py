@@ -85,7 +85,7 @@ def train_lora(
     counts = dict(train_examples=len(train_features), val_examples=len(val_features), skipped_examples=skipped)
     result = _summarize(trainer, watch, collator, settings, seconds, out_dir / "adapter", device="cuda" if cuda else "cpu", **counts)
     if trainer.is_world_process_zero():
-        trainer.model.save_pretrained(result.adapter_dir)
+        trainer.model.save_pretrained(result.adapter_dir)  # type: ignore[union-attr,operator]  # a PeftModel here
         tokenizer.save_pretrained(result.adapter_dir)
         write_json(out_dir / "curve.json", result.curve)
         write_json(out_dir / "train_result.json", result.as_dict())

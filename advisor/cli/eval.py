@@ -111,9 +111,9 @@ def _strategy(system_prompt: str | None, train: Path | None, shots: int):
     from evals.data import load_jsonl
     from evals.strategies import FewShot, ZeroShot
 
-    if shots and train is None:
-        raise InputError(Problem("--shots needs a pool to draw examples from", fix="add --train TRAIN.jsonl", field="--shots"))
     if shots:
+        if train is None:
+            raise InputError(Problem("--shots needs a pool to draw examples from", fix="add --train TRAIN.jsonl", field="--shots"))
         return FewShot(load_jsonl(train), k=shots, system_prompt=system_prompt)
     return ZeroShot(system_prompt)
 

@@ -20,7 +20,7 @@ def local_model_name(spec: str) -> str:
     """`local:smollm2-135m` or `smollm2-135m` -> `smollm2-135m`; other backends cannot be served."""
     from evals.backends.spec import ModelSpec
 
-    return str(ModelSpec.local(spec, field="--model").name)
+    return ModelSpec.local(spec, field="--model").local_model
 
 
 def check_port_free(host: str, port: int) -> None:

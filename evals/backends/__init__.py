@@ -14,7 +14,7 @@ def get_backend(spec: str | ModelSpec, **options) -> Backend:
     if parsed.is_local:
         from .local import LocalBackend  # imports torch: only when a local model is asked for
 
-        return LocalBackend(parsed.name, **options)
+        return LocalBackend(parsed.local_model, **options)
     from .openai import OpenAIBackend
 
     return OpenAIBackend(parsed.name, base_url=parsed.base_url, **options)

@@ -66,6 +66,13 @@ class ModelSpec:
         return f"openai:{self.base_url}" + (f"#{self.name}" if self.name else "")
 
     @property
+    def local_model(self) -> str:
+        """The local model's name or folder; a ValueError for an openai: spec."""
+        if not self.is_local or not self.name:
+            raise ValueError(f"{self} is not a local model")
+        return self.name
+
+    @property
     def is_local(self) -> bool:
         """Weights on this machine, loaded by the local backend."""
         return self.kind == "local"

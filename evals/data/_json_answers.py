@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from ..errors import InputError, Problem
 from ..example import Example
@@ -37,7 +38,7 @@ def json_answer_problems(examples: list[Example], file: Path, schema: dict | Non
     validator = jsonschema.validators.validator_for(schema)(schema) if schema is not None else None
     problems = []
     for ex in examples:
-        where = dict(file=file, line=ex.line, field=f"messages[{len(ex.messages) - 1}].content")
+        where: dict[str, Any] = dict(file=file, line=ex.line, field=f"messages[{len(ex.messages) - 1}].content")
         try:
             answer = json.loads(ex.expected)
         except json.JSONDecodeError as exc:

@@ -32,7 +32,7 @@ def is_csv(path: Path) -> bool:
 
 def _csv_rows(text: str, delimiter: str) -> list[Row]:
     reader = csv.DictReader(text.splitlines(keepends=True), delimiter=delimiter)
-    rows = []
+    rows: list[Row] = []
     for record in reader:
         # line_num is the last physical line of the row: the row's line unless a cell spans lines.
         rows.append((reader.line_num, None, {k: v for k, v in record.items() if k is not None}))
@@ -55,7 +55,8 @@ def _array_rows(text: str, path: Path) -> list[Row]:
 
 
 def _jsonl_rows(text: str, path: Path) -> list[Row]:
-    rows, problems = [], []
+    rows: list[Row] = []
+    problems: list[Problem] = []
     for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue

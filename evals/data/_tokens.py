@@ -33,7 +33,7 @@ def load_tokenizer(model: str) -> tuple[Any, int | None]:
 
     from ..backends.spec import ModelSpec
 
-    ref = resolve_model(str(ModelSpec.local(model, field="--model").name))
+    ref = resolve_model(ModelSpec.local(model, field="--model").local_model)
     set_offline_env()
     from transformers import AutoTokenizer
 

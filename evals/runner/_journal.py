@@ -6,6 +6,7 @@ import json
 import os
 import time
 from pathlib import Path
+from typing import TextIO
 
 from ..secrets import redact
 
@@ -26,7 +27,7 @@ class Journal:
         self.fsync_every_s = fsync_every_s
         self.torn = 0  # lines dropped on open because they were cut short
         self._entries: dict[tuple[str, str, int], tuple[str, dict]] = {}
-        self._file = None
+        self._file: TextIO | None = None
         self._synced_at = time.monotonic()
         if self.path.exists():
             self._load()

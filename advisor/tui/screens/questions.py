@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from textual.widgets import Checkbox, Input, Select, SelectionList, TextArea
 
@@ -24,7 +24,8 @@ TARGET_LABELS = {"accuracy": "accuracy ≥", "macro_f1": "macro F1 ≥", "field_
                  "p95_latency_ms": "p95 latency ms ≤", "cost_per_1k_calls_usd": "$ per 1k calls ≤"}
 
 
-def _text(v: dict, key: str, label: str, placeholder: str = "", hint: str = "", kind: str = "text") -> Question:
+def _text(v: dict, key: str, label: str, placeholder: str = "", hint: str = "",
+          kind: Literal["integer", "number", "text"] = "text") -> Question:
     box = Input(str(v[key]), placeholder=placeholder, compact=True, type=kind, select_on_focus=False)
     return Question(key, label, box, hint=hint)
 

@@ -18,7 +18,7 @@ from evals.errors import InputError
 
 from ... import events as ev
 from ...record import RUNG_ORDER, RunRecord
-from ..job import Prepared, RunCancelled
+from ..job import Job, Prepared, RunCancelled
 from ..widgets.notes import Notes
 from ..widgets.rung_row import RungRow, TrainingRow, duration
 
@@ -59,9 +59,10 @@ class RunScreen(Screen):
     class Edit(Message):
         """Back to the interview, every answer as it was."""
 
-    def __init__(self, make_job: Callable[[], object]):
+    def __init__(self, make_job: Callable[[], Job]):
         super().__init__()
-        self.make_job, self.job = make_job, None
+        self.make_job = make_job
+        self.job: Job | None = None
         self.state, self.confidence, self.started = "running", 0.95, clock()
 
     def compose(self) -> ComposeResult:
