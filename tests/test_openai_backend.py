@@ -153,3 +153,16 @@ def test_retry_after_parses_seconds_milliseconds_and_http_dates():
     assert parse_retry_after({"retry-after": "Tue, 14 Nov 2023 22:13:50 GMT"}, now=now) == pytest.approx(30.0)
     assert parse_retry_after({"retry-after": "Tue, 14 Nov 2023 22:00:00 GMT"}, now=now) == 0.0
     assert parse_retry_after({"retry-after": "soon"}) is None and parse_retry_after({}) is None
+
+
+def test_the_runs_concurrency_reaches_the_openai_backend_beyond_eight():
+    from advisor.scenario import ModelOptions
+    from advisor.workspace import open_backend
+
+    async def burst(backend):
+        return await asyncio.gather(*(backend.complete([{"role": "user", "content": f"q{i} x y"}], GenerationParams()) for i in range(16)))
+
+    with FakeOpenAIServer(delay_s=0.2) as server:
+        backend = open_backend(f"openai:{server.base_url}#fake-model", ModelOptions(timeout=5), concurrency=16)
+        asyncio.run(burst(backend))
+        assert server.app.max_in_flight == 16 and backend.timeout == 5
