@@ -30,8 +30,9 @@ def server_url(model: str) -> str | None:
 
 async def train_hosted(ws: Workspace, examples: list[Example], out_dir: Path, on_event) -> Tuned:
     """Run (or resume) the hosted job and return the tuned model as an `openai` backend."""
-    from evals.backends import get_backend
     from trainers import hosted_backend_spec, train_openai
+
+    from .workspace import open_backend
 
     config, base_url = finetune_settings(ws), server_url(ws.scenario.model)
     on_event(ev.Note(f"fine-tune: hosted job on {config.model} with {len(examples)} examples"))
@@ -40,8 +41,10 @@ async def train_hosted(ws: Workspace, examples: list[Example], out_dir: Path, on
         for text in p.new_events or (f"status {p.status}",):
             on_event(ev.Note(f"fine-tune job {p.job_id} ({p.elapsed_s:.0f} s): {text}"))
 
-    result = await asyncio.to_thread(train_openai, examples, config, out_dir, base_url=base_url, progress=progress, poll_s=POLL_S)
+    options = ws.scenario.model_options
+    result = await asyncio.to_thread(train_openai, examples, config, out_dir, base_url=base_url, progress=progress, poll_s=POLL_S,
+                                     api_key_env=options.api_key_env)
     pricing = ws.scenario.pricing
     training = Training(method="openai", train_tokens=result.trained_tokens, seconds=result.seconds,
                         cost_usd=finetune_cost(pricing, 0.0, result.trained_tokens), model_id=result.model_id)
-    return Tuned(get_backend(hosted_backend_spec(result, base_url)), training)
+    return Tuned(open_backend(hosted_backend_spec(result, base_url), options), training)
