@@ -50,15 +50,16 @@ class Cache:
 
             path = cache_dir() / "cache.sqlite"
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()  # one connection, used from whichever thread runs the loop
         try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")  # WAL keeps it consistent; a crash loses at most recent rows
             migrate(self._db)
-        except sqlite3.DatabaseError as exc:
-            raise InputError(Problem(f"the cache {self.path} cannot be opened: {exc}", fix="delete the file, or run with --no-cache", file=self.path)) from None
+        except (sqlite3.DatabaseError, OSError) as exc:
+            raise InputError(Problem(f"the cache {self.path} cannot be opened: {exc}", file=self.path,
+                                     fix="delete the file, point $ADVISOR_CACHE at a writable folder, or run with --no-cache")) from None
 
     @classmethod
     def open_default(cls) -> Cache:
