@@ -177,7 +177,7 @@ class ModelOptions(Strict):
     """The environment variable whose key is sent to the server. Without it, $OPENAI_API_KEY goes only to
     api.openai.com and no key goes to any other host (a loopback server needs none)."""
     timeout: float | None = Field(default=None, gt=0, allow_inf_nan=False)
-    """Seconds to wait for one answer before retrying (default 30; --timeout overrides)."""
+    """Seconds to wait for one answer before retrying (default 60; --timeout overrides)."""
 
 
 class Generation(Strict):

@@ -39,7 +39,7 @@ GRADERS = MODEL_FREE_GRADER_KINDS
 @click.option("--max-error-rate", type=FiniteRange(0, 1), default=0.1, show_default=True, help="Exit 3 when more calls than this fail after retries.")
 @click.option("--export-lm-eval", "export_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Instead of grading: write the set and its grader as an lm-eval task into this folder.")
-@click.option("--timeout", type=FiniteRange(min=0, min_open=True), default=None, help="Seconds per request (openai models; default 30).")
+@click.option("--timeout", type=FiniteRange(min=0, min_open=True), default=None, help="Seconds per request (openai models; default 60).")
 @click.option("--api-key-env", default=None, metavar="VAR",
               help="Send the key in $VAR to the model's server (without it only api.openai.com gets $OPENAI_API_KEY).")
 def eval_cmd(eval_path: Path, model: str, kind: str, labels: str | None, schema: Path | None, pattern: str | None,

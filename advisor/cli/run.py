@@ -28,7 +28,7 @@ from .params import FiniteRange
 @click.option("--concurrency", type=click.IntRange(min=1), default=8, help="Requests in flight at once.")
 @click.option("--force", is_flag=True, help="Write into --out even if it holds the run of another scenario.")
 @click.option("--timeout", type=FiniteRange(min=0, min_open=True), default=None,
-              help="Seconds per request to an openai: model (default: model_options.timeout, else 30).")
+              help="Seconds per request to an openai: model (default: model_options.timeout, else 60).")
 def run(scenario_path: Path, out_dir: Path | None, ci: bool, full: bool, rungs: str | None, limit: int | None,
         max_cost: float | None, no_cache: bool, repeat: int, concurrency: int, force: bool, timeout: float | None) -> None:
     """Climb the ladder for SCENARIO and recommend prompt, few-shot, RAG or fine-tune.
