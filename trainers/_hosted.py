@@ -18,8 +18,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from evals.secrets import register_secret
+from evals.data import write_atomic
 from evals.errors import BackendError, InputError, Problem
+from evals.secrets import register_secret
 from evals.example import Example
 
 from ._config import FIELD
@@ -110,9 +111,8 @@ def _submit(client, state: dict, out_dir: Path, request: dict, has_val: bool) ->
 
 
 def _write(out_dir: Path, files: dict[str, bytes]) -> None:
-    out_dir.mkdir(parents=True, exist_ok=True)
     for name, data in files.items():
-        (out_dir / name).write_bytes(data)
+        write_atomic(out_dir / name, data.decode("utf-8"))
 
 
 def _upload(client, path: Path) -> str:
