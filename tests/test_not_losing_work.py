@@ -33,6 +33,7 @@ def test_a_second_run_into_a_locked_folder_is_refused_naming_the_holder(tmp_path
     assert "another run is writing into" in err and f"pid {os.getpid()}" in err and LOCK_FILE in err
     with run_lock(out):  # released when the holder finished
         pass
+    assert not (out / LOCK_FILE).exists()  # and the folder is left as the run wrote it
 
 
 def test_ctrl_c_prints_the_resume_hint_and_exits_130(monkeypatch, capsys):
