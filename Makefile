@@ -3,7 +3,7 @@ PYTHON ?= python3
 PIP := $(PYTHON) -m pip
 OUT ?= runs/quickstart
 
-.PHONY: install demo test test-all bench
+.PHONY: install demo test test-all bench check
 
 install:
 	# torch first and pinned: an unpinned torch pulls a multi-GB CUDA build.
@@ -20,3 +20,8 @@ test: install
 
 test-all: install
 	$(PYTHON) -m pytest -m ''
+
+check: install
+	$(PIP) install -q 'ruff==0.17.5' 'mypy==2.4.1'
+	$(PYTHON) -m ruff check advisor evals trainers tests benchmarks
+	$(PYTHON) -m mypy advisor evals trainers

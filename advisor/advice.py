@@ -86,7 +86,7 @@ def _knowledge_reasons(profile: Profile) -> list[str]:
 
 def _tuning_reasons(profile: Profile, targets: list[Target]) -> list[str]:
     why = []
-    behaviour = [c for c in profile.must_change if c in BEHAVIOUR]
+    behaviour: list[str] = [c for c in profile.must_change if c in BEHAVIOUR]
     if behaviour:
         why.append(f"The model must change its {_and(behaviour)}.")
     if any(t.metric == "format_valid" and t.min is not None and t.min >= STRICT_FORMAT for t in targets):

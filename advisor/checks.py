@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import click
 import yaml
@@ -12,12 +15,12 @@ from evals.data import (find_leaks, find_near_duplicates, json_answer_problems, 
                         near_duplicate_problems, read_jsonl)
 from evals.errors import InputError, Problem
 from evals.example import Example
+from evals.kinds import KNOWLEDGE_SUFFIXES, knowledge_files
 
 from .rag_sources import source_warnings
 from .scenario import Scenario
 from .scenario_file import load_scenario
 
-KNOWLEDGE_SUFFIXES = (".txt", ".md", ".jsonl")
 PATH_FIX = "check the path (relative paths resolve against the scenario's folder)"
 
 
@@ -65,34 +68,68 @@ def check_scenario(path: str | Path) -> ScenarioCheck:
     sets, problems = _load_data(path, {"eval": data.eval, "train": data.train, "knowledge": data.knowledge})
     eval_set, train = sets.get("eval", []), sets.get("train", [])
     problems += _label_problems(scenario, eval_set, data.eval) + _label_problems(scenario, train, data.train)
-    problems += _grader_problems(path, scenario, eval_set) + _forgetting_task_problems(path, scenario)
+    problems += _grader_problems(path, scenario, eval_set) + _forgetting_task_problems(path, scenario) + _model_problems(path, scenario)
     if problems:
         raise InputError(problems, title=f"Invalid data for {path}")
-    leaks = leak_problems(find_leaks(eval_set, train), data.eval, data.train) if train else []
-    leaks += near_duplicate_problems(find_near_duplicates(eval_set, train), data.eval, data.train) if train else []
+    leaks = leak_problems(find_leaks(eval_set, train), data.eval, data.train) if train and data.train else []
+    leaks += near_duplicate_problems(find_near_duplicates(eval_set, train), data.eval, data.train) if train and data.train else []
     warnings = leaks + _unseen_labels(scenario, eval_set, train, data.eval) + source_warnings(eval_set, data.knowledge, data.eval)
     return ScenarioCheck(scenario, eval_set, train, _count_docs(data.knowledge), warnings, len(leaks))
 
 
-def _load_data(path: Path, paths: dict[str, Path | None]) -> tuple[dict[str, list[Example]], list[Problem]]:
+def _load_data(path: Path, paths: Mapping[str, Path | None]) -> tuple[dict[str, list[Example]], list[Problem]]:
     """The valid examples of each set; missing files are located in the scenario, bad lines in the files."""
     sets, problems = {}, []
     for key, target in paths.items():
         if target is None:
             continue
-        where = dict(file=path, line=_key_line(path, "data", key), field=f"data.{key}")
+        where: dict[str, Any] = dict(file=path, line=_key_line(path, "data", key), field=f"data.{key}")
         if key == "knowledge":
             if not target.is_dir():
                 problems.append(Problem(f"knowledge folder {target} not found", fix=PATH_FIX, **where))
             elif not _count_docs(target):
                 problems.append(Problem(f"knowledge folder {target} holds no {', '.join(KNOWLEDGE_SUFFIXES)} files",
                                         fix="add documents", **where))
+            else:
+                problems += _knowledge_problems(target)
         elif not target.is_file():
             problems.append(Problem(f"{key} file {target} not found", fix=PATH_FIX, **where))
         else:
             sets[key], found = read_jsonl(target, name=f"{key} set")
             problems += found
     return sets, problems
+
+
+def _knowledge_problems(folder: Path) -> list[Problem]:
+    """Documents the RAG rung could not read (binary, not UTF-8, malformed JSONL), found before any model call."""
+    from evals.strategies._knowledge import knowledge_problems
+
+    return knowledge_problems(folder)
+
+
+def _model_problems(path: Path, scenario: Scenario) -> list[Problem]:
+    """What the run would refuse about its models: a missing key, max_tokens beyond the context."""
+    from evals.backends.spec import ModelSpec, key_env
+    from evals.models import context_length
+
+    problems = []
+    models = [("model", scenario.model, scenario.model_options.api_key_env)]
+    if scenario.grader.judge is not None:
+        models.append(("grader.judge.model", scenario.grader.judge.model, None))
+    for field_, model, named in models:
+        spec = ModelSpec.parse(model)
+        env = key_env(spec, named)
+        if env and not os.environ.get(env):
+            problems.append(Problem(f"{model} needs an API key in ${env}, which is not set", field=field_, file=path,
+                                    line=_key_line(path, *field_.split(".")),
+                                    fix=f"export {env}=... before the run (or use a local model)"))
+    spec, max_tokens = scenario.model_spec, scenario.generation.max_tokens
+    context = context_length(str(spec.name)) if spec.is_local and max_tokens else None
+    if context is not None and max_tokens is not None and max_tokens >= context:
+        problems.append(Problem(f"generation.max_tokens {max_tokens} is not below the model's context of {context} tokens",
+                                fix=f"lower it well below {context} (the prompt needs room too)", file=path,
+                                line=_key_line(path, "generation", "max_tokens"), field="generation.max_tokens"))
+    return problems
 
 
 def _label_problems(scenario: Scenario, examples: list[Example], file: Path | None) -> list[Problem]:
@@ -118,7 +155,7 @@ def _grader_problems(path: Path, scenario: Scenario, eval_set: list[Example]) ->
     grader, schema, problems = scenario.grader, None, []
     if grader.kind != "json":
         return []
-    where = dict(file=path, line=_key_line(path, "grader", "schema"), field="grader.schema")
+    where: dict[str, Any] = dict(file=path, line=_key_line(path, "grader", "schema"), field="grader.schema")
     if grader.schema_ is not None and not grader.schema_.is_file():
         problems.append(Problem(f"schema file {grader.schema_} not found", fix=PATH_FIX, **where))
     elif grader.schema_ is not None:
@@ -133,9 +170,10 @@ def _forgetting_task_problems(path: Path, scenario: Scenario) -> list[Problem]:
     finetune = scenario.ladder.finetune
     problems: list[Problem] = []
     for i, task in enumerate(finetune.forgetting_tasks if finetune else []):
-        where = dict(file=path, line=_key_line(path, "ladder", "finetune", "forgetting_tasks"), field=f"ladder.finetune.forgetting_tasks.{i}")
+        line = _key_line(path, "ladder", "finetune", "forgetting_tasks")
         if not task.is_file():
-            problems.append(Problem(f"forgetting task file {task} not found", fix=PATH_FIX, **where))
+            problems.append(Problem(f"forgetting task file {task} not found", fix=PATH_FIX, file=path, line=line,
+                                    field=f"ladder.finetune.forgetting_tasks.{i}"))
         else:
             problems += read_jsonl(task, name="forgetting task")[1]
     return problems
@@ -150,16 +188,14 @@ def _count(n: int, noun: str) -> str:
 
 
 def _count_docs(folder: Path | None) -> int:
-    if folder is None or not folder.is_dir():
-        return 0
-    return sum(1 for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in KNOWLEDGE_SUFFIXES)
+    return len(knowledge_files(folder)) if folder is not None else 0
 
 
 def _raw_data_paths(path: Path) -> dict[str, Path]:
     """The data paths of a scenario that failed its schema, when its YAML still reads."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
+    except (OSError, ValueError, RecursionError, yaml.YAMLError):  # ValueError: not UTF-8
         return {}
     data = data.get("data") if isinstance(data, dict) else None
     if not isinstance(data, dict):
@@ -171,7 +207,7 @@ def _key_line(path: Path, *keys: str) -> int | None:
     """The 1-based line of a nested key in a YAML file (None when it cannot be found)."""
     try:
         node = yaml.compose(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
+    except (OSError, ValueError, RecursionError, yaml.YAMLError):  # ValueError: not UTF-8
         return None
     line = None
     for key in keys:

@@ -16,10 +16,9 @@ VOLATILE = {"monthly", "weekly", "daily"}
 
 def is_hosted(model: str) -> bool:
     """An openai: model on someone else's machine (not loopback / a self-hosted URL on localhost)."""
-    if not model.startswith("openai:"):
-        return False
-    rest = model.removeprefix("openai:")
-    return not any(host in rest for host in ("127.0.0.1", "localhost", "[::1]"))
+    from evals.backends.spec import ModelSpec
+
+    return ModelSpec.parse(model).is_hosted
 
 
 def prefers_retrieval(profile: Profile, rung: str = "rag") -> bool:
@@ -102,7 +101,7 @@ def _break_even(choice: RungResult, measured: list[RungResult], profile: Profile
     """Fine-tuning buys a shorter prompt; say when that pays back its training cost."""
     ft = next((r for r in measured if r.name == "finetune" and r.training), None)
     prompting = [r for r in measured if r.name != "finetune" and r.meets_targets]
-    if ft is None or not prompting or not ft.meets_targets:
+    if ft is None or ft.training is None or not prompting or not ft.meets_targets:
         return []
     best = prompting[0]
     before, after = (best.cost_per_1k_calls_usd or 0) / 1e3, (ft.cost_per_1k_calls_usd or 0) / 1e3

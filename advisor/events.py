@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Union
+
+if TYPE_CHECKING:
+    from .record import RungResult
 
 
 @dataclass(frozen=True)
@@ -31,7 +36,7 @@ class TrainingStep:
 
 @dataclass(frozen=True)
 class RungFinished:
-    result: object
+    result: RungResult
     """The RungResult (measured or skipped)."""
 
 
@@ -39,6 +44,12 @@ class RungFinished:
 class Note:
     text: str
     level: str = "info"
+
+
+Event = Union[RungStarted, RowsDone, TrainingStep, RungFinished, Note]
+"""Everything the ladder reports while it climbs."""
+OnEvent = Callable[[Event], None]
+"""Where the ladder sends its events (the CLI's bars, the TUI's messages)."""
 
 
 @dataclass

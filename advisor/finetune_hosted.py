@@ -13,7 +13,7 @@ from evals.example import Example
 
 from . import events as ev
 from .cost import finetune_cost
-from .finetune_rung import Tuned
+from .finetune_rung import Tuned, finetune_settings
 from .record import Training
 from .workspace import Workspace
 
@@ -23,24 +23,28 @@ POLL_S = 5.0
 
 def server_url(model: str) -> str | None:
     """The base URL of an `openai:URL#name` spec; None for the OpenAI API itself."""
-    rest = model.removeprefix("openai:")
-    return rest.partition("#")[0] if rest.startswith(("http://", "https://")) else None
+    from evals.backends.spec import ModelSpec
+
+    return ModelSpec.parse(model).base_url
 
 
 async def train_hosted(ws: Workspace, examples: list[Example], out_dir: Path, on_event) -> Tuned:
     """Run (or resume) the hosted job and return the tuned model as an `openai` backend."""
-    from evals.backends import get_backend
     from trainers import hosted_backend_spec, train_openai
 
-    config, base_url = ws.scenario.ladder.finetune, server_url(ws.scenario.model)
+    from .workspace import open_backend
+
+    config, base_url = finetune_settings(ws), server_url(ws.scenario.model)
     on_event(ev.Note(f"fine-tune: hosted job on {config.model} with {len(examples)} examples"))
 
     def progress(p) -> None:
         for text in p.new_events or (f"status {p.status}",):
             on_event(ev.Note(f"fine-tune job {p.job_id} ({p.elapsed_s:.0f} s): {text}"))
 
-    result = await asyncio.to_thread(train_openai, examples, config, out_dir, base_url=base_url, progress=progress, poll_s=POLL_S)
+    options = ws.scenario.model_options
+    result = await asyncio.to_thread(train_openai, examples, config, out_dir, base_url=base_url, progress=progress, poll_s=POLL_S,
+                                     api_key_env=options.api_key_env)
     pricing = ws.scenario.pricing
     training = Training(method="openai", train_tokens=result.trained_tokens, seconds=result.seconds,
                         cost_usd=finetune_cost(pricing, 0.0, result.trained_tokens), model_id=result.model_id)
-    return Tuned(get_backend(hosted_backend_spec(result, base_url)), training)
+    return Tuned(open_backend(hosted_backend_spec(result, base_url), options), training)

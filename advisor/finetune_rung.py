@@ -13,13 +13,15 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
+from evals.backends.base import Backend
+from evals.data import read_saved, write_json
 from evals.example import Example, Message
 
 from . import events as ev
 from .cost import finetune_cost
 from .record import Forgetting, Training
+from .scenario import Finetune
 from .workspace import Workspace
 
 
@@ -27,7 +29,7 @@ from .workspace import Workspace
 class Tuned:
     """What training produced: the backend to measure, what it cost, and what it broke."""
 
-    backend: object
+    backend: Backend
     training: Training
     forgetting: Forgetting | None = None
 
@@ -41,11 +43,10 @@ def training_examples(train: list[Example], strategy) -> list[Example]:
     return out
 
 
-async def train_rung(ws: Workspace, strategy, out_dir: Path, on_event: Callable[[object], None]) -> Tuned:
+async def train_rung(ws: Workspace, strategy, out_dir: Path, on_event: ev.OnEvent) -> Tuned:
     """Train with the scenario's finetune settings (or reuse a finished training of the same data) and build its backend."""
     examples = training_examples(ws.train_set, strategy)
-    config = ws.scenario.ladder.finetune
-    if config.method == "openai":
+    if finetune_settings(ws).method == "openai":
         from .finetune_hosted import train_hosted
 
         return await train_hosted(ws, examples, out_dir, on_event)
@@ -55,13 +56,13 @@ async def train_rung(ws: Workspace, strategy, out_dir: Path, on_event: Callable[
 async def _train_local(ws: Workspace, examples: list[Example], out_dir: Path, on_event) -> Tuned:
     from evals.backends.local import LocalBackend
 
-    config, model = ws.scenario.ladder.finetune, ws.scenario.model.removeprefix("local:")
+    config, model = finetune_settings(ws), ws.scenario.model_spec.local_model
     stamp = _stamp(config.model_dump(), model, examples)
     training = _finished(out_dir, stamp)
     if training is None:
         on_event(ev.Note(f"fine-tune: LoRA r={config.r} on {len(examples)} examples, {config.epochs:g} epochs"))
         training = await asyncio.to_thread(_run_lora, ws, examples, out_dir, model, on_event)
-        (out_dir / "rung.json").write_text(json.dumps({"stamp": stamp, "training": training.model_dump()}, indent=1))
+        write_json(out_dir / "rung.json", {"stamp": stamp, "training": training.model_dump()})
     else:
         on_event(ev.Note(f"fine-tune: reusing the adapter in {out_dir / 'adapter'} (trained on the same data and settings)"))
     backend = LocalBackend(model, adapter=out_dir / "adapter")
@@ -75,9 +76,10 @@ def _run_lora(ws: Workspace, examples: list[Example], out_dir: Path, model: str,
     def progress(p) -> None:
         on_event(ev.TrainingStep(p.step, p.total_steps, p.loss, p.eta_s))
 
-    result = train_lora(examples, ws.scenario.ladder.finetune, out_dir, model=model, progress=progress)
+    config = finetune_settings(ws)
+    result = train_lora(examples, config, out_dir, model=model, progress=progress)
     return Training(
-        method=ws.scenario.ladder.finetune.method, trainable_params=result.trainable_params,
+        method=config.method, trainable_params=result.trainable_params,
         trainable_share=result.trainable_share, train_tokens=result.train_tokens, seconds=result.seconds,
         tokens_per_s=result.tokens_per_s, padding_waste=result.padding_waste, final_train_loss=result.final_train_loss,
         final_val_loss=result.final_val_loss, stopped_early=result.stopped_early,
@@ -85,20 +87,29 @@ def _run_lora(ws: Workspace, examples: list[Example], out_dir: Path, model: str,
         cost_usd=finetune_cost(ws.scenario.pricing, result.seconds, None), curve=result.curve)
 
 
+def finetune_settings(ws: Workspace) -> Finetune:
+    """The scenario's fine-tune settings; only a rung that is on asks for them."""
+    config = ws.scenario.ladder.finetune
+    if config is None:
+        raise ValueError("the fine-tune rung is off (ladder.finetune: null)")
+    return config
+
+
 def _forgetting(ws: Workspace, model: str, out_dir: Path, stamp: str, on_event) -> Forgetting | None:
     """The canary check of base vs adapter through lm-eval, once per adapter."""
     from evals.lmeval import forgetting_check
 
     path = out_dir / "forgetting.json"
-    if path.is_file():
-        saved = json.loads(path.read_text())
-        if saved.get("stamp") == stamp:
-            return Forgetting(**saved["forgetting"])
+    saved = read_saved(path)
+    if path.is_file() and saved is None:
+        on_event(ev.Note(f"fine-tune: {path} is torn or unreadable; checking forgetting again"))
+    if saved is not None and saved.get("stamp") == stamp:
+        return Forgetting(**saved["forgetting"])
     on_event(ev.Note("fine-tune: forgetting check (canary tasks, base vs adapter, through lm-eval)"))
-    config = ws.scenario.ladder.finetune
+    config = finetune_settings(ws)
     found = Forgetting(**forgetting_check(model, out_dir / "adapter", confidence=ws.scenario.confidence,
                                            threshold=config.forgetting_threshold, extra=config.forgetting_tasks))
-    path.write_text(json.dumps({"stamp": stamp, "forgetting": found.model_dump()}, indent=1))
+    write_json(path, {"stamp": stamp, "forgetting": found.model_dump()})
     return found
 
 
@@ -107,8 +118,8 @@ def _finished(out_dir: Path, stamp: str) -> Training | None:
     path = out_dir / "rung.json"
     if not path.is_file() or not (out_dir / "adapter" / "adapter_config.json").is_file():
         return None
-    saved = json.loads(path.read_text())
-    return Training(**saved["training"]) if saved.get("stamp") == stamp else None
+    saved = read_saved(path)  # a torn file (a run killed while writing it) means: train again
+    return Training(**saved["training"]) if saved is not None and saved.get("stamp") == stamp else None
 
 
 def _stamp(settings: dict, model: str, examples: list[Example]) -> str:

@@ -5,19 +5,20 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
+from evals.backends.base import Backend
 from evals.errors import BackendError
 
 from . import events as ev
 from .decision import prefers_retrieval, recommend
 from .latency import PROBE_ITEMS, probe
 from .measure import comparisons, constrained_share, rung_result
-from .record import RunRecord, RungResult, Stopping
+from .record import RunRecord, RungName, RungResult, Stopping
+from .repeats import item_scores
 from .rungs import RungPlan, plan_rungs
 from .sequential import Stopper
 from .targets import check_all, sample_size_warnings
-from .workspace import Workspace
+from .workspace import Workspace, open_backend
 
 MAX_ERROR_RATE = 0.1
 
@@ -39,7 +40,9 @@ class RunOptions:
     """Cap on optimizer steps per learning-curve point (tests and quick looks)."""
     sequential: bool = True
     """Stop each rung once its verdict on the targets is settled (`advisor.sequential`)."""
-    backend: object | None = None
+    timeout: float | None = None
+    """Seconds per request (--timeout); None: the scenario's model_options.timeout or the backend's default."""
+    backend: Backend | None = None
     """A ready backend to use instead of building one from the scenario's model (tests, embedding apps)."""
 
 
@@ -58,10 +61,12 @@ def estimate(ws: Workspace, plans: list[RungPlan]) -> ev.Estimate:
         calls, tokens_in, tokens_out = calls + n, tokens_in + rung_in, tokens_out + rung_out
     train_tokens = 0
     tuned = next((p for p in plans if p.trains and p.strategy is not None), None)
-    if tuned is not None:  # the train set in the form the rung trains on, times the epochs
-        chars = sum(len(m["content"]) for ex in ws.train_set for m in tuned.strategy(ex).messages)
+    settings = ws.scenario.ladder.finetune
+    if tuned is not None and tuned.strategy is not None and settings is not None:  # the train set as the rung trains on it
+        strategy = tuned.strategy
+        chars = sum(len(m["content"]) for ex in ws.train_set for m in strategy(ex).messages)
         chars += sum(len(ex.expected) for ex in ws.train_set)
-        train_tokens = int(chars / 4 * ws.scenario.ladder.finetune.epochs)
+        train_tokens = int(chars / 4 * settings.epochs)
     cost = per_call(ws.scenario.pricing, tokens_in, tokens_out, 0).total
     if ws.scenario.pricing:
         cost += ws.scenario.pricing.training_per_1m * train_tokens / 1e6
@@ -73,17 +78,16 @@ def warnings_before(ws: Workspace) -> list[str]:
     return sample_size_warnings(ws.scenario.targets, len(ws.eval_set), ws.scenario.confidence) + ws.warnings
 
 
-async def climb(ws: Workspace, opts: RunOptions, on_event: Callable[[object], None] = lambda e: None) -> RunRecord:
+async def climb(ws: Workspace, opts: RunOptions, on_event: ev.OnEvent = lambda e: None) -> RunRecord:
     """Measure the rungs in order and return the full record (reports are written by the caller)."""
-    from evals.backends import get_backend
-
     started = time.perf_counter()
     opts.out_dir.mkdir(parents=True, exist_ok=True)
     plans = plan_rungs(ws, opts.rungs)
     warnings = warnings_before(ws)
-    base = opts.backend or get_backend(ws.scenario.model)
+    base = opts.backend or open_backend(ws.scenario.model, ws.scenario.model_options, concurrency=opts.concurrency,
+                                        timeout=opts.timeout)
     results: list[RungResult] = []
-    scores: dict[str, dict[str, float]] = {}
+    scores: dict[RungName, dict[str, float]] = {}
     passed_by: str | None = None
     failure: str | None = None
     for plan in plans:
@@ -96,9 +100,9 @@ async def climb(ws: Workspace, opts: RunOptions, on_event: Callable[[object], No
             result = RungResult(name=plan.name, status="skipped", skip_reason=f"stopped: {failure}")
         else:
             result, rows = await _measure(ws, plan, base, opts, on_event)
-            scores[plan.name] = dict(zip(rows["id"], rows["score"]))
+            scores[plan.name] = item_scores(rows)  # averaged over --repeat samples
             result.comparisons = comparisons(plan.name, scores)
-            failure = _error_budget(result, opts.max_error_rate)
+            failure = _error_budget(result, opts.max_error_rate, rows)
             if result.meets_targets and passed_by is None:
                 passed_by = plan.name
         results.append(result)
@@ -123,16 +127,19 @@ async def _learning_curve(ws: Workspace, opts: RunOptions, on_event):
     from .learning_curve import learning_curve
 
     plan = next(p for p in plan_rungs(ws) if p.name == "finetune")  # also when --rungs left the rung out
-    if plan.strategy is None or ws.scenario.ladder.finetune.method == "openai":
+    finetune = ws.scenario.ladder.finetune
+    if plan.strategy is None or finetune is None or finetune.method == "openai":
         return None, f"no learning curve: {plan.skip_reason or 'it needs a local LoRA fine-tune'}"
     curve = await learning_curve(ws, plan.strategy, opts.out_dir / "learning_curve", on_event, opts.concurrency,
                                  opts.curve_max_steps)
     return curve, None
 
 
-def _error_budget(result: RungResult, max_rate: float) -> str | None:
+def _error_budget(result: RungResult, max_rate: float, rows) -> str | None:
     if result.n and result.errors / result.n > max_rate:
-        return f"{result.errors} of {result.n} {result.name} calls failed after retries (more than {max_rate:.0%})"
+        errors = rows["error"].dropna()
+        cause = f"; the most common error: {errors.mode().iloc[0]}" if len(errors) else ""
+        return f"{result.errors} of {result.n} {result.name} calls failed after retries (more than {max_rate:.0%}){cause}"
     return None
 
 
@@ -148,7 +155,9 @@ async def _measure(ws: Workspace, plan: RungPlan, base, opts: RunOptions, on_eve
 
         tuned = await train_rung(ws, plan.strategy, opts.out_dir / "finetune", on_event)
         backend = tuned.backend
-    prompts = [plan.strategy(ex) for ex in ws.eval_set]
+    strategy = plan.strategy
+    assert strategy is not None  # the ladder measures only rungs with a strategy
+    prompts = [strategy(ex) for ex in ws.eval_set]
     on_event(ev.RungStarted(plan.name, len(prompts) * opts.repeat))
     started = time.perf_counter()
 
@@ -163,8 +172,8 @@ async def _measure(ws: Workspace, plan: RungPlan, base, opts: RunOptions, on_eve
     stopper = Stopper(ws.scenario.targets, ws.scenario.confidence, len(prompts)) if opts.sequential and opts.repeat == 1 else None
     rows = await runner.run([(ex, p.messages) for ex, p in zip(ws.eval_set, prompts)], rung=plan.name,
                             stop=stopper.add if stopper else None)
-    outcome = rag_outcome(plan.strategy, ws.scenario.ladder.rag.retriever, ws.eval_set, prompts, rows,
-                          ws.scenario.confidence) if rag else None
+    outcome = rag_outcome(strategy, ws.scenario.ladder.rag.retriever, ws.eval_set, prompts, rows,  # type: ignore[arg-type, union-attr]
+                          ws.scenario.confidence) if rag else None  # a rag plan always has a Rag strategy and settings
     result = rung_result(plan.name, rows, ws.scenario, ws.labels, [], time.perf_counter() - started,
                          outcome.metrics if outcome else None)
     await _latency(result, rows, backend, [prompt_parts(p)[0] for p in prompts], ws, opts, cache)

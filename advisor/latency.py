@@ -10,6 +10,8 @@ apart from the run's, so a rerun from the cache reports the same latencies witho
 
 from __future__ import annotations
 
+from functools import partial
+
 import math
 from dataclasses import dataclass
 
@@ -21,6 +23,10 @@ from evals.stats import bootstrap_stat, percentile
 PROBE_ITEMS = 20
 
 
+def _percentile(values, q: int) -> float:
+    return float(np.percentile(values, q))
+
+
 @dataclass
 class Probe:
     seconds: list[float]
@@ -30,7 +36,7 @@ class Probe:
         """p50/p95 in ms with the bounds of their bootstrap intervals (`p95_low`, `p95_high`), and `n`."""
         out: dict[str, float] = {"n": float(len(self.seconds))}
         for q in (50, 95):
-            spread = bootstrap_stat(self.seconds, lambda x, q=q: float(np.percentile(x, q)), confidence, resamples=1000)
+            spread = bootstrap_stat(self.seconds, partial(_percentile, q=q), confidence, resamples=1000)
             out[f"p{q}"] = percentile(self.seconds, q) * 1000.0
             out[f"p{q}_low"], out[f"p{q}_high"] = spread.lower * 1000.0, spread.upper * 1000.0
         return out

@@ -14,6 +14,7 @@ import gc
 import math
 import random
 from pathlib import Path
+from collections.abc import Sequence
 from typing import Callable
 
 import numpy as np
@@ -34,7 +35,7 @@ def power_law(n, a: float, b: float, c: float):
     return a * np.power(n, -b) + c
 
 
-def fit(ns: list[float], errors: list[float]) -> tuple[float, float, float] | None:
+def fit(ns: Sequence[float], errors: Sequence[float]) -> tuple[float, float, float] | None:
     """Least-squares (a, b, c) of error = a·n^-b + c, with a >= 0, 0 < b <= 3, 0 <= c <= 1.
 
     For a fixed b the model is linear in a and c, so b is searched on a fine grid and a, c solved in
@@ -119,7 +120,9 @@ async def learning_curve(ws: Workspace, strategy, out_dir: Path, on_event: Calla
     from .finetune_rung import training_examples
     from .measure import rung_result
 
-    config, model = ws.scenario.ladder.finetune, ws.scenario.model.removeprefix("local:")
+    from .finetune_rung import finetune_settings
+
+    config, model = finetune_settings(ws), ws.scenario.model.removeprefix("local:")
     metric, target = curve_target(ws)
     order = list(ws.train_set)
     random.Random(config.seed).shuffle(order)

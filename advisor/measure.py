@@ -5,12 +5,13 @@ from __future__ import annotations
 from evals.stats import compare, latency_summary, wilson
 
 from .cost import per_call
-from .record import Comparison, MetricValue, RungResult
+from .record import Comparison, MetricValue, RungName, RungResult
+from .repeats import repeat_summary
 from .scenario import Scenario
 from .targets import check_all
 
 
-def rung_result(name: str, rows, scenario: Scenario, labels: list[str] | None, recalls: list[bool],
+def rung_result(name: RungName, rows, scenario: Scenario, labels: list[str] | None, recalls: list[bool],
                 seconds: float, extra: dict[str, MetricValue] | None = None) -> RungResult:
     """Metrics with intervals, latency, tokens and cost of one measured rung; targets checked.
 
@@ -21,12 +22,12 @@ def rung_result(name: str, rows, scenario: Scenario, labels: list[str] | None, r
     first = rows[rows["repeat"] == 0] if "repeat" in rows else rows
     scores = [Score(float(r.score), bool(r.format_valid), r.details if isinstance(r.details, dict) else {})
               for r in first.itertuples()]
-    metrics = {k: MetricValue(**v.as_dict()) for k, v in summarize(
+    metrics = {k: MetricValue.model_validate(v.as_dict()) for k, v in summarize(
         scenario.grader.kind, scores, confidence=scenario.confidence, labels=labels,
         expected_labels=list(first["expected"]) if labels else None).items()}
     if recalls:
         hit = wilson(sum(recalls), len(recalls), scenario.confidence)
-        metrics["recall_at_k"] = MetricValue(**hit.as_dict())
+        metrics["recall_at_k"] = MetricValue.model_validate(hit.as_dict())
     metrics.update(extra or {})
     tokens = {"input": float(first["input_tokens"].mean()), "output": float(first["output_tokens"].mean())}
     ok = first[first["error"].isna()]
@@ -37,6 +38,7 @@ def rung_result(name: str, rows, scenario: Scenario, labels: list[str] | None, r
         cost_per_1k_calls_usd=cost.total * 1e3, cost_per_1m_calls_usd=cost.total * 1e6,
         cost_per_1k_calls_bounds=cost_bounds(first, scenario, cost.total * 1e3), latency_from="run",
         errors=int(first["error"].notna().sum()), seconds=seconds, confusion=_confusion(first, labels))
+    result.repeat = repeat_summary(rows, scenario.confidence)
     return check_all(result, scenario.targets, scenario.confidence)
 
 
@@ -83,7 +85,7 @@ def _confusion(rows, labels: list[str] | None) -> dict | None:
     return {"labels": matrix["labels"], "matrix": matrix["matrix"]}
 
 
-def comparisons(name: str, scores: dict[str, dict[str, float]]) -> list[Comparison]:
+def comparisons(name: RungName, scores: dict[RungName, dict[str, float]]) -> list[Comparison]:
     """Paired tests of a rung against each rung measured before it, on the items both scored."""
     mine = scores[name]
     out = []

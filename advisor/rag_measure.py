@@ -57,7 +57,7 @@ def _metrics(grades, cite: bool, confidence: float, rate) -> dict[str, MetricVal
         if cite:
             metrics["citation_precision"] = rate([g.citation_precision for g in sourced], confidence)
             metrics["citation_recall"] = rate([g.citation_recall for g in sourced], confidence)
-    return {k: MetricValue(**v.as_dict()) for k, v in metrics.items()}
+    return {k: MetricValue.model_validate(v.as_dict()) for k, v in metrics.items()}
 
 
 def _source_warnings(curve) -> list[str]:

@@ -6,23 +6,33 @@ import datetime as dt
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from evals.errors import InputError, Problem
 
 from .rag_record import RagDetails
-from .scenario import Profile, Target
+from .scenario import RATE_METRICS, Profile, Target
 
 RECORD_VERSION = 1
+EPS = 1e-9
+"""Slack for floating-point rounding when checking a stored record's bounds."""
 RungName = Literal["zero_shot", "few_shot", "rag", "finetune"]
 RUNG_ORDER: tuple[RungName, ...] = ("zero_shot", "few_shot", "rag", "finetune")
 RUNG_TITLES = {"zero_shot": "zero-shot", "few_shot": "few-shot", "rag": "RAG", "finetune": "fine-tune"}
 
 
 class MetricValue(BaseModel):
+    model_config = ConfigDict(allow_inf_nan=False)
+
     value: float
     lower: float
     upper: float
+
+    @model_validator(mode="after")
+    def _ordered(self) -> MetricValue:
+        if not self.lower - EPS <= self.value <= self.upper + EPS:
+            raise ValueError(f"bounds out of order: lower {self.lower:g} <= value {self.value:g} <= upper {self.upper:g} must hold")
+        return self
 
 
 class TargetCheck(BaseModel):
@@ -91,10 +101,12 @@ class Stopping(BaseModel):
 
 
 class RungResult(BaseModel):
+    model_config = ConfigDict(allow_inf_nan=False)
+
     name: RungName
     status: Literal["measured", "skipped"]
     skip_reason: str | None = None
-    n: int = 0
+    n: int = Field(default=0, ge=0)
     metrics: dict[str, MetricValue] = Field(default_factory=dict)
     latency_ms: dict[str, float] = Field(default_factory=dict)
     """p50 and p95 per call; from the one-at-a-time probe (`latency_from`), which adds the bounds of their
@@ -109,7 +121,7 @@ class RungResult(BaseModel):
     cost_per_1m_calls_usd: float | None = None
     cost_per_1k_calls_bounds: list[float] | None = None
     """[lower, upper] of the cost per 1k calls: a bootstrap over the calls' tokens and machine time; cost targets check the upper."""
-    errors: int = 0
+    errors: int = Field(default=0, ge=0)
     seconds: float = 0.0
     meets_targets: bool | None = None
     checks: list[TargetCheck] = Field(default_factory=list)
@@ -128,6 +140,15 @@ class RungResult(BaseModel):
     """RAG only: the recall@k / MRR curve and the split of failures into retrieval misses and wrong answers."""
     stopping: Stopping | None = None
     """With sequential stopping (the default): items used versus available."""
+
+    @model_validator(mode="after")
+    def _rates_are_rates(self) -> RungResult:
+        for name, metric in self.metrics.items():
+            if name in RATE_METRICS and not -EPS <= metric.lower <= metric.upper <= 1.0 + EPS:
+                raise ValueError(f"metric '{name}' is a rate, but its interval [{metric.lower:g}, {metric.upper:g}] leaves 0..1")
+        if self.errors > self.n:
+            raise ValueError(f"{self.errors} errors in {self.n} calls")
+        return self
 
 
 class CurvePoint(BaseModel):
@@ -192,6 +213,16 @@ class RunRecord(BaseModel):
             raise ValueError("this record was not loaded from a file: pass its run folder")
         return samples.frame(samples.for_record(self, run))
 
+    @model_validator(mode="after")
+    def _one_result_per_rung(self) -> RunRecord:
+        names = [r.name for r in self.rungs]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"rung {', '.join(twice)} appears more than once")
+        if not 0.0 < self.confidence < 1.0:
+            raise ValueError(f"confidence {self.confidence:g} must lie between 0 and 1")
+        return self
+
     def rung(self, name: str) -> RungResult | None:
         return next((r for r in self.rungs if r.name == name), None)
 
@@ -206,10 +237,9 @@ class RunRecord(BaseModel):
         return bool(rung and rung.meets_targets)
 
     def save(self, path: Path) -> Path:
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(self.model_dump_json(indent=2), encoding="utf-8")
-        tmp.replace(path)
-        return path
+        from evals.data import write_atomic
+
+        return write_atomic(path, self.model_dump_json(indent=2))
 
 
 def load_record(path: str | Path) -> RunRecord:
@@ -219,12 +249,14 @@ def load_record(path: str | Path) -> RunRecord:
         raise InputError(Problem("run record not found", fix="pass the run.json that `advisor run --out DIR` wrote", file=path))
     from pydantic import ValidationError
 
+    from evals.data import read_text
+
     try:
-        record = RunRecord.model_validate_json(path.read_text(encoding="utf-8"))
+        record = RunRecord.model_validate_json(read_text(path))
     except ValidationError as exc:
-        first = exc.errors()[0]
-        raise InputError(Problem(f"not a valid run record: {first['msg']}", fix="regenerate it with `advisor run`",
-                                 file=path, field=".".join(map(str, first["loc"])))) from None
+        raise InputError([Problem(f"not a valid run record: {err['msg'].removeprefix('Value error, ')}", file=path,
+                                  fix="regenerate it with `advisor run`", field=".".join(map(str, err["loc"])) or None)
+                          for err in exc.errors()[:10]], title=f"Invalid run record {path}") from None
     if record.version > RECORD_VERSION:
         raise InputError(Problem(f"record version {record.version} is newer than this advisor reads ({RECORD_VERSION})",
                                  fix="upgrade advisor", file=path, field="version"))

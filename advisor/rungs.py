@@ -11,13 +11,13 @@ from typing import Callable
 
 from evals.strategies import FewShot, Rag, ZeroShot, load_knowledge, make_retriever, prepare
 
-from .record import RUNG_ORDER
+from .record import RUNG_ORDER, RungName
 from .workspace import FINETUNE_MIN_TRAIN, Workspace
 
 
 @dataclass
 class RungPlan:
-    name: str
+    name: RungName
     strategy: Callable | None = None
     skip_reason: str | None = None
     trains: bool = False
@@ -62,9 +62,9 @@ def _finetune(ws: Workspace, config) -> RungPlan:
     n = len(ws.train_set)
     if n < FINETUNE_MIN_TRAIN:
         return RungPlan("finetune", skip_reason=f"{n} train examples; fine-tuning needs at least {FINETUNE_MIN_TRAIN}")
-    if config.method != "openai" and not ws.scenario.model.startswith("local:"):
+    if config.method != "openai" and not ws.scenario.model_spec.is_local:
         return RungPlan("finetune", skip_reason=f"LoRA needs local weights; {ws.scenario.model} has none (use method: openai)")
-    if config.method == "openai" and not ws.scenario.model.startswith("openai:"):
+    if config.method == "openai" and ws.scenario.model_spec.is_local:
         return RungPlan("finetune", skip_reason=f"a hosted fine-tuning job needs an openai: model; {ws.scenario.model} is local (use method: lora)")
     # "" (not None) drops the data's own system message too: the tuned model is asked with the input alone.
     return RungPlan("finetune", ZeroShot(ws.system_prompt if config.prompt == "full" else ""), trains=True)

@@ -71,8 +71,9 @@ COLUMNS = list(Sample.model_fields)
 def from_row(row: dict, messages: list[dict] | None, context: dict | None = None) -> Sample:
     """A Sample from one runner row and the prompt it answered (messages, and the context the strategy used:
     shot ids, retrieved chunks, cited ids); a context the runner kept in the row's details counts too."""
-    details = row.get("details") if isinstance(row.get("details"), dict) else {}
-    kept = details.get("context") if isinstance(details.get("context"), dict) else {}
+    found = row.get("details")
+    details: dict = found if isinstance(found, dict) else {}
+    kept: dict = details["context"] if isinstance(details.get("context"), dict) else {}
     context = {**kept, **(context or {})}
     row = {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in row.items()}  # pandas' missing values
     return Sample(

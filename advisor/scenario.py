@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from evals.backends.spec import ModelSpec
+from evals.errors import InputError
+from evals.kinds import GraderKind
+
 TaskKind = Literal["classification", "extraction", "generation", "qa"]
-GraderKind = Literal["exact", "normalized", "label", "json", "regex", "contains", "judge"]
+TASK_KINDS: tuple[str, ...] = get_args(TaskKind)
 Frequency = Literal["never", "rarely", "monthly", "weekly", "daily"]
 
 RATE_METRICS = {"accuracy", "format_valid", "macro_f1", "field_accuracy", "recall_at_k", "grounded",
@@ -18,10 +23,15 @@ COST_METRICS = {"cost_per_1k_calls_usd"}
 FORGETTING_METRICS = {"forgetting_change"}
 """Change in general ability (canary accuracy, adapter minus base; -0.05 = lost 5 points); 0 for rungs that do not train."""
 GRADER_METRICS = {"label": {"macro_f1"}, "json": {"field_accuracy"}}
+TARGET_METRICS: tuple[str, ...] = ("accuracy", "macro_f1", "field_accuracy", "format_valid", "recall_at_k",
+                                   "grounded", "citation_precision", "citation_recall", "p50_latency_ms",
+                                   "p95_latency_ms", "cost_per_1k_calls_usd", "forgetting_change")
+"""Every metric a target can name, in the order the wizard asks for them."""
+assert set(TARGET_METRICS) == RATE_METRICS | LATENCY_METRICS | COST_METRICS | FORGETTING_METRICS
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, allow_inf_nan=False)
 
 
 def _resolve(value: Path | None, info: ValidationInfo) -> Path | None:
@@ -59,9 +69,20 @@ class Data(Strict):
     _resolve_paths = field_validator("train", "eval", "knowledge")(_resolve)
 
 
+def _known_backend(value: str) -> str:
+    """A model spec that parses (kept as the string the user wrote)."""
+    try:
+        ModelSpec.parse(value)
+    except InputError as exc:  # a ValueError, so pydantic locates it with the other problems
+        problem = exc.problems[0]
+        raise ValueError(f"{problem.message}; {problem.fix}") from None
+    return value
+
+
 class Judge(Strict):
     model: str
     """Backend spec of the judging model, e.g. openai:gpt-4o-mini."""
+    _known_backend = field_validator("model")(_known_backend)
     rubric: str = "Does the answer match the reference answer in meaning? Reply PASS or FAIL."
     """What the judge is asked; it must answer PASS or FAIL."""
 
@@ -89,6 +110,11 @@ class Grader(Strict):
                 raise ValueError(f"'{attr.rstrip('_')}' applies only to grader kind '{kind}'")
         if self.kind == "regex" and not self.pattern:
             raise ValueError("grader kind 'regex' needs a 'pattern'")
+        if self.pattern is not None:
+            try:
+                re.compile(self.pattern)
+            except re.error as exc:
+                raise ValueError(f"'pattern' is not a valid regular expression: {exc}") from None
         if self.kind == "judge" and self.judge is None:
             raise ValueError("grader kind 'judge' needs 'judge: {model: ...}'")
         return self
@@ -107,13 +133,18 @@ class Target(Strict):
     def _one_bound(self) -> Target:
         if (self.min is None) == (self.max is None):
             raise ValueError("give exactly one of 'min' or 'max'")
-        known = RATE_METRICS | LATENCY_METRICS | COST_METRICS | FORGETTING_METRICS
-        if self.metric not in known:
-            raise ValueError(f"unknown metric '{self.metric}'; use one of {', '.join(sorted(known))}")
-        if self.metric in FORGETTING_METRICS and not -1.0 <= (self.min if self.min is not None else self.max) <= 1.0:
-            raise ValueError(f"'{self.metric}' is a change in a rate: its bound must lie between -1 and 1 (e.g. min: -0.05)")
-        if self.metric in RATE_METRICS and not 0.0 <= (self.min if self.min is not None else self.max) <= 1.0:
+        if self.metric not in TARGET_METRICS:
+            raise ValueError(f"unknown metric '{self.metric}'; use one of {', '.join(TARGET_METRICS)}")
+        bound = self.min if self.min is not None else self.max
+        assert bound is not None  # exactly one is set
+        if self.metric in FORGETTING_METRICS:
+            if not -1.0 <= bound <= 1.0:
+                raise ValueError(f"'{self.metric}' is a change in a rate: its bound must lie between -1 and 1 (e.g. min: -0.05)")
+            return self
+        if self.metric in RATE_METRICS and not 0.0 <= bound <= 1.0:
             raise ValueError(f"'{self.metric}' is a rate: its bound must lie between 0 and 1")
+        if bound < 0:
+            raise ValueError(f"'{self.metric}' cannot be negative: its bound must be at least 0")
         return self
 
     def __str__(self) -> str:
@@ -148,6 +179,16 @@ class Pricing(Strict):
     """USD per million trained tokens of a hosted fine-tuning job."""
 
 
+class ModelOptions(Strict):
+    """How to reach the model's server (openai: models only)."""
+
+    api_key_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    """The environment variable whose key is sent to the server. Without it, $OPENAI_API_KEY goes only to
+    api.openai.com and no key goes to any other host (a loopback server needs none)."""
+    timeout: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+    """Seconds to wait for one answer before retrying (default 60; --timeout overrides)."""
+
+
 class Generation(Strict):
     max_tokens: int | None = Field(default=None, gt=0)
     """Most new tokens per answer (default: from the longest expected answer in eval)."""
@@ -164,6 +205,13 @@ class Generation(Strict):
     def _yaml_booleans(cls, value):
         # YAML 1.1 reads a bare `off` as false (and `on` as true): take them as the words the user wrote.
         return {False: "off", True: "auto"}.get(value, value) if isinstance(value, bool) else value
+
+    @field_validator("stop")
+    @classmethod
+    def _no_empty_stop(cls, stop: list[str]) -> list[str]:
+        if any(not s for s in stop):  # "" is found at position 0 of every answer: each would come back empty
+            raise ValueError("a stop string is empty, which would cut every answer to nothing")
+        return stop
 
 
 class ZeroShot(Strict):
@@ -265,13 +313,25 @@ class Scenario(Strict):
     profile: Profile = Field(default_factory=Profile)
     model: str = "local:smollm2-135m"
     """Backend spec: local:smollm2-135m, local:/path/to/hf-model, openai:gpt-4o-mini, openai:http://127.0.0.1:8000/v1#name."""
+    model_options: ModelOptions = Field(default_factory=ModelOptions)
     pricing: Pricing | None = None
     """Token prices of a hosted model, or the hourly cost of the machine for a local one."""
     generation: Generation = Field(default_factory=Generation)
     ladder: Ladder = Field(default_factory=Ladder)
 
+    _known_backend = field_validator("model")(_known_backend)
+
+    @property
+    def model_spec(self) -> ModelSpec:
+        """The model as a typed spec (parsed when the scenario was validated)."""
+        return ModelSpec.parse(self.model)
+
     @model_validator(mode="after")
     def _targets_fit_grader(self) -> Scenario:
+        for target in self.targets:
+            for other in self.targets:
+                if other.metric == target.metric and target.min is not None and other.max is not None and target.min > other.max:
+                    raise ValueError(f"the targets contradict each other: {target.metric} >= {target.min:g} and <= {other.max:g}")
         for target in self.targets:
             for kind_ in GRADER_METRICS:
                 if target.metric in GRADER_METRICS[kind_] and self.grader.kind != kind_:

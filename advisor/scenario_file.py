@@ -6,10 +6,12 @@ import difflib
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from evals.data import read_text
 from evals.errors import InputError, Problem
 
 from .scenario import Scenario
@@ -20,14 +22,11 @@ def load_scenario(path: str | Path) -> Scenario:
     path = Path(path)
     if not path.is_file():
         raise InputError(Problem("scenario file not found", fix="check the path, or create one with `advisor`", file=path))
-    text = path.read_text(encoding="utf-8")
-    try:
-        root = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InputError(Problem(f"not valid YAML: {getattr(exc, 'problem', exc)}", fix="fix the YAML syntax at that line",
-                                 file=path, line=mark.line + 1 if mark else None)) from None
+    text = read_text(path)
+    root, data = parse_yaml(text, path)
+    duplicates = duplicate_keys(root, path)
+    if duplicates:
+        raise InputError(duplicates, title=f"Invalid scenario {path}")
     if not isinstance(data, dict):
         raise InputError(Problem("a scenario must be a YAML mapping (key: value lines)", fix="see `advisor schema`", file=path, line=1))
     try:
@@ -36,14 +35,48 @@ def load_scenario(path: str | Path) -> Scenario:
         raise InputError([_problem(err, root, path) for err in exc.errors()], title=f"Invalid scenario {path}") from None
 
 
-def _problem(err: dict, root: yaml.Node, path: Path) -> Problem:
+def parse_yaml(text: str, path: Path) -> tuple[yaml.Node | None, object]:
+    """The node tree (for line numbers) and the value of a YAML text; InputError when it is not YAML."""
+    try:
+        return yaml.compose(text), yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise InputError(Problem(f"not valid YAML: {getattr(exc, 'problem', exc)}", fix="fix the YAML syntax at that line",
+                                 file=path, line=mark.line + 1 if mark else None)) from None
+    except RecursionError:
+        raise InputError(Problem("the YAML nests too deeply to read", fix="a scenario nests a few levels; check the file",
+                                 file=path, line=1)) from None
+
+
+def duplicate_keys(node: yaml.Node | None, path: Path) -> list[Problem]:
+    """A key written twice in one mapping (YAML would keep the last silently), naming both lines."""
+    problems: list[Problem] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, yaml.MappingNode):
+            seen: dict[str, int] = {}
+            for key, value in current.value:
+                line = key.start_mark.line + 1
+                name = str(key.value)
+                if name in seen:
+                    problems.append(Problem(f"key '{name}' appears twice, on lines {seen[name]} and {line}; YAML would keep "
+                                            "only the last", fix="delete one of the two", file=path, line=line, field=name))
+                seen.setdefault(name, line)
+                stack.append(value)
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend(current.value)
+    return sorted(problems, key=lambda p: p.line or 0)
+
+
+def _problem(err: Any, root: yaml.Node | None, path: Path) -> Problem:
     loc = [p for p in err["loc"] if p != "schema_"] or []
     field = ".".join(str(p) for p in err["loc"]).replace("schema_", "schema")
     message = err["msg"].removeprefix("Value error, ")
     return Problem(message, fix=_fix(err, loc), file=path, line=_line(root, err["loc"]), field=field or None)
 
 
-def _fix(err: dict, loc: list) -> str:
+def _fix(err: Any, loc: list) -> str:
     kind, ctx = err["type"], err.get("ctx") or {}
     if kind == "extra_forbidden":
         parent = _model_at(loc[:-1])
@@ -118,9 +151,9 @@ def dump_scenario(scenario: Scenario, path: str | Path, *, force: bool = False) 
     data = _prune_none(data)
     # a rung left out is written as null: a missing key would switch it back on with its defaults
     data["ladder"] = {rung: data["ladder"].get(rung) for rung in type(scenario.ladder).model_fields}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
-    return path
+    from evals.data import write_atomic
+
+    return write_atomic(path, yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
 
 
 def _relative(target: Path, base: Path) -> str:

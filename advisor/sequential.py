@@ -73,7 +73,8 @@ class TargetWatch:
         if self.target.min is not None:
             low, high = all_fail.lower >= self.target.min, all_pass.lower >= self.target.min
         else:
-            low, high = all_pass.upper <= self.target.max, all_fail.upper <= self.target.max
+            ceiling = float(self.target.max)  # type: ignore[arg-type]  # a target has a min or a max
+            low, high = all_pass.upper <= ceiling, all_fail.upper <= ceiling
         return ("pass" if low else "fail") if low == high else None
 
 
@@ -102,7 +103,9 @@ class Stopper:
         """One more row (the next item in order); True once the rung's verdict is settled."""
         self.used += 1
         for watch in self.watches:
-            watch.add(_value(watch.target.metric, row), self.available)
+            value = _value(watch.target.metric, row)
+            assert value is not None  # only metrics with a per-row value are watched
+            watch.add(value, self.available)
         return self.decided
 
     @property

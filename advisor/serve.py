@@ -19,6 +19,8 @@ from evals.backends._response_format import from_request
 from evals.backends.base import GenerationParams, Structure
 from evals.errors import BackendError, InputError
 
+from .serve_guard import DEFAULT_MAX_BODY_BYTES, BodyTooLarge, Guard
+
 DEFAULT_MAX_TOKENS = 512
 ROLES = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant"}
 
@@ -41,7 +43,7 @@ class ChatRequest(BaseModel):
     max_completion_tokens: int | None = Field(default=None, ge=1)
     temperature: float | None = Field(default=None, ge=0, le=2)
     stop: str | list[str] | None = None
-    seed: int | None = None
+    seed: int | None = Field(default=None, ge=0, le=2**63 - 1)
     n: int | None = 1
     stream: bool | None = False
     response_format: dict | None = None
@@ -123,8 +125,12 @@ def error_body(message: str, kind: str, param: str | None = None, code: str | No
     return {"error": {"message": message, "type": kind, "param": param, "code": code}}
 
 
-def create_app(backend) -> FastAPI:
-    """The FastAPI app serving `backend` (a LocalBackend); concurrent requests share its generate batches."""
+def create_app(backend, *, api_key: str | None = None, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES):
+    """The app serving `backend` (a LocalBackend); concurrent requests share its generate batches.
+
+    With `api_key`, every route but /health wants `Authorization: Bearer api_key`; bodies over
+    `max_body_bytes` are refused with 413.
+    """
     app = FastAPI(title="advisor serve", version="1")
     models = served_models(backend)
     created = int(time.time())
@@ -132,6 +138,10 @@ def create_app(backend) -> FastAPI:
     @app.exception_handler(RequestProblem)
     async def refused(request: Request, exc: RequestProblem):
         return JSONResponse(error_body(exc.message, "invalid_request_error", exc.param, exc.code), status_code=exc.status)
+
+    @app.exception_handler(BodyTooLarge)
+    async def too_large(request: Request, exc: BodyTooLarge):
+        return JSONResponse(error_body(str(exc), "invalid_request_error", code="request_too_large"), status_code=413)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError):
@@ -162,4 +172,4 @@ def create_app(backend) -> FastAPI:
             return JSONResponse(error_body(str(exc), "server_error"), status_code=500)
         return completion_body(request.model, completion)
 
-    return app
+    return Guard(app, api_key=api_key, max_body_bytes=max_body_bytes)

@@ -59,6 +59,7 @@ def check(rung: RungResult, target: Target, confidence: float) -> TargetCheck:
         if not passed and target.metric in RATE_METRICS and rung.n and max_demonstrable(rung.n, confidence) < target.min:
             reason += f"; {rung.n} examples cannot show more than {max_demonstrable(rung.n, confidence):.3f}"
     else:
+        assert target.max is not None  # a Target has exactly one bound
         passed = value <= target.max
         side = "upper bound" if _bounded(rung, target) else "value"
         reason = f"{side} {_num(value)} {'<=' if passed else '>'} {target.max:g}"

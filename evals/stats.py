@@ -183,8 +183,8 @@ def compare(
     """McNemar when every score is 0 or 1, else the paired bootstrap."""
     a, b = _pair(a_scores, b_scores)
     if np.isin(a, (0.0, 1.0)).all() and np.isin(b, (0.0, 1.0)).all():
-        return mcnemar(a, b)
-    return paired_bootstrap(a, b, confidence, resamples, seed)
+        return mcnemar(a.tolist(), b.tolist())
+    return paired_bootstrap(a.tolist(), b.tolist(), confidence, resamples, seed)
 
 
 def max_demonstrable(n: int, confidence: float = 0.95) -> float:

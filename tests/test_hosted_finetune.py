@@ -115,19 +115,20 @@ def test_a_failed_job_raises_with_its_message_and_the_next_call_retries(server, 
     assert result.job_id == "ftjob-2" and server.app.calls["POST /files"] == 1  # the upload is reused
 
 
-def test_the_api_key_is_sent_but_never_written(server, tmp_path, monkeypatch):
+def test_the_api_key_is_sent_where_named_but_never_written(server, tmp_path, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", SECRET)
     with pytest.raises(HostedJobPending):
-        run(server, tmp_path, timeout_s=0)
-    run(server, tmp_path)
+        run(server, tmp_path, timeout_s=0, api_key_env="OPENAI_API_KEY")  # the scenario names it for this server
+    run(server, tmp_path, api_key_env="OPENAI_API_KEY")
     assert server.app.authorizations == {f"Bearer {SECRET}"}
     files = [path for path in tmp_path.rglob("*") if path.is_file()]
     assert {path.name for path in files} >= {"job.json", "train.jsonl"}
     assert not [path for path in files if SECRET in path.read_text()]
 
 
-def test_a_loopback_server_needs_no_key(server, tmp_path):
-    run(server, tmp_path)  # conftest removes OPENAI_API_KEY
+def test_a_loopback_server_needs_no_key_and_gets_none_unnamed(server, tmp_path, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)  # in the environment, but not named for this server
+    run(server, tmp_path)
     assert server.app.authorizations == {"Bearer no-key-needed"}
 
 

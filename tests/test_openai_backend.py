@@ -108,17 +108,19 @@ def test_exhausted_retries_raise_a_backend_error_without_the_key(monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
     with FakeOpenAIServer(faults={"q1": ["500-echo"] * 10}) as server:
         with pytest.raises(BackendError) as info:
-            asyncio.run(fast_backend(server, max_retries=2).complete(USER, GenerationParams()))
+            # the scenario names the variable, so the key goes to this (loopback) server
+            asyncio.run(fast_backend(server, max_retries=2, api_key_env="OPENAI_API_KEY").complete(USER, GenerationParams()))
         assert server.app.requests["q1"] == 3
     message = str(info.value)
     assert "HTTP 500 after 3 attempt(s)" in message and "***" in message
     assert KEY not in message and info.value.__cause__ is None
 
 
-def test_authentication_errors_are_not_retried():
+def test_authentication_errors_are_not_retried(monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
     with FakeOpenAIServer(faults={"q1": ["401"] * 5}) as server:
         with pytest.raises(BackendError, match=r"HTTP 401 after 1 attempt.*OPENAI_API_KEY"):
-            asyncio.run(fast_backend(server).complete(USER, GenerationParams()))
+            asyncio.run(fast_backend(server, api_key_env="OPENAI_API_KEY").complete(USER, GenerationParams()))
         assert server.app.requests["q1"] == 1
 
 
@@ -151,3 +153,16 @@ def test_retry_after_parses_seconds_milliseconds_and_http_dates():
     assert parse_retry_after({"retry-after": "Tue, 14 Nov 2023 22:13:50 GMT"}, now=now) == pytest.approx(30.0)
     assert parse_retry_after({"retry-after": "Tue, 14 Nov 2023 22:00:00 GMT"}, now=now) == 0.0
     assert parse_retry_after({"retry-after": "soon"}) is None and parse_retry_after({}) is None
+
+
+def test_the_runs_concurrency_reaches_the_openai_backend_beyond_eight():
+    from advisor.scenario import ModelOptions
+    from advisor.workspace import open_backend
+
+    async def burst(backend):
+        return await asyncio.gather(*(backend.complete([{"role": "user", "content": f"q{i} x y"}], GenerationParams()) for i in range(16)))
+
+    with FakeOpenAIServer(delay_s=0.2) as server:
+        backend = open_backend(f"openai:{server.base_url}#fake-model", ModelOptions(timeout=5), concurrency=16)
+        asyncio.run(burst(backend))
+        assert server.app.max_in_flight == 16 and backend.timeout == 5

@@ -265,3 +265,14 @@ async def test_when_no_rung_passes_the_results_open_on_the_closest_rung_and_its_
         checks = str(app.screen.query_one("#checks").render())
         assert checks.startswith("fine-tune against the targets") and "✗ accuracy >= 0.8" in checks
         assert "Closest: fine-tune" in str(app.screen.query_one("#rationale").render())
+
+
+async def test_a_binary_scenario_says_why_on_the_start_screen_instead_of_crashing(workdir):
+    (workdir / "binary.yaml").write_bytes(bytes(range(256)) * 4)
+    app = create_app(workdir / "binary.yaml", runs_dir=workdir / "runs", shipped=[])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, StartScreen)
+        error = str(app.screen.query_one("#open-error").render())
+        assert "binary.yaml" in error and "not UTF-8" in error
+    assert app.return_code in (0, None)

@@ -98,7 +98,7 @@ def training_args(settings: LoraSettings, out_dir: Path, *, cuda: bool, has_val:
         eval_strategy=every if has_val else "no",
         save_strategy=every,
         eval_steps=eval_steps,
-        save_steps=eval_steps,
+        save_steps=eval_steps,  # type: ignore[arg-type]  # None with save_strategy 'epoch', which ignores it
         save_total_limit=2,
         # Early stopping keeps the adapter of the best validation loss, not the last one.
         load_best_model_at_end=has_val,

@@ -42,7 +42,7 @@ def _answer_text(rendered: str, content: str, end: str | None) -> str:
     start = rendered.find(content)
     after = start + len(content) if start >= 0 else 0  # a template that rewrites content: first end token
     stop = rendered.find(end, after) if end else -1
-    return rendered[: stop + len(end)] if stop >= 0 else rendered.rstrip()
+    return rendered[: stop + len(end)] if end and stop >= 0 else rendered.rstrip()
 
 
 def _tokens(tokenizer, text: str) -> list[int]:

@@ -18,7 +18,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from evals.data import write_atomic
 from evals.errors import BackendError, InputError, Problem
+from evals.secrets import register_secret
 from evals.example import Example
 
 from ._config import FIELD
@@ -36,13 +38,14 @@ docs = (
 
 
 def train_openai(train: list[Example], settings: Any, out_dir: str | Path, *, base_url: str | None = None,
-                 api_key_env: str = "OPENAI_API_KEY", progress: Callable[[HostedProgress], None] | None = None,
+                 api_key_env: str | None = None, progress: Callable[[HostedProgress], None] | None = None,
                  poll_s: float = 5.0, timeout_s: float | None = None, val: list[Example] | None = None,
                  suffix: str | None = None) -> HostedResult:
     """Fine-tune `settings.model` on the hosted API and wait for the model id, resuming a job already started.
 
     `settings` is the scenario's finetune block (`model`, `epochs`, `seed` are read). `base_url` points at
-    an OpenAI-compatible server instead of api.openai.com (no key needed then). `timeout_s` bounds this
+    an OpenAI-compatible server instead of api.openai.com; it gets a key only from `api_key_env` (the
+    environment's $OPENAI_API_KEY goes to api.openai.com alone). `timeout_s` bounds this
     call's polling: the job goes on, and calling again with the same `out_dir` picks it up.
     """
     import openai  # the SDK loads only once a job is asked for
@@ -54,7 +57,11 @@ def train_openai(train: list[Example], settings: Any, out_dir: str | Path, *, ba
     state = load_job(out_dir, stamp)
     if "result" in state:
         return HostedResult.from_dict(state["result"])
-    key = _api_key(api_key_env, required=server == _openai_url())
+    from evals.backends.spec import ModelSpec, key_env
+
+    env = key_env(ModelSpec("openai", None, base_url), api_key_env)
+    key = _api_key(env, required=True) if env else None
+    register_secret(key)
     _write(out_dir, files)
     state["fingerprint"] = stamp
     with _client(server, key) as client:
@@ -62,7 +69,7 @@ def train_openai(train: list[Example], settings: Any, out_dir: str | Path, *, ba
             _submit(client, state, out_dir, request, bool(val))
             return watch(client, state, out_dir, progress=progress, poll_s=poll_s, timeout_s=timeout_s)
         except openai.OpenAIError as exc:
-            raise BackendError(_describe(exc, server, key, api_key_env)) from None
+            raise BackendError(_describe(exc, server, key, env)) from None
 
 
 def job_request(train: list[Example], settings: Any, suffix: str | None) -> dict:
@@ -104,9 +111,8 @@ def _submit(client, state: dict, out_dir: Path, request: dict, has_val: bool) ->
 
 
 def _write(out_dir: Path, files: dict[str, bytes]) -> None:
-    out_dir.mkdir(parents=True, exist_ok=True)
     for name, data in files.items():
-        (out_dir / name).write_bytes(data)
+        write_atomic(out_dir / name, data.decode("utf-8"))
 
 
 def _upload(client, path: Path) -> str:
@@ -139,9 +145,9 @@ def _openai_url() -> str:
     return OPENAI_URL
 
 
-def _describe(exc: Exception, server: str, key: str | None, env: str) -> str:
-    """The SDK error as one line, with a hint for a rejected key, and never the key itself."""
+def _describe(exc: Exception, server: str, key: str | None, env: str | None) -> str:
+    """The SDK error as one line, with a hint for a rejected key, and never the key itself (redacted before the cut)."""
     status = getattr(exc, "status_code", None)
-    hint = f"; check the key in ${env}" if status in (401, 403) else ""
-    text = f"{server}: {f'HTTP {status}' if status else type(exc).__name__}: {str(exc)[:300]}{hint}"
-    return text.replace(key, "***") if key else text
+    hint = f"; check the key in ${env}" if status in (401, 403) and env else ""
+    detail = (str(exc).replace(key, "***") if key else str(exc))[:300]
+    return f"{server}: {f'HTTP {status}' if status else type(exc).__name__}: {detail}{hint}"

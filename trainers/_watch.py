@@ -12,6 +12,8 @@ from typing import Any, Callable
 
 from transformers import TrainerCallback
 
+from evals.data import write_atomic
+
 from ._result import TrainProgress
 
 log = logging.getLogger("trainers")
@@ -60,7 +62,8 @@ def _overfitting(history: list[dict[str, Any]], evals: list[tuple[int, float]]) 
     bounds = [0] + [step for step, _ in evals]
     means = [_mean([loss for step, loss in train if lo < step <= hi]) for lo, hi in zip(bounds, bounds[1:])]
     for i in range(1, len(evals)):
-        if evals[i][1] > evals[i - 1][1] and None not in (means[i], means[i - 1]) and means[i] < means[i - 1]:
+        now, before = means[i], means[i - 1]
+        if evals[i][1] > evals[i - 1][1] and now is not None and before is not None and now < before:
             return (
                 f"overfitting from step {evals[i][0]}: val loss rose {evals[i - 1][1]:.3f} -> {evals[i][1]:.3f} "
                 f"while train loss fell {means[i - 1]:.3f} -> {means[i]:.3f}; fewer epochs or more data would help"
@@ -88,7 +91,7 @@ class TrainWatch(TrainerCallback):
         self.start = (time.perf_counter(), state.global_step, state.num_input_tokens_seen)
         self.verdict = assess(state.log_history, self.patience)
         if state.is_world_process_zero:  # a resumed run's log restarts from its checkpoint
-            self.log_path.write_text("".join(json.dumps(r) + "\n" for r in records(state.log_history)))
+            write_atomic(self.log_path, "".join(json.dumps(r) + "\n" for r in records(state.log_history)))
 
     def on_substep_end(self, args, state, control, **kwargs):
         self.micro_batches += 1

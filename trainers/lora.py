@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import inspect
-import json
 import math
 import os
 import statistics
@@ -13,6 +12,7 @@ import warnings
 from pathlib import Path
 from typing import Any, Callable
 
+from evals.data import write_json
 from evals.errors import InputError, Problem
 from evals.example import Example
 from evals.models import quiet_transformers, resolve_model, set_offline_env
@@ -85,10 +85,10 @@ def train_lora(
     counts = dict(train_examples=len(train_features), val_examples=len(val_features), skipped_examples=skipped)
     result = _summarize(trainer, watch, collator, settings, seconds, out_dir / "adapter", device="cuda" if cuda else "cpu", **counts)
     if trainer.is_world_process_zero():
-        trainer.model.save_pretrained(result.adapter_dir)
+        trainer.model.save_pretrained(result.adapter_dir)  # type: ignore[union-attr,operator]  # a PeftModel here
         tokenizer.save_pretrained(result.adapter_dir)
-        (out_dir / "curve.json").write_text(json.dumps(result.curve, indent=1))
-        (out_dir / "train_result.json").write_text(json.dumps(result.as_dict(), indent=1))
+        write_json(out_dir / "curve.json", result.curve)
+        write_json(out_dir / "train_result.json", result.as_dict())
     return result
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 import click
@@ -10,6 +11,10 @@ import click
 from evals.errors import BackendError, InputError
 
 from .output import print_error
+
+RESUME_HINT = "Interrupted; run the same command again to resume (finished rows are kept)."
+INTERNAL_ERROR = 70
+"""Exit status of an unexpected exception (EX_SOFTWARE): not 1, which CI reads as 'targets missed'."""
 
 COMMANDS = {
     "run": "advisor.cli.run:run",
@@ -69,8 +74,9 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point: user mistakes exit 2 and backend failures exit 3, without a traceback."""
     try:
         cli.main(args=argv, standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
+    except click.exceptions.Abort as exc:  # click turns Ctrl+C into Abort; say how to resume, not just "Aborted."
+        interrupted = isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt)
+        click.echo(RESUME_HINT if interrupted else "Aborted.", err=True)
         sys.exit(130)
     except click.ClickException as exc:
         exc.show()
@@ -82,8 +88,14 @@ def main(argv: list[str] | None = None) -> None:
         print_error("Backend failure", [str(exc)])
         sys.exit(BackendError.exit_code)
     except KeyboardInterrupt:
-        click.echo("Interrupted; run the same command again to resume.", err=True)
+        click.echo(RESUME_HINT, err=True)
         sys.exit(130)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    except Exception as exc:  # a bug: one line for the user, the traceback only when asked for
+        if os.environ.get("ADVISOR_DEBUG"):
+            raise
+        print_error("Internal error (a bug in advisor)", [f"{type(exc).__name__}: {exc}",
+                                                            "set ADVISOR_DEBUG=1 to see the traceback, and please report it"])
+        sys.exit(INTERNAL_ERROR)
     sys.exit(0)

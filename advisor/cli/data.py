@@ -10,6 +10,7 @@ from rich.table import Table
 from evals.errors import InputError, Problem
 
 from . import output
+from .params import FiniteRange
 
 FILE = click.Path(dir_okay=False)
 
@@ -69,7 +70,7 @@ def convert(src: str, dst: str, fmt: str | None, input_col: str | None, output_c
 
 @data.command("split")
 @click.argument("file", type=FILE)
-@click.option("--eval-fraction", type=float, default=0.2, show_default=True, help="Share of examples held out for eval.")
+@click.option("--eval-fraction", type=FiniteRange(0, 1, min_open=True, max_open=True), default=0.2, show_default=True, help="Share of examples held out for eval.")
 @click.option("--seed", type=int, default=0, show_default=True, help="The same seed gives byte-identical files.")
 @click.option("--train-out", required=True, type=FILE, help="Where the train part goes.")
 @click.option("--eval-out", required=True, type=FILE, help="Where the eval part goes.")
@@ -92,8 +93,8 @@ def split_cmd(file: str, eval_fraction: float, seed: int, train_out: str, eval_o
 
 @data.command()
 @click.argument("file", type=FILE)
-@click.option("--epochs", type=click.FloatRange(min=0, min_open=True), default=2, show_default=True, help="Fine-tune passes over the set.")
-@click.option("--price-per-1m", type=click.FloatRange(min=0), default=0.0, show_default=True, help="USD per million training tokens.")
+@click.option("--epochs", type=FiniteRange(min=0, min_open=True), default=2, show_default=True, help="Fine-tune passes over the set.")
+@click.option("--price-per-1m", type=FiniteRange(min=0), default=0.0, show_default=True, help="USD per million training tokens.")
 @click.option("--model", help="Count tokens with this local model's tokenizer instead of estimating.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def stats(file: str, epochs: float, price_per_1m: float, model: str | None, as_json: bool) -> None:

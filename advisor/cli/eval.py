@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -10,10 +9,12 @@ from pathlib import Path
 import click
 
 from evals.errors import InputError, Problem
+from evals.kinds import MODEL_FREE_GRADER_KINDS
 
 from . import output
+from .params import FiniteRange
 
-GRADERS = ("exact", "normalized", "contains", "regex", "label", "json")
+GRADERS = MODEL_FREE_GRADER_KINDS
 
 
 @click.command("eval")
@@ -30,28 +31,35 @@ GRADERS = ("exact", "normalized", "contains", "regex", "label", "json")
 @click.option("--stop", multiple=True, help="A string that ends an answer (repeatable).")
 @click.option("--limit", type=click.IntRange(min=1), help="Grade only the first N examples.")
 @click.option("--repeat", type=click.IntRange(min=1), default=1, show_default=True, help="Independent samples per example (bypasses the cache).")
-@click.option("--temperature", type=click.FloatRange(min=0), default=0.0, show_default=True)
+@click.option("--temperature", type=FiniteRange(min=0), default=0.0, show_default=True)
 @click.option("--concurrency", type=click.IntRange(min=1), default=8, show_default=True)
 @click.option("--no-cache", is_flag=True, help="Ask the backend again instead of reusing cached answers.")
-@click.option("--confidence", type=click.FloatRange(0.5, 0.999), default=0.95, show_default=True)
+@click.option("--confidence", type=FiniteRange(0.5, 0.999), default=0.95, show_default=True)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Folder for results.json, samples.jsonl and the journal (default: runs/eval-NAME).")
-@click.option("--max-error-rate", type=click.FloatRange(0, 1), default=0.1, show_default=True, help="Exit 3 when more calls than this fail after retries.")
+@click.option("--max-error-rate", type=FiniteRange(0, 1), default=0.1, show_default=True, help="Exit 3 when more calls than this fail after retries.")
 @click.option("--export-lm-eval", "export_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Instead of grading: write the set and its grader as an lm-eval task into this folder.")
+@click.option("--timeout", type=FiniteRange(min=0, min_open=True), default=None, help="Seconds per request (openai models; default 60).")
+@click.option("--api-key-env", default=None, metavar="VAR",
+              help="Send the key in $VAR to the model's server (without it only api.openai.com gets $OPENAI_API_KEY).")
 def eval_cmd(eval_path: Path, model: str, kind: str, labels: str | None, schema: Path | None, pattern: str | None,
              system_prompt: str | None, train: Path | None, shots: int, max_tokens: int, stop: tuple[str, ...],
              limit: int | None, repeat: int, temperature: float, concurrency: int, no_cache: bool, confidence: float,
-             out_dir: Path | None, max_error_rate: float, export_dir: Path | None) -> None:
+             out_dir: Path | None, max_error_rate: float, export_dir: Path | None, timeout: float | None,
+             api_key_env: str | None) -> None:
     """Grade MODEL on EVAL_JSONL: metrics with confidence intervals, latency, tokens; rerun to resume.
 
     Exit status: 0 done, 2 bad input, 3 too many backend failures.
     """
-    from evals.backends import GenerationParams, get_backend
-    from evals.data import load_jsonl, write_atomic
+    from evals.backends import GenerationParams
+    from evals.data import load_jsonl, write_atomic, write_json
     from evals.graders import check_answers, make_grader
     from evals.runner import Cache, Journal, Runner, check_error_budget
 
     from .. import samples
+    from ..run_lock import run_lock
+    from ..scenario import ModelOptions
+    from ..workspace import open_backend
 
     examples = load_jsonl(eval_path)[:limit] if limit else load_jsonl(eval_path)
     label_list = [v.strip() for v in labels.split(",")] if labels else None
@@ -69,18 +77,19 @@ def eval_cmd(eval_path: Path, model: str, kind: str, labels: str | None, schema:
     out_dir = out_dir or Path("runs") / f"eval-{eval_path.stem}"
     params = GenerationParams(max_tokens=max_tokens, temperature=temperature, stop=stop, seed=0 if temperature else None)
     use_cache = not no_cache and repeat == 1
-    runner = Runner(get_backend(model), grader, params=params, concurrency=concurrency,
-                    cache=Cache.open_default() if use_cache else None, journal=Journal.in_folder(out_dir), repeat=repeat)
-    prompts = {ex.key: strategy(ex) for ex in examples}
-    items = [(ex, prompts[ex.key].messages) for ex in examples]
-    with _bar(len(items) * repeat) as tick:
-        runner.progress = tick
-        rows = runner.run_sync(items, rung="eval")
-    results = _results(rows, kind, label_list, confidence, model, eval_path)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    write_atomic(out_dir / "samples.jsonl", samples.dumps(
-        [samples.from_row(row, prompts[row["id"]].messages, prompts[row["id"]].context) for row in rows.to_dict("records")]))
-    (out_dir / "results.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
+    with run_lock(out_dir):
+        backend = open_backend(model, ModelOptions(api_key_env=api_key_env), concurrency=concurrency, timeout=timeout)
+        runner = Runner(backend, grader, params=params, concurrency=concurrency,
+                        cache=Cache.open_default() if use_cache else None, journal=Journal.in_folder(out_dir), repeat=repeat)
+        prompts = {ex.key: strategy(ex) for ex in examples}
+        items = [(ex, prompts[ex.key].messages) for ex in examples]
+        with _bar(len(items) * repeat) as tick:
+            runner.progress = tick
+            rows = runner.run_sync(items, rung="eval")
+        results = _results(rows, kind, label_list, confidence, model, eval_path)
+        write_atomic(out_dir / "samples.jsonl", samples.dumps(
+            [samples.from_row(row, prompts[row["id"]].messages, prompts[row["id"]].context) for row in rows.to_dict("records")]))
+        write_json(out_dir / "results.json", results, indent=2)
     _print(results, out_dir)
     check_error_budget(rows, max_error_rate)
     sys.exit(0)
@@ -105,9 +114,9 @@ def _strategy(system_prompt: str | None, train: Path | None, shots: int):
     from evals.data import load_jsonl
     from evals.strategies import FewShot, ZeroShot
 
-    if shots and train is None:
-        raise InputError(Problem("--shots needs a pool to draw examples from", fix="add --train TRAIN.jsonl", field="--shots"))
     if shots:
+        if train is None:
+            raise InputError(Problem("--shots needs a pool to draw examples from", fix="add --train TRAIN.jsonl", field="--shots"))
         return FewShot(load_jsonl(train), k=shots, system_prompt=system_prompt)
     return ZeroShot(system_prompt)
 

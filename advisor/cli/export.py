@@ -23,14 +23,17 @@ def export(run_dir: Path, merged_dir: Path, force: bool) -> None:
     """
     from trainers import merge_adapter
 
+    from evals.backends.spec import ModelSpec
+
     from ..record import load_record
 
     record = load_record(run_dir / "run.json")
     adapter = run_dir / "finetune" / "adapter"
-    if not record.model.startswith("local:") or not (adapter / "adapter_config.json").is_file():
+    spec = ModelSpec.parse(record.model)
+    if not spec.is_local or not (adapter / "adapter_config.json").is_file():
         raise InputError(Problem(f"{run_dir} holds no LoRA adapter (model {record.model})", file=adapter,
                                  fix="run the ladder with a local model until it fine-tunes (e.g. `advisor run SCENARIO --rungs finetune --out RUN_DIR`)"))
-    base = record.model.removeprefix("local:")
+    base = spec.local_model
     out = merge_adapter(base, adapter, merged_dir, force=force)
     output.console.print(f"Wrote {out}: {base} with the adapter folded in. Serve it with "
                          f"`vllm serve {out}` or `advisor serve --model {out}`.")

@@ -5,11 +5,15 @@ from __future__ import annotations
 import click
 
 from . import output
+from .params import FiniteRange
+
+
+MAX_FAILURES = 10_000
 
 
 @click.command()
-@click.argument("target", type=click.FloatRange(0, 1, max_open=True))
-@click.option("--confidence", type=click.FloatRange(0.5, 1, max_open=True), default=0.95, show_default=True)
+@click.argument("target", type=FiniteRange(0, 1, min_open=True, max_open=True))
+@click.option("--confidence", type=FiniteRange(0.5, 1, max_open=True), default=0.95, show_default=True)
 @click.option("--metric", default="accuracy", show_default=True, help="Name shown in the sentence (any rate).")
 @click.option("--failures", default="0,1,2,5", show_default=True, help="Allowed failures to plan for, comma-separated.")
 @click.option("--have", type=click.IntRange(min=1), help="Your eval set's size: also say the best it can show.")
@@ -21,6 +25,8 @@ def plan(target: float, confidence: float, metric: str, failures: str, have: int
         allowed = sorted({int(v) for v in failures.split(",") if v.strip()})
     except ValueError:
         raise click.BadParameter("give whole numbers, e.g. 0,1,2", param_hint="--failures") from None
+    if not allowed or allowed[0] < 0 or allowed[-1] > MAX_FAILURES:
+        raise click.BadParameter(f"give whole numbers from 0 to {MAX_FAILURES}, e.g. 0,1,2", param_hint="--failures")
     output.console.print(plan_text(target, confidence, metric, allowed) + ".", soft_wrap=True)
     if have:
         best = max_demonstrable(have, confidence)

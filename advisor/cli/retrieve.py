@@ -21,11 +21,12 @@ def retrieve(scenario: str, retriever: str | None, limit: int | None) -> None:
     from evals.data import load_jsonl
     from evals.strategies import FORMS, SourceIndex, load_knowledge, make_retriever, retrieval_curve
 
+    from ..scenario import Rag
     from ..scenario_file import load_scenario
 
     started = time.perf_counter()
     spec = load_scenario(scenario)
-    config = spec.ladder.rag or type(spec.ladder).model_fields["rag"].default_factory()
+    config = spec.ladder.rag or Rag()
     if spec.data.knowledge is None:
         raise InputError(Problem("the scenario has no knowledge folder to retrieve from", fix="set data.knowledge",
                                  file=scenario, field="data.knowledge"))

@@ -12,6 +12,7 @@ from evals.errors import InputError, Problem
 
 from . import output
 from .compare import MARGIN_HELP, check_baseline, finish
+from .params import FiniteRange
 
 
 @click.command()
@@ -22,7 +23,7 @@ from .compare import MARGIN_HELP, check_baseline, finish
 @click.option("--full", is_flag=True, help="Measure every rung, even after one meets the targets.")
 @click.option("--rungs", default=None, help="Comma-separated rungs to measure: zero_shot,few_shot,rag,finetune.")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Evaluate only the first N eval examples.")
-@click.option("--max-cost", type=click.FloatRange(min=0), default=None, help="Refuse to start if the estimate exceeds USD.")
+@click.option("--max-cost", type=FiniteRange(min=0), default=None, help="Refuse to start if the estimate exceeds USD.")
 @click.option("--no-cache", is_flag=True, help="Ask the backend again instead of reusing cached answers.")
 @click.option("--repeat", type=click.IntRange(min=1), default=1, help="Independent samples per example (bypasses the cache).")
 @click.option("--concurrency", type=click.IntRange(min=1), default=8, help="Requests in flight at once.")
@@ -40,9 +41,12 @@ from .compare import MARGIN_HELP, check_baseline, finish
 @click.option("--sequential/--no-sequential", default=True, show_default=True,
               help="Stop scoring a rung once its verdict on the targets is settled at the scenario's confidence; "
                    "--no-sequential scores every eval item.")
+@click.option("--timeout", type=FiniteRange(min=0, min_open=True), default=None,
+              help="Seconds per request to an openai: model (default: model_options.timeout, else 60).")
 def run(scenario_path: Path, out_dir: Path | None, ci: bool, full: bool, rungs: str | None, limit: int | None,
         max_cost: float | None, no_cache: bool, repeat: int, concurrency: int, force: bool, baseline: Path | None,
-        margin: float, latency_probe: int, learning_curve: bool, drop_leaks: bool, sequential: bool) -> None:
+        margin: float, latency_probe: int, learning_curve: bool, drop_leaks: bool, sequential: bool,
+        timeout: float | None) -> None:
     """Climb the ladder for SCENARIO and recommend prompt, few-shot, RAG or fine-tune.
 
     With --baseline the run is also compared with an earlier one item by item (compare.md, .json, -junit.xml
@@ -54,6 +58,7 @@ def run(scenario_path: Path, out_dir: Path | None, ci: bool, full: bool, rungs: 
     from ..ladder import RunOptions, climb, estimate, raise_on_backend_failure, warnings_before
     from ..record import RUNG_ORDER
     from ..reports import print_summary, write_reports
+    from ..run_lock import run_lock
     from ..rungs import plan_rungs
     from ..workspace import prepare
     from .progress import LadderProgress
@@ -69,7 +74,7 @@ def run(scenario_path: Path, out_dir: Path | None, ci: bool, full: bool, rungs: 
         check_baseline(baseline)
     opts = RunOptions(out_dir, full=full, rungs=selected, use_cache=not no_cache and repeat == 1,
                       concurrency=concurrency, repeat=repeat, sequential=sequential and repeat == 1 and baseline is None,
-                      latency_probe=latency_probe, learning_curve=learning_curve)
+                      latency_probe=latency_probe, learning_curve=learning_curve, timeout=timeout)
     est = estimate(ws, plan_rungs(ws, selected))
     console.print(f"[bold]{scenario.name}[/]: {len(ws.eval_set)} eval, {len(ws.train_set)} train, model {scenario.model}")
     console.print(f"Estimate (every rung): {est.calls} calls, {est.input_tokens:,} input + {est.output_tokens:,} output tokens, "
@@ -79,10 +84,11 @@ def run(scenario_path: Path, out_dir: Path | None, ci: bool, full: bool, rungs: 
     if max_cost is not None and est.cost_usd > max_cost:
         raise InputError(Problem(f"the run is estimated at ${est.cost_usd:.4f}, above --max-cost ${max_cost:g}",
                                  fix="raise --max-cost, use --limit N or --rungs to measure less", field="--max-cost"))
-    with LadderProgress(console) as progress:
-        record = asyncio.run(climb(ws, opts, progress))
-    record.save(out_dir / "run.json")
-    paths = write_reports(record, out_dir)
+    with run_lock(out_dir):
+        with LadderProgress(console) as progress:
+            record = asyncio.run(climb(ws, opts, progress))
+        record.save(out_dir / "run.json")
+        paths = write_reports(record, out_dir)
     print_summary(record, console)
     console.print(f"Wrote {out_dir / 'run.json'}, " + ", ".join(str(p) for p in paths.values()))
     raise_on_backend_failure(record)

@@ -41,7 +41,7 @@ def train(scenario_path: Path, out_dir: Path, max_steps: int | None, device: str
     examples = training_examples(ws.train_set, plan.strategy)
     bars = LadderProgress(output.console if main_process else output.quiet_console())
     with bars:
-        result = train_lora(examples, config, out_dir, model=ws.scenario.model.removeprefix("local:"), device=device,
+        result = train_lora(examples, config, out_dir, model=ws.scenario.model_spec.local_model, device=device,
                             resume=not no_resume, max_steps=max_steps, progress=bars.training)
     if main_process:
         output.console.print(

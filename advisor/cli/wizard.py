@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -17,4 +18,7 @@ def wizard(scenario_path: Path | None, limit: int | None) -> None:
     """
     from ..tui import create_app
 
-    create_app(scenario_path, limit=limit).run()
+    app = create_app(scenario_path, limit=limit)
+    app.run()
+    if app.return_code:  # the app failed: not a success for a script that launched it
+        sys.exit(app.return_code)

@@ -30,7 +30,7 @@ def figure(record: RunRecord) -> bytes | None:
     ax.errorbar(ns, [p.value for p in curve.points], yerr=[[p.value - p.lower for p in curve.points],
                                                           [p.upper - p.value for p in curve.points]],
                 fmt="o", color="#54a24b", capsize=3, label="fine-tune")
-    right = max(ns) * 4
+    right = float(max(ns) * 4)
     if curve.examples_needed and curve.examples_needed[0] < max(ns) * 50:
         right = max(right, curve.examples_needed[0] * 1.5)
     if curve.fit:

@@ -98,7 +98,7 @@ def training(record: RunRecord) -> str:
         dl = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in facts)
         body = f'<h2>Training: {escape(cells.title(rung.name))}</h2><dl class="facts">{dl}</dl>' if facts else ""
         if sentence:
-            cls = "bad" if rung.forgetting.flagged else ""
+            cls = "bad" if rung.forgetting and rung.forgetting.flagged else ""
             body += f'<h2>Forgetting check</h2><p class="{cls}">{escape(sentence)}</p>'
             columns, rows = cells.forgetting_rows(rung)
             if rows:

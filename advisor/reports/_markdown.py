@@ -77,7 +77,7 @@ def training(record: RunRecord) -> list[str]:
             lines += [f"**Training ({cells.title(rung.name)})**: " + " · ".join(f"{k} {esc(v)}" for k, v in facts), ""]
         sentence = cells.forgetting_sentence(rung)
         if sentence:
-            mark = "⚠️ " if rung.forgetting.flagged else ""
+            mark = "⚠️ " if rung.forgetting and rung.forgetting.flagged else ""
             lines += [f"**Forgetting check**: {mark}{esc(sentence)}", ""]
     return lines
 

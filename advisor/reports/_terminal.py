@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 from rich import box
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
@@ -90,7 +90,7 @@ def training(record: RunRecord) -> Group | None:
             lines.append(Text.assemble((f"Training ({cells.title(rung.name)}): ", "bold"), " · ".join(f"{k} {v}" for k, v in facts)))
         sentence = cells.forgetting_sentence(rung)
         if sentence:
-            lines.append(Text(sentence, style="yellow" if rung.forgetting.flagged else ""))
+            lines.append(Text(sentence, style="yellow" if rung.forgetting and rung.forgetting.flagged else ""))
     curve = _curve.lines(record)
     if curve:
         lines += [Text.assemble(("Learning curve: ", "bold"), curve[0]), Text(curve[1]), Text(curve[2])]
@@ -99,7 +99,7 @@ def training(record: RunRecord) -> Group | None:
 
 def summary(record: RunRecord) -> Group:
     """Everything the terminal shows after a run, as one renderable."""
-    parts = [rung_table(record), Text("")]
+    parts: list[RenderableType] = [rung_table(record), Text("")]
     tuned = training(record)
     if tuned is not None:
         parts += [tuned, Text("")]

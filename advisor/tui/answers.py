@@ -9,8 +9,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from evals.backends.spec import ModelSpec
+from evals.errors import InputError
+
 from ..record import RUNG_ORDER
-from ..scenario import RATE_METRICS, Profile, Scenario, Target
+from ..scenario import FORGETTING_METRICS, RATE_METRICS, Profile, Scenario, Target
 from .parse import PATH_KEYS, TARGET_METRICS, as_text, message, number, path_errors, question_of
 from .places import shown
 
@@ -65,7 +68,8 @@ class Answers:
         grader, knowledge = self.values["grader"], bool(str(self.values["knowledge"]).strip())
         hidden = {"macro_f1"} if grader != "label" else set()
         hidden |= {"field_accuracy"} if grader != "json" else set()
-        hidden |= {"recall_at_k"} if not knowledge else set()
+        hidden |= {"recall_at_k", "grounded", "citation_precision", "citation_recall"} if not knowledge else set()
+        hidden |= {"forgetting_change"} if "finetune" not in self.values["rungs"] else set()
         return [m for m in TARGET_METRICS if m not in hidden]
 
     def profile(self) -> Profile:
@@ -100,7 +104,9 @@ class Answers:
         raw = self._raw(errors)
         limit = number(self.values["limit"], int, "limit", errors, low=1)
         errors.update(path_errors(self.values, cwd))
-        if not str(self.values["model"]).startswith(("local:", "openai:")):
+        try:
+            ModelSpec.parse(str(self.values["model"]))
+        except InputError:
             errors["model"] = "use local:NAME_OR_PATH or openai:MODEL (or openai:http://HOST:PORT/v1#MODEL)"
         try:
             scenario = Scenario.model_validate(raw, context={"base": cwd})
@@ -131,7 +137,7 @@ class Answers:
         for metric in self.visible_targets():
             bound = number(self.values[f"target.{metric}"], float, f"target.{metric}", errors, rate=metric in RATE_METRICS)
             if bound is not None:
-                targets.append({"metric": metric, "min" if metric in RATE_METRICS else "max": bound})
+                targets.append({"metric": metric, "min" if metric in RATE_METRICS | FORGETTING_METRICS else "max": bound})
         return targets
 
 

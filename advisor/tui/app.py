@@ -15,7 +15,7 @@ from ..record import RunRecord
 from ..scenario import Scenario
 from ..scenario_file import dump_scenario
 from .answers import Answers
-from .job import LadderJob
+from .job import Job, LadderJob
 from .places import Shipped, reproduce_command, shipped_scenarios, shown
 from .screens.interview import InterviewScreen
 from .screens.results import ResultsScreen
@@ -23,7 +23,7 @@ from .screens.run import RunScreen
 from .screens.save import SaveScreen
 from .screens.start import StartScreen
 
-JobFactory = Callable[[Path, Path, "int | None"], object]
+JobFactory = Callable[[Path, Path, "int | None"], Job]
 
 
 class WizardApp(App[RunRecord | None]):
@@ -65,16 +65,20 @@ class WizardApp(App[RunRecord | None]):
         self.pop_screen()
 
     def on_interview_screen_save(self, message: InterviewScreen.Save) -> None:
-        self._save(message.build.scenario)
+        if message.build.scenario is not None:  # the interview sends only a build that made a scenario
+            self._save(message.build.scenario)
 
     def on_interview_screen_measure(self, message: InterviewScreen.Measure) -> None:
         scenario, limit = message.build.scenario, message.build.limit
+        if scenario is None:
+            return
         out_dir = self.runs_dir / scenario.name
         copy = dump_scenario(scenario, out_dir / "scenario.yaml", force=True)  # the run folder's own copy of what ran
         try:
             check_scenario(copy)
         except InputError as exc:
             data = scenario.data
+            assert isinstance(self.screen, InterviewScreen)
             rest = self.screen.show_problems(exc.problems, {"train": data.train, "eval": data.eval, "knowledge": data.knowledge})
             for problem in rest:
                 self.notify(str(problem), severity="error", timeout=10)
@@ -85,6 +89,7 @@ class WizardApp(App[RunRecord | None]):
 
     def on_run_screen_finished(self, message: RunScreen.Finished) -> None:
         self.record = message.record
+        assert self.measured is not None  # a run finishes only after it was started
         self.switch_screen(ResultsScreen(message.record, self.measured[1], self.command()))
 
     def on_run_screen_edit(self) -> None:
@@ -94,10 +99,12 @@ class WizardApp(App[RunRecord | None]):
         self.pop_screen()
 
     def on_results_screen_save(self) -> None:
-        self._save(self.measured[0])
+        if self.measured is not None:
+            self._save(self.measured[0])
 
     def command(self) -> str:
         """`advisor run` on the saved file when it holds what ran, else on the run folder's copy."""
+        assert self.measured is not None
         scenario, out_dir, limit = self.measured
         saved = self.saved[0] if self.saved and self.saved[1] == scenario else out_dir / "scenario.yaml"
         return reproduce_command(saved, out_dir, limit)

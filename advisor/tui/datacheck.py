@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from evals.data import read_jsonl
+from evals.kinds import KNOWLEDGE_SUFFIXES, knowledge_files
 from evals.stats import max_demonstrable, min_examples
 
-from ..checks import KNOWLEDGE_SUFFIXES
 from ..scenario import RATE_METRICS
 
 
@@ -56,7 +56,7 @@ def check_knowledge(text: str, cwd: Path) -> DataCheck | None:
     if not folder.is_dir():
         return DataCheck(problem=f"{text.strip()}: {'a file, not a folder' if folder.exists() else 'not found'}",
                          noun="documents")
-    docs = sum(1 for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in KNOWLEDGE_SUFFIXES)
+    docs = len(knowledge_files(folder))
     if not docs:
         return DataCheck(problem=f"no {', '.join(KNOWLEDGE_SUFFIXES)} files in {text.strip()}", noun="documents")
     return DataCheck(docs, noun="documents")

@@ -12,7 +12,9 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
 
+from ..events import Event, OnEvent
 from ..record import RunRecord
 
 
@@ -36,6 +38,14 @@ class Prepared:
     warnings: list[str] = field(default_factory=list)
 
 
+class Job(Protocol):
+    """What the run screen drives: `run` blocks in a worker thread, `cancel` is thread-safe (tests script one)."""
+
+    def run(self, on_event: Callable[[Any], None]) -> RunRecord: ...
+
+    def cancel(self) -> None: ...
+
+
 @dataclass
 class LadderJob:
     """Runs `climb` for a scenario file; `run` blocks (call it from a worker thread), `cancel` is thread-safe."""
@@ -51,7 +61,7 @@ class LadderJob:
     def cancelled(self) -> bool:
         return self._cancelled.is_set()
 
-    def run(self, on_event: Callable[[object], None]) -> RunRecord:
+    def run(self, on_event: Callable[[Event | Prepared], None]) -> RunRecord:
         """Check the data, measure the ladder, save run.json; raises RunCancelled after `cancel`."""
         from ..ladder import RunOptions, climb, estimate, warnings_before
         from ..rungs import plan_rungs
@@ -74,8 +84,8 @@ class LadderJob:
         if loop is not None and task is not None and not loop.is_closed():
             loop.call_soon_threadsafe(task.cancel)
 
-    def _guard(self, on_event: Callable[[object], None]) -> Callable[[object], None]:
-        def guarded(event: object) -> None:
+    def _guard(self, on_event: OnEvent) -> OnEvent:
+        def guarded(event: Event) -> None:
             if self._cancelled.is_set():
                 raise RunCancelled()
             on_event(event)

@@ -7,8 +7,8 @@ from typing import Any
 
 from evals.errors import Problem
 
-TARGET_METRICS = ("accuracy", "macro_f1", "field_accuracy", "format_valid", "recall_at_k",
-                  "p50_latency_ms", "p95_latency_ms", "cost_per_1k_calls_usd")
+from ..scenario import TARGET_METRICS
+
 PATH_KEYS = ("train", "eval", "knowledge")
 
 
@@ -42,7 +42,7 @@ def path_errors(values: dict, cwd: Path) -> dict[str, str]:
     return errors
 
 
-def message(err: dict) -> str:
+def message(err: Any) -> str:
     """A schema error in the interview's words."""
     if err["type"] == "string_pattern_mismatch" and not err.get("input"):
         return "a name is needed, e.g. support-tickets"
@@ -51,7 +51,7 @@ def message(err: dict) -> str:
     return err["msg"].removeprefix("Value error, ")
 
 
-def question_of(err: dict, targets: list[dict]) -> str:
+def question_of(err: Any, targets: list[dict]) -> str:
     """The question a schema error belongs to."""
     loc, message = err["loc"], err["msg"]
     if loc and loc[0] == "targets" and len(loc) > 1 and isinstance(loc[1], int) and loc[1] < len(targets):

@@ -34,7 +34,7 @@ def shipped_scenarios(folders: list[Path] | None = None) -> list[Shipped]:
         for path in sorted(folder.glob("*.yaml")):
             try:
                 data = yaml.safe_load(path.read_text(encoding="utf-8"))
-            except (OSError, yaml.YAMLError):
+            except (OSError, ValueError, RecursionError, yaml.YAMLError):  # ValueError: not UTF-8
                 continue
             if isinstance(data, dict) and data.get("name") and data["name"] not in found:
                 found[data["name"]] = Shipped(str(data["name"]), str(data.get("description") or ""), path)

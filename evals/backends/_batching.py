@@ -40,7 +40,7 @@ class MicroBatcher:
     while a batch generates; the next batch is formed from whatever arrived meanwhile.
     """
 
-    def __init__(self, run: Callable[[Hashable, list[Any]], list[Any]], max_batch_size: int = 16, wait_s: float = 0.002):
+    def __init__(self, run: Callable[[Any, list[Any]], list[Any]], max_batch_size: int = 16, wait_s: float = 0.002):
         if max_batch_size < 1:
             raise ValueError("max_batch_size must be at least 1")
         self.run, self.max_batch_size, self.wait_s = run, max_batch_size, wait_s
@@ -60,7 +60,7 @@ class MicroBatcher:
         for closed in [other for other in list(self._workers) if other.is_closed()]:
             self._workers.pop(closed, None)
         queue, worker = self._workers.get(loop, (None, None))
-        if worker is None or worker.done():
+        if queue is None or worker is None or worker.done():
             queue = asyncio.Queue()
             self._workers[loop] = (queue, loop.create_task(self._work(queue)))
         return queue

@@ -8,6 +8,7 @@ stays allowed, so the answer ends exactly where the format does.
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import numpy as np
 import torch
@@ -17,7 +18,7 @@ from .base import Structure
 
 _lock = threading.Lock()
 _tokenizers: dict[int, tuple[object, object]] = {}
-_prototypes: dict[tuple[int, Structure], object] = {}
+_prototypes: dict[tuple[int, Structure], Any] = {}
 
 
 def engine_tokenizer(tokenizer):
@@ -61,7 +62,7 @@ class GrammarMask(LogitsProcessor):
         self.failed: list[str | None] = [None] * len(structures)
         self.done = [False] * len(structures)
 
-    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.Tensor) -> torch.Tensor:
         from llguidance.torch import fill_next_token_bitmask
 
         last = input_ids[:, -1].tolist() if input_ids.shape[1] > self.width else None

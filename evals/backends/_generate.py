@@ -46,7 +46,7 @@ class RowStops(StoppingCriteria):
         for row, token in enumerate(input_ids[:, -1].tolist()):
             if self.finished[row] is None:
                 self.finished[row] = self._check(row, token, input_ids[row], step)
-        return torch.tensor([f is not None for f in self.finished], device=input_ids.device)
+        return torch.tensor([f is not None for f in self.finished], device=input_ids.device)  # type: ignore[return-value]
 
     def _check(self, row: int, token: int, ids: torch.Tensor, step: int) -> tuple[int, str] | None:
         prompt = self.prompts[row]

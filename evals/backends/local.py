@@ -61,6 +61,7 @@ class LocalBackend:
         self._model, self._tokenizer = model_obj, tokenizer
         self._given_model = model_obj is not None
         self._load_lock, self._generate_lock = threading.Lock(), threading.Lock()
+        self._encode_lock = threading.Lock()
         self._batcher = MicroBatcher(self._run_batch, max_batch_size)
         self.stats = {"requests": 0, "batches": 0, "largest_batch": 0}
 
@@ -104,6 +105,10 @@ class LocalBackend:
         text = self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
         return self.tokenizer(text, add_special_tokens=False)["input_ids"]
 
+    def _encode_alone(self, messages: list[dict]) -> list[int]:
+        with self._encode_lock:  # one thread at a time: a fast tokenizer refuses concurrent use ("Already borrowed")
+            return self.encode(messages)
+
     async def complete(self, messages: list[dict], params: GenerationParams, *, use_adapter: bool = True) -> Completion:
         """Generate the assistant's reply; `use_adapter=False` answers with the base model under the adapter."""
         if self._model is None:
@@ -111,7 +116,7 @@ class LocalBackend:
         start = time.perf_counter()  # after loading: a one-off load is not the latency of a call
         from ._generate import Prompt
 
-        ids = self.encode(messages)
+        ids = await asyncio.to_thread(self._encode_alone, messages)  # a 20 MB prompt must not stall the event loop
         self._check_context(len(ids), params.max_tokens)
         sampled = params.temperature > 0
         key = (params.temperature if sampled else 0.0, params.seed if sampled else None, use_adapter)

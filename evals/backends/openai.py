@@ -16,10 +16,17 @@ import openai
 
 from ..errors import BackendError, InputError, Problem
 from ._response_format import request_fields, unwrap
+from ..secrets import register_secret
+from ._breaker import Breaker
 from ._retry import GaveUp, RetryPolicy, Verdict, parse_retry_after, retrying
 from .base import Completion, GenerationParams
+from .spec import OPENAI_URL, ModelSpec, key_env
 
-OPENAI_URL = "https://api.openai.com/v1"
+DEFAULT_TIMEOUT_S = 60.0
+"""Per request. A server that accepts and never answers fails the run after one timeout and one probe."""
+PROBE_S = 5.0
+"""How long a server that timed out gets to list its models before it counts as dead."""
+DETAIL_CHARS = 300
 # Local OpenAI-compatible servers ignore the key, but the SDK refuses to start without one.
 PLACEHOLDER_KEY = "no-key-needed"
 TRANSIENT_STATUS = {408, 409, 425, 429}
@@ -32,15 +39,19 @@ class MalformedResponse(Exception):
 class OpenAIBackend:
     """Chat completions from an OpenAI-compatible server, `concurrency` requests in flight at most."""
 
-    def __init__(self, model: str | None = None, *, base_url: str | None = None, api_key_env: str = "OPENAI_API_KEY",
-                 max_retries: int = 4, timeout: float = 60.0, concurrency: int = 8, backoff_s: float = 0.5,
-                 backoff_max_s: float = 30.0, retry_after_max_s: float = 60.0, token_param: str | None = None):
+    def __init__(self, model: str | None = None, *, base_url: str | None = None, api_key_env: str | None = None,
+                 max_retries: int = 4, timeout: float | None = None, concurrency: int | None = None, backoff_s: float = 0.5,
+                 backoff_max_s: float = 30.0, retry_after_max_s: float = 60.0, token_param: str | None = None,
+                 trip_after: int = 4):
         self.base_url = (base_url or OPENAI_URL).rstrip("/")
-        self.api_key_env = api_key_env
-        self._api_key = _api_key(api_key_env, required=base_url is None)
+        # The environment's key goes only to the OpenAI API itself, or where the scenario names its variable.
+        self.api_key_env = key_env(ModelSpec("openai", model, base_url), api_key_env)
+        self._api_key = _api_key(self.api_key_env) if self.api_key_env else None
+        register_secret(self._api_key)
         self.policy = RetryPolicy(max_retries, backoff_s, backoff_max_s, retry_after_max_s)
-        self.timeout = timeout
-        self.concurrency = concurrency
+        self.timeout = timeout or DEFAULT_TIMEOUT_S
+        self.concurrency = concurrency or 8
+        self.breaker = Breaker(trip_after)
         # OpenAI's newer models only take max_completion_tokens; most other servers only max_tokens.
         self.token_param = token_param or ("max_completion_tokens" if base_url is None else "max_tokens")
         self.model = model or self._first_model()
@@ -61,12 +72,19 @@ class OpenAIBackend:
             nonlocal attempts
             attempts += 1
             async with slots:
+                self.breaker.check()
                 start = time.perf_counter()
-                response = await client.chat.completions.create(**request)
-                return _completion(response, time.perf_counter() - start)
+                try:
+                    response = await client.chat.completions.create(**request)
+                except openai.APITimeoutError:
+                    await self._probe(client)
+                    raise
+                completion = _completion(response, time.perf_counter() - start)
+            self.breaker.success()
+            return completion
 
         try:
-            completion = await retrying(attempt, self.policy, _classify)
+            completion = await retrying(attempt, self.policy, self.breaker.watch(_classify, _signature))
         except GaveUp as failure:
             raise BackendError(self._describe(failure)) from None  # the cause may quote the key
         if attempts > 1:
@@ -75,6 +93,16 @@ class OpenAIBackend:
             completion.extra["constrained"] = "response_format" in request or "extra_body" in request
             completion.text = unwrap(params.structure, completion.text)
         return completion
+
+    async def _probe(self, client) -> None:
+        """After a timeout: a server that lists no models within PROBE_S either is not answering at all."""
+        if self.breaker.answered:
+            return
+        try:
+            await client.models.list(timeout=min(PROBE_S, self.timeout))
+        except openai.OpenAIError as exc:
+            self.breaker.trip(f"no answer to a request within {self.timeout:g} s, nor to GET /models after it "
+                              f"({_signature(exc)}): the server is not answering, so retrying stopped (if it is only slow, raise --timeout)")
 
     def _session(self):
         """The SDK client and the semaphore for the running event loop (each `asyncio.run` gets its own)."""
@@ -100,7 +128,7 @@ class OpenAIBackend:
     def _first_model(self) -> str:
         """The first model the server lists, for specs that name a server but no model."""
         client = openai.OpenAI(api_key=self._api_key or PLACEHOLDER_KEY, base_url=self.base_url,
-                               max_retries=self.policy.max_retries, timeout=self.timeout)
+                               max_retries=1, timeout=self.timeout)
         try:
             models = [m.id for m in client.models.list().data]
         except openai.OpenAIError as exc:
@@ -113,21 +141,32 @@ class OpenAIBackend:
 
     def _describe(self, failure: GaveUp) -> str:
         cause = failure.cause
+        if isinstance(cause, BackendError) or self.breaker.tripped:  # the breaker: its reason says it all
+            return self._redact(f"{self.spec}: {self.breaker.reason}; last error: {_signature(cause)}")
         status = getattr(cause, "status_code", None)
         what = f"HTTP {status}" if status else type(cause).__name__
-        hint = f"; check the key in ${self.api_key_env}" if status in (401, 403) else ""
-        detail = str(cause)[:300]
-        return self._redact(f"{self.spec}: {what} after {failure.attempts} attempt(s): {detail}{hint}")
+        hint = ""
+        if status in (401, 403):
+            hint = (f"; check the key in ${self.api_key_env}" if self.api_key_env else
+                    "; this server wants a key: name its environment variable in model_options.api_key_env")
+        detail = self._redact(str(cause))[:DETAIL_CHARS]  # redact first: a cut key would slip through
+        return f"{self.spec}: {what} after {failure.attempts} attempt(s): {detail}{hint}"
 
     def _redact(self, text: str) -> str:
         return text.replace(self._api_key, "***") if self._api_key else text
 
 
-def _api_key(env: str, *, required: bool) -> str | None:
-    key = os.environ.get(env) or None
-    if key is None and required:
+def _api_key(env: str) -> str:
+    key = os.environ.get(env)
+    if not key:
         raise InputError(Problem(f"${env} is not set", fix=f"export {env}=... (or point `model` at a local server: openai:http://127.0.0.1:8000/v1#MODEL)", field="model"))
     return key
+
+
+def _signature(exc: BaseException) -> str:
+    """How a call failed, for the breaker: the HTTP status, else the exception's type."""
+    status = getattr(exc, "status_code", None)
+    return f"HTTP {status}" if status else type(exc).__name__
 
 
 def _completion(response, latency_s: float) -> Completion:
@@ -144,7 +183,9 @@ def _completion(response, latency_s: float) -> Completion:
 
 
 def _classify(exc: BaseException) -> Verdict | None:
-    """Transient: 408/409/425/429, 5xx, timeouts, dropped connections, malformed bodies. Other API errors are final."""
+    """Final: the breaker tripped. Transient: 408/409/425/429, 5xx, timeouts, dropped connections, malformed bodies. Other API errors are final."""
+    if isinstance(exc, BackendError):
+        return Verdict(False)
     if isinstance(exc, openai.APIStatusError):
         status = exc.status_code
         transient = status in TRANSIENT_STATUS or status >= 500

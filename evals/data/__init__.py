@@ -8,7 +8,8 @@ from ._near_dup import NEAR_DUPLICATE_THRESHOLD, NearDuplicate, find_near_duplic
 from ._split import split
 from ._stats import DataStats, dataset_stats, label_counts, looks_like_classification
 from ._tokens import count_tokens, estimate_tokens, load_tokenizer
-from ._write import check_writable, example_to_dict, write_atomic, write_jsonl
+from ._text import read_text
+from ._write import check_writable, example_to_dict, read_saved, write_atomic, write_json, write_jsonl
 
 __all__ = [
     "FORMATS",
@@ -38,6 +39,9 @@ __all__ = [
     "read_jsonl",
     "split",
     "validate_jsonl",
+    "read_saved",
+    "read_text",
     "write_atomic",
+    "write_json",
     "write_jsonl",
 ]

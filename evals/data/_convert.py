@@ -98,7 +98,7 @@ def _convert_row(row: Row, fmt: str, columns: Columns, src: Path) -> tuple[Examp
     system = values.get("system") or columns.system
     messages = ([{"role": "system", "content": system}] if system else []) + [
         {"role": "user", "content": user}, {"role": "assistant", "content": values["assistant"]}]
-    return Example(messages=messages, id=values.get("id"), line=line), []
+    return Example.model_validate({"messages": messages, "id": values.get("id"), "line": line}), []
 
 
 def _fields(fmt: str, columns: Columns, record: dict) -> dict[str, str | None]:

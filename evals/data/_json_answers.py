@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
-from ..errors import Problem
+from ..errors import InputError, Problem
 from ..example import Example
+from ._text import read_text
 
 
 def load_schema(path: Path) -> tuple[dict | None, list[Problem]]:
@@ -14,10 +16,14 @@ def load_schema(path: Path) -> tuple[dict | None, list[Problem]]:
     import jsonschema
 
     try:
-        schema = json.loads(path.read_text(encoding="utf-8"))
+        schema = json.loads(read_text(path))
         jsonschema.validators.validator_for(schema).check_schema(schema)
+    except InputError as exc:
+        return None, exc.problems
     except json.JSONDecodeError as exc:
         return None, [Problem(f"not valid JSON: {exc.msg}", fix="fix the JSON syntax", file=path, line=exc.lineno)]
+    except RecursionError:
+        return None, [Problem("the JSON Schema nests too deeply to read", fix="check the file", file=path, line=1)]
     except jsonschema.SchemaError as exc:
         at = ".".join(str(p) for p in exc.path)
         return None, [Problem(f"{path} is not a valid JSON Schema{f' (at {at!r})' if at else ''}: {exc.message}",
@@ -32,7 +38,7 @@ def json_answer_problems(examples: list[Example], file: Path, schema: dict | Non
     validator = jsonschema.validators.validator_for(schema)(schema) if schema is not None else None
     problems = []
     for ex in examples:
-        where = dict(file=file, line=ex.line, field=f"messages[{len(ex.messages) - 1}].content")
+        where: dict[str, Any] = dict(file=file, line=ex.line, field=f"messages[{len(ex.messages) - 1}].content")
         try:
             answer = json.loads(ex.expected)
         except json.JSONDecodeError as exc:

@@ -10,6 +10,7 @@ from typing import Any
 from ..errors import InputError, Problem
 from ..example import Example
 from ._record import SHAPE, check_record
+from ._text import WIDE_BOMS, encoding_of
 from ._tokens import count_tokens
 
 
@@ -36,7 +37,10 @@ def read_jsonl(path: str | Path, *, tokenizer: Any = None, max_tokens: int | Non
     examples: list[Example] = []
     problems: list[Problem] = []
     rows = 0
-    for number, raw in enumerate(path.read_bytes().split(b"\n"), start=1):
+    data = path.read_bytes()
+    if data.startswith(WIDE_BOMS):  # UTF-16/32: every line would fail alone; say it once
+        return [], [Problem(f"not UTF-8 text: {encoding_of(data)}", fix="save the file as UTF-8", file=path, line=1)]
+    for number, raw in enumerate(data.split(b"\n"), start=1):
         if number == 1:
             raw = raw.removeprefix(codecs.BOM_UTF8)
         if not raw.strip():
@@ -66,8 +70,24 @@ def _parse_line(raw: bytes, path: Path, number: int) -> tuple[dict | None, list[
         return None, [at("not UTF-8 text", fix="save the file as UTF-8")]
     except json.JSONDecodeError as exc:
         return None, [at(f"not valid JSON: {exc.msg} (column {exc.colno})", fix=f"check quotes, commas and brackets; {SHAPE}")]
+    except RecursionError:
+        return None, [at("the JSON nests too deeply to read", fix=SHAPE)]
+    if _has_lone_surrogate(raw):
+        return None, [at("the line holds a lone surrogate escape (\\ud800-\\udfff), which is not a character and cannot be "
+                         "written back as UTF-8", fix="remove it, or pair it with its other half")]
     problems = check_record(record, at)
     return (record if not problems else None), problems
+
+
+def _has_lone_surrogate(raw: bytes) -> bool:
+    """An escaped surrogate that does not form a pair (json.loads accepts it; nothing can write it as UTF-8)."""
+    if b"\\u" not in raw:
+        return False
+    try:
+        json.dumps(json.loads(raw), ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _duplicates(examples: list[Example], path: Path) -> list[Problem]:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, Problem
+from ._text import read_text
 
 Row = tuple[int | None, str | None, dict[str, Any]]
 """(1-based line, field prefix such as '[3]' for a JSON array item, record)."""
@@ -17,10 +18,7 @@ def read_records(path: Path) -> list[Row]:
     """Every row of a .csv/.tsv, .json (array) or JSON-lines file; InputError lists unreadable ones."""
     if not path.is_file():
         raise InputError(Problem("input file not found", fix="check the path", file=path))
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError(Problem("not UTF-8 text", fix="save the file as UTF-8", file=path)) from None
+    text = read_text(path)
     if path.suffix.lower() in {".csv", ".tsv"}:
         return _csv_rows(text, "\t" if path.suffix.lower() == ".tsv" else ",")
     if text.lstrip().startswith("["):
@@ -34,7 +32,7 @@ def is_csv(path: Path) -> bool:
 
 def _csv_rows(text: str, delimiter: str) -> list[Row]:
     reader = csv.DictReader(text.splitlines(keepends=True), delimiter=delimiter)
-    rows = []
+    rows: list[Row] = []
     for record in reader:
         # line_num is the last physical line of the row: the row's line unless a cell spans lines.
         rows.append((reader.line_num, None, {k: v for k, v in record.items() if k is not None}))
@@ -47,6 +45,8 @@ def _array_rows(text: str, path: Path) -> list[Row]:
     except json.JSONDecodeError as exc:
         raise InputError(Problem(f"not valid JSON: {exc.msg}", fix="check quotes, commas and brackets",
                                  file=path, line=exc.lineno)) from None
+    except RecursionError:
+        raise InputError(Problem("the JSON nests too deeply to read", fix="an item is a flat object of fields", file=path)) from None
     bad = [Problem("an item must be a JSON object", fix="make each item an object with the fields to convert", file=path, field=f"[{i}]")
            for i, item in enumerate(data) if not isinstance(item, dict)]
     if bad:
@@ -55,7 +55,8 @@ def _array_rows(text: str, path: Path) -> list[Row]:
 
 
 def _jsonl_rows(text: str, path: Path) -> list[Row]:
-    rows, problems = [], []
+    rows: list[Row] = []
+    problems: list[Problem] = []
     for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
@@ -64,6 +65,9 @@ def _jsonl_rows(text: str, path: Path) -> list[Row]:
         except json.JSONDecodeError as exc:
             problems.append(Problem(f"not valid JSON: {exc.msg} (column {exc.colno})", fix="check quotes, commas and brackets",
                                     file=path, line=number))
+            continue
+        except RecursionError:
+            problems.append(Problem("the JSON nests too deeply to read", fix="a line is a flat object of fields", file=path, line=number))
             continue
         if not isinstance(record, dict):
             problems.append(Problem("a line must be a JSON object", fix="put one object with the fields to convert on each line",

@@ -9,13 +9,14 @@ from pathlib import Path
 from ..backends.base import Backend
 from ..errors import InputError, Problem
 from ..example import Example
+from ..kinds import GRADER_KINDS
 from ._json import json_grader
 from ._judge import judge_grader
 from ._label import label_grader, match_label
 from ._score import Grader
 from ._text import contains, exact, normalized, regex_grader
 
-KINDS = ("exact", "normalized", "contains", "regex", "label", "json", "judge")
+KINDS = GRADER_KINDS
 
 
 def _missing(kind: str, option: str, fix: str) -> InputError:

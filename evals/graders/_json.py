@@ -11,7 +11,7 @@ from ..errors import InputError, Problem
 from ..example import Example
 from ._score import Grader, Score
 
-_OPENERS = {dict: "{", list: "["}
+_OPENERS: dict[type, str] = {dict: "{", list: "["}
 
 
 def parse_output(text: str, kind: type = dict) -> tuple[Any, bool] | None:
@@ -48,11 +48,12 @@ def load_schema(schema: dict | str | Path):
     import jsonschema
 
     if not isinstance(schema, dict):
+        source = Path(schema)
         try:
-            schema = json.loads(Path(schema).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
+            schema = json.loads(source.read_text(encoding="utf-8"))
+        except (OSError, ValueError, RecursionError) as exc:
             fix = "point grader.schema at a JSON Schema file"
-            raise InputError(Problem(f"cannot read the JSON Schema: {exc}", fix=fix, file=schema)) from exc
+            raise InputError(Problem(f"cannot read the JSON Schema: {exc}", fix=fix, file=source)) from None
     cls = jsonschema.validators.validator_for(schema)
     try:
         cls.check_schema(schema)

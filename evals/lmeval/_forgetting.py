@@ -69,6 +69,7 @@ def compare_scores(base: dict[str, dict], tuned: dict[str, dict], *, confidence:
         n = len(base[name]["scores"])
         tasks[name] = {"base": sum(base[name]["scores"]) / n, "adapter": sum(tuned[name]["scores"]) / n, "n": n}
     change = paired_bootstrap(before, after, confidence).interval
+    assert change is not None  # the bootstrap always gives an interval of the difference
     return {
         "base": _metric(wilson(sum(before), len(before), confidence)),
         "adapter": _metric(wilson(sum(after), len(after), confidence)),

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..backends.base import GenerationParams, answer_room
 from ..errors import InputError, Problem
+from ..data import write_atomic
 from ..example import Example
 from ._docs import write_docs
 from ._grading import METRICS, Grading, process_results_for
@@ -88,11 +89,9 @@ def write_yaml(config: dict, folder: str | Path) -> Path:
     plain = {k: v for k, v in config.items() if k != "process_results"}
     text = yaml.safe_dump(plain, sort_keys=False, allow_unicode=True)
     if "process_results" in config:
-        (folder / f"{name}_hooks.py").write_text(_hooks_source(config["metadata"]["grading"]), encoding="utf-8")
+        write_atomic(folder / f"{name}_hooks.py", _hooks_source(config["metadata"]["grading"]))
         text += f"process_results: !function {name}_hooks.process_results\n"
-    path = folder / f"{name}.yaml"
-    path.write_text(text, encoding="utf-8")
-    return path
+    return write_atomic(folder / f"{name}.yaml", text)
 
 
 def _hooks_source(grading: dict) -> str:

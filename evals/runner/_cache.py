@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ..backends.base import Completion, GenerationParams
 from ..errors import InputError, Problem
+from ..secrets import redact
 
 # Append-only: a new schema change is a new entry at the end; `PRAGMA user_version` counts those applied.
 MIGRATIONS = [
@@ -49,15 +50,16 @@ class Cache:
 
             path = cache_dir() / "cache.sqlite"
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()  # one connection, used from whichever thread runs the loop
         try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")  # WAL keeps it consistent; a crash loses at most recent rows
             migrate(self._db)
-        except sqlite3.DatabaseError as exc:
-            raise InputError(Problem(f"the cache {self.path} cannot be opened: {exc}", fix="delete the file, or run with --no-cache", file=self.path)) from None
+        except (sqlite3.DatabaseError, OSError) as exc:
+            raise InputError(Problem(f"the cache {self.path} cannot be opened: {exc}", file=self.path,
+                                     fix="delete the file, point $ADVISOR_CACHE at a writable folder, or run with --no-cache")) from None
 
     @classmethod
     def open_default(cls) -> Cache:
@@ -81,8 +83,10 @@ class Cache:
 
     def put(self, key: str, completion: Completion, identity: dict) -> None:
         """Store one completion; a later put for the same key replaces it."""
-        row = (key, completion.text, completion.input_tokens, completion.output_tokens, completion.latency_s,
-               json.dumps(completion.extra, default=str), json.dumps(identity, sort_keys=True, default=str), time.time())
+        # Keys are scrubbed here too, the last line of defence behind the backends' own redaction.
+        row = (key, redact(completion.text), completion.input_tokens, completion.output_tokens, completion.latency_s,
+               redact(json.dumps(completion.extra, default=str)), redact(json.dumps(identity, sort_keys=True, default=str)),
+               time.time())
         with self._lock:
             self._db.execute("INSERT OR REPLACE INTO completions VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)
 

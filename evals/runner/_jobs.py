@@ -44,7 +44,8 @@ def plan_jobs(items, rung: str, identity: dict, params: GenerationParams, repeat
     """A job per item and repeat, in item order; ids must be unique since rows are resumed by id."""
     per_repeat = [repeat_params(params, r, repeat) for r in range(repeat)]
     dicts = [p.as_dict() for p in per_repeat]  # asdict is slow enough to matter per row
-    jobs, seen = [], set()
+    jobs: list[Job] = []
+    seen: set[str] = set()
     for example, prompt in items:
         if example.key in seen:
             raise InputError(Problem(f"example id '{example.key}' appears twice", fix="give every eval example a unique id", line=example.line, field="id"))

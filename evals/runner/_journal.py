@@ -6,6 +6,9 @@ import json
 import os
 import time
 from pathlib import Path
+from typing import TextIO
+
+from ..secrets import redact
 
 VERSION = 1
 FILENAME = "journal.jsonl"
@@ -24,7 +27,7 @@ class Journal:
         self.fsync_every_s = fsync_every_s
         self.torn = 0  # lines dropped on open because they were cut short
         self._entries: dict[tuple[str, str, int], tuple[str, dict]] = {}
-        self._file = None
+        self._file: TextIO | None = None
         self._synced_at = time.monotonic()
         if self.path.exists():
             self._load()
@@ -43,7 +46,7 @@ class Journal:
         if self._file is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._file = open(self.path, "a", encoding="utf-8")
-        line = json.dumps({"v": VERSION, "request": request, "row": row}, ensure_ascii=False, default=str)
+        line = redact(json.dumps({"v": VERSION, "request": request, "row": row}, ensure_ascii=False, default=str))
         self._file.write(line + "\n")
         self._file.flush()
         self._entries[(row["rung"], row["id"], row["repeat"])] = (request, row)

@@ -85,7 +85,7 @@ class Runner:
         pending = []
         for job in jobs:
             request, row = done.get((job.example.key, job.repeat), (None, None))
-            if request == job.key:
+            if request == job.key and row is not None:
                 rows[job.index] = row
                 tracker.add(row, fresh=False)
             else:

@@ -7,9 +7,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..data import read_text
 from ..errors import InputError, Problem
+from ..kinds import KNOWLEDGE_SUFFIXES, knowledge_files
 
-KNOWLEDGE_SUFFIXES = {".txt", ".md", ".jsonl"}
+__all__ = ["KNOWLEDGE_SUFFIXES", "Chunk", "chunk_text", "knowledge_problems", "load_knowledge"]
 _TOKEN = re.compile(r"\S+")
 
 
@@ -33,7 +35,7 @@ def load_knowledge(folder: Path, chunk_tokens: int = 256, overlap: int = 32) -> 
     Tokens are whitespace-separated words (no tokenizer to load); consecutive chunks of one document
     share `overlap` tokens so that a fact on a boundary is whole in one of them.
     """
-    files = sorted(p for p in Path(folder).rglob("*") if p.suffix in KNOWLEDGE_SUFFIXES and p.is_file())
+    files = knowledge_files(folder)
     if not files:
         raise InputError(Problem("knowledge folder holds no .txt, .md or .jsonl documents",
                                  fix="add documents or remove data.knowledge", file=folder, field="data.knowledge"))
@@ -47,19 +49,32 @@ def load_knowledge(folder: Path, chunk_tokens: int = 256, overlap: int = 32) -> 
 
 def _documents(path: Path, relative: str):
     """(source, doc id, text) of each document in a file: the file itself, or each line of a JSONL file."""
-    if path.suffix != ".jsonl":
-        yield relative, relative.rsplit(".", 1)[0], path.read_text(encoding="utf-8")
+    text = read_text(path, field="data.knowledge")
+    if path.suffix.lower() != ".jsonl":
+        yield relative, relative.rsplit(".", 1)[0], text
         return
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         try:
             doc = json.loads(line)
             doc_id = str(doc.get("id", f"{relative}:{number}"))
             yield doc_id, doc_id, str(doc["text"])
-        except (json.JSONDecodeError, KeyError, AttributeError):
+        except (json.JSONDecodeError, KeyError, AttributeError, TypeError, RecursionError):
             raise InputError(Problem("a knowledge JSONL line must be an object with a 'text' field",
                                      fix='write {"id": "...", "text": "..."} per line', file=path, line=number, field="text")) from None
+
+
+def knowledge_problems(folder: Path) -> list[Problem]:
+    """Every document of a knowledge folder that cannot be read (binary, not UTF-8, malformed JSONL), at once."""
+    problems = []
+    for path in knowledge_files(folder):
+        try:
+            for _ in _documents(path, path.relative_to(folder).as_posix()):
+                pass
+        except InputError as exc:
+            problems += exc.problems
+    return problems
 
 
 def chunk_text(text: str, size: int, overlap: int) -> list[str]:

@@ -22,6 +22,8 @@ class Hit:
 
 
 class Retriever(Protocol):
+    chunks: list[Chunk]
+
     def hits(self, query: str, k: int) -> list[Hit]: ...
 
 

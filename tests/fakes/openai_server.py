@@ -34,6 +34,8 @@ class FakeOpenAI:
         self.usage = usage
         self.requests = Counter()  # item id -> chat requests received
         self.faults_served = Counter()
+        self.authorizations: list[str | None] = []
+        """The Authorization header of every request, in order."""
         self.in_flight = self.max_in_flight = 0
         self.bodies: list[dict] = []
 
@@ -64,6 +66,7 @@ class FakeOpenAI:
             writer.close()
 
     async def _answer(self, method, path, headers, body):
+        self.authorizations.append(headers.get("authorization"))
         if method == "GET" and path.endswith("/models"):
             return 200, {}, json.dumps({"object": "list", "data": [{"id": self.model, "object": "model", "owned_by": "fake"}]})
         if method != "POST" or not path.endswith("/chat/completions"):
@@ -90,6 +93,8 @@ class FakeOpenAI:
             return 401, {}, json.dumps({"error": {"message": "invalid api key", "type": "invalid_request_error"}})
         if fault == "500":
             return 500, {}, json.dumps({"error": {"message": "internal error"}})
+        if fault == "500-echo-late":  # the header quoted after ~280 characters: a cut before redacting keeps the key
+            return 500, {}, json.dumps({"error": {"message": "x" * 280 + f" you sent {headers.get('authorization')}"}})
         if fault == "500-echo":
             return 500, {}, json.dumps({"error": {"message": f"bad gateway, you sent {headers.get('authorization')}"}})
         if fault == "malformed":

@@ -83,7 +83,8 @@ class InterviewScreen(Screen):
     @on(SelectionList.SelectedChanged)
     @on(TextArea.Changed)
     def _answered(self, event: Message) -> None:
-        question = next((a for a in event.control.ancestors if isinstance(a, Question)), None)
+        control = getattr(event, "control", None)
+        question = next((a for a in control.ancestors if isinstance(a, Question)), None) if control is not None else None
         if question is None:
             return
         self.answers.values[question.key] = value_of(question.control)
@@ -114,7 +115,7 @@ class InterviewScreen(Screen):
             self._question(f"target.{metric}").display = metric in visible
         self._sample_hints()
         facts = Facts(n_eval=self._count("eval"), n_train=self._count("train"),
-                      has_knowledge=bool(self.checks.get("knowledge") and self.checks["knowledge"].ok),
+                      has_knowledge=self._ok("knowledge"),
                       confidence=self.answers.confidence())
         opinion = first_opinion(self.answers.profile(), facts, self.answers.targets())
         self.query_one(OpinionView).show(opinion)
@@ -131,9 +132,14 @@ class InterviewScreen(Screen):
             if not question.has_error:
                 hint = target_hint(target.metric, target.min, used, confidence)
                 question.show_note(hint, "warning") if hint else question.show_note(question.hint)
-        if self.checks.get("eval") and self.checks["eval"].ok:
+        check = self.checks.get("eval")
+        if check is not None and check.ok:
             first = f"the first {used} " if used < n else ""
-            self._question("eval").show_note(f"{self.checks['eval'].text} · {first}{demonstrable(used, confidence)}", "ok")
+            self._question("eval").show_note(f"{check.text} · {first}{demonstrable(used, confidence)}", "ok")
+
+    def _ok(self, key: str) -> bool:
+        check = self.checks.get(key)
+        return check is not None and check.ok
 
     def _count(self, key: str) -> int:
         check = self.checks.get(key)
@@ -152,8 +158,8 @@ class InterviewScreen(Screen):
     def show_errors(self, errors: dict[str, str]) -> list[str]:
         """Put each error under its question, mark the sections, go to the first; returns those no question owns."""
         keys, rest = {w.key for w in self.query(Question)}, []
-        for key, message in errors.items():
-            key = key if key in keys else f"target.{self.answers.visible_targets()[0]}" if key == "targets" else None
+        for name, message in errors.items():
+            key = name if name in keys else f"target.{self.answers.visible_targets()[0]}" if name == "targets" else None
             if key is None:
                 rest.append(message)
             else:
@@ -167,7 +173,8 @@ class InterviewScreen(Screen):
 
     def show_problems(self, problems: list, paths: dict[str, Path | None]) -> list:
         """Data problems found on measuring, under the data questions; returns the ones no question owns."""
-        errors, rest = {}, []
+        errors: dict[str, str] = {}
+        rest = []
         for problem in problems:
             key = problem_key(problem, paths)
             if key is None:

@@ -2,26 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from textual.widgets import Checkbox, Input, Select, SelectionList, TextArea
 
+from evals.kinds import MODEL_FREE_GRADER_KINDS
+
+from ...scenario import TASK_KINDS as SCENARIO_TASK_KINDS
 from ..widgets.question import Question
 
 SECTIONS = {"usecase": "Use case", "data": "Data", "task": "Task & model", "targets": "Targets", "opinion": "First opinion"}
 MUST_CHANGE = [("Knowledge: facts it does not know", "knowledge"), ("Output format (labels, JSON)", "format"),
                ("Tone or style", "style"), ("A task skill", "skill"), ("Cost per call", "cost"), ("Latency", "latency")]
 FREQUENCIES = ["never", "rarely", "monthly", "weekly", "daily"]
-TASK_KINDS = ["classification", "extraction", "generation", "qa"]
-GRADERS = ["exact", "normalized", "label", "json", "regex", "contains"]
+TASK_KINDS = list(SCENARIO_TASK_KINDS)
+GRADERS = list(MODEL_FREE_GRADER_KINDS)  # the judge is offered only to a scenario that already has one
 RUNGS = [("zero-shot", "zero_shot"), ("few-shot (examples from train)", "few_shot"),
          ("RAG (retrieval from knowledge)", "rag"), ("fine-tune (LoRA on train)", "finetune")]
 TARGET_LABELS = {"accuracy": "accuracy ≥", "macro_f1": "macro F1 ≥", "field_accuracy": "field accuracy ≥",
                  "format_valid": "format valid ≥", "recall_at_k": "retrieval recall ≥", "p50_latency_ms": "p50 latency ms ≤",
-                 "p95_latency_ms": "p95 latency ms ≤", "cost_per_1k_calls_usd": "$ per 1k calls ≤"}
+                 "p95_latency_ms": "p95 latency ms ≤", "cost_per_1k_calls_usd": "$ per 1k calls ≤",
+                 "grounded": "grounded ≥", "citation_precision": "citation precision ≥", "citation_recall": "citation recall ≥",
+                 "forgetting_change": "forgetting change ≥"}
 
 
-def _text(v: dict, key: str, label: str, placeholder: str = "", hint: str = "", kind: str = "text") -> Question:
+def _text(v: dict, key: str, label: str, placeholder: str = "", hint: str = "",
+          kind: Literal["integer", "number", "text"] = "text") -> Question:
     box = Input(str(v[key]), placeholder=placeholder, compact=True, type=kind, select_on_focus=False)
     return Question(key, label, box, hint=hint)
 
@@ -76,8 +82,8 @@ def task(v: dict[str, Any], graders: list[str]) -> list[Question]:
 
 
 def targets(v: dict[str, Any], metrics: list[str]) -> list[Question]:
-    rows = [_text(v, f"target.{m}", TARGET_LABELS[m], "none", "a rate: 0.9 or 90%" if m == "accuracy" else "")
-            for m in metrics]
+    hints = {"accuracy": "a rate: 0.9 or 90%", "forgetting_change": "canary change: -0.05 = at most 5 points lost"}
+    rows = [_text(v, f"target.{m}", TARGET_LABELS[m], "none", hints.get(m, "")) for m in metrics]
     return rows + [_text(v, "confidence", "Confidence", "0.95", "of every interval and target check", kind="number")]
 
 

@@ -55,8 +55,9 @@ class ResultsScreen(Screen):
             if tuned is not None:
                 yield LossCurve(tuned, id="training")
                 yield facts(tuned)
-                if cells.forgetting_sentence(tuned):
-                    yield Static(cells.forgetting_sentence(tuned), classes="facts", markup=False)
+                sentence = cells.forgetting_sentence(tuned)
+                if sentence:
+                    yield Static(sentence, classes="facts", markup=False)
             alerts = warnings(self.record)
             if alerts is not None:
                 yield Static(alerts, id="warnings")
@@ -72,7 +73,7 @@ class ResultsScreen(Screen):
 
     @on(DataTable.RowHighlighted, "#rung-table")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self.query_one("#checks", Static).update(checks(self.record, event.row_key.value))
+        self.query_one("#checks", Static).update(checks(self.record, str(event.row_key.value)))
 
     def set_command(self, command: str) -> None:
         """The reproducing command changes once the scenario is saved under the user's own name."""

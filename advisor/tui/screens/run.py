@@ -18,7 +18,7 @@ from evals.errors import InputError
 
 from ... import events as ev
 from ...record import RUNG_ORDER, RunRecord
-from ..job import Prepared, RunCancelled
+from ..job import Job, Prepared, RunCancelled
 from ..widgets.notes import Notes
 from ..widgets.rung_row import RungRow, TrainingRow, duration
 
@@ -38,7 +38,7 @@ class RunScreen(Screen):
     class Event(Message):
         """One event of the ladder, carried from the worker thread to the screen."""
 
-        def __init__(self, event: object):
+        def __init__(self, event: ev.Event):
             super().__init__()
             self.event = event
 
@@ -59,9 +59,10 @@ class RunScreen(Screen):
     class Edit(Message):
         """Back to the interview, every answer as it was."""
 
-    def __init__(self, make_job: Callable[[], object]):
+    def __init__(self, make_job: Callable[[], Job]):
         super().__init__()
-        self.make_job, self.job = make_job, None
+        self.make_job = make_job
+        self.job: Job | None = None
         self.state, self.confidence, self.started = "running", 0.95, clock()
 
     def compose(self) -> ComposeResult:

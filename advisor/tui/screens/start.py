@@ -67,7 +67,7 @@ class StartScreen(Screen):
         if event.option_id == "blank":
             self.post_message(self.Chosen(None))
             return
-        self._open(self.shipped[int(event.option_id.removeprefix("shipped-"))].path)
+        self._open(self.shipped[int(str(event.option_id).removeprefix("shipped-"))].path)
 
     @on(Input.Submitted, "#open-path")
     def _submitted(self, event: Input.Submitted) -> None:

@@ -91,6 +91,7 @@ class LossCurve(Vertical):
 
     def compose(self) -> ComposeResult:
         training = self.rung.training
+        assert training is not None  # shown only for a rung that trained
         losses = [float(p["loss"]) for p in training.curve if p.get("loss") is not None]
         val = f", validation {cells.number(training.final_val_loss)}" if training.final_val_loss is not None else ""
         yield Label(Content.from_markup(

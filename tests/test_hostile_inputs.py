@@ -1,0 +1,372 @@
+"""A corpus of hostile inputs across every command: each must end with its exit status, no traceback,
+and a message that names the offending file (with line and field where they apply).
+
+The files are generated here; every command runs in-process through the real CLI entry point.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from clirun import run_cli
+
+GOOD_ROWS = [{"messages": [{"role": "user", "content": f"q{i} text {i}"}, {"role": "assistant", "content": "yes" if i % 2 else "no"}]}
+             for i in range(6)]
+DEEP = 20_000
+
+
+def jsonl(rows: list) -> bytes:
+    return "".join(json.dumps(r) + "\n" for r in rows).encode()
+
+
+# Bad contents for any text file the user hands over: (name, bytes, what the message must say).
+BAD_BYTES: dict[str, tuple[bytes, str]] = {
+    "binary": (bytes(range(256)) * 4, "not UTF-8"),
+    "utf16": ("name: x\n".encode("utf-16"), "UTF-16"),
+    "latin1": ("name: caf\xe9\n".encode("latin-1"), "not UTF-8"),
+    "nul": (b"\x00\x00\x00\x00", ""),
+}
+BAD_JSONL: dict[str, tuple[bytes, str]] = {
+    "empty": (b"", "0 rows"),
+    "deep": (b"[" * DEEP + b"]" * DEEP + b"\n", "deeply"),
+    "deep-object": (b'{"messages": ' + b"[" * DEEP + b"]" * DEEP + b"}\n", "deeply"),
+    "surrogate": (b'{"messages": [{"role": "user", "content": "a\\ud800"}, {"role": "assistant", "content": "b"}]}\n', "surrogate"),
+    "not-json": (b"{nope\n", "not valid JSON"),
+    "scalar": (b"42\n", "JSON object"),
+    "no-messages": (b'{"text": "hi"}\n', "messages"),
+}
+SCENARIO = {
+    "name": "hostile", "task": {"kind": "classification"}, "data": {"eval": "eval.jsonl"},
+    "grader": {"kind": "exact"}, "targets": [{"metric": "accuracy", "min": 0.5}], "model": "local:smollm2-135m",
+}
+
+
+@dataclass
+class Case:
+    id: str
+    args: Callable[[Path], list[str]]
+    files: dict[str, bytes | str | None] = field(default_factory=dict)
+    """Files to create under the test folder (None: a folder)."""
+    code: int = 2
+    names: tuple[str, ...] = ()
+    """Strings the output must contain: file names, 'file:line', fields."""
+
+
+def scenario_text(**changes) -> str:
+    data = json.loads(json.dumps(SCENARIO))
+    for dotted, value in changes.items():
+        *parents, last = dotted.split(".")
+        node = data
+        for part in parents:
+            node = node.setdefault(part, {})
+        if value is DROP:
+            node.pop(last, None)
+        else:
+            node[last] = value
+    return json.dumps(data)  # JSON is YAML; one key per line is not needed for these cases
+
+
+DROP = object()
+
+
+def scenario_cases() -> list[Case]:
+    """Bad scenarios, each checked by validate, run and train alike (validate checks what run checks)."""
+    good_eval = jsonl(GOOD_ROWS)
+    base = {"eval.jsonl": good_eval}
+    raw: list[tuple[str, dict, tuple[str, ...]]] = []
+    for name, (content, says) in BAD_BYTES.items():
+        raw.append((f"scenario-{name}", {"s.yaml": content}, ("s.yaml", says)))
+    raw += [
+        ("scenario-missing", {}, ("s.yaml", "not found")),
+        ("scenario-folder", {"s.yaml": None}, ("s.yaml",)),
+        ("scenario-empty", {"s.yaml": b""}, ("s.yaml", "mapping")),
+        ("scenario-list", {"s.yaml": b"- a\n- b\n"}, ("s.yaml:1", "mapping")),
+        ("scenario-deep-flow", {"s.yaml": b"[" * DEEP + b"]" * DEEP}, ("s.yaml",)),
+        ("scenario-deep-map", {"s.yaml": b"{a: " * DEEP + b"1" + b"}" * DEEP}, ("s.yaml",)),
+        ("scenario-bad-yaml", {"s.yaml": b"name: [unclosed\n"}, ("s.yaml",)),
+        ("scenario-tab-yaml", {"s.yaml": b"name: x\n\ttask: y\n"}, ("s.yaml:2",)),
+        ("duplicate-key", {"s.yaml": _duplicate_min(), **base}, ("s.yaml:8", "lines 7 and 8", "min")),
+        ("duplicate-top-key", {"s.yaml": "name: a\nname: b\n" + _rest_yaml(), **base}, ("s.yaml:2", "name")),
+    ]
+    bad_values = {
+        "unknown-key": ({"colour": "red"}, ("colour",)),
+        "bad-task-kind": ({"task.kind": "poetry"}, ("task.kind",)),
+        "bad-grader-kind": ({"grader.kind": "vibes"}, ("grader.kind",)),
+        "bad-regex": ({"grader.kind": "regex", "grader.pattern": "([a-z"}, ("grader", "regular expression")),
+        "regex-no-pattern": ({"grader.kind": "regex"}, ("grader", "pattern")),
+        "bogus-model": ({"model": "bogus:thing"}, ("model", "unknown backend")),
+        "empty-model": ({"model": ""}, ("model",)),
+        "hosted-no-key": ({"model": "openai:gpt-4o-mini"}, ("OPENAI_API_KEY", "model")),
+        "named-key-unset": ({"model": "openai:http://10.0.0.1:8000/v1#m", "model_options": {"api_key_env": "HOSTILE_UNSET_KEY"}},
+                            ("HOSTILE_UNSET_KEY",)),
+        "bad-key-env-name": ({"model_options": {"api_key_env": "not a name"}}, ("model_options.api_key_env",)),
+        "judge-bogus-model": ({"grader.kind": "judge", "grader.judge": {"model": "nope:x"}}, ("grader.judge.model",)),
+        "judge-no-key": ({"grader.kind": "judge", "grader.judge": {"model": "openai:gpt-4o-mini"}}, ("grader.judge.model",)),
+        "min-above-max": ({"targets": [{"metric": "accuracy", "min": 0.9}, {"metric": "accuracy", "max": 0.5}]}, ("contradict",)),
+        "negative-latency": ({"targets": [{"metric": "p95_latency_ms", "max": -5}]}, ("targets.0", "negative")),
+        "negative-cost": ({"targets": [{"metric": "cost_per_1k_calls_usd", "max": -0.1}]}, ("targets.0",)),
+        "rate-above-one": ({"targets": [{"metric": "accuracy", "min": 1.5}]}, ("targets.0",)),
+        "nan-bound": ({"targets": [{"metric": "accuracy", "min": "nan"}]}, ("targets.0.min",)),
+        "inf-bound": ({"targets": [{"metric": "p95_latency_ms", "max": "inf"}]}, ("targets.0.max",)),
+        "no-targets": ({"targets": []}, ("targets",)),
+        "no-bound": ({"targets": [{"metric": "accuracy"}]}, ("targets.0",)),
+        "unknown-metric": ({"targets": [{"metric": "vibes", "min": 0.5}]}, ("vibes",)),
+        "metric-needs-grader": ({"targets": [{"metric": "macro_f1", "min": 0.5}]}, ("macro_f1",)),
+        "empty-stop": ({"generation": {"stop": [""]}}, ("generation.stop", "empty")),
+        "max-tokens-beyond-context": ({"generation": {"max_tokens": 100_000}}, ("generation.max_tokens", "context")),
+        "max-tokens-zero": ({"generation": {"max_tokens": 0}}, ("generation.max_tokens",)),
+        "confidence-one": ({"confidence": 1.0}, ("confidence",)),
+        "nan-confidence": ({"confidence": "nan"}, ("confidence",)),
+        "bad-name": ({"name": "../../etc"}, ("name",)),
+        "negative-timeout": ({"model_options": {"timeout": -1}}, ("model_options.timeout",)),
+        "negative-price": ({"pricing": {"input_per_1m": -1}}, ("pricing.input_per_1m",)),
+        "nan-price": ({"pricing": {"input_per_1m": "nan"}}, ("pricing.input_per_1m",)),
+        "labels-twice": ({"task.labels": ["yes", "yes"]}, ("task",)),
+        "few-shot-k-zero": ({"ladder": {"few_shot": {"k": 0}}}, ("ladder.few_shot.k",)),
+        "bad-rung": ({"ladder": {"prompt_golf": {}}}, ("prompt_golf",)),
+    }
+    for name, (changes, names) in bad_values.items():
+        raw.append((name, {"s.yaml": scenario_text(**_floats(changes)), **base}, ("s.yaml", *names)))
+    data_cases = {
+        "eval-missing": ({}, ("eval.jsonl", "not found")),
+        "eval-folder": ({"eval.jsonl": None}, ("eval.jsonl",)),
+        **{f"eval-{k}": ({"eval.jsonl": v[0]}, ("eval.jsonl", v[1])) for k, v in {**BAD_BYTES, **BAD_JSONL}.items()},
+        "answer-not-a-label": ({"eval.jsonl": good_eval}, ("eval.jsonl:1", "task.labels")),
+    }
+    for name, (files, names) in data_cases.items():
+        text = scenario_text(**({"task.labels": ["maybe"]} if name == "answer-not-a-label" else {}))
+        raw.append((name, {"s.yaml": text, **files}, names))
+    knowledge = {
+        "binary": ({"kb/doc.md": bytes(range(256))}, ("doc.md", "not UTF-8")),
+        "utf16": ({"kb/faq.TXT": "hello".encode("utf-16")}, ("faq.TXT", "UTF-16")),
+        "deep-jsonl": ({"kb/docs.jsonl": b"[" * DEEP + b"]" * DEEP + b"\n"}, ("docs.jsonl:1",)),
+        "jsonl-no-text": ({"kb/docs.jsonl": b'{"id": "a"}\n'}, ("docs.jsonl:1", "text")),
+        "no-documents": ({"kb/image.png": b"\x89PNG"}, ("data.knowledge",)),
+        "missing-folder": ({}, ("data.knowledge", "not found")),
+    }
+    for name, (files, names) in knowledge.items():
+        raw.append((f"knowledge-{name}", {"s.yaml": scenario_text(**{"data.knowledge": "kb"}), **base, **files}, names))
+    schema = {
+        "binary": (bytes(range(256)), ("schema.json", "not UTF-8")),
+        "deep": (b"[" * DEEP + b"]" * DEEP, ("schema.json",)),
+        "not-json": (b"{nope", ("schema.json",)),
+        "not-a-schema": (b'{"type": 12}', ("schema.json",)),
+    }
+    json_rows = [{"messages": [{"role": "user", "content": f"q{i}"}, {"role": "assistant", "content": '{"a": 1}'}]} for i in range(3)]
+    for name, (content, names) in schema.items():
+        text = scenario_text(**{"task.kind": "extraction", "grader.kind": "json", "grader.schema": "schema.json"})
+        raw.append((f"schema-{name}", {"s.yaml": text, "eval.jsonl": jsonl(json_rows), "schema.json": content}, names))
+    cases = []
+    for name, files, names in raw:
+        cases.append(Case(f"validate/{name}", lambda d: ["validate", str(d / "s.yaml")], files, 2, names))
+        cases.append(Case(f"run/{name}", lambda d: ["run", str(d / "s.yaml"), "--out", str(d / "out"), "--ci"], files, 2, names))
+    for name, files, names in raw[:12]:
+        cases.append(Case(f"train/{name}", lambda d: ["train", str(d / "s.yaml"), "--out", str(d / "out")], files, 2, names))
+        cases.append(Case(f"retrieve/{name}", lambda d: ["retrieve", str(d / "s.yaml")], files, 2, names))
+    return cases
+
+
+def _floats(changes: dict) -> dict:
+    """'nan'/'inf' strings as the floats YAML would make of .nan/.inf."""
+    def convert(value):
+        if value in ("nan", "inf"):
+            return float(value)
+        if isinstance(value, dict):
+            return {k: convert(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [convert(v) for v in value]
+        return value
+
+    return {k: convert(v) for k, v in changes.items()}
+
+
+def _rest_yaml() -> str:
+    return ("task: {kind: classification}\ndata: {eval: eval.jsonl}\ngrader: {kind: exact}\n"
+            "targets: [{metric: accuracy, min: 0.5}]\n")
+
+
+def _duplicate_min() -> str:
+    return ("name: dup\ntask: {kind: classification}\ndata: {eval: eval.jsonl}\ngrader: {kind: exact}\ntargets:\n"
+            "  - metric: accuracy\n    min: 0.99\n    min: 0.1\n")
+
+
+def record(**changes) -> str:
+    rung = {"name": "zero_shot", "status": "measured", "n": 10, "meets_targets": True,
+            "metrics": {"accuracy": {"value": 0.9, "lower": 0.6, "upper": 0.98}}}
+    data = {"scenario": "r", "model": "local:smollm2-135m", "grader": "exact", "targets": [{"metric": "accuracy", "min": 0.5}],
+            "confidence": 0.95, "profile": {}, "rungs": [rung], "recommendation": {"rung": "zero_shot", "rationale": ["x"]}}
+    for key, value in changes.items():
+        if key.startswith("rung."):
+            rung[key[5:]] = value
+        else:
+            data[key] = value
+    return json.dumps(data)
+
+
+def record_cases() -> list[Case]:
+    bad: dict[str, tuple[bytes | str | None, tuple[str, ...]]] = {
+        **{name: (content, ("run.json", says)) for name, (content, says) in BAD_BYTES.items()},
+        "empty": (b"", ("run.json",)),
+        "folder": (None, ("run.json",)),
+        "deep": (b"[" * DEEP + b"]" * DEEP, ("run.json",)),
+        "not-json": (b"{nope", ("run.json",)),
+        "list": (b"[]", ("run.json",)),
+        "lower-above-one": (record(**{"rung.metrics": {"accuracy": {"value": 1.2, "lower": 1.5, "upper": 1.6}}}), ("run.json", "accuracy")),
+        "negative-n": (record(**{"rung.n": -5}), ("run.json", "rungs.0.n")),
+        "unordered-bounds": (record(**{"rung.metrics": {"accuracy": {"value": 0.5, "lower": 0.9, "upper": 0.2}}}), ("run.json", "out of order")),
+        "nan-value": (record(**{"rung.metrics": {"accuracy": {"value": "NaN", "lower": 0.1, "upper": 0.9}}}).replace('"NaN"', "NaN"),
+                      ("run.json", "accuracy")),
+        "duplicate-rung": (record(rungs=[json.loads(record())["rungs"][0]] * 2), ("run.json", "more than once")),
+        "errors-above-n": (record(**{"rung.errors": 50}), ("run.json", "errors")),
+        "confidence-two": (record(confidence=2.0), ("run.json", "confidence")),
+        "newer-version": (record(version=99), ("run.json", "version")),
+        "bad-rung-name": (record(**{"rung.name": "vibes"}), ("run.json", "rungs.0.name")),
+        "missing-field": (json.dumps({"scenario": "r"}), ("run.json",)),
+    }
+    cases = [Case("gate/missing", lambda d: ["gate", str(d / "run.json")], {}, 2, ("run.json", "not found")),
+             Case("report/missing", lambda d: ["report", str(d / "run.json")], {}, 2, ("run.json", "not found"))]
+    for name, (content, names) in bad.items():
+        files = {"run.json": content}
+        cases.append(Case(f"gate/{name}", lambda d: ["gate", str(d / "run.json")], files, 2, names))
+        cases.append(Case(f"report/{name}", lambda d: ["report", str(d / "run.json"), "--format", "md"], files, 2, names))
+        cases.append(Case(f"compare/{name}", lambda d: ["compare", str(d / "run.json"), str(d / "run.json")], files, 2, names))
+        cases.append(Case(f"view/{name}", lambda d: ["view", str(d / "run.json")], files, 2, names))
+    good = {"run.json": record()}
+    for target in ["accuracy>=2", "accuracy>=nan", "vibes>=0.5", "accuracy=0.5", "p95_latency_ms<=-1", ""]:
+        cases.append(Case(f"gate/target-{target or 'empty'}", lambda d, t=target: ["gate", str(d / "run.json"), "--target", t],
+                          good, 2, ("--target",)))
+    cases += [
+        Case("gate/junit-into-proc", lambda d: ["gate", str(d / "run.json"), "--junit", "/proc/hostile/junit.xml"], good, 2, ("junit.xml",)),
+        Case("gate/junit-is-folder", lambda d: ["gate", str(d / "run.json"), "--junit", str(d / "folder")], {**good, "folder": None},
+             2, ("folder",)),
+        Case("report/out-into-proc", lambda d: ["report", str(d / "run.json"), "--format", "md", "--out", "/proc/hostile/r.md"],
+             good, 2, ("r.md",)),
+        Case("report/out-exists", lambda d: ["report", str(d / "run.json"), "--format", "md", "--out", str(d / "r.md")],
+             {**good, "r.md": "x"}, 2, ("r.md",)),
+        Case("report/bad-format", lambda d: ["report", str(d / "run.json"), "--format", "pdf"], good, 2, ("--format",)),
+        Case("export/missing-run", lambda d: ["export", str(d / "nowhere"), "--merged", str(d / "m")], {}, 2, ("run.json",)),
+        Case("export/binary-record", lambda d: ["export", str(d), "--merged", str(d / "m")], {"run.json": bytes(range(256))}, 2,
+             ("run.json", "not UTF-8")),
+        Case("export/no-adapter", lambda d: ["export", str(d), "--merged", str(d / "m")], good, 2, ("adapter",)),
+        Case("export/bogus-model", lambda d: ["export", str(d), "--merged", str(d / "m")], {"run.json": record(model="bogus:x")}, 2,
+             ("bogus:x",)),
+    ]
+    return cases
+
+
+def data_file_cases() -> list[Case]:
+    contents = {**BAD_BYTES, **BAD_JSONL}
+    cases = []
+    for name, (content, says) in contents.items():
+        files = {"d.jsonl": content}
+        names = ("d.jsonl", says)
+        cases.append(Case(f"data-validate/{name}", lambda d: ["data", "validate", str(d / "d.jsonl")], files, 2, names))
+        cases.append(Case(f"data-stats/{name}", lambda d: ["data", "stats", str(d / "d.jsonl")], files, 2, names))
+        cases.append(Case(f"eval/{name}", lambda d: ["eval", str(d / "d.jsonl"), "--out", str(d / "out")], files, 2, names))
+        cases.append(Case(f"data-split/{name}", lambda d: ["data", "split", str(d / "d.jsonl"), "--train-out", str(d / "t.jsonl"),
+                                                            "--eval-out", str(d / "e.jsonl")], files, 2, names))
+    for name in ("binary", "utf16", "latin1"):
+        content, says = BAD_BYTES[name]
+        cases.append(Case(f"data-convert/csv-{name}", lambda d: ["data", "convert", str(d / "in.csv"), str(d / "out.jsonl")],
+                          {"in.csv": content}, 2, ("in.csv", says)))
+    good = {"d.jsonl": jsonl(GOOD_ROWS)}
+    cases += [
+        Case("data-convert/deep-array", lambda d: ["data", "convert", str(d / "in.json"), str(d / "out.jsonl")],
+             {"in.json": b"[" * DEEP + b"]" * DEEP}, 2, ("in.json",)),
+        Case("data-convert/deep-lines", lambda d: ["data", "convert", str(d / "in.jsonl"), str(d / "out.jsonl")],
+             {"in.jsonl": b'{"a": ' + b"[" * DEEP + b"]" * DEEP + b"}\n"}, 2, ("in.jsonl",)),
+        Case("data-convert/missing", lambda d: ["data", "convert", str(d / "nope.csv"), str(d / "out.jsonl")], {}, 2, ("nope.csv",)),
+        Case("data-convert/into-proc", lambda d: ["data", "convert", str(d / "in.csv"), "/proc/hostile/out.jsonl"],
+             {"in.csv": "prompt,completion\nhi,there\n"}, 2, ("out.jsonl",)),
+        Case("data-split/into-folder", lambda d: ["data", "split", str(d / "d.jsonl"), "--train-out", str(d / "dir"),
+                                                  "--eval-out", str(d / "e.jsonl"), "--force"], {**good, "dir": None}, 2, ("dir",)),
+        Case("data-split/into-proc", lambda d: ["data", "split", str(d / "d.jsonl"), "--train-out", "/proc/hostile/t.jsonl",
+                                                "--eval-out", str(d / "e.jsonl")], good, 2, ("t.jsonl",)),
+        Case("data-split/nan-fraction", lambda d: ["data", "split", str(d / "d.jsonl"), "--eval-fraction", "nan",
+                                                   "--train-out", str(d / "t"), "--eval-out", str(d / "e")], good, 2, ("--eval-fraction",)),
+        Case("data-split/fraction-two", lambda d: ["data", "split", str(d / "d.jsonl"), "--eval-fraction", "2",
+                                                   "--train-out", str(d / "t"), "--eval-out", str(d / "e")], good, 2, ("--eval-fraction",)),
+        Case("data-stats/nan-epochs", lambda d: ["data", "stats", str(d / "d.jsonl"), "--epochs", "nan"], good, 2, ("--epochs",)),
+        Case("data-stats/inf-price", lambda d: ["data", "stats", str(d / "d.jsonl"), "--price-per-1m", "inf"], good, 2, ("--price-per-1m",)),
+        Case("data-stats/hosted-tokenizer", lambda d: ["data", "stats", str(d / "d.jsonl"), "--model", "openai:gpt-4o"], good, 2,
+             ("--model",)),
+        Case("eval/bogus-model", lambda d: ["eval", str(d / "d.jsonl"), "--model", "bogus:thing"], good, 2, ("model", "bogus:thing")),
+        Case("eval/hosted-no-key", lambda d: ["eval", str(d / "d.jsonl"), "--model", "openai:gpt-4o-mini", "--out", str(d / "o")], good,
+             2, ("OPENAI_API_KEY",)),
+        Case("eval/bad-regex", lambda d: ["eval", str(d / "d.jsonl"), "--grader", "regex", "--pattern", "([a", "--out", str(d / "o")],
+             good, 2, ("pattern",)),
+        Case("eval/schema-binary", lambda d: ["eval", str(d / "d.jsonl"), "--grader", "json", "--schema", str(d / "s.json")],
+             {**good, "s.json": bytes(range(256))}, 2, ("s.json",)),
+        Case("eval/nan-temperature", lambda d: ["eval", str(d / "d.jsonl"), "--temperature", "nan"], good, 2, ("--temperature",)),
+        Case("eval/zero-timeout", lambda d: ["eval", str(d / "d.jsonl"), "--timeout", "0"], good, 2, ("--timeout",)),
+        Case("eval/out-is-file", lambda d: ["eval", str(d / "d.jsonl"), "--model", "openai:http://127.0.0.1:9/v1#m",
+                                            "--out", str(d / "d.jsonl")], good, 2, ("d.jsonl",)),
+    ]
+    return cases
+
+
+def option_cases() -> list[Case]:
+    good_scenario = {"s.yaml": scenario_text(), "eval.jsonl": jsonl(GOOD_ROWS)}
+    plan = [("zero", ["0"]), ("negative", ["-0.5"]), ("one", ["1"]), ("nan", ["nan"]), ("inf", ["inf"]), ("word", ["abc"]),
+            ("failures-negative", ["0.9", "--failures=-1"]), ("failures-word", ["0.9", "--failures", "x"]),
+            ("failures-huge", ["0.9", "--failures", "99999999"]), ("confidence-two", ["0.9", "--confidence", "2"]),
+            ("confidence-nan", ["0.9", "--confidence", "nan"]), ("have-zero", ["0.9", "--have", "0"]), ("none", [])]
+    cases = [Case(f"plan/{name}", lambda d, a=args: ["plan", *a]) for name, args in plan]
+    run = [("rungs-bogus", ["--rungs", "bogus"], ("--rungs",)), ("rungs-empty", ["--rungs", ","], ("--rungs",)),
+           ("limit-zero", ["--limit", "0"], ("--limit",)), ("max-cost-nan", ["--max-cost", "nan"], ("--max-cost",)),
+           ("concurrency-zero", ["--concurrency", "0"], ("--concurrency",)), ("timeout-zero", ["--timeout", "0"], ("--timeout",)),
+           ("repeat-zero", ["--repeat", "0"], ("--repeat",)), ("out-is-file", ["--out", "eval.jsonl"], ("eval.jsonl",))]
+    for name, extra, names in run:
+        cases.append(Case(f"run/{name}", lambda d, e=extra: ["run", str(d / "s.yaml"), "--ci", *[str(d / x) if x == "eval.jsonl" else x
+                                                                                               for x in e]], good_scenario, 2, names))
+    cases += [
+        Case("serve/open-host-without-key", lambda d: ["serve", "--host", "0.0.0.0"], {}, 2, ("--api-key",)),
+        Case("serve/port-too-big", lambda d: ["serve", "--port", "70000"], {}, 2, ("--port",)),
+        Case("serve/hosted-model", lambda d: ["serve", "--model", "openai:gpt-4o"], {}, 2, ("openai:gpt-4o",)),
+        Case("serve/missing-adapter", lambda d: ["serve", "--adapter", str(d / "nope")], {}, 2, ("nope",)),
+        Case("serve/body-limit-zero", lambda d: ["serve", "--max-body-bytes", "0"], {}, 2, ("--max-body-bytes",)),
+        Case("schema/extra-argument", lambda d: ["schema", "extra"], {}, 2),
+        Case("validate/no-argument", lambda d: ["validate"], {}, 2),
+        Case("unknown-command", lambda d: ["frobnicate"], {}, 2, ("frobnicate",)),
+        Case("train/no-out", lambda d: ["train", str(d / "s.yaml")], good_scenario, 2, ("--out",)),
+        Case("train/zero-steps", lambda d: ["train", str(d / "s.yaml"), "--out", str(d / "o"), "--max-steps", "0"], good_scenario, 2,
+             ("--max-steps",)),
+        Case("train/too-few-examples", lambda d: ["train", str(d / "s.yaml"), "--out", str(d / "o")], good_scenario, 2,
+             ("ladder.finetune",)),
+        Case("wizard/limit-zero", lambda d: ["wizard", "--limit", "0"], {}, 2, ("--limit",)),
+    ]
+    return cases
+
+
+CASES = scenario_cases() + record_cases() + data_file_cases() + option_cases()
+
+
+def test_the_corpus_is_large_and_covers_every_command():
+    from advisor.cli import COMMANDS
+
+    assert len(CASES) >= 150 and len({c.id for c in CASES}) == len(CASES)
+    covered = {c.id.split("/")[0].split("-")[0] for c in CASES}
+    assert set(COMMANDS) <= covered | {"data"}, set(COMMANDS) - covered
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_hostile_input_is_refused_cleanly(case, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    for name, content in case.files.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if content is None:
+            path.mkdir()
+        else:
+            path.write_bytes(content.encode() if isinstance(content, str) else content)
+    code, out, err = run_cli(case.args(tmp_path), capsys)
+    text = out + err
+    assert "Traceback" not in text and "Internal error" not in text, text
+    assert code == case.code, text
+    for name in case.names:
+        assert name in text, f"{name!r} not in:\n{text}"
