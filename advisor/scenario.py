@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from evals.strategies import RetrieverKind
+
 TaskKind = Literal["classification", "extraction", "generation", "qa"]
 GraderKind = Literal["exact", "normalized", "label", "json", "regex", "contains", "judge"]
 Frequency = Literal["never", "rarely", "monthly", "weekly", "daily"]
@@ -170,7 +172,7 @@ class FewShot(Strict):
 class Rag(Strict):
     top_k: int = Field(default=3, ge=1, le=50)
     """How many knowledge chunks go in the prompt."""
-    retriever: Literal["bm25", "dense", "hybrid"] = "hybrid"
+    retriever: RetrieverKind = "hybrid"
     """hybrid: BM25 and dense (all-MiniLM-L6-v2, installed with advisor) fused by reciprocal rank; bm25 needs no model."""
     chunk_tokens: int = Field(default=256, ge=16)
     """Chunk length in tokens (whitespace-separated words)."""
