@@ -8,7 +8,7 @@ from evals.example import Example
 from evals.stats import wilson
 from evals.strategies import FORMS, Rag, SourceIndex, ground, retrieval_curve
 
-from .rag_record import MISSED, WRONG, FailedItem, Passage, RagDetails, RetrievalCurve
+from .rag_record import MISSED, WRONG, FailedItem, Passage, RagDetails
 from .record import MetricValue
 
 SHOWN_FAILURES = 6
@@ -44,7 +44,7 @@ def rag_outcome(strategy: Rag, retriever_name: str, examples: list[Example], pro
     out.metrics = _metrics(grades, strategy.cite, confidence, rate)
     curve = retrieval_curve(strategy.retriever, examples, index)
     out.details = RagDetails(retriever=retriever_name, top_k=strategy.top_k, warnings=_source_warnings(curve),
-                             curve=RetrievalCurve(**vars(curve)) if curve.with_source else None)
+                             curve=curve if curve.with_source else None)
     _failures(out.details, grades, chunks)
     return out
 

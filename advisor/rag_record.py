@@ -4,21 +4,10 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from evals.strategies import RetrievalCurve
+
 MISSED = "retrieval missed the source"
 WRONG = "retrieved but answered wrong"
-
-
-class RetrievalCurve(BaseModel):
-    """recall[k-1] and mrr[k-1] for k = 1..10, measured without a model call."""
-
-    recall: list[float] = Field(default_factory=list)
-    mrr: list[float] = Field(default_factory=list)
-    n: int = 0
-    """Questions scored: those whose meta.source matches a knowledge document."""
-    with_source: int = 0
-    """Questions that carry a meta.source."""
-    unmatched: int = 0
-    """Questions whose meta.source matches no knowledge document."""
 
 
 class Passage(BaseModel):

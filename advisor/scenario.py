@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from evals.backends.spec import ModelSpec
 from evals.errors import InputError
 from evals.kinds import GraderKind
+from evals.strategies import RetrieverKind
 
 TaskKind = Literal["classification", "extraction", "generation", "qa"]
 TASK_KINDS: tuple[str, ...] = get_args(TaskKind)
@@ -230,7 +231,7 @@ class FewShot(Strict):
 class Rag(Strict):
     top_k: int = Field(default=3, ge=1, le=50)
     """How many knowledge chunks go in the prompt."""
-    retriever: Literal["bm25", "dense", "hybrid"] = "hybrid"
+    retriever: RetrieverKind = "hybrid"
     """hybrid: BM25 and dense (all-MiniLM-L6-v2, installed with advisor) fused by reciprocal rank; bm25 needs no model."""
     chunk_tokens: int = Field(default=256, ge=16)
     """Chunk length in tokens (whitespace-separated words)."""

@@ -8,13 +8,14 @@ import click
 from rich.markup import escape
 
 from evals.errors import InputError, Problem
+from evals.strategies import RETRIEVERS
 
 from . import output
 
 
 @click.command()
 @click.argument("scenario", type=click.Path(dir_okay=False))
-@click.option("--retriever", type=click.Choice(["bm25", "dense", "hybrid"]), help="Override ladder.rag.retriever.")
+@click.option("--retriever", type=click.Choice(RETRIEVERS), help="Override ladder.rag.retriever.")
 @click.option("--limit", type=click.IntRange(min=1), help="Score only the first N eval examples.")
 def retrieve(scenario: str, retriever: str | None, limit: int | None) -> None:
     """Print recall@k and MRR@k for k = 1..10: where the eval questions' source documents rank."""

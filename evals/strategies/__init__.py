@@ -4,8 +4,8 @@ from ._curve import MAX_K, RetrievalCurve, retrieval_curve
 from ._grounding import Grounding, citations, grade_answer_only, ground, is_grounded, strip_citations
 from ._knowledge import KNOWLEDGE_SUFFIXES, Chunk, chunk_text, load_knowledge
 from ._prompts import FewShot, Prompt, Rag, ZeroShot
-from ._retrieval import RETRIEVERS, BM25Retriever, DenseRetriever, Hit, HybridRetriever, Retriever, fuse, make_retriever, prepare, search
-from ._sources import FORMS, SourceIndex, unmatched_sources
+from ._retrieval import RETRIEVERS, BM25Retriever, DenseRetriever, Hit, HybridRetriever, Retriever, RetrieverKind, fuse, make_retriever, prepare, search
+from ._sources import FORMS, SourceIndex
 
 __all__ = [
     "FORMS",
@@ -23,6 +23,7 @@ __all__ = [
     "Rag",
     "RetrievalCurve",
     "Retriever",
+    "RetrieverKind",
     "SourceIndex",
     "ZeroShot",
     "chunk_text",
@@ -37,5 +38,4 @@ __all__ = [
     "retrieval_curve",
     "search",
     "strip_citations",
-    "unmatched_sources",
 ]

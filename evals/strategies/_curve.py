@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from pydantic import BaseModel, Field
 
 from ..example import Example
 from ._retrieval import Retriever, prepare
@@ -11,12 +11,11 @@ from ._sources import SourceIndex
 MAX_K = 10
 
 
-@dataclass
-class RetrievalCurve:
+class RetrievalCurve(BaseModel):
     """recall[k-1]: share of questions whose source document is in the top k chunks; mrr[k-1]: mean 1/rank within k."""
 
-    recall: list[float] = field(default_factory=list)
-    mrr: list[float] = field(default_factory=list)
+    recall: list[float] = Field(default_factory=list)
+    mrr: list[float] = Field(default_factory=list)
     n: int = 0
     """Questions scored: those whose meta.source matches a knowledge document."""
     with_source: int = 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol, get_args
 
 from ._knowledge import Chunk
 
@@ -12,7 +12,8 @@ RRF_K = 60
 """Reciprocal rank fusion's constant (Cormack et al. 2009): a hit at rank r scores 1 / (60 + r) per retriever."""
 FUSION_DEPTH = 50
 """How deep each retriever's list goes into the fusion."""
-RETRIEVERS = ("bm25", "dense", "hybrid")
+RetrieverKind = Literal["bm25", "dense", "hybrid"]
+RETRIEVERS: tuple[str, ...] = get_args(RetrieverKind)
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,7 @@ def fuse(rankings: list[list[Hit]], k: int) -> list[Hit]:
     return [Hit(chunks[i], scores[i]) for i in best]
 
 
-def make_retriever(kind: str, chunks: list[Chunk]) -> Retriever:
+def make_retriever(kind: RetrieverKind, chunks: list[Chunk]) -> Retriever:
     """bm25 | dense | hybrid."""
     builders = {"bm25": BM25Retriever, "dense": DenseRetriever, "hybrid": HybridRetriever}
     return builders[kind](chunks)

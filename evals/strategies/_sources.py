@@ -46,9 +46,3 @@ def _names(chunk: Chunk) -> list[str]:
     file_name = chunk.source.rsplit("/", 1)[-1]
     return names + [file_name, file_name.rsplit(".", 1)[0]] if "/" in chunk.source else names
 
-
-def unmatched_sources(examples: list[Example], index: SourceIndex) -> tuple[int, int]:
-    """(lines with a meta.source, lines whose source matches no document)."""
-    gold = [index.gold(ex) for ex in examples]
-    given = [g for g in gold if g is not None]
-    return len(given), sum(not g for g in given)
