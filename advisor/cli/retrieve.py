@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import time
+from typing import cast
 
 import click
 from rich.markup import escape
 
 from evals.errors import InputError, Problem
-from evals.strategies import RETRIEVERS
+from evals.strategies import RETRIEVERS, RetrieverKind
 
 from . import output
 
@@ -31,7 +32,7 @@ def retrieve(scenario: str, retriever: str | None, limit: int | None) -> None:
     if spec.data.knowledge is None:
         raise InputError(Problem("the scenario has no knowledge folder to retrieve from", fix="set data.knowledge",
                                  file=scenario, field="data.knowledge"))
-    kind = retriever or config.retriever
+    kind = cast(RetrieverKind, retriever) if retriever else config.retriever  # click checked it against RETRIEVERS
     chunks = load_knowledge(spec.data.knowledge, config.chunk_tokens, config.chunk_overlap)
     examples = load_jsonl(spec.data.eval)[:limit]
     curve = retrieval_curve(make_retriever(kind, chunks), examples, SourceIndex(chunks))
