@@ -58,6 +58,14 @@ def valid(task: str, text: str) -> bool:
     return True
 
 
+def answer(task: str, text: str):
+    """What an answer says: the label, or the parsed JSON (outlines puts spaces where ours writes compact JSON)."""
+    try:
+        return json.loads(text) if task == "json" else text
+    except ValueError:
+        return text
+
+
 def structure(task: str):
     from evals.backends.base import Structure
 
@@ -137,10 +145,10 @@ def main() -> None:
             for side, (seconds, texts) in got.items():
                 totals[side] += seconds
                 validity[side] += [valid(task, t) for t in texts]
-            same = sum(a == b for a, b in zip(got["ours"][1], got["outlines"][1]))
+            same = sum(answer(task, a) == answer(task, b) for a, b in zip(got["ours"][1], got["outlines"][1]))
             print(f"  {task:5} round {r + 1}: ours {got['ours'][0] / args.n * 1000:7.0f} ms/ex, "
                   f"{sum(valid(task, t) for t in got['ours'][1])}/{args.n} valid | outlines {got['outlines'][0] / args.n * 1000:7.0f} ms/ex, "
-                  f"{sum(valid(task, t) for t in got['outlines'][1])}/{args.n} valid | same answer {same}/{args.n}"
+                  f"{sum(valid(task, t) for t in got['outlines'][1])}/{args.n} valid | same answer (parsed) {same}/{args.n}"
                   f" | e.g. ours {got['ours'][1][0]!r}, outlines {got['outlines'][1][0]!r}")
     count = args.n * args.rounds * len(TASKS)
     per = {side: totals[side] / count * 1000 for side in totals}

@@ -115,7 +115,7 @@ def child(side: str, args) -> None:
 
 def in_child(side: str, argv: list[str]) -> dict:
     command = [sys.executable, __file__, *argv, "--child", side]
-    done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    done = subprocess.run(command, check=False, capture_output=True, text=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
     lines = [line for line in done.stdout.splitlines() if line.startswith("CHILD ")]
     if done.returncode or not lines:
         raise SystemExit(f"{side} failed (exit {done.returncode}):\n{done.stderr[-3000:]}")

@@ -49,7 +49,7 @@ def run_one(script: str, args: list[str], threads: int, timeout: float) -> dict:
     env = {**os.environ, "ADVISOR_THREADS": str(threads), "PYTHONWARNINGS": "ignore"}
     started = time.perf_counter()
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env, cwd=HERE.parent)
+        done = subprocess.run(command, check=False, capture_output=True, text=True, timeout=timeout, env=env, cwd=HERE.parent)
     except subprocess.TimeoutExpired:
         return {"script": script, "command": shown, "skipped": f"timed out after {timeout:.0f} s"}
     seconds = time.perf_counter() - started
