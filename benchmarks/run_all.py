@@ -47,7 +47,9 @@ def run_one(script: str, args: list[str], threads: int, timeout: float) -> dict:
     shown = "python benchmarks/" + " ".join([script, *args])
     if not (HERE / script).is_file():
         return {"script": script, "command": shown, "skipped": "not in this checkout"}
-    env = {**os.environ, "ADVISOR_THREADS": str(threads), "PYTHONWARNINGS": "ignore"}
+    # The checkout's own packages, not whichever copy is installed: a benchmark measures the code beside it.
+    path = os.pathsep.join(p for p in [str(HERE.parent), os.environ.get("PYTHONPATH", "")] if p)
+    env = {**os.environ, "ADVISOR_THREADS": str(threads), "PYTHONWARNINGS": "ignore", "PYTHONPATH": path}
     started = time.perf_counter()
     try:
         done = subprocess.run(command, check=False, capture_output=True, text=True, timeout=timeout, env=env, cwd=HERE.parent)
