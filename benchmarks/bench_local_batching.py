@@ -14,6 +14,8 @@ import statistics
 import sys
 import time
 
+from _report import emit  # benchmarks/_report.py
+
 from evals.backends.base import GenerationParams
 from evals.backends.local import LocalBackend
 
@@ -100,6 +102,8 @@ def main() -> None:
     t1, tb = statistics.median(singles), statistics.median(batches)
     print(f"median: one-by-one {args.n / t1:.2f} ex/s, batched {args.n / tb:.2f} ex/s, speed-up {t1 / tb:.2f}x"
           f" ({backend.stats['batches'] // args.rounds} generate calls per batched round)")
+    emit("local micro-batching vs one generate per example", ours=round(args.n / tb, 2), peer=round(args.n / t1, 2), unit="ex/s",
+         peer_name="one model.generate per example", goal_ratio=3.0, note=f"{args.n} examples, max_tokens {args.max_tokens}, torch threads {torch.get_num_threads()}")
 
 
 if __name__ == "__main__":

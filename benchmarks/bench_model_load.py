@@ -19,6 +19,8 @@ import sys
 import tempfile
 import time
 
+from _report import emit  # benchmarks/_report.py
+
 
 def child(model: str) -> None:
     """Resolve (convert if needed) and load the model in this process; print timings as JSON."""
@@ -64,6 +66,8 @@ def main() -> None:
     print(f"cached (same process, load again):  {again:6.2f} s  (the files alone)")
     print(f"ratio cold / cached: {cold['total_s'] / warm:.1f}x first load, {cold['total_s'] / again:.0f}x files alone;"
           f" importing torch + transformers takes {cached[-1]['imports_s']:.2f} s on top of either")
+    emit("cached model load vs GGUF conversion", ours=round(warm, 2), peer=round(cold["total_s"], 2), unit="s", lower_is_better=True,
+         peer_name="cold: convert GGUF + load", goal_ratio=1.0, note=f"fresh process, median of {len(cached)}; files alone {again:.2f} s")
 
 
 if __name__ == "__main__":

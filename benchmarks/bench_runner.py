@@ -18,6 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
+from _report import emit  # noqa: E402  (benchmarks/_report.py)
 from fakes.graders import exact_match  # noqa: E402
 from fakes.items import make_items  # noqa: E402
 from loopback import serve_in_process  # noqa: E402  (benchmarks/loopback.py)
@@ -107,6 +108,8 @@ def main() -> None:
               f"   cpu {cpu[name] * 1e6 / args.requests:5.0f} us/req (x{cpu['bare gather'] / cpu[name]:.2f})")
     print(f"runner / bare throughput: {wall['bare gather'] / wall['runner']:.2f} wall, "
           f"{cpu['bare gather'] / cpu['runner']:.2f} cpu (goal >= 0.90)")
+    emit("runner vs bare gather", ours=round(args.requests / wall["runner"]), peer=round(args.requests / wall["bare gather"]), unit="req/s",
+         peer_name="AsyncOpenAI + gather", goal_ratio=0.9, note=f"{args.requests} requests, concurrency {args.concurrency}, loopback")
 
 
 if __name__ == "__main__":

@@ -168,3 +168,25 @@ async def test_batcher_batches_and_reports_failures_to_every_caller():
     failed = await asyncio.gather(batcher.submit("boom", "k", 4), batcher.submit("x", "k", 1), return_exceptions=True)
     assert all(isinstance(f, RuntimeError) for f in failed)
     assert await batcher.submit("after", "k", 5) == "AFTER"
+
+
+async def test_a_part_full_batch_waits_once_for_requests_that_arrive_while_a_full_one_runs():
+    seen = []
+
+    def scripted_run(key, items):
+        seen.append(len(items))
+        import time
+
+        time.sleep(0.05)  # long enough for the late requests to arrive meanwhile
+        return items
+
+    batcher = MicroBatcher(scripted_run, max_batch_size=4)
+
+    async def late():
+        await asyncio.sleep(0.02)
+        return await asyncio.gather(*[batcher.submit(w, "k", 9) for w in ["g", "h"]])
+
+    early = asyncio.gather(*[batcher.submit(w, "k", len(w)) for w in ["a", "b", "c", "d", "e", "f"]])
+    results = await asyncio.gather(early, late())
+    assert results == [["a", "b", "c", "d", "e", "f"], ["g", "h"]]
+    assert seen == [4, 4]  # not 4, 2, 2: the two left over joined the two that came late

@@ -10,6 +10,8 @@ from typing import Any
 
 # How many batches' worth of waiting requests the worker looks at when grouping by length.
 LOOKAHEAD_BATCHES = 4
+# The longest the first waiting request is held while more keep arriving.
+MAX_GATHER_S = 0.05
 
 
 @dataclass
@@ -19,6 +21,8 @@ class Pending:
     """Requests with different keys (e.g. sampling settings) never share a batch."""
     length: int
     future: asyncio.Future
+    held: bool = False
+    """Already passed over once to fill a later batch; it runs in the next one whatever its size."""
 
 
 def plan(pending: list[Pending], max_batch_size: int) -> list[list[Pending]]:
@@ -66,13 +70,37 @@ class MicroBatcher:
         return queue
 
     async def _work(self, queue: asyncio.Queue) -> None:
+        held: list[Pending] = []
         while True:
-            pending = [await queue.get()]
-            await asyncio.sleep(self.wait_s)  # requests submitted together arrive in the same batch
-            while not queue.empty() and len(pending) < self.max_batch_size * LOOKAHEAD_BATCHES:
-                pending.append(queue.get_nowait())
+            pending = held or [await queue.get()]
+            await self._gather(queue, pending)
+            held = []
             for batch in plan(pending, self.max_batch_size):
-                await self._run(batch)
+                if len(batch) < self.max_batch_size and not queue.empty() and not any(p.held for p in batch):
+                    # Requests arrived while the full batches ran: this part-full one waits once to join them.
+                    for p in batch:
+                        p.held = True
+                    held += batch
+                else:
+                    await self._run(batch)
+
+    async def _gather(self, queue: asyncio.Queue, pending: list[Pending]) -> None:
+        """Take requests until `wait_s` passes with none arriving, the lookahead is full, or MAX_GATHER_S is up.
+
+        A caller submitting many requests (the runner) needs more than one `wait_s` to submit them all;
+        stopping at the first would run a part-full batch before the full ones (64 items made batches
+        of 16, 10, 16, 16, 6 instead of four of 16 on a busy machine).
+        """
+        loop = asyncio.get_running_loop()
+        limit, deadline = self.max_batch_size * LOOKAHEAD_BATCHES, loop.time() + MAX_GATHER_S
+        while True:
+            await asyncio.sleep(self.wait_s)
+            arrived = 0
+            while not queue.empty() and len(pending) < limit:
+                pending.append(queue.get_nowait())
+                arrived += 1
+            if not arrived or len(pending) >= limit or loop.time() >= deadline:
+                return
 
     async def _run(self, batch: list[Pending]) -> None:
         live = [p for p in batch if not p.future.done()]  # a caller may have given up (cancelled)
