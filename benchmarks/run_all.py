@@ -25,7 +25,7 @@ from _report import PREFIX
 
 HERE = Path(__file__).resolve().parent
 NOTES_MARK = "<!-- notes -->"
-# script, small-budget arguments, takes --threads (bench_structured and bench_memory: their own defaults)
+# script, small-budget arguments, takes --threads (bench_structured sets its own)
 BENCHMARKS = [
     ("bench_vs_lmeval.py", ["--n", "64", "--rounds", "1"], True),
     ("bench_vs_trl.py", ["--steps", "2", "--batch-size", "4", "--max-seq-len", "256", "--n", "200"], True),
@@ -36,8 +36,7 @@ BENCHMARKS = [
     ("bench_cache.py", ["--items", "200"], False),
     ("bench_runner.py", ["--requests", "500", "--rounds", "1"], False),
     ("bench_review_page.py", ["--items", "500", "--out", str(Path(tempfile.gettempdir()) / "review-bench.html")], False),
-    ("bench_structured.py", [], False),
-    ("bench_memory.py", [], False),
+    ("bench_structured.py", ["--n", "32", "--rounds", "1", "--threads", "1"], False),
 ]
 
 
