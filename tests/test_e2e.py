@@ -98,7 +98,8 @@ def test_easy_targets_exit_0(tmp_path, capsys, embedded_model):
     path = copy_scenario("support-intents", tmp_path, targets=[{"metric": "accuracy", "min": 0.05}])
     code, out, _ = run_cli(["run", str(path), "--out", str(tmp_path / "run"), "--ci", "--rungs", "zero_shot,few_shot", "--limit", "40"], capsys)
     assert code == 0, out
-    assert "Verdict: PASS" in out and load_record(tmp_path / "run" / "run.json").recommendation.rung == "few_shot"
+    # held to the labels, zero-shot already answers a quarter right: the cheapest rung clears 0.05
+    assert "Verdict: PASS" in out and load_record(tmp_path / "run" / "run.json").recommendation.rung == "zero_shot"
     gate_code, gate_out, _ = run_cli(["gate", str(tmp_path / "run" / "run.json")], capsys)
     assert gate_code == 0 and "Gate PASS" in gate_out
 
