@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from evals.data import write_atomic
 from evals.example import Example, Message
 
 from . import events as ev
@@ -59,9 +60,11 @@ async def _train_local(ws: Workspace, examples: list[Example], out_dir: Path, on
     stamp = _stamp(config.model_dump(), model, examples)
     training = _finished(out_dir, stamp)
     if training is None:
-        on_event(ev.Note(f"fine-tune: LoRA r={config.r} on {len(examples)} examples, {config.epochs:g} epochs"))
+        epochs = "epochs auto" if config.epochs == "auto" else f"{config.epochs:g} epochs"
+        on_event(ev.Note(f"fine-tune: LoRA r={config.r} on {len(examples)} examples, {epochs}, "
+                         f"validation scored with the {ws.scenario.grader.kind} grader"))
         training = await asyncio.to_thread(_run_lora, ws, examples, out_dir, model, on_event)
-        (out_dir / "rung.json").write_text(json.dumps({"stamp": stamp, "training": training.model_dump()}, indent=1))
+        write_atomic(out_dir / "rung.json", json.dumps({"stamp": stamp, "training": training.model_dump()}, indent=1))
     else:
         on_event(ev.Note(f"fine-tune: reusing the adapter in {out_dir / 'adapter'} (trained on the same data and settings)"))
     backend = LocalBackend(model, adapter=out_dir / "adapter")
@@ -70,19 +73,22 @@ async def _train_local(ws: Workspace, examples: list[Example], out_dir: Path, on
 
 
 def _run_lora(ws: Workspace, examples: list[Example], out_dir: Path, model: str, on_event) -> Training:
-    from trainers import train_lora
+    from trainers import grader_scorer, train_lora
 
     def progress(p) -> None:
         on_event(ev.TrainingStep(p.step, p.total_steps, p.loss, p.eta_s))
 
-    result = train_lora(examples, ws.scenario.ladder.finetune, out_dir, model=model, progress=progress)
+    # Validation answers are generated and graded as the eval's are: same params (structure included), same grader.
+    result = train_lora(examples, ws.scenario.ladder.finetune, out_dir, model=model, progress=progress,
+                        val_scorer=grader_scorer(ws.grader(), ws.params))
     return Training(
         method=ws.scenario.ladder.finetune.method, trainable_params=result.trainable_params,
         trainable_share=result.trainable_share, train_tokens=result.train_tokens, seconds=result.seconds,
         tokens_per_s=result.tokens_per_s, padding_waste=result.padding_waste, final_train_loss=result.final_train_loss,
         final_val_loss=result.final_val_loss, stopped_early=result.stopped_early,
         overfitting_warning=result.overfitting_warning,
-        cost_usd=finetune_cost(ws.scenario.pricing, result.seconds, None), curve=result.curve)
+        cost_usd=finetune_cost(ws.scenario.pricing, result.seconds, None), curve=result.curve, epochs=result.epochs,
+        best_step=result.best_step, best_val_score=result.best_val_score, undertrained_note=result.undertrained_note)
 
 
 def _forgetting(ws: Workspace, model: str, out_dir: Path, stamp: str, on_event) -> Forgetting | None:
@@ -97,7 +103,7 @@ def _forgetting(ws: Workspace, model: str, out_dir: Path, stamp: str, on_event) 
     on_event(ev.Note("fine-tune: forgetting check (canary tasks, base vs adapter, through lm-eval)"))
     found = Forgetting(**forgetting_check(model, out_dir / "adapter", confidence=ws.scenario.confidence,
                                            threshold=ws.scenario.ladder.finetune.forgetting_threshold))
-    path.write_text(json.dumps({"stamp": stamp, "forgetting": found.model_dump()}, indent=1))
+    write_atomic(path, json.dumps({"stamp": stamp, "forgetting": found.model_dump()}, indent=1))
     return found
 
 

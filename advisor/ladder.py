@@ -46,12 +46,14 @@ def estimate(ws: Workspace, plans: list[RungPlan]) -> ev.Estimate:
         rung_in, rung_out = int(chars / 4 * n), ws.params.max_tokens * n
         per_rung[plan.name] = {"calls": n, "input_tokens": rung_in, "output_tokens": rung_out}
         calls, tokens_in, tokens_out = calls + n, tokens_in + rung_in, tokens_out + rung_out
+    from trainers import planned_epochs
+
     train_tokens = 0
     tuned = next((p for p in plans if p.trains and p.strategy is not None), None)
     if tuned is not None:  # the train set in the form the rung trains on, times the epochs
         chars = sum(len(m["content"]) for ex in ws.train_set for m in tuned.strategy(ex).messages)
         chars += sum(len(ex.expected) for ex in ws.train_set)
-        train_tokens = int(chars / 4 * ws.scenario.ladder.finetune.epochs)
+        train_tokens = int(chars / 4 * planned_epochs(ws.scenario.ladder.finetune, len(ws.train_set)))
     cost = per_call(ws.scenario.pricing, tokens_in, tokens_out, 0).total
     if ws.scenario.pricing:
         cost += ws.scenario.pricing.training_per_1m * train_tokens / 1e6

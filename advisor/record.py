@@ -63,6 +63,14 @@ class Training(BaseModel):
     cost_usd: float = 0.0
     model_id: str | None = None
     curve: list[dict] = Field(default_factory=list)
+    """step, epoch and loss (train), or val_loss and val_score (the grader's mean on the validation slice)."""
+    epochs: float | None = None
+    """Epochs planned (the resolved count of `epochs: auto`)."""
+    best_step: int | None = None
+    """The step whose weights were kept: best validation score, ties to the lower val loss."""
+    best_val_score: float | None = None
+    undertrained_note: str | None = None
+    """Set when the loss was still falling at the end."""
 
 
 class Forgetting(BaseModel):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
@@ -187,8 +187,11 @@ class Finetune(Strict):
     """LoRA dropout."""
     target_modules: list[str] | Literal["all-linear"] = "all-linear"
     """Which projections get adapters."""
-    epochs: float = Field(default=2, gt=0)
-    """Passes over the train set."""
+    epochs: Annotated[float, Field(gt=0)] | Literal["auto"] = "auto"
+    """Passes over the train set. auto: hosted fine-tuning's rule (OpenAI cookbook, Chat_finetuning_data_prep):
+    3 epochs, raised so the model sees at least 100 examples in all and lowered so it sees at most 25,000
+    (1 to 25 epochs), then raised to make at least 100 optimizer steps (at most 25 epochs). The weights kept
+    are the best validation score's, and early stopping follows that score."""
     lr: float = Field(default=2e-4, gt=0)
     """Peak learning rate."""
     batch_size: int = Field(default=8, ge=1)

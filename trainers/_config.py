@@ -10,6 +10,7 @@ from typing import Any
 from evals.errors import InputError, Problem
 
 FIELD = "ladder.finetune"
+BEST_SO_FAR = "eval_best_so_far"
 
 
 @dataclass(frozen=True)
@@ -21,7 +22,7 @@ class LoraSettings:
     alpha: int = 32
     dropout: float = 0.05
     target_modules: str | tuple[str, ...] = "all-linear"
-    epochs: float = 2
+    epochs: float | str = "auto"
     lr: float = 2e-4
     batch_size: int = 8
     grad_accum: int = 1
@@ -79,7 +80,11 @@ def quantization_config(settings: LoraSettings):
     return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True, bnb_4bit_compute_dtype=torch.bfloat16)
 
 
-def training_args(settings: LoraSettings, out_dir: Path, *, cuda: bool, has_val: bool, max_steps: int | None, eval_steps: int | None):
+WARMUP = 0.1
+"""Share of the optimizer steps over which the learning rate climbs to `lr`, before its cosine decay."""
+
+
+def training_args(settings: LoraSettings, out_dir: Path, *, epochs: float, cuda: bool, has_val: bool, max_steps: int | None, eval_steps: int | None):
     """Trainer arguments: checkpoints each epoch (or every `eval_steps`), evaluation at the same moments."""
     from transformers import TrainingArguments
 
@@ -89,10 +94,11 @@ def training_args(settings: LoraSettings, out_dir: Path, *, cuda: bool, has_val:
         per_device_train_batch_size=settings.batch_size,
         per_device_eval_batch_size=settings.batch_size,
         gradient_accumulation_steps=settings.grad_accum,
-        num_train_epochs=settings.epochs,
+        num_train_epochs=epochs,
         max_steps=max_steps or -1,
         learning_rate=settings.lr,
-        lr_scheduler_type="linear",
+        lr_scheduler_type="cosine",
+        warmup_steps=WARMUP,
         seed=settings.seed,
         data_seed=settings.seed,
         eval_strategy=every if has_val else "no",
@@ -100,10 +106,11 @@ def training_args(settings: LoraSettings, out_dir: Path, *, cuda: bool, has_val:
         eval_steps=eval_steps,
         save_steps=eval_steps,
         save_total_limit=2,
-        # Early stopping keeps the adapter of the best validation loss, not the last one.
+        # The adapter kept is the best evaluation's, as TrainWatch ranks them (validation score, then loss):
+        # it reports the number of the best evaluation so far, which rises exactly when a new best appears.
         load_best_model_at_end=has_val,
-        metric_for_best_model="eval_loss",
-        greater_is_better=False,
+        metric_for_best_model=BEST_SO_FAR,
+        greater_is_better=True,
         logging_steps=1,
         report_to="none",
         disable_tqdm=True,

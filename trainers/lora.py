@@ -13,13 +13,16 @@ import warnings
 from pathlib import Path
 from typing import Any, Callable
 
+from evals.data import write_atomic
 from evals.errors import InputError, Problem
 from evals.example import Example
 from evals.models import quiet_transformers, resolve_model, set_offline_env
 
 from ._config import LoraSettings, check_method, lora_config, quantization_config, training_args
-from ._data import Collator, LengthGroupedData, padding_waste, prepare
+from ._data import Collator, LengthGroupedData, padding_waste, prepare, split_val
+from ._epochs import resolve_epochs
 from ._result import TrainProgress, TrainResult
+from ._score import ValScorer
 from ._resume import fingerprint, resume_point
 
 
@@ -35,6 +38,7 @@ def train_lora(
     device: str | None = None,
     max_steps: int | None = None,
     eval_steps: int | None = None,
+    val_scorer: ValScorer | None = None,
 ) -> TrainResult:
     """Fine-tune a LoRA adapter on chat examples (loss on assistant tokens only) and save it under out_dir.
 
@@ -44,6 +48,8 @@ def train_lora(
         resume: continue from the latest checkpoint in out_dir/checkpoints when one exists.
         max_steps: stop after this many optimizer steps (overrides epochs).
         eval_steps: evaluate and checkpoint every N steps instead of every epoch.
+        val_scorer: scores the validation slice at each evaluation (e.g. `grader_scorer`); the weights kept, and
+            early stopping, follow that score (ties: lower val loss). Without it they follow the val loss.
     """
     settings = settings if isinstance(settings, LoraSettings) else LoraSettings.from_obj(settings)
     out_dir = Path(out_dir)
@@ -57,7 +63,10 @@ def train_lora(
     cuda = _wants_cuda(device, torch.cuda.is_available())
     check_method(settings, cuda)
     tokenizer, base = _load(model, settings, cuda)
+    if val is None:
+        train, val = split_val(train, settings.val_fraction, settings.seed)
     train_features, val_features, skipped = prepare(train, val, tokenizer, settings)
+    epochs = resolve_epochs(settings.epochs, len(train_features), settings.batch_size, settings.grad_accum)
     torch.manual_seed(settings.seed)  # the adapter's initial weights
     with _quiet_deprecations():
         peft_model = get_peft_model(base, lora_config(settings))
@@ -66,10 +75,11 @@ def train_lora(
 
     # Models that take a position mask in `logits_to_keep` project onto the vocabulary only where labels are.
     collator = Collator(tokenizer.pad_token_id, trim_logits="logits_to_keep" in inspect.signature(base.forward).parameters)
-    watch = TrainWatch(out_dir / "train_log.jsonl", settings.early_stopping_patience, progress)
+    score = (lambda m, tok: val_scorer(m, tok, val)) if val_scorer is not None and val else None
+    watch = TrainWatch(out_dir / "train_log.jsonl", settings.early_stopping_patience, progress, score)
     trainer = Trainer(
         model=peft_model,
-        args=training_args(settings, out_dir, cuda=cuda, has_val=bool(val_features), max_steps=max_steps, eval_steps=eval_steps),
+        args=training_args(settings, out_dir, epochs=epochs, cuda=cuda, has_val=bool(val_features), max_steps=max_steps, eval_steps=eval_steps),
         train_dataset=LengthGroupedData(train_features, settings.batch_size, settings.seed),
         eval_dataset=val_features or None,
         data_collator=collator,
@@ -82,19 +92,19 @@ def train_lora(
         trainer.train(resume_from_checkpoint=checkpoint)
     seconds = time.perf_counter() - started
 
-    counts = dict(train_examples=len(train_features), val_examples=len(val_features), skipped_examples=skipped)
+    counts = dict(train_examples=len(train_features), val_examples=len(val_features), skipped_examples=skipped, epochs=epochs)
     result = _summarize(trainer, watch, collator, settings, seconds, out_dir / "adapter", device="cuda" if cuda else "cpu", **counts)
     if trainer.is_world_process_zero():
         trainer.model.save_pretrained(result.adapter_dir)
         tokenizer.save_pretrained(result.adapter_dir)
-        (out_dir / "curve.json").write_text(json.dumps(result.curve, indent=1))
-        (out_dir / "train_result.json").write_text(json.dumps(result.as_dict(), indent=1))
+        write_atomic(out_dir / "curve.json", json.dumps(result.curve, indent=1))
+        write_atomic(out_dir / "train_result.json", json.dumps(result.as_dict(), indent=1))
     return result
 
 
 def _summarize(trainer, watch, collator: Collator, settings: LoraSettings, seconds: float, adapter_dir: Path, **extra: Any) -> TrainResult:
     """The result of a finished Trainer run, read from its state, its watcher and the collator's counts."""
-    from ._watch import assess, records
+    from ._watch import assess, records, undertrained
 
     state = trainer.state
     log = records(state.log_history)
@@ -104,6 +114,7 @@ def _summarize(trainer, watch, collator: Collator, settings: LoraSettings, secon
     steps_per_epoch = math.ceil(len(trainer.train_dataset) / (settings.batch_size * settings.grad_accum))
     train_losses = [r["loss"] for r in log if r["loss"] is not None]
     val_losses = [r["val_loss"] for r in log if r["val_loss"] is not None]
+    note = None if verdict.stop else undertrained(state.log_history, min(steps_per_epoch, len(train_losses) // 2))
     return TrainResult(
         adapter_dir=adapter_dir,
         trainable_params=trainable,
@@ -117,11 +128,13 @@ def _summarize(trainer, watch, collator: Collator, settings: LoraSettings, secon
         final_val_loss=val_losses[-1] if val_losses else None,
         stopped_early=verdict.stop,
         overfitting_warning=verdict.warning,
-        curve=[{k: r[k] for k in ("step", "epoch", "loss", "val_loss")} for r in log],
+        curve=[{k: r[k] for k in ("step", "epoch", "loss", "val_loss", "val_score")} for r in log],
         steps=state.global_step,
         total_steps=state.max_steps,
         best_step=verdict.best_step,
         best_val_loss=verdict.best_val_loss,
+        best_val_score=verdict.best_val_score,
+        undertrained_note=note,
         resumed_from_step=watch.start[1],
         model=trainer.model,
         **extra,

@@ -111,12 +111,22 @@ def training_facts(rung: RungResult) -> list[tuple[str, str]]:
         ("trained tokens", f"{t.train_tokens:,}" if t.train_tokens is not None else None),
         ("time", f"{t.seconds:,.0f} s" + (f" ({t.tokens_per_s:,.0f} tokens/s)" if t.tokens_per_s else "")),
         ("padding waste", f"{t.padding_waste:.0%}" if t.padding_waste is not None else None),
+        ("epochs planned", f"{t.epochs:g}" if t.epochs is not None else None),
         ("final loss (train / val)", f"{number(t.final_train_loss)} / {number(t.final_val_loss)}"),
+        ("kept", _kept(t)),
         ("stopped early", "yes" if t.stopped_early else None),
         ("training cost", money(t.cost_usd)),
         ("overfitting", t.overfitting_warning),
+        ("undertrained", t.undertrained_note),
     ]
     return [(label, value) for label, value in facts if value]
+
+
+def _kept(t) -> str | None:
+    """The checkpoint kept and its validation score, e.g. 'step 60 (val score 0.967)'."""
+    if t.best_step is None:
+        return None
+    return f"step {t.best_step}" + (f" (val score {t.best_val_score:.3f})" if t.best_val_score is not None else "")
 
 
 def forgetting_sentence(rung: RungResult) -> str | None:
