@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+from trainers import LoraSettings
 
 TaskKind = Literal["classification", "extraction", "generation", "qa"]
 GraderKind = Literal["exact", "normalized", "label", "json", "regex", "contains", "judge"]
@@ -174,38 +176,14 @@ class Rag(Strict):
     """Largest chunk of a document, in characters."""
 
 
-class Finetune(Strict):
-    method: Literal["lora", "qlora", "openai"] = "lora"
-    """lora: local LoRA with peft; qlora: 4-bit base (CUDA only); openai: hosted fine-tuning job."""
+class Finetune(LoraSettings):
+    """The fine-tune rung: how it trains (the fields of `trainers.LoraSettings`, defined there once) and what the
+    ladder does around the training."""
+
+    model_config = ConfigDict(extra="forbid", frozen=False, use_attribute_docstrings=True)
+
     model: str | None = None
     """openai only: the base model to fine-tune."""
-    r: int = Field(default=16, ge=1)
-    """LoRA rank."""
-    alpha: int = Field(default=32, ge=1)
-    """LoRA scaling numerator (scale = alpha / r)."""
-    dropout: float = Field(default=0.05, ge=0, lt=1)
-    """LoRA dropout."""
-    target_modules: list[str] | Literal["all-linear"] = "all-linear"
-    """Which projections get adapters."""
-    epochs: Annotated[float, Field(gt=0)] | Literal["auto"] = "auto"
-    """Passes over the train set. auto: hosted fine-tuning's rule (OpenAI cookbook, Chat_finetuning_data_prep):
-    3 epochs, raised so the model sees at least 100 examples in all and lowered so it sees at most 25,000
-    (1 to 25 epochs), then raised to make at least 100 optimizer steps (at most 25 epochs). The weights kept
-    are the best validation score's, and early stopping follows that score."""
-    lr: float = Field(default=2e-4, gt=0)
-    """Peak learning rate."""
-    batch_size: int = Field(default=8, ge=1)
-    """Examples per step per device."""
-    grad_accum: int = Field(default=1, ge=1)
-    """Steps accumulated per optimizer update."""
-    max_seq_len: int = Field(default=512, ge=16)
-    """Longer examples are truncated."""
-    val_fraction: float = Field(default=0.1, ge=0, lt=0.5)
-    """Share of train held out for validation loss."""
-    early_stopping_patience: int = Field(default=2, ge=0)
-    """Evaluations without improvement before stopping (0: never stop early)."""
-    seed: int = 0
-    """Seed of the split, the adapter init and the data order."""
     forgetting_threshold: float = Field(default=0.05, ge=0, le=1)
     """Flag the adapter when its canary score (general ability, through lm-eval) drops by more than this (0.05 = 5 points)."""
     prompt: Literal["short", "full"] = "short"

@@ -219,8 +219,8 @@ def test_validation_losses_decide_early_stop_and_overfitting():
 
 
 def test_a_run_whose_val_loss_stops_improving_stops_early(tmp_path, tiny_model):
-    # lr=0 keeps the val loss flat, so the second evaluation is the first without improvement.
-    settings = LoraSettings(r=4, epochs=2, lr=0.0, batch_size=4, max_seq_len=64, val_fraction=0.2, early_stopping_patience=1)
+    # lr=1e-30 keeps the val loss flat (updates vanish in float32 rounding), so the second evaluation is the first without improvement.
+    settings = LoraSettings(r=4, epochs=2, lr=1e-30, batch_size=4, max_seq_len=64, val_fraction=0.2, early_stopping_patience=1)
     result = train_lora(EXAMPLES, settings, tmp_path, model=tiny_model, eval_steps=1)
     assert result.stopped_early and result.steps == 2 < result.total_steps and result.best_step == 1
 
@@ -294,3 +294,14 @@ def test_a_loss_still_falling_at_the_end_is_called_undertrained():
     assert undertrained(flat, window=4) is None
     val_rose = [*falling[:-1], {"step": 4, "eval_loss": 0.9}, {"step": 8, "eval_loss": 1.0}]
     assert undertrained(val_rose, window=4) is None  # falling train loss with rising val loss is overfitting
+
+
+def test_the_scenario_s_finetune_block_is_lora_settings_plus_the_ladder_s_own_fields():
+    from advisor.scenario import Finetune
+
+    shared = LoraSettings.model_fields
+    assert {name: (f.annotation, f.default, f.description) for name, f in shared.items()} == {
+        name: (f.annotation, f.default, f.description) for name, f in Finetune.model_fields.items() if name in shared}
+    assert set(Finetune.model_fields) - set(shared) == {"model", "forgetting_threshold", "prompt"}
+    block = Finetune(epochs=3, r=8, prompt="full", forgetting_threshold=0.1)
+    assert LoraSettings.from_obj(block) == LoraSettings(epochs=3, r=8) and LoraSettings.from_obj(block).as_dict() == block.as_dict()

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from evals.errors import InputError, Problem
 
@@ -13,38 +13,51 @@ FIELD = "ladder.finetune"
 BEST_SO_FAR = "eval_best_so_far"
 
 
-@dataclass(frozen=True)
-class LoraSettings:
-    """The scenario's finetune block, as plain data (same field names and defaults)."""
+class LoraSettings(BaseModel):
+    """How a fine-tune trains. The one definition of these fields: the scenario's `ladder.finetune` block is this
+    model plus the fields only the ladder reads."""
 
-    method: str = "lora"
-    r: int = 16
-    alpha: int = 32
-    dropout: float = 0.05
-    target_modules: str | tuple[str, ...] = "all-linear"
-    epochs: float | str = "auto"
-    lr: float = 2e-4
-    batch_size: int = 8
-    grad_accum: int = 1
-    max_seq_len: int = 512
-    val_fraction: float = 0.1
-    early_stopping_patience: int = 2
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+    method: Literal["lora", "qlora", "openai"] = "lora"
+    """lora: local LoRA with peft; qlora: 4-bit base (CUDA only); openai: hosted fine-tuning job."""
+    r: int = Field(default=16, ge=1)
+    """LoRA rank."""
+    alpha: int = Field(default=32, ge=1)
+    """LoRA scaling numerator (scale = alpha / r)."""
+    dropout: float = Field(default=0.05, ge=0, lt=1)
+    """LoRA dropout."""
+    target_modules: list[str] | Literal["all-linear"] = "all-linear"
+    """Which projections get adapters."""
+    epochs: Annotated[float, Field(gt=0)] | Literal["auto"] = "auto"
+    """Passes over the train set. auto: hosted fine-tuning's rule (OpenAI cookbook, Chat_finetuning_data_prep):
+    3 epochs, raised so the model sees at least 100 examples in all and lowered so it sees at most 25,000
+    (1 to 25 epochs), then raised to make at least 100 optimizer steps (at most 25 epochs). The weights kept
+    are the best validation score's, and early stopping follows that score."""
+    lr: float = Field(default=2e-4, gt=0)
+    """Peak learning rate (reached after a 10% warmup, then decayed on a cosine)."""
+    batch_size: int = Field(default=8, ge=1)
+    """Examples per step per device."""
+    grad_accum: int = Field(default=1, ge=1)
+    """Steps accumulated per optimizer update."""
+    max_seq_len: int = Field(default=512, ge=16)
+    """Longer examples are truncated."""
+    val_fraction: float = Field(default=0.1, ge=0, lt=0.5)
+    """Share of train held out for validation (scored by the scenario's grader, and its loss)."""
+    early_stopping_patience: int = Field(default=2, ge=0)
+    """Evaluations without a better validation score before stopping (0: never stop early)."""
     seed: int = 0
+    """Seed of the split, the adapter init and the data order."""
 
     @classmethod
     def from_obj(cls, obj: Any) -> LoraSettings:
-        """Read the same-named attributes (or dict keys) of any object; missing ones keep their default."""
+        """These settings out of any object with the same-named attributes (or dict keys); missing ones keep their default."""
         get = obj.get if isinstance(obj, dict) else lambda name, default: getattr(obj, name, default)
-        values = {f.name: get(f.name, f.default) for f in dataclasses.fields(cls)}
-        if not isinstance(values["target_modules"], str):
-            values["target_modules"] = tuple(values["target_modules"])
-        return cls(**values)
+        return cls(**{name: get(name, field.default) for name, field in cls.model_fields.items()})
 
     def as_dict(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
-        if isinstance(self.target_modules, tuple):
-            data["target_modules"] = list(self.target_modules)
-        return data
+        """The training settings alone (a subclass's other fields left out), as JSON values."""
+        return self.model_dump(mode="json", include=set(LoraSettings.model_fields))
 
 
 def check_method(settings: LoraSettings, cuda: bool) -> None:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
+from evals.data import write_atomic
 from evals.errors import InputError, Problem
 from evals.example import Example
 
@@ -64,8 +64,5 @@ def load_job(out_dir: Path, stamp: str) -> dict:
 
 
 def save_job(out_dir: Path, state: dict) -> None:
-    """Write job.json through a temporary file, so an interruption never leaves half of it."""
-    path = out_dir / JOB_FILE
-    temporary = path.with_name(JOB_FILE + ".tmp")
-    temporary.write_text(json.dumps({"version": VERSION, **state}, indent=2, ensure_ascii=False))
-    os.replace(temporary, path)
+    """Write job.json atomically, so an interruption never leaves half of it."""
+    write_atomic(out_dir / JOB_FILE, json.dumps({"version": VERSION, **state}, indent=2, ensure_ascii=False))

@@ -8,6 +8,7 @@ import os
 import shutil
 from pathlib import Path
 
+from evals.data import write_atomic
 from evals.errors import InputError, Problem
 
 from ._config import LoraSettings
@@ -34,5 +35,5 @@ def resume_point(out_dir: Path, stamp_text: str, resume: bool) -> str | None:
     if int(os.environ.get("LOCAL_RANK", 0)) == 0:  # one process clears, under accelerate launch too
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
-        stamp.write_text(stamp_text)
+        write_atomic(stamp, stamp_text)
     return None

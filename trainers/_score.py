@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import statistics
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from evals.backends.base import GenerationParams
 from evals.example import Example, to_dicts
-from evals.graders import Grader, grade
+
+if TYPE_CHECKING:  # the graders import scipy: only when a run scores
+    from evals.backends.base import GenerationParams
+    from evals.graders import Grader
 
 ValScorer = Callable[[Any, Any, list[Example]], float]
 """(model, tokenizer, held-out chats whose last turn is the expected answer) -> mean score in [0, 1]."""
@@ -27,6 +29,7 @@ def grader_scorer(grader: Grader, params: GenerationParams) -> ValScorer:
 
 async def _mean_score(model, tokenizer, examples: list[Example], grader: Grader, params: GenerationParams) -> float:
     from evals.backends.local import LocalBackend
+    from evals.graders import grade
 
     backend = LocalBackend(model_obj=model, tokenizer=tokenizer, identity="in-training")
     outputs = await asyncio.gather(*(backend.complete(to_dicts(e.prompt), params) for e in examples))

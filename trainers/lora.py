@@ -51,7 +51,7 @@ def train_lora(
         val_scorer: scores the validation slice at each evaluation (e.g. `grader_scorer`); the weights kept, and
             early stopping, follow that score (ties: lower val loss). Without it they follow the val loss.
     """
-    settings = settings if isinstance(settings, LoraSettings) else LoraSettings.from_obj(settings)
+    settings = settings if type(settings) is LoraSettings else LoraSettings.from_obj(settings)
     out_dir = Path(out_dir)
     set_offline_env()
     import torch
