@@ -305,3 +305,38 @@ def test_the_scenario_s_finetune_block_is_lora_settings_plus_the_ladder_s_own_fi
     assert set(Finetune.model_fields) - set(shared) == {"model", "forgetting_threshold", "prompt"}
     block = Finetune(epochs=3, r=8, prompt="full", forgetting_threshold=0.1)
     assert LoraSettings.from_obj(block) == LoraSettings(epochs=3, r=8) and LoraSettings.from_obj(block).as_dict() == block.as_dict()
+
+
+def test_a_full_fine_tune_moves_every_weight_lowers_the_loss_and_saves_a_whole_model(tmp_path, tiny_model):
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    before = dict(AutoModelForCausalLM.from_pretrained(tiny_model, dtype=torch.float32).named_parameters())
+    settings = LoraSettings(method="full", epochs=4, full_lr=3e-3, batch_size=4, max_seq_len=64, val_fraction=0.2, early_stopping_patience=0)
+    result = train_lora(EXAMPLES, settings, tmp_path, model=tiny_model, resume=False)
+    after = dict(result.model.named_parameters())
+    assert after.keys() == before.keys() and all(not torch.equal(after[n], before[n]) for n in before), "every weight moved"
+    assert result.trainable_params == result.total_params == sum(p.numel() for p in before.values())
+    losses = [p["loss"] for p in result.curve if p["loss"] is not None]
+    assert sum(losses[-5:]) / 5 < sum(losses[:5]) / 5 - 0.5
+    assert result.adapter_dir == tmp_path / "model" and (result.adapter_dir / "model.safetensors").is_file()
+    reloaded = AutoModelForCausalLM.from_pretrained(result.adapter_dir).eval()
+    ids = torch.tensor([[1, 504, 3458, 314, 957, 2]])
+    with torch.no_grad():
+        assert torch.allclose(reloaded(ids).logits, result.model.eval()(ids).logits, atol=1e-5)
+    assert result.artifact_bytes >= (result.adapter_dir / "model.safetensors").stat().st_size and result.peak_rss_bytes > 0
+
+
+def test_a_full_fine_tune_that_would_not_fit_is_refused_before_it_starts_with_the_estimate(tmp_path, tiny_model):
+    from trainers._memory import STATE_BYTES_PER_PARAM
+
+    settings = LoraSettings(method="full", batch_size=4, max_seq_len=64, max_memory_gb=0.01)
+    with pytest.raises(InputError) as error:
+        train_lora(EXAMPLES, settings, tmp_path, model=tiny_model)
+    problem = error.value.problems[0]
+    from transformers import AutoModelForCausalLM
+
+    params = sum(p.numel() for p in AutoModelForCausalLM.from_pretrained(tiny_model).parameters())
+    assert f"{params * STATE_BYTES_PER_PARAM / 1e9:.2f} GB" in problem.message and "max_memory_gb is 0.01" in problem.message
+    assert "method: lora" in problem.fix and problem.field == "ladder.finetune.method"
+    assert not (tmp_path / "checkpoints").exists()

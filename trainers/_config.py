@@ -19,8 +19,9 @@ class LoraSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
-    method: Literal["lora", "qlora", "openai"] = "lora"
-    """lora: local LoRA with peft; qlora: 4-bit base (CUDA only); openai: hosted fine-tuning job."""
+    method: Literal["lora", "qlora", "full", "openai"] = "lora"
+    """lora: local LoRA with peft; qlora: 4-bit base (CUDA only); full: every weight trained (same recipe, `full_lr`,
+    exported as a whole safetensors model); openai: hosted fine-tuning job."""
     r: int = Field(default=16, ge=1)
     """LoRA rank."""
     alpha: int = Field(default=32, ge=1)
@@ -35,7 +36,13 @@ class LoraSettings(BaseModel):
     (1 to 25 epochs), then raised to make at least 100 optimizer steps (at most 25 epochs). The weights kept
     are the best validation score's, and early stopping follows that score."""
     lr: float = Field(default=2e-4, gt=0)
-    """Peak learning rate (reached after a 10% warmup, then decayed on a cosine)."""
+    """Peak learning rate of lora and qlora (reached after a 10% warmup, then decayed on a cosine)."""
+    full_lr: float = Field(default=2e-5, gt=0)
+    """Peak learning rate of method full: ten times lower than LoRA's, as every weight moves (2e-5 is also TRL's
+    SFT default)."""
+    max_memory_gb: float | None = Field(default=None, gt=0)
+    """method full: refuse to start when the estimated memory (weights, gradients, AdamW states, activations)
+    exceeds this many GB (default: the memory available when it starts)."""
     batch_size: int = Field(default=8, ge=1)
     """Examples per step per device."""
     grad_accum: int = Field(default=1, ge=1)
@@ -64,8 +71,8 @@ def check_method(settings: LoraSettings, cuda: bool) -> None:
     """Refuse what this recipe cannot do here, with the fix."""
     if settings.method == "openai":
         raise InputError(Problem("method 'openai' is a hosted fine-tuning job, not a local LoRA run", fix="use the hosted fine-tuning path, or set method: lora", field=f"{FIELD}.method"))
-    if settings.method not in ("lora", "qlora"):
-        raise InputError(Problem(f"unknown fine-tuning method '{settings.method}'", fix="use lora, qlora or openai", field=f"{FIELD}.method"))
+    if settings.method not in ("lora", "qlora", "full"):
+        raise InputError(Problem(f"unknown fine-tuning method '{settings.method}'", fix="use lora, qlora, full or openai", field=f"{FIELD}.method"))
     if settings.method == "qlora" and not cuda:
         raise InputError(Problem("QLoRA loads the base model in 4-bit with bitsandbytes, which needs a CUDA GPU", fix="set method: lora to train in full precision here, or run on a machine with an NVIDIA GPU", field=f"{FIELD}.method"))
 
@@ -109,7 +116,7 @@ def training_args(settings: LoraSettings, out_dir: Path, *, epochs: float, cuda:
         gradient_accumulation_steps=settings.grad_accum,
         num_train_epochs=epochs,
         max_steps=max_steps or -1,
-        learning_rate=settings.lr,
+        learning_rate=settings.full_lr if settings.method == "full" else settings.lr,
         lr_scheduler_type="cosine",
         warmup_steps=WARMUP,
         seed=settings.seed,

@@ -26,9 +26,10 @@ class TrainProgress:
 
 @dataclass(frozen=True)
 class TrainResult:
-    """A finished (or early-stopped) LoRA run: where the adapter is and what it cost."""
+    """A finished (or early-stopped) run: where the adapter (or, method full, the whole model) is and what it cost."""
 
     adapter_dir: Path
+    """The adapter folder, or with method full the model folder (safetensors)."""
     trainable_params: int
     total_params: int
     trainable_share: float
@@ -64,6 +65,11 @@ class TrainResult:
     skipped_examples: int = 0
     """Examples whose answer lay entirely beyond max_seq_len (nothing left to learn)."""
     device: str = "cpu"
+    method: str = "lora"
+    peak_rss_bytes: int = 0
+    """Highest resident memory of the process while it trained (model loading and earlier work included)."""
+    artifact_bytes: int = 0
+    """Size on disk of what it saved: the adapter, or the whole model."""
     model: Any = field(default=None, repr=False, compare=False)
     """The trained PeftModel still in memory (not serialized), to evaluate without reloading."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import inspect
 import json
 import math
@@ -40,7 +41,8 @@ def train_lora(
     eval_steps: int | None = None,
     val_scorer: ValScorer | None = None,
 ) -> TrainResult:
-    """Fine-tune a LoRA adapter on chat examples (loss on assistant tokens only) and save it under out_dir.
+    """Fine-tune on chat examples (loss on assistant tokens only): a LoRA adapter saved in out_dir/adapter or, with
+    method full, every weight, saved as a whole safetensors model in out_dir/model.
 
     Args:
         settings: a LoraSettings, or any object with its field names (the scenario's finetune block).
@@ -55,9 +57,9 @@ def train_lora(
     out_dir = Path(out_dir)
     set_offline_env()
     import torch
-    from peft import get_peft_model
     from transformers import PrinterCallback, Trainer
 
+    from ._memory import PeakRss
     from ._watch import TrainWatch
 
     cuda = _wants_cuda(device, torch.cuda.is_available())
@@ -67,9 +69,7 @@ def train_lora(
         train, val = split_val(train, settings.val_fraction, settings.seed)
     train_features, val_features, skipped = prepare(train, val, tokenizer, settings)
     epochs = resolve_epochs(settings.epochs, len(train_features), settings.batch_size, settings.grad_accum)
-    torch.manual_seed(settings.seed)  # the adapter's initial weights
-    with _quiet_deprecations():
-        peft_model = get_peft_model(base, lora_config(settings))
+    trained = _trainable(base, settings, train_features)
     out_dir.mkdir(parents=True, exist_ok=True)
     checkpoint = resume_point(out_dir, fingerprint(settings, model, train_features, val_features), resume)
 
@@ -78,7 +78,7 @@ def train_lora(
     score = (lambda m, tok: val_scorer(m, tok, val)) if val_scorer is not None and val else None
     watch = TrainWatch(out_dir / "train_log.jsonl", settings.early_stopping_patience, progress, score)
     trainer = Trainer(
-        model=peft_model,
+        model=trained,
         args=training_args(settings, out_dir, epochs=epochs, cuda=cuda, has_val=bool(val_features), max_steps=max_steps, eval_steps=eval_steps),
         train_dataset=LengthGroupedData(train_features, settings.batch_size, settings.seed),
         eval_dataset=val_features or None,
@@ -88,15 +88,19 @@ def train_lora(
     )
     trainer.remove_callback(PrinterCallback)  # progress goes to the caller, not to stdout
     started = time.perf_counter()
-    with _quiet_deprecations():
+    with _quiet_deprecations(), PeakRss() as memory:
         trainer.train(resume_from_checkpoint=checkpoint)
     seconds = time.perf_counter() - started
 
-    counts = dict(train_examples=len(train_features), val_examples=len(val_features), skipped_examples=skipped, epochs=epochs)
-    result = _summarize(trainer, watch, collator, settings, seconds, out_dir / "adapter", device="cuda" if cuda else "cpu", **counts)
+    counts = dict(train_examples=len(train_features), val_examples=len(val_features), skipped_examples=skipped, epochs=epochs, method=settings.method,
+                  peak_rss_bytes=memory.peak)
+    folder = out_dir / ("model" if settings.method == "full" else "adapter")
+    result = _summarize(trainer, watch, collator, settings, seconds, folder, device="cuda" if cuda else "cpu", **counts)
     if trainer.is_world_process_zero():
+        trainer.model.config.use_cache = True  # for whoever serves it
         trainer.model.save_pretrained(result.adapter_dir)
         tokenizer.save_pretrained(result.adapter_dir)
+        result = dataclasses.replace(result, artifact_bytes=sum(f.stat().st_size for f in result.adapter_dir.iterdir() if f.is_file()))
         write_atomic(out_dir / "curve.json", json.dumps(result.curve, indent=1))
         write_atomic(out_dir / "train_result.json", json.dumps(result.as_dict(), indent=1))
     return result
@@ -109,7 +113,7 @@ def _summarize(trainer, watch, collator: Collator, settings: LoraSettings, secon
     state = trainer.state
     log = records(state.log_history)
     verdict = assess(state.log_history, settings.early_stopping_patience)
-    trainable, total = trainer.model.get_nb_trainable_parameters()
+    trainable, total = _parameters(trainer.model)
     tokens = state.num_input_tokens_seen - watch.start[2]
     steps_per_epoch = math.ceil(len(trainer.train_dataset) / (settings.batch_size * settings.grad_accum))
     train_losses = [r["loss"] for r in log if r["loss"] is not None]
@@ -139,6 +143,29 @@ def _summarize(trainer, watch, collator: Collator, settings: LoraSettings, secon
         model=trainer.model,
         **extra,
     )
+
+
+def _trainable(base, settings: LoraSettings, features: list[dict]):
+    """What trains: a LoRA adapter on the frozen base, or (method full) the base itself once its memory fits."""
+    import torch
+    from peft import get_peft_model
+
+    from ._memory import check_fits, estimate_full
+
+    if settings.method == "full":
+        check_fits(estimate_full(base, settings.batch_size, max(len(f["input_ids"]) for f in features)), settings.max_memory_gb)
+        return base
+    torch.manual_seed(settings.seed)  # the adapter's initial weights
+    with _quiet_deprecations():
+        return get_peft_model(base, lora_config(settings))
+
+
+def _parameters(model) -> tuple[int, int]:
+    """(trainable, total) parameters; a tied embedding counts once."""
+    if hasattr(model, "get_nb_trainable_parameters"):
+        return model.get_nb_trainable_parameters()
+    params = list(model.parameters())  # unique tensors
+    return sum(p.numel() for p in params if p.requires_grad), sum(p.numel() for p in params)
 
 
 @contextlib.contextmanager
