@@ -21,6 +21,7 @@ from evals.example import Example, Message
 from . import events as ev
 from .cost import finetune_cost
 from .record import Forgetting, Training
+from .scenario import Finetune
 from .workspace import Workspace
 
 
@@ -42,78 +43,84 @@ def training_examples(train: list[Example], strategy) -> list[Example]:
     return out
 
 
-async def train_rung(ws: Workspace, strategy, out_dir: Path, on_event: Callable[[object], None]) -> Tuned:
-    """Train with the scenario's finetune settings (or reuse a finished training of the same data) and build its backend."""
+async def train_rung(ws: Workspace, strategy, out_dir: Path, on_event: Callable[[object], None], config: Finetune | None = None) -> Tuned:
+    """Train with the scenario's finetune settings, or `config` (or reuse a finished training of the same data) and build its backend."""
     examples = training_examples(ws.train_set, strategy)
-    config = ws.scenario.ladder.finetune
+    config = config or ws.scenario.ladder.finetune
     if config.method == "openai":
         from .finetune_hosted import train_hosted
 
         return await train_hosted(ws, examples, out_dir, on_event)
-    return await _train_local(ws, examples, out_dir, on_event)
+    return await _train_local(ws, config, examples, out_dir, on_event)
 
 
-async def _train_local(ws: Workspace, examples: list[Example], out_dir: Path, on_event) -> Tuned:
+async def _train_local(ws: Workspace, config: Finetune, examples: list[Example], out_dir: Path, on_event) -> Tuned:
     from evals.backends.local import LocalBackend
 
-    config, model = ws.scenario.ladder.finetune, ws.scenario.model.removeprefix("local:")
-    stamp = _stamp(config.model_dump(), model, examples)
-    training = _finished(out_dir, stamp)
+    model = ws.scenario.model.removeprefix("local:")
+    stamp = _stamp(config.model_dump(exclude={"compare"}), model, examples)
+    full = config.method == "full"
+    saved = out_dir / ("model" if full else "adapter")
+    training = _finished(out_dir, saved, stamp)
     if training is None:
         epochs = "epochs auto" if config.epochs == "auto" else f"{config.epochs:g} epochs"
-        on_event(ev.Note(f"fine-tune: LoRA r={config.r} on {len(examples)} examples, {epochs}, "
+        what = "full fine-tune (every weight)" if full else f"{config.method} r={config.r}"
+        on_event(ev.Note(f"fine-tune: {what} on {len(examples)} examples, {epochs}, "
                          f"validation scored with the {ws.scenario.grader.kind} grader"))
-        training = await asyncio.to_thread(_run_lora, ws, examples, out_dir, model, on_event)
+        training = await asyncio.to_thread(_run_local, ws, config, examples, out_dir, model, on_event)
         write_atomic(out_dir / "rung.json", json.dumps({"stamp": stamp, "training": training.model_dump()}, indent=1))
     else:
-        on_event(ev.Note(f"fine-tune: reusing the adapter in {out_dir / 'adapter'} (trained on the same data and settings)"))
-    backend = LocalBackend(model, adapter=out_dir / "adapter")
-    forgetting = await asyncio.to_thread(_forgetting, ws, model, out_dir, stamp, on_event)
+        on_event(ev.Note(f"fine-tune: reusing {saved} (trained on the same data and settings)"))
+    backend = LocalBackend(str(saved)) if full else LocalBackend(model, adapter=saved)
+    forgetting = await asyncio.to_thread(_forgetting, ws, model, saved, stamp, on_event)
     return Tuned(backend, training, forgetting)
 
 
-def _run_lora(ws: Workspace, examples: list[Example], out_dir: Path, model: str, on_event) -> Training:
+def _run_local(ws: Workspace, config: Finetune, examples: list[Example], out_dir: Path, model: str, on_event) -> Training:
     from trainers import grader_scorer, train_lora
 
     def progress(p) -> None:
         on_event(ev.TrainingStep(p.step, p.total_steps, p.loss, p.eta_s))
 
     # Validation answers are generated and graded as the eval's are: same params (structure included), same grader.
-    result = train_lora(examples, ws.scenario.ladder.finetune, out_dir, model=model, progress=progress,
+    result = train_lora(examples, config, out_dir, model=model, progress=progress,
                         val_scorer=grader_scorer(ws.grader(), ws.params))
     return Training(
-        method=ws.scenario.ladder.finetune.method, trainable_params=result.trainable_params,
+        method=config.method, trainable_params=result.trainable_params,
         trainable_share=result.trainable_share, train_tokens=result.train_tokens, seconds=result.seconds,
         tokens_per_s=result.tokens_per_s, padding_waste=result.padding_waste, final_train_loss=result.final_train_loss,
         final_val_loss=result.final_val_loss, stopped_early=result.stopped_early,
         overfitting_warning=result.overfitting_warning,
         cost_usd=finetune_cost(ws.scenario.pricing, result.seconds, None), curve=result.curve, epochs=result.epochs,
-        best_step=result.best_step, best_val_score=result.best_val_score, undertrained_note=result.undertrained_note)
+        best_step=result.best_step, best_val_score=result.best_val_score, undertrained_note=result.undertrained_note,
+        peak_rss_mb=result.peak_rss_bytes / 1e6, artifact_mb=result.artifact_bytes / 1e6)
 
 
-def _forgetting(ws: Workspace, model: str, out_dir: Path, stamp: str, on_event) -> Forgetting | None:
-    """The canary check of base vs adapter through lm-eval, once per adapter."""
+def _forgetting(ws: Workspace, model: str, saved: Path, stamp: str, on_event) -> Forgetting | None:
+    """The canary check of base vs the tuned model (adapter or whole model) through lm-eval, once per training."""
     from evals.lmeval import forgetting_check
 
-    path = out_dir / "forgetting.json"
+    path = saved.parent / "forgetting.json"
     if path.is_file():
-        saved = json.loads(path.read_text())
-        if saved.get("stamp") == stamp:
-            return Forgetting(**saved["forgetting"])
-    on_event(ev.Note("fine-tune: forgetting check (canary tasks, base vs adapter, through lm-eval)"))
-    found = Forgetting(**forgetting_check(model, out_dir / "adapter", confidence=ws.scenario.confidence,
-                                           threshold=ws.scenario.ladder.finetune.forgetting_threshold))
+        saved_check = json.loads(path.read_text())
+        if saved_check.get("stamp") == stamp:
+            return Forgetting(**saved_check["forgetting"])
+    on_event(ev.Note("fine-tune: forgetting check (canary tasks, base vs tuned, through lm-eval)"))
+    whole = {"tuned_model": saved} if saved.name == "model" else {"adapter": saved}
+    found = Forgetting(**forgetting_check(model, confidence=ws.scenario.confidence,
+                                           threshold=ws.scenario.ladder.finetune.forgetting_threshold, **whole))
     write_atomic(path, json.dumps({"stamp": stamp, "forgetting": found.model_dump()}, indent=1))
     return found
 
 
-def _finished(out_dir: Path, stamp: str) -> Training | None:
-    """The Training of an earlier run of the same training whose adapter is still there."""
+def _finished(out_dir: Path, saved: Path, stamp: str) -> Training | None:
+    """The Training of an earlier run of the same training whose adapter (or model) is still there."""
     path = out_dir / "rung.json"
-    if not path.is_file() or not (out_dir / "adapter" / "adapter_config.json").is_file():
+    marker = "config.json" if saved.name == "model" else "adapter_config.json"
+    if not path.is_file() or not (saved / marker).is_file():
         return None
-    saved = json.loads(path.read_text())
-    return Training(**saved["training"]) if saved.get("stamp") == stamp else None
+    saved_run = json.loads(path.read_text())
+    return Training(**saved_run["training"]) if saved_run.get("stamp") == stamp else None
 
 
 def _stamp(settings: dict, model: str, examples: list[Example]) -> str:

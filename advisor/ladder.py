@@ -88,6 +88,13 @@ async def climb(ws: Workspace, opts: RunOptions, on_event: Callable[[object], No
             result = RungResult(name=plan.name, status="skipped", skip_reason=f"stopped: {failure}")
         else:
             result, rows = await _measure(ws, plan, base, opts, on_event)
+            if plan.trains and ws.scenario.ladder.finetune.compare:
+                from .finetune_compare import measure_variants
+
+                async def variant(config, label):
+                    return await _measure(ws, plan, base, opts, on_event, config, label)
+
+                result, rows = await measure_variants(ws.scenario.ladder.finetune, (result, rows), ws.scenario.confidence, variant)
             scores[plan.name] = dict(zip(rows["id"], rows["score"]))
             result.comparisons = comparisons(plan.name, scores)
             failure = _error_budget(result, opts.max_error_rate)
@@ -113,15 +120,17 @@ def _error_budget(result: RungResult, max_rate: float) -> str | None:
     return None
 
 
-async def _measure(ws: Workspace, plan: RungPlan, base, opts: RunOptions, on_event) -> tuple[RungResult, object]:
+async def _measure(ws: Workspace, plan: RungPlan, base, opts: RunOptions, on_event, config=None,
+                   label: str | None = None) -> tuple[RungResult, object]:
+    """Measure one rung; a fine-tune variant (`config`) trains in and journals under its own `label`."""
     from evals.runner import Cache, Journal, Runner
     from evals.strategies import recall_at_k
 
-    backend, tuned = base, None
+    backend, tuned, label = base, None, label or plan.name
     if plan.trains:
         from .finetune_rung import train_rung
 
-        tuned = await train_rung(ws, plan.strategy, opts.out_dir / "finetune", on_event)
+        tuned = await train_rung(ws, plan.strategy, opts.out_dir / label, on_event, config)
         backend = tuned.backend
     prompts = [plan.strategy(ex) for ex in ws.eval_set]
     recalls = [r for r in (recall_at_k(ex, p) for ex, p in zip(ws.eval_set, prompts)) if r is not None]
@@ -134,11 +143,11 @@ async def _measure(ws: Workspace, plan: RungPlan, base, opts: RunOptions, on_eve
     runner = Runner(backend, ws.grader(), params=ws.params, concurrency=opts.concurrency,
                     cache=Cache.open_default() if opts.use_cache else None,
                     journal=Journal(opts.out_dir / "journal.jsonl"), progress=progress, repeat=opts.repeat)
-    rows = await runner.run([(ex, p.messages) for ex, p in zip(ws.eval_set, prompts)], rung=plan.name)
+    rows = await runner.run([(ex, p.messages) for ex, p in zip(ws.eval_set, prompts)], rung=label)
     result = rung_result(plan.name, rows, ws.scenario, ws.labels, recalls, time.perf_counter() - started)
     if tuned is not None:
         result.training, result.forgetting = tuned.training, tuned.forgetting
-    _save_samples(opts.out_dir, plan.name, rows, prompts)
+    _save_samples(opts.out_dir, label, rows, prompts)
     return result, rows
 
 

@@ -71,6 +71,10 @@ class Training(BaseModel):
     best_val_score: float | None = None
     undertrained_note: str | None = None
     """Set when the loss was still falling at the end."""
+    peak_rss_mb: float | None = None
+    """Highest resident memory of the process while it trained."""
+    artifact_mb: float | None = None
+    """Size on disk of what it saved: the adapter, or (method full) the whole model."""
 
 
 class Forgetting(BaseModel):
@@ -82,6 +86,24 @@ class Forgetting(BaseModel):
     threshold: float
     flagged: bool
     tasks: dict[str, dict[str, float]] = Field(default_factory=dict)
+
+
+class Variant(BaseModel):
+    """One way of fine-tuning (`finetune.compare`), measured on the same items as the others."""
+
+    method: str
+    n: int
+    metrics: dict[str, MetricValue] = Field(default_factory=dict)
+    training: Training | None = None
+    forgetting: Forgetting | None = None
+    against: str | None = None
+    """The cheaper variant this one was tested against (None for the cheapest)."""
+    test: str | None = None
+    diff: float | None = None
+    """Mean score of this variant minus `against`'s, on the same items."""
+    p_value: float | None = None
+    chosen: bool = False
+    """The variant the rung reports: the cheapest, unless a costlier one is significantly better."""
 
 
 class RungResult(BaseModel):
@@ -107,6 +129,8 @@ class RungResult(BaseModel):
     """Label grader only: {labels: [...], matrix: [[...]]} (rows expected, columns predicted)."""
     repeat: dict | None = None
     """With --repeat N: pass^N and per-item agreement."""
+    variants: list[Variant] = Field(default_factory=list)
+    """Fine-tune with `finetune.compare`: every method measured on the same items; the rung reports the chosen one."""
 
 
 class Recommendation(BaseModel):

@@ -189,6 +189,9 @@ class Finetune(LoraSettings):
     prompt: Literal["short", "full"] = "short"
     """short: the tuned model is trained and asked with the input alone (the adapter learns the task, so calls
     are shorter and cheaper); full: with the task's system prompt as well."""
+    compare: list[Literal["lora", "qlora", "full"]] | None = None
+    """Also train and measure these methods on the same eval items (e.g. [lora, full]); the rung reports the cheapest
+    (fewest trained weights) unless a costlier one is significantly better on the first target's metric."""
 
 
 class Ladder(Strict):

@@ -149,3 +149,24 @@ def forgetting_rows(rung: RungResult) -> tuple[list[str], list[list[str]]]:
         return f"{value:.0f}" if column == "n" and value is not None else number(value)
 
     return columns, [[task, *(cell(c, values.get(c)) for c in columns)] for task, values in tasks.items()]
+
+
+VARIANT_COLUMNS = ["method", "accuracy", "trainable parameters", "training time", "peak memory", "artifact",
+                   "forgetting change", "vs cheaper", "reported"]
+
+
+def variant_rows(rung: RungResult) -> list[list[str]]:
+    """One row per fine-tune variant of `finetune.compare`, in the order of VARIANT_COLUMNS."""
+    rows = []
+    for v in rung.variants:
+        t, f = v.training, v.forgetting
+        versus = f"{v.diff * 100:+.1f} pts vs {v.against}, {v.test} p={v.p_value:.3g}" if v.against else DASH
+        rows.append([
+            v.method, metric(v.metrics.get("accuracy")),
+            f"{t.trainable_params:,}" if t and t.trainable_params is not None else DASH,
+            f"{t.seconds:,.0f} s" if t else DASH,
+            f"{t.peak_rss_mb / 1e3:.2f} GB" if t and t.peak_rss_mb else DASH,
+            f"{t.artifact_mb:,.1f} MB" if t and t.artifact_mb else DASH,
+            f"{f.change.value * 100:+.1f} pts" + (" (flagged)" if f.flagged else "") if f else DASH,
+            versus, "✓" if v.chosen else ""])
+    return rows

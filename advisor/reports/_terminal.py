@@ -88,6 +88,11 @@ def training(record: RunRecord) -> Group | None:
         sentence = cells.forgetting_sentence(rung)
         if sentence:
             lines.append(Text(sentence, style="yellow" if rung.forgetting.flagged else ""))
+        if rung.variants:
+            variants = Table(*cells.VARIANT_COLUMNS, title="Fine-tune variants (same eval items)", title_justify="left")
+            for row in cells.variant_rows(rung):
+                variants.add_row(*row)
+            lines.append(variants)
     return Group(*lines) if lines else None
 
 
