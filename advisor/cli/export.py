@@ -27,6 +27,10 @@ def export(run_dir: Path, merged_dir: Path, force: bool) -> None:
 
     record = load_record(run_dir / "run.json")
     adapter = run_dir / "finetune" / "adapter"
+    whole = run_dir / "finetune" / "model"
+    if (whole / "config.json").is_file() and not (adapter / "adapter_config.json").is_file():
+        raise InputError(Problem(f"{run_dir} holds a full fine-tune: {whole} is already a whole safetensors model, nothing to merge", file=whole,
+                                 fix=f"serve or copy it as it is: `vllm serve {whole}` or `advisor serve --model {whole}`"))
     if not record.model.startswith("local:") or not (adapter / "adapter_config.json").is_file():
         raise InputError(Problem(f"{run_dir} holds no LoRA adapter (model {record.model})", file=adapter,
                                  fix="run the ladder with a local model until it fine-tunes (e.g. `advisor run SCENARIO --rungs finetune --out RUN_DIR`)"))

@@ -46,9 +46,10 @@ def train(scenario_path: Path, out_dir: Path, max_steps: int | None, device: str
                             val_scorer=grader_scorer(ws.grader(), ws.params))
     if main_process:
         output.console.print(
-            f"Adapter in {result.adapter_dir}: {result.steps} steps, {result.train_tokens:,} tokens at {result.tokens_per_s:,.0f} tokens/s "
+            f"{'Model' if result.method == 'full' else 'Adapter'} in {result.adapter_dir}: {result.steps} steps, {result.train_tokens:,} tokens at {result.tokens_per_s:,.0f} tokens/s "
             f"on {result.device}, padding waste {result.padding_waste:.1%}, trainable {result.trainable_line}, "
-            f"loss {_number(result.final_train_loss)} (train) / {_number(result.final_val_loss)} (val)", soft_wrap=True)
+            f"loss {_number(result.final_train_loss)} (train) / {_number(result.final_val_loss)} (val)"
+            + (f", kept step {result.best_step} (val score {_number(result.best_val_score)})" if result.best_step else ""), soft_wrap=True)
         for note in (result.overfitting_warning, result.undertrained_note):
             if note:
                 output.console.print(f"[yellow]warning:[/] {note}", soft_wrap=True)
