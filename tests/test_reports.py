@@ -178,7 +178,7 @@ def test_training_plot_puts_the_validation_score_beside_the_loss_and_the_facts_n
     assert width(plots.training(rung)) > 1.8 * loss_only
     markdown = render(record, "md")
     assert f"kept step {evaluated[1]['step']} (val score 0.900)" in markdown and "epochs planned 7" in markdown
-    assert "undertrained: the train loss was still falling" in markdown
+    assert "undertrained the train loss was still falling" in markdown
 
 
 def junit_counts(xml: str) -> tuple[int, int, int]:

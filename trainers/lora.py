@@ -118,7 +118,9 @@ def _summarize(trainer, watch, collator: Collator, settings: LoraSettings, secon
     steps_per_epoch = math.ceil(len(trainer.train_dataset) / (settings.batch_size * settings.grad_accum))
     train_losses = [r["loss"] for r in log if r["loss"] is not None]
     val_losses = [r["val_loss"] for r in log if r["val_loss"] is not None]
-    note = None if verdict.stop else undertrained(state.log_history, min(steps_per_epoch, len(train_losses) // 2))
+    # A run stopped early, or whose kept evaluation already scored every validation answer right, has nothing left to gain.
+    done = verdict.stop or verdict.best_val_score == 1.0
+    note = None if done else undertrained(state.log_history, min(steps_per_epoch, len(train_losses) // 2))
     return TrainResult(
         adapter_dir=adapter_dir,
         trainable_params=trainable,

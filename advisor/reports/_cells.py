@@ -117,7 +117,7 @@ def training_facts(rung: RungResult) -> list[tuple[str, str]]:
         ("stopped early", "yes" if t.stopped_early else None),
         ("training cost", money(t.cost_usd)),
         ("overfitting", t.overfitting_warning),
-        ("undertrained", t.undertrained_note),
+        ("undertrained", t.undertrained_note.removeprefix("undertrained: ") if t.undertrained_note else None),
     ]
     return [(label, value) for label, value in facts if value]
 
