@@ -70,7 +70,7 @@ async def _train_local(ws: Workspace, config: Finetune, examples: list[Example],
         training = await asyncio.to_thread(_run_local, ws, config, examples, out_dir, model, on_event)
         write_atomic(out_dir / "rung.json", json.dumps({"stamp": stamp, "training": training.model_dump()}, indent=1))
     else:
-        on_event(ev.Note(f"fine-tune: reusing {saved} (trained on the same data and settings)"))
+        on_event(ev.Note(f"fine-tune: reusing the {saved.name} in {saved} (trained on the same data and settings)"))
     backend = LocalBackend(str(saved)) if full else LocalBackend(model, adapter=saved)
     forgetting = await asyncio.to_thread(_forgetting, ws, model, saved, stamp, on_event)
     return Tuned(backend, training, forgetting)
