@@ -43,48 +43,57 @@ def training_examples(train: list[Example], strategy) -> list[Example]:
     return out
 
 
-async def train_rung(ws: Workspace, strategy, out_dir: Path, on_event: ev.OnEvent) -> Tuned:
-    """Train with the scenario's finetune settings (or reuse a finished training of the same data) and build its backend."""
+async def train_rung(ws: Workspace, strategy, out_dir: Path, on_event: ev.OnEvent, config: Finetune | None = None) -> Tuned:
+    """Train with the scenario's finetune settings, or `config` (or reuse a finished training of the same data) and build its backend."""
     examples = training_examples(ws.train_set, strategy)
-    if finetune_settings(ws).method == "openai":
+    config = config or finetune_settings(ws)
+    if config.method == "openai":
         from .finetune_hosted import train_hosted
 
         return await train_hosted(ws, examples, out_dir, on_event)
-    return await _train_local(ws, examples, out_dir, on_event)
+    return await _train_local(ws, config, examples, out_dir, on_event)
 
 
-async def _train_local(ws: Workspace, examples: list[Example], out_dir: Path, on_event) -> Tuned:
+async def _train_local(ws: Workspace, config: Finetune, examples: list[Example], out_dir: Path, on_event) -> Tuned:
     from evals.backends.local import LocalBackend
 
-    config, model = finetune_settings(ws), ws.scenario.model_spec.local_model
-    stamp = _stamp(config.model_dump(), model, examples)
-    training = _finished(out_dir, stamp)
+    model = ws.scenario.model_spec.local_model
+    stamp = _stamp(config.model_dump(exclude={"compare"}), model, examples)
+    full = config.method == "full"
+    saved = out_dir / ("model" if full else "adapter")
+    training = _finished(out_dir, saved, stamp)
     if training is None:
-        on_event(ev.Note(f"fine-tune: LoRA r={config.r} on {len(examples)} examples, {config.epochs:g} epochs"))
-        training = await asyncio.to_thread(_run_lora, ws, examples, out_dir, model, on_event)
+        epochs = "epochs auto" if config.epochs == "auto" else f"{config.epochs:g} epochs"
+        what = "full fine-tune (every weight)" if full else f"{config.method} r={config.r}"
+        on_event(ev.Note(f"fine-tune: {what} on {len(examples)} examples, {epochs}, "
+                         f"validation scored with the {ws.scenario.grader.kind} grader"))
+        training = await asyncio.to_thread(_run_local, ws, config, examples, out_dir, model, on_event)
         write_json(out_dir / "rung.json", {"stamp": stamp, "training": training.model_dump()})
     else:
-        on_event(ev.Note(f"fine-tune: reusing the adapter in {out_dir / 'adapter'} (trained on the same data and settings)"))
-    backend = LocalBackend(model, adapter=out_dir / "adapter")
-    forgetting = await asyncio.to_thread(_forgetting, ws, model, out_dir, stamp, on_event)
+        on_event(ev.Note(f"fine-tune: reusing the {saved.name} in {saved} (trained on the same data and settings)"))
+    backend = LocalBackend(str(saved)) if full else LocalBackend(model, adapter=saved)
+    forgetting = await asyncio.to_thread(_forgetting, ws, model, saved, stamp, on_event)
     return Tuned(backend, training, forgetting)
 
 
-def _run_lora(ws: Workspace, examples: list[Example], out_dir: Path, model: str, on_event) -> Training:
-    from trainers import train_lora
+def _run_local(ws: Workspace, config: Finetune, examples: list[Example], out_dir: Path, model: str, on_event) -> Training:
+    from trainers import grader_scorer, train_lora
 
     def progress(p) -> None:
         on_event(ev.TrainingStep(p.step, p.total_steps, p.loss, p.eta_s))
 
-    config = finetune_settings(ws)
-    result = train_lora(examples, config, out_dir, model=model, progress=progress)
+    # Validation answers are generated and graded as the eval's are: same params (structure included), same grader.
+    result = train_lora(examples, config, out_dir, model=model, progress=progress,
+                        val_scorer=grader_scorer(ws.grader(), ws.params))
     return Training(
         method=config.method, trainable_params=result.trainable_params,
         trainable_share=result.trainable_share, train_tokens=result.train_tokens, seconds=result.seconds,
         tokens_per_s=result.tokens_per_s, padding_waste=result.padding_waste, final_train_loss=result.final_train_loss,
         final_val_loss=result.final_val_loss, stopped_early=result.stopped_early,
         overfitting_warning=result.overfitting_warning,
-        cost_usd=finetune_cost(ws.scenario.pricing, result.seconds, None), curve=result.curve)
+        cost_usd=finetune_cost(ws.scenario.pricing, result.seconds, None), curve=result.curve, epochs=result.epochs,
+        best_step=result.best_step, best_val_score=result.best_val_score, undertrained_note=result.undertrained_note,
+        peak_rss_mb=result.peak_rss_bytes / 1e6, artifact_mb=result.artifact_bytes / 1e6)
 
 
 def finetune_settings(ws: Workspace) -> Finetune:
@@ -95,31 +104,33 @@ def finetune_settings(ws: Workspace) -> Finetune:
     return config
 
 
-def _forgetting(ws: Workspace, model: str, out_dir: Path, stamp: str, on_event) -> Forgetting | None:
-    """The canary check of base vs adapter through lm-eval, once per adapter."""
+def _forgetting(ws: Workspace, model: str, saved: Path, stamp: str, on_event) -> Forgetting | None:
+    """The canary check of base vs the tuned model (adapter or whole model) through lm-eval, once per training."""
     from evals.lmeval import forgetting_check
 
-    path = out_dir / "forgetting.json"
-    saved = read_saved(path)
-    if path.is_file() and saved is None:
+    path = saved.parent / "forgetting.json"
+    found_before = read_saved(path)
+    if path.is_file() and found_before is None:
         on_event(ev.Note(f"fine-tune: {path} is torn or unreadable; checking forgetting again"))
-    if saved is not None and saved.get("stamp") == stamp:
-        return Forgetting(**saved["forgetting"])
-    on_event(ev.Note("fine-tune: forgetting check (canary tasks, base vs adapter, through lm-eval)"))
-    config = finetune_settings(ws)
-    found = Forgetting(**forgetting_check(model, out_dir / "adapter", confidence=ws.scenario.confidence,
-                                           threshold=config.forgetting_threshold, extra=config.forgetting_tasks))
+    if found_before is not None and found_before.get("stamp") == stamp:
+        return Forgetting(**found_before["forgetting"])
+    on_event(ev.Note("fine-tune: forgetting check (canary tasks, base vs tuned, through lm-eval)"))
+    config, full = finetune_settings(ws), saved.name == "model"
+    found = Forgetting(**forgetting_check(model, None if full else saved, tuned_model=saved if full else None,
+                                           confidence=ws.scenario.confidence, threshold=config.forgetting_threshold,
+                                           extra=config.forgetting_tasks))
     write_json(path, {"stamp": stamp, "forgetting": found.model_dump()})
     return found
 
 
-def _finished(out_dir: Path, stamp: str) -> Training | None:
-    """The Training of an earlier run of the same training whose adapter is still there."""
+def _finished(out_dir: Path, saved: Path, stamp: str) -> Training | None:
+    """The Training of an earlier run of the same training whose adapter (or model) is still there."""
     path = out_dir / "rung.json"
-    if not path.is_file() or not (out_dir / "adapter" / "adapter_config.json").is_file():
+    marker = "config.json" if saved.name == "model" else "adapter_config.json"
+    if not path.is_file() or not (saved / marker).is_file():
         return None
-    saved = read_saved(path)  # a torn file (a run killed while writing it) means: train again
-    return Training(**saved["training"]) if saved is not None and saved.get("stamp") == stamp else None
+    found = read_saved(path)  # a torn file (a run killed while writing it) means: train again
+    return Training(**found["training"]) if found is not None and found.get("stamp") == stamp else None
 
 
 def _stamp(settings: dict, model: str, examples: list[Example]) -> str:

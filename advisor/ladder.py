@@ -59,6 +59,8 @@ def estimate(ws: Workspace, plans: list[RungPlan]) -> ev.Estimate:
         rung_in, rung_out = int(chars / 4 * n), ws.params.max_tokens * n
         per_rung[plan.name] = {"calls": n, "input_tokens": rung_in, "output_tokens": rung_out}
         calls, tokens_in, tokens_out = calls + n, tokens_in + rung_in, tokens_out + rung_out
+    from trainers import planned_epochs
+
     train_tokens = 0
     tuned = next((p for p in plans if p.trains and p.strategy is not None), None)
     settings = ws.scenario.ladder.finetune
@@ -66,7 +68,7 @@ def estimate(ws: Workspace, plans: list[RungPlan]) -> ev.Estimate:
         strategy = tuned.strategy
         chars = sum(len(m["content"]) for ex in ws.train_set for m in strategy(ex).messages)
         chars += sum(len(ex.expected) for ex in ws.train_set)
-        train_tokens = int(chars / 4 * settings.epochs)
+        train_tokens = int(chars / 4 * planned_epochs(settings, len(ws.train_set)))
     cost = per_call(ws.scenario.pricing, tokens_in, tokens_out, 0).total
     if ws.scenario.pricing:
         cost += ws.scenario.pricing.training_per_1m * train_tokens / 1e6
@@ -100,6 +102,13 @@ async def climb(ws: Workspace, opts: RunOptions, on_event: ev.OnEvent = lambda e
             result = RungResult(name=plan.name, status="skipped", skip_reason=f"stopped: {failure}")
         else:
             result, rows = await _measure(ws, plan, base, opts, on_event)
+            if plan.trains and ws.scenario.ladder.finetune and ws.scenario.ladder.finetune.compare:
+                from .finetune_compare import measure_variants
+
+                async def variant(config, label, plan=plan):
+                    return await _measure(ws, plan, base, opts, on_event, config, label)
+
+                result, rows = await measure_variants(ws.scenario.ladder.finetune, (result, rows), ws.scenario.confidence, variant)
             scores[plan.name] = item_scores(rows)  # averaged over --repeat samples
             result.comparisons = comparisons(plan.name, scores)
             failure = _error_budget(result, opts.max_error_rate, rows)
@@ -143,17 +152,19 @@ def _error_budget(result: RungResult, max_rate: float, rows) -> str | None:
     return None
 
 
-async def _measure(ws: Workspace, plan: RungPlan, base, opts: RunOptions, on_event) -> tuple[RungResult, object]:
+async def _measure(ws: Workspace, plan: RungPlan, base, opts: RunOptions, on_event, config=None,
+                   label: str | None = None) -> tuple[RungResult, object]:
+    """Measure one rung; a fine-tune variant (`config`) trains in and journals under its own `label`."""
     from evals.runner import Cache, Journal, Runner, prompt_parts
     from evals.strategies import grade_answer_only
 
     from .rag_measure import rag_outcome
 
-    backend, tuned = base, None
+    backend, tuned, label = base, None, label or plan.name
     if plan.trains:
         from .finetune_rung import train_rung
 
-        tuned = await train_rung(ws, plan.strategy, opts.out_dir / "finetune", on_event)
+        tuned = await train_rung(ws, plan.strategy, opts.out_dir / label, on_event, config)
         backend = tuned.backend
     strategy = plan.strategy
     assert strategy is not None  # the ladder measures only rungs with a strategy
@@ -170,7 +181,7 @@ async def _measure(ws: Workspace, plan: RungPlan, base, opts: RunOptions, on_eve
     runner = Runner(backend, grader, params=ws.params, concurrency=opts.concurrency, cache=cache,
                     journal=Journal(opts.out_dir / "journal.jsonl"), progress=progress, repeat=opts.repeat)
     stopper = Stopper(ws.scenario.targets, ws.scenario.confidence, len(prompts)) if opts.sequential and opts.repeat == 1 else None
-    rows = await runner.run([(ex, p.messages) for ex, p in zip(ws.eval_set, prompts)], rung=plan.name,
+    rows = await runner.run([(ex, p.messages) for ex, p in zip(ws.eval_set, prompts)], rung=label,
                             stop=stopper.add if stopper else None)
     outcome = rag_outcome(strategy, ws.scenario.ladder.rag.retriever, ws.eval_set, prompts, rows,  # type: ignore[arg-type, union-attr]
                           ws.scenario.confidence) if rag else None  # a rag plan always has a Rag strategy and settings
@@ -189,7 +200,7 @@ async def _measure(ws: Workspace, plan: RungPlan, base, opts: RunOptions, on_eve
     if tuned is not None:
         result.training, result.forgetting = tuned.training, tuned.forgetting
         check_all(result, ws.scenario.targets, ws.scenario.confidence)  # forgetting_change needs the canary
-    _save_samples(opts.out_dir, plan.name, rows, {ex.key: p for ex, p in zip(ws.eval_set, prompts)})
+    _save_samples(opts.out_dir, label, rows, {ex.key: p for ex, p in zip(ws.eval_set, prompts)})
     return result, rows
 
 

@@ -74,6 +74,18 @@ class Training(BaseModel):
     cost_usd: float = 0.0
     model_id: str | None = None
     curve: list[dict] = Field(default_factory=list)
+    """step, epoch and loss (train), or val_loss and val_score (the grader's mean on the validation slice)."""
+    epochs: float | None = None
+    """Epochs planned (the resolved count of `epochs: auto`)."""
+    best_step: int | None = None
+    """The step whose weights were kept: best validation score, ties to the lower val loss."""
+    best_val_score: float | None = None
+    undertrained_note: str | None = None
+    """Set when the loss was still falling at the end."""
+    peak_rss_mb: float | None = None
+    """Highest resident memory of the process while it trained."""
+    artifact_mb: float | None = None
+    """Size on disk of what it saved: the adapter, or (method full) the whole model."""
 
 
 class Forgetting(BaseModel):
@@ -98,6 +110,22 @@ class Stopping(BaseModel):
     """Rows produced, counting calls already in flight when the verdict settled."""
     decided_by: list[str] = Field(default_factory=list)
     """The targets that settled it, e.g. 'accuracy >= 0.9 (fail)'; empty when every item was needed."""
+class Variant(BaseModel):
+    """One way of fine-tuning (`finetune.compare`), measured on the same items as the others."""
+
+    method: str
+    n: int
+    metrics: dict[str, MetricValue] = Field(default_factory=dict)
+    training: Training | None = None
+    forgetting: Forgetting | None = None
+    against: str | None = None
+    """The cheaper variant this one was tested against (None for the cheapest)."""
+    test: str | None = None
+    diff: float | None = None
+    """Mean score of this variant minus `against`'s, on the same items."""
+    p_value: float | None = None
+    chosen: bool = False
+    """The variant the rung reports: the cheapest, unless a costlier one is significantly better."""
 
 
 class RungResult(BaseModel):
@@ -140,6 +168,8 @@ class RungResult(BaseModel):
     """RAG only: the recall@k / MRR curve and the split of failures into retrieval misses and wrong answers."""
     stopping: Stopping | None = None
     """With sequential stopping (the default): items used versus available."""
+    variants: list[Variant] = Field(default_factory=list)
+    """Fine-tune with `finetune.compare`: every method measured on the same items; the rung reports the chosen one."""
 
     @model_validator(mode="after")
     def _rates_are_rates(self) -> RungResult:

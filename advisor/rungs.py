@@ -63,7 +63,7 @@ def _finetune(ws: Workspace, config) -> RungPlan:
     if n < FINETUNE_MIN_TRAIN:
         return RungPlan("finetune", skip_reason=f"{n} train examples; fine-tuning needs at least {FINETUNE_MIN_TRAIN}")
     if config.method != "openai" and not ws.scenario.model_spec.is_local:
-        return RungPlan("finetune", skip_reason=f"LoRA needs local weights; {ws.scenario.model} has none (use method: openai)")
+        return RungPlan("finetune", skip_reason=f"local fine-tuning ({config.method}) needs local weights; {ws.scenario.model} has none (use method: openai)")
     if config.method == "openai" and ws.scenario.model_spec.is_local:
         return RungPlan("finetune", skip_reason=f"a hosted fine-tuning job needs an openai: model; {ws.scenario.model} is local (use method: lora)")
     # "" (not None) drops the data's own system message too: the tuned model is asked with the input alone.

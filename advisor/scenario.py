@@ -12,6 +12,7 @@ from evals.backends.spec import ModelSpec
 from evals.errors import InputError
 from evals.kinds import GraderKind
 from evals.strategies import RetrieverKind
+from trainers import LoraSettings
 
 TaskKind = Literal["classification", "extraction", "generation", "qa"]
 TASK_KINDS: tuple[str, ...] = get_args(TaskKind)
@@ -247,35 +248,14 @@ class Rag(Strict):
         return self
 
 
-class Finetune(Strict):
-    method: Literal["lora", "qlora", "openai"] = "lora"
-    """lora: local LoRA with peft; qlora: 4-bit base (CUDA only); openai: hosted fine-tuning job."""
+class Finetune(LoraSettings):
+    """The fine-tune rung: how it trains (the fields of `trainers.LoraSettings`, defined there once) and what the
+    ladder does around the training."""
+
+    model_config = ConfigDict(extra="forbid", frozen=False, use_attribute_docstrings=True)
+
     model: str | None = None
     """openai only: the base model to fine-tune."""
-    r: int = Field(default=16, ge=1)
-    """LoRA rank."""
-    alpha: int = Field(default=32, ge=1)
-    """LoRA scaling numerator (scale = alpha / r)."""
-    dropout: float = Field(default=0.05, ge=0, lt=1)
-    """LoRA dropout."""
-    target_modules: list[str] | Literal["all-linear"] = "all-linear"
-    """Which projections get adapters."""
-    epochs: float = Field(default=2, gt=0)
-    """Passes over the train set."""
-    lr: float = Field(default=2e-4, gt=0)
-    """Peak learning rate."""
-    batch_size: int = Field(default=8, ge=1)
-    """Examples per step per device."""
-    grad_accum: int = Field(default=1, ge=1)
-    """Steps accumulated per optimizer update."""
-    max_seq_len: int = Field(default=512, ge=16)
-    """Longer examples are truncated."""
-    val_fraction: float = Field(default=0.1, ge=0, lt=0.5)
-    """Share of train held out for validation loss."""
-    early_stopping_patience: int = Field(default=2, ge=0)
-    """Evaluations without improvement before stopping (0: never stop early)."""
-    seed: int = 0
-    """Seed of the split, the adapter init and the data order."""
     forgetting_threshold: float = Field(default=0.05, ge=0, le=1)
     """Flag the adapter when its canary score (general ability, through lm-eval) drops by more than this (0.05 = 5 points).
     To fail the run on it, add a target instead: {metric: forgetting_change, min: -0.05}."""
@@ -286,6 +266,9 @@ class Finetune(Strict):
     prompt: Literal["short", "full"] = "short"
     """short: the tuned model is trained and asked with the input alone (the adapter learns the task, so calls
     are shorter and cheaper); full: with the task's system prompt as well."""
+    compare: list[Literal["lora", "qlora", "full"]] | None = None
+    """Also train and measure these methods on the same eval items (e.g. [lora, full]); the rung reports the cheapest
+    (fewest trained weights) unless a costlier one is significantly better on the first target's metric."""
 
 
 class Ladder(Strict):

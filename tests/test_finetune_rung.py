@@ -46,6 +46,11 @@ def test_the_rung_records_training_and_the_forgetting_check(tuned):
     assert training.train_tokens > 1000 and training.seconds > 0 and training.padding_waste < 0.1
     assert training.final_train_loss is not None and training.final_val_loss is not None
     assert [p["step"] for p in training.curve if p["loss"] is not None] == list(range(1, len(training.curve)))
+    [evaluation] = [p for p in training.curve if p["val_loss"] is not None]
+    # 15 held-out chats answered by the adapter in training and graded by the scenario's label grader.
+    assert evaluation["val_score"] * 15 == round(evaluation["val_score"] * 15) and 0 <= evaluation["val_score"] <= 1
+    assert training.best_step == evaluation["step"] and training.best_val_score == evaluation["val_score"]
+    assert training.epochs == 0.1
     forgetting = finetune.forgetting
     assert set(forgetting.tasks) == {"canary_facts", "canary_instructions", "canary_knowledge"}
     assert forgetting.base.value == 1.0  # the canary holds only items the base model gets right

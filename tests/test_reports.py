@@ -163,6 +163,24 @@ def test_training_plot_draws_validation_points_with_gaps_in_the_curve():
     assert plots.training(rung) is None
 
 
+def test_training_plot_puts_the_validation_score_beside_the_loss_and_the_facts_name_the_kept_step():
+    import struct
+
+    record = make_record()
+    rung = record.rung("finetune")
+    width = lambda png: struct.unpack(">I", png[16:20])[0]  # noqa: E731 - the PNG header's width field
+    loss_only = width(plots.training(rung))
+    evaluated = [p for p in rung.training.curve if "val_loss" in p]
+    for i, point in enumerate(evaluated):
+        point["val_score"] = [0.4, 0.9, 0.8, 0.85, 0.85][i]
+    rung.training.best_step, rung.training.best_val_score, rung.training.epochs = evaluated[1]["step"], 0.9, 7
+    rung.training.undertrained_note = "undertrained: the train loss was still falling at the end"
+    assert width(plots.training(rung)) > 1.8 * loss_only
+    markdown = render(record, "md")
+    assert f"kept step {evaluated[1]['step']} (val score 0.900)" in markdown and "epochs planned 7" in markdown
+    assert "undertrained the train loss was still falling" in markdown
+
+
 def junit_counts(xml: str) -> tuple[int, int, int]:
     cases = ET.fromstring(xml).findall(".//testcase")
     return len(cases), sum(c.find("failure") is not None for c in cases), sum(c.find("skipped") is not None for c in cases)

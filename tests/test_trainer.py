@@ -219,8 +219,8 @@ def test_validation_losses_decide_early_stop_and_overfitting():
 
 
 def test_a_run_whose_val_loss_stops_improving_stops_early(tmp_path, tiny_model):
-    # lr=0 keeps the val loss flat, so the second evaluation is the first without improvement.
-    settings = LoraSettings(r=4, epochs=2, lr=0.0, batch_size=4, max_seq_len=64, val_fraction=0.2, early_stopping_patience=1)
+    # lr=1e-30 keeps the val loss flat (updates vanish in float32 rounding), so the second evaluation is the first without improvement.
+    settings = LoraSettings(r=4, epochs=2, lr=1e-30, batch_size=4, max_seq_len=64, val_fraction=0.2, early_stopping_patience=1)
     result = train_lora(EXAMPLES, settings, tmp_path, model=tiny_model, eval_steps=1)
     assert result.stopped_early and result.steps == 2 < result.total_steps and result.best_step == 1
 
@@ -231,3 +231,112 @@ def test_embedded_model_loss_falls_in_a_few_steps(tmp_path):
     result = train_lora(EXAMPLES, settings, tmp_path, max_steps=3)
     losses = [p["loss"] for p in result.curve if p["loss"] is not None]
     assert result.steps == 3 and losses[-1] < losses[0]
+
+
+def test_epochs_auto_follows_the_train_size():
+    from trainers._epochs import MIN_STEPS, auto_epochs, hosted_auto_epochs
+
+    # The hosted rule as OpenAI's cookbook states it: 3 epochs, within 100..25,000 examples seen, 1..25 epochs.
+    assert [hosted_auto_epochs(n) for n in (10, 30, 34, 100, 2_000, 8_334, 20_000)] == [10, 3, 3, 3, 3, 2, 1]
+    assert auto_epochs(100, batch_size=8) > auto_epochs(2_000, batch_size=8) == 3
+    assert auto_epochs(100, batch_size=8) * 13 >= MIN_STEPS  # 13 steps an epoch, raised to the step floor
+    assert auto_epochs(3, batch_size=8) == 25 and auto_epochs(100_000, batch_size=8) == 1
+    assert LoraSettings().epochs == "auto"
+
+
+class ScriptedScores:
+    """A validation scorer that returns a fixed score per evaluation, in order (no generation)."""
+
+    def __init__(self, scores: list[float]):
+        self.scores, self.calls = list(scores), []
+
+    def __call__(self, model, tokenizer, examples):
+        self.calls.append(len(examples))
+        return self.scores[len(self.calls) - 1]
+
+
+def test_the_kept_weights_are_the_best_validation_score_s_even_when_not_the_last(tmp_path, tiny_model):
+    import torch
+    from safetensors.torch import load_file
+
+    scorer = ScriptedScores([0.2, 0.9, 0.5, 0.6])
+    settings = LoraSettings(r=4, alpha=8, epochs=1, lr=3e-2, batch_size=4, max_seq_len=64, val_fraction=0.2, early_stopping_patience=0)
+    result = train_lora(EXAMPLES, settings, tmp_path, model=tiny_model, eval_steps=1, max_steps=4, val_scorer=scorer)
+    assert result.steps == 4 and scorer.calls == [5] * 4
+    assert [p["val_score"] for p in result.curve if p["val_loss"] is not None] == [0.2, 0.9, 0.5, 0.6]
+    val_losses = [p["val_loss"] for p in result.curve if p["val_loss"] is not None]
+    assert val_losses[-1] < val_losses[1]  # the loss alone would have kept a later step
+    assert result.best_step == 2 and result.best_val_score == 0.9 and result.best_val_loss == val_losses[1]
+    best = load_file(tmp_path / "checkpoints" / "checkpoint-2" / "adapter_model.safetensors")
+    kept = load_file(result.adapter_dir / "adapter_model.safetensors")
+    assert best.keys() == kept.keys() and all(torch.equal(best[k], kept[k]) for k in best)
+    last = load_file(tmp_path / "checkpoints" / "checkpoint-4" / "adapter_model.safetensors")
+    assert not all(torch.equal(last[k], kept[k]) for k in last)
+
+
+def test_equal_scores_keep_the_lower_val_loss_and_early_stopping_follows_the_score(tmp_path, tiny_model):
+    settings = LoraSettings(r=4, alpha=8, epochs=1, lr=3e-2, batch_size=4, max_seq_len=64, val_fraction=0.2, early_stopping_patience=0)
+    tie = train_lora(EXAMPLES, settings, tmp_path / "tie", model=tiny_model, eval_steps=1, max_steps=4, val_scorer=ScriptedScores([0.5] * 4))
+    losses = [p["val_loss"] for p in tie.curve if p["val_loss"] is not None]
+    assert tie.best_val_loss == min(losses) and tie.best_step == 1 + losses.index(min(losses))
+    # The val loss falls all along (lr 3e-2), but the score does not improve after the first evaluation.
+    patient = LoraSettings(r=4, alpha=8, epochs=1, lr=3e-2, batch_size=4, max_seq_len=64, val_fraction=0.2, early_stopping_patience=2)
+    stopped = train_lora(EXAMPLES, patient, tmp_path / "stop", model=tiny_model, eval_steps=1, max_steps=4, val_scorer=ScriptedScores([0.8, 0.7, 0.6, 0.9]))
+    assert stopped.stopped_early and stopped.steps == 3 and stopped.best_step == 1
+
+
+def test_a_loss_still_falling_at_the_end_is_called_undertrained():
+    from trainers._watch import undertrained
+
+    falling = [{"step": i, "loss": 2.0 - 0.1 * i} for i in range(1, 9)] + [{"step": 8, "eval_loss": 1.0}]
+    assert undertrained(falling, window=4).startswith("undertrained: the train loss was still falling at the end (1.750 -> 1.350 over the last 4 steps)")
+    flat = [{"step": i, "loss": 0.5} for i in range(1, 9)]
+    assert undertrained(flat, window=4) is None
+    val_rose = [*falling[:-1], {"step": 4, "eval_loss": 0.9}, {"step": 8, "eval_loss": 1.0}]
+    assert undertrained(val_rose, window=4) is None  # falling train loss with rising val loss is overfitting
+
+
+def test_the_scenario_s_finetune_block_is_lora_settings_plus_the_ladder_s_own_fields():
+    from advisor.scenario import Finetune
+
+    shared = LoraSettings.model_fields
+    assert {name: (f.annotation, f.default, f.description) for name, f in shared.items()} == {
+        name: (f.annotation, f.default, f.description) for name, f in Finetune.model_fields.items() if name in shared}
+    assert set(Finetune.model_fields) - set(shared) == {"model", "forgetting_threshold", "prompt", "compare"}
+    block = Finetune(epochs=3, r=8, prompt="full", forgetting_threshold=0.1)
+    assert LoraSettings.from_obj(block) == LoraSettings(epochs=3, r=8) and LoraSettings.from_obj(block).as_dict() == block.as_dict()
+
+
+def test_a_full_fine_tune_moves_every_weight_lowers_the_loss_and_saves_a_whole_model(tmp_path, tiny_model):
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    before = dict(AutoModelForCausalLM.from_pretrained(tiny_model, dtype=torch.float32).named_parameters())
+    settings = LoraSettings(method="full", epochs=4, full_lr=3e-3, batch_size=4, max_seq_len=64, val_fraction=0.2, early_stopping_patience=0)
+    result = train_lora(EXAMPLES, settings, tmp_path, model=tiny_model, resume=False)
+    after = dict(result.model.named_parameters())
+    assert after.keys() == before.keys() and all(not torch.equal(after[n], before[n]) for n in before), "every weight moved"
+    assert result.trainable_params == result.total_params == sum(p.numel() for p in before.values())
+    losses = [p["loss"] for p in result.curve if p["loss"] is not None]
+    assert sum(losses[-5:]) / 5 < sum(losses[:5]) / 5 - 0.5
+    assert result.adapter_dir == tmp_path / "model" and (result.adapter_dir / "model.safetensors").is_file()
+    reloaded = AutoModelForCausalLM.from_pretrained(result.adapter_dir).eval()
+    ids = torch.tensor([[1, 504, 3458, 314, 957, 2]])
+    with torch.no_grad():
+        assert torch.allclose(reloaded(ids).logits, result.model.eval()(ids).logits, atol=1e-5)
+    assert result.artifact_bytes >= (result.adapter_dir / "model.safetensors").stat().st_size and result.peak_rss_bytes > 0
+
+
+def test_a_full_fine_tune_that_would_not_fit_is_refused_before_it_starts_with_the_estimate(tmp_path, tiny_model):
+    from trainers._memory import STATE_BYTES_PER_PARAM
+
+    settings = LoraSettings(method="full", batch_size=4, max_seq_len=64, max_memory_gb=0.01)
+    with pytest.raises(InputError) as error:
+        train_lora(EXAMPLES, settings, tmp_path, model=tiny_model)
+    problem = error.value.problems[0]
+    from transformers import AutoModelForCausalLM
+
+    params = sum(p.numel() for p in AutoModelForCausalLM.from_pretrained(tiny_model).parameters())
+    assert f"{params * STATE_BYTES_PER_PARAM / 1e9:.2f} GB" in problem.message and "max_memory_gb is 0.01" in problem.message
+    assert "method: lora" in problem.fix and problem.field == "ladder.finetune.method"
+    assert not (tmp_path / "checkpoints").exists()

@@ -2,56 +2,77 @@
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from evals.errors import InputError, Problem
 
 FIELD = "ladder.finetune"
+BEST_SO_FAR = "eval_best_so_far"
 
 
-@dataclass(frozen=True)
-class LoraSettings:
-    """The scenario's finetune block, as plain data (same field names and defaults)."""
+class LoraSettings(BaseModel):
+    """How a fine-tune trains. The one definition of these fields: the scenario's `ladder.finetune` block is this
+    model plus the fields only the ladder reads."""
 
-    method: str = "lora"
-    r: int = 16
-    alpha: int = 32
-    dropout: float = 0.05
-    target_modules: str | tuple[str, ...] = "all-linear"
-    epochs: float = 2
-    lr: float = 2e-4
-    batch_size: int = 8
-    grad_accum: int = 1
-    max_seq_len: int = 512
-    val_fraction: float = 0.1
-    early_stopping_patience: int = 2
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+    method: Literal["lora", "qlora", "full", "openai"] = "lora"
+    """lora: local LoRA with peft; qlora: 4-bit base (CUDA only); full: every weight trained (same recipe, `full_lr`,
+    exported as a whole safetensors model); openai: hosted fine-tuning job."""
+    r: int = Field(default=16, ge=1)
+    """LoRA rank."""
+    alpha: int = Field(default=32, ge=1)
+    """LoRA scaling numerator (scale = alpha / r)."""
+    dropout: float = Field(default=0.05, ge=0, lt=1)
+    """LoRA dropout."""
+    target_modules: list[str] | Literal["all-linear"] = "all-linear"
+    """Which projections get adapters."""
+    epochs: Annotated[float, Field(gt=0)] | Literal["auto"] = "auto"
+    """Passes over the train set. auto: hosted fine-tuning's rule (OpenAI cookbook, Chat_finetuning_data_prep):
+    3 epochs, raised so the model sees at least 100 examples in all and lowered so it sees at most 25,000
+    (1 to 25 epochs), then raised to make at least 100 optimizer steps (at most 25 epochs). The weights kept
+    are the best validation score's, and early stopping follows that score."""
+    lr: float = Field(default=2e-4, gt=0)
+    """Peak learning rate of lora and qlora (reached after a 10% warmup, then decayed on a cosine)."""
+    full_lr: float = Field(default=2e-5, gt=0)
+    """Peak learning rate of method full: ten times lower than LoRA's, as every weight moves (2e-5 is also TRL's
+    SFT default)."""
+    max_memory_gb: float | None = Field(default=None, gt=0)
+    """method full: refuse to start when the estimated memory (weights, gradients, AdamW states, activations)
+    exceeds this many GB (default: the memory available when it starts)."""
+    batch_size: int = Field(default=8, ge=1)
+    """Examples per step per device."""
+    grad_accum: int = Field(default=1, ge=1)
+    """Steps accumulated per optimizer update."""
+    max_seq_len: int = Field(default=512, ge=16)
+    """Longer examples are truncated."""
+    val_fraction: float = Field(default=0.1, ge=0, lt=0.5)
+    """Share of train held out for validation (scored by the scenario's grader, and its loss)."""
+    early_stopping_patience: int = Field(default=2, ge=0)
+    """Evaluations without a better validation score before stopping (0: never stop early)."""
     seed: int = 0
+    """Seed of the split, the adapter init and the data order."""
 
     @classmethod
     def from_obj(cls, obj: Any) -> LoraSettings:
-        """Read the same-named attributes (or dict keys) of any object; missing ones keep their default."""
+        """These settings out of any object with the same-named attributes (or dict keys); missing ones keep their default."""
         get = obj.get if isinstance(obj, dict) else lambda name, default: getattr(obj, name, default)
-        values = {f.name: get(f.name, f.default) for f in dataclasses.fields(cls)}
-        if not isinstance(values["target_modules"], str):
-            values["target_modules"] = tuple(values["target_modules"])
-        return cls(**values)
+        return cls(**{name: get(name, field.default) for name, field in cls.model_fields.items()})
 
     def as_dict(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
-        if isinstance(self.target_modules, tuple):
-            data["target_modules"] = list(self.target_modules)
-        return data
+        """The training settings alone (a subclass's other fields left out), as JSON values."""
+        return self.model_dump(mode="json", include=set(LoraSettings.model_fields))
 
 
 def check_method(settings: LoraSettings, cuda: bool) -> None:
     """Refuse what this recipe cannot do here, with the fix."""
     if settings.method == "openai":
         raise InputError(Problem("method 'openai' is a hosted fine-tuning job, not a local LoRA run", fix="use the hosted fine-tuning path, or set method: lora", field=f"{FIELD}.method"))
-    if settings.method not in ("lora", "qlora"):
-        raise InputError(Problem(f"unknown fine-tuning method '{settings.method}'", fix="use lora, qlora or openai", field=f"{FIELD}.method"))
+    if settings.method not in ("lora", "qlora", "full"):
+        raise InputError(Problem(f"unknown fine-tuning method '{settings.method}'", fix="use lora, qlora, full or openai", field=f"{FIELD}.method"))
     if settings.method == "qlora" and not cuda:
         raise InputError(Problem("QLoRA loads the base model in 4-bit with bitsandbytes, which needs a CUDA GPU", fix="set method: lora to train in full precision here, or run on a machine with an NVIDIA GPU", field=f"{FIELD}.method"))
 
@@ -79,7 +100,11 @@ def quantization_config(settings: LoraSettings):
     return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True, bnb_4bit_compute_dtype=torch.bfloat16)
 
 
-def training_args(settings: LoraSettings, out_dir: Path, *, cuda: bool, has_val: bool, max_steps: int | None, eval_steps: int | None):
+WARMUP = 0.1
+"""Share of the optimizer steps over which the learning rate climbs to `lr`, before its cosine decay."""
+
+
+def training_args(settings: LoraSettings, out_dir: Path, *, epochs: float, cuda: bool, has_val: bool, max_steps: int | None, eval_steps: int | None):
     """Trainer arguments: checkpoints each epoch (or every `eval_steps`), evaluation at the same moments."""
     from transformers import TrainingArguments
 
@@ -89,10 +114,11 @@ def training_args(settings: LoraSettings, out_dir: Path, *, cuda: bool, has_val:
         per_device_train_batch_size=settings.batch_size,
         per_device_eval_batch_size=settings.batch_size,
         gradient_accumulation_steps=settings.grad_accum,
-        num_train_epochs=settings.epochs,
+        num_train_epochs=epochs,
         max_steps=max_steps or -1,
-        learning_rate=settings.lr,
-        lr_scheduler_type="linear",
+        learning_rate=settings.full_lr if settings.method == "full" else settings.lr,
+        lr_scheduler_type="cosine",
+        warmup_steps=WARMUP,
         seed=settings.seed,
         data_seed=settings.seed,
         eval_strategy=every if has_val else "no",
@@ -100,10 +126,11 @@ def training_args(settings: LoraSettings, out_dir: Path, *, cuda: bool, has_val:
         eval_steps=eval_steps,
         save_steps=eval_steps,  # type: ignore[arg-type]  # None with save_strategy 'epoch', which ignores it
         save_total_limit=2,
-        # Early stopping keeps the adapter of the best validation loss, not the last one.
+        # The adapter kept is the best evaluation's, as TrainWatch ranks them (validation score, then loss):
+        # it reports the number of the best evaluation so far, which rises exactly when a new best appears.
         load_best_model_at_end=has_val,
-        metric_for_best_model="eval_loss",
-        greater_is_better=False,
+        metric_for_best_model=BEST_SO_FAR,
+        greater_is_better=True,
         logging_steps=1,
         report_to="none",
         disable_tqdm=True,

@@ -68,10 +68,16 @@ def prepare(train: list[Example], val: list[Example] | None, tokenizer, settings
     return train_features, val_features, skipped
 
 
+def val_count(n: int, fraction: float) -> int:
+    """How many of n examples `split_val` holds out: the rounded fraction, or none when that leaves no side."""
+    n_val = round(n * fraction)
+    return n_val if 1 <= n_val < n else 0
+
+
 def split_val(examples: list[Example], fraction: float, seed: int) -> tuple[list[Example], list[Example]]:
-    """A seeded held-out slice of train for validation loss; none when it would be empty."""
-    n_val = round(len(examples) * fraction)
-    if n_val < 1 or n_val >= len(examples):
+    """A seeded held-out slice of train for validation; none when it would be empty."""
+    n_val = val_count(len(examples), fraction)
+    if not n_val:
         return list(examples), []
     order = list(range(len(examples)))
     random.Random(seed).shuffle(order)

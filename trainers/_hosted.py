@@ -77,8 +77,8 @@ def job_request(train: list[Example], settings: Any, suffix: str | None) -> dict
     problems = []
     if not getattr(settings, "model", None):
         problems.append(Problem("the openai method needs the base model to fine-tune", fix="set it, e.g. model: gpt-4o-mini-2024-07-18", field=f"{FIELD}.model"))
-    epochs = settings.epochs
-    if epochs != int(epochs) or epochs < 1:
+    epochs = settings.epochs  # "auto" is the API's own rule, the one `epochs: auto` follows locally
+    if epochs != "auto" and (epochs != int(epochs) or epochs < 1):
         problems.append(Problem(f"the fine-tuning API runs whole epochs, not {epochs:g}", fix="set epochs to a whole number, e.g. 2", field=f"{FIELD}.epochs"))
     if not train:
         problems.append(Problem("there are no training examples to upload", fix="point data.train at a chat JSONL file with examples", field="data.train"))
@@ -86,7 +86,7 @@ def job_request(train: list[Example], settings: Any, suffix: str | None) -> dict
         raise InputError(problems)
     # `method` carries the hyperparameters: the SDK marks the top-level `hyperparameters` deprecated.
     request = {"model": settings.model, "seed": getattr(settings, "seed", None), "suffix": suffix,
-               "method": {"type": "supervised", "supervised": {"hyperparameters": {"n_epochs": int(epochs)}}}}
+               "method": {"type": "supervised", "supervised": {"hyperparameters": {"n_epochs": epochs if epochs == "auto" else int(epochs)}}}}
     return {name: value for name, value in request.items() if value is not None}
 
 

@@ -20,13 +20,16 @@ class TrainProgress:
     tokens_per_s: float
     eta_s: float | None
     elapsed_s: float
+    val_score: float | None = None
+    """Mean grader score on the validation slice, at an evaluation of a run given a scorer."""
 
 
 @dataclass(frozen=True)
 class TrainResult:
-    """A finished (or early-stopped) LoRA run: where the adapter is and what it cost."""
+    """A finished (or early-stopped) run: where the adapter (or, method full, the whole model) is and what it cost."""
 
     adapter_dir: Path
+    """The adapter folder, or with method full the model folder (safetensors)."""
     trainable_params: int
     total_params: int
     trainable_share: float
@@ -44,18 +47,29 @@ class TrainResult:
     stopped_early: bool
     overfitting_warning: str | None
     curve: list[dict[str, Any]]
-    """Every logged point: step, epoch, loss (train) or val_loss."""
+    """Every logged point: step, epoch, loss (train), or val_loss with val_score (when scored)."""
     steps: int
     total_steps: int = 0
     best_step: int | None = None
-    """The step whose adapter was kept (lowest validation loss), when there was validation."""
+    """The step whose weights were kept (best validation score, ties to the lower val loss), when there was validation."""
     best_val_loss: float | None = None
+    best_val_score: float | None = None
+    """The kept step's mean grader score on the validation slice (None without a scorer)."""
+    epochs: float = 0.0
+    """The planned number of epochs (the resolved count for `epochs: auto`)."""
+    undertrained_note: str | None = None
+    """Set when the loss was still falling at the end."""
     resumed_from_step: int = 0
     train_examples: int = 0
     val_examples: int = 0
     skipped_examples: int = 0
     """Examples whose answer lay entirely beyond max_seq_len (nothing left to learn)."""
     device: str = "cpu"
+    method: str = "lora"
+    peak_rss_bytes: int = 0
+    """Highest resident memory of the process while it trained (model loading and earlier work included)."""
+    artifact_bytes: int = 0
+    """Size on disk of what it saved: the adapter, or the whole model."""
     model: Any = field(default=None, repr=False, compare=False)
     """The trained PeftModel still in memory (not serialized), to evaluate without reloading."""
 

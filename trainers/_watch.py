@@ -14,6 +14,7 @@ from transformers import TrainerCallback
 
 from evals.data import write_atomic
 
+from ._config import BEST_SO_FAR
 from ._result import TrainProgress
 
 log = logging.getLogger("trainers")
@@ -21,12 +22,15 @@ log = logging.getLogger("trainers")
 
 @dataclass(frozen=True)
 class Verdict:
-    """What the validation losses so far say: stop, warn, and which step was best."""
+    """What the evaluations so far say: stop, warn, and which one was best."""
 
     stop: bool = False
     warning: str | None = None
     best_step: int | None = None
     best_val_loss: float | None = None
+    best_val_score: float | None = None
+    best_index: int = 0
+    """1-based number of the best evaluation (0: none yet); it rises exactly when a new best appears."""
 
 
 def record(entry: dict[str, Any]) -> dict[str, Any]:
@@ -36,6 +40,7 @@ def record(entry: dict[str, Any]) -> dict[str, Any]:
         "epoch": entry.get("epoch"),
         "loss": entry.get("loss"),
         "val_loss": entry.get("eval_loss"),
+        "val_score": entry.get("eval_score"),
         "lr": entry.get("learning_rate"),
         "tokens": entry.get("num_input_tokens_seen"),
     }
@@ -47,13 +52,36 @@ def records(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def assess(history: list[dict[str, Any]], patience: int) -> Verdict:
-    """Best validation step, whether `patience` evaluations in a row failed to beat it, and overfitting."""
-    evals = [(h["step"], h["eval_loss"]) for h in history if "eval_loss" in h]
+    """Best evaluation (highest validation score, ties to the lower val loss; the loss alone without a score),
+    whether `patience` evaluations in a row failed to beat it, and overfitting."""
+    evals = [(h["step"], h["eval_loss"], h.get("eval_score")) for h in history if "eval_loss" in h]
     if not evals:
         return Verdict()
-    best = min(range(len(evals)), key=lambda i: evals[i][1])
+
+    def rank(i: int) -> tuple[float, float]:
+        score = evals[i][2]
+        return (score if score is not None else float("-inf"), -evals[i][1])
+
+    best = max(range(len(evals)), key=rank)  # the first of equals: a later evaluation must be strictly better
     since_best = len(evals) - 1 - best
-    return Verdict(patience > 0 and since_best >= patience, _overfitting(history, evals), *evals[best])
+    step, loss, score = evals[best]
+    return Verdict(patience > 0 and since_best >= patience, _overfitting(history, [(s, v) for s, v, _ in evals]),
+                   step, loss, score, best + 1)
+
+
+def undertrained(history: list[dict[str, Any]], window: int) -> str | None:
+    """A note when the run ended with its loss still falling: the mean train loss of the last `window` steps is
+    more than 5% (and 0.01) below the window before, and the last evaluation, if any, has the lowest val loss."""
+    train = [h["loss"] for h in history if "loss" in h]
+    evals = [h["eval_loss"] for h in history if "eval_loss" in h]
+    window = max(1, window)
+    if len(train) < 2 * window:
+        return None
+    before, last = statistics.fmean(train[-2 * window : -window]), statistics.fmean(train[-window:])
+    if before - last <= max(0.05 * before, 0.01) or (evals and evals[-1] > min(evals)):
+        return None
+    return (f"undertrained: the train loss was still falling at the end ({before:.3f} -> {last:.3f} over the last "
+            f"{window} steps){' and the val loss was at its lowest' if evals else ''}; more epochs would help")
 
 
 def _overfitting(history: list[dict[str, Any]], evals: list[tuple[int, float]]) -> str | None:
@@ -76,12 +104,19 @@ def _mean(values: list[float]) -> float | None:
 
 
 class TrainWatch(TrainerCallback):
-    """Writes out_dir/train_log.jsonl, sends progress, stops early, counts the micro-batches trained."""
+    """Writes out_dir/train_log.jsonl, scores each evaluation, sends progress, stops early, counts the micro-batches.
 
-    def __init__(self, log_path: Path, patience: int, progress: Callable[[TrainProgress], None] | None = None):
+    Args:
+        score: (model, tokenizer) -> validation score in [0, 1], run at every evaluation; without it the
+            evaluations are ranked by val loss alone.
+    """
+
+    def __init__(self, log_path: Path, patience: int, progress: Callable[[TrainProgress], None] | None = None,
+                 score: Callable[[Any, Any], float] | None = None):
         self.log_path = log_path
         self.patience = patience
         self.progress = progress
+        self.score = score
         self.verdict = Verdict()
         self.micro_batches = 0
         self.start = (time.perf_counter(), 0, 0)
@@ -100,30 +135,38 @@ class TrainWatch(TrainerCallback):
         self.micro_batches += 1
 
     def on_log(self, args, state, control, logs=None, **kwargs):
-        if not logs or ("loss" not in logs and "eval_loss" not in logs):
+        if not logs or "loss" not in logs or "eval_loss" in logs:  # evaluations are written once scored
             return
-        line = record({**logs, "step": state.global_step})
+        self._write(state, record({**logs, "step": state.global_step}))
+
+    def on_evaluate(self, args, state, control, metrics=None, model=None, processing_class=None, **kwargs):
+        entry = next(h for h in reversed(state.log_history) if "eval_loss" in h)  # the one just logged
+        if self.score is not None:
+            entry["eval_score"] = metrics["eval_score"] = self.score(model, processing_class)
+        before = self.verdict.warning
+        self.verdict = assess(state.log_history, self.patience)
+        # The Trainer keeps the checkpoint whose metric is highest: the number of the best evaluation so far.
+        metrics[BEST_SO_FAR] = float(self.verdict.best_index)
+        self._write(state, record(entry))
+        if self.verdict.warning and not before:
+            log.warning(self.verdict.warning)
+        if self.verdict.stop:
+            log.info("early stopping at step %d: no better evaluation than step %s", state.global_step, self.verdict.best_step)
+            control.should_training_stop = True
+
+    def _write(self, state, line: dict[str, Any]) -> None:
         self.loss = line["loss"] if line["loss"] is not None else self.loss
         if state.is_world_process_zero:
             with self.log_path.open("a") as f:
                 f.write(json.dumps(line) + "\n")
         if self.progress is not None:
-            self.progress(self.tick(state, line["val_loss"]))
+            self.progress(self.tick(state, line["val_loss"], line["val_score"]))
 
-    def on_evaluate(self, args, state, control, metrics=None, **kwargs):
-        before = self.verdict.warning
-        self.verdict = assess(state.log_history, self.patience)
-        if self.verdict.warning and not before:
-            log.warning(self.verdict.warning)
-        if self.verdict.stop:
-            log.info("early stopping at step %d: no better validation loss than step %s", state.global_step, self.verdict.best_step)
-            control.should_training_stop = True
-
-    def tick(self, state, val_loss: float | None) -> TrainProgress:
+    def tick(self, state, val_loss: float | None, val_score: float | None = None) -> TrainProgress:
         """Progress now: throughput and ETA from this call's own steps."""
         started, step0, tokens0 = self.start
         elapsed = time.perf_counter() - started
         done = state.global_step - step0
         eta = elapsed / done * (state.max_steps - state.global_step) if done else None
         rate = (state.num_input_tokens_seen - tokens0) / elapsed if elapsed > 0 else 0.0
-        return TrainProgress(state.global_step, state.max_steps, state.epoch or 0.0, self.loss, val_loss, rate, eta, elapsed)
+        return TrainProgress(state.global_step, state.max_steps, state.epoch or 0.0, self.loss, val_loss, rate, eta, elapsed, val_score)

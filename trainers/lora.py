@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import inspect
 import math
 import os
@@ -18,8 +19,10 @@ from evals.example import Example
 from evals.models import quiet_transformers, resolve_model, set_offline_env
 
 from ._config import LoraSettings, check_method, lora_config, quantization_config, training_args
-from ._data import Collator, LengthGroupedData, padding_waste, prepare
+from ._data import Collator, LengthGroupedData, padding_waste, prepare, split_val
+from ._epochs import resolve_epochs
 from ._result import TrainProgress, TrainResult
+from ._score import ValScorer
 from ._resume import fingerprint, resume_point
 
 
@@ -35,8 +38,10 @@ def train_lora(
     device: str | None = None,
     max_steps: int | None = None,
     eval_steps: int | None = None,
+    val_scorer: ValScorer | None = None,
 ) -> TrainResult:
-    """Fine-tune a LoRA adapter on chat examples (loss on assistant tokens only) and save it under out_dir.
+    """Fine-tune on chat examples (loss on assistant tokens only): a LoRA adapter saved in out_dir/adapter or, with
+    method full, every weight, saved as a whole safetensors model in out_dir/model.
 
     Args:
         settings: a LoraSettings, or any object with its field names (the scenario's finetune block).
@@ -44,32 +49,36 @@ def train_lora(
         resume: continue from the latest checkpoint in out_dir/checkpoints when one exists.
         max_steps: stop after this many optimizer steps (overrides epochs).
         eval_steps: evaluate and checkpoint every N steps instead of every epoch.
+        val_scorer: scores the validation slice at each evaluation (e.g. `grader_scorer`); the weights kept, and
+            early stopping, follow that score (ties: lower val loss). Without it they follow the val loss.
     """
-    settings = settings if isinstance(settings, LoraSettings) else LoraSettings.from_obj(settings)
+    settings = settings if type(settings) is LoraSettings else LoraSettings.from_obj(settings)
     out_dir = Path(out_dir)
     set_offline_env()
     import torch
-    from peft import get_peft_model
     from transformers import PrinterCallback, Trainer
 
+    from ._memory import PeakRss
     from ._watch import TrainWatch
 
     cuda = _wants_cuda(device, torch.cuda.is_available())
     check_method(settings, cuda)
     tokenizer, base = _load(model, settings, cuda)
+    if val is None:
+        train, val = split_val(train, settings.val_fraction, settings.seed)
     train_features, val_features, skipped = prepare(train, val, tokenizer, settings)
-    torch.manual_seed(settings.seed)  # the adapter's initial weights
-    with _quiet_deprecations():
-        peft_model = get_peft_model(base, lora_config(settings))
+    epochs = resolve_epochs(settings.epochs, len(train_features), settings.batch_size, settings.grad_accum)
+    trained = _trainable(base, settings, train_features)
     out_dir.mkdir(parents=True, exist_ok=True)
     checkpoint = resume_point(out_dir, fingerprint(settings, model, train_features, val_features), resume)
 
     # Models that take a position mask in `logits_to_keep` project onto the vocabulary only where labels are.
     collator = Collator(tokenizer.pad_token_id, trim_logits="logits_to_keep" in inspect.signature(base.forward).parameters)
-    watch = TrainWatch(out_dir / "train_log.jsonl", settings.early_stopping_patience, progress)
+    score = (lambda m, tok: val_scorer(m, tok, val)) if val_scorer is not None and val else None
+    watch = TrainWatch(out_dir / "train_log.jsonl", settings.early_stopping_patience, progress, score)
     trainer = Trainer(
-        model=peft_model,
-        args=training_args(settings, out_dir, cuda=cuda, has_val=bool(val_features), max_steps=max_steps, eval_steps=eval_steps),
+        model=trained,
+        args=training_args(settings, out_dir, epochs=epochs, cuda=cuda, has_val=bool(val_features), max_steps=max_steps, eval_steps=eval_steps),
         train_dataset=LengthGroupedData(train_features, settings.batch_size, settings.seed),
         eval_dataset=val_features or None,
         data_collator=collator,
@@ -78,15 +87,19 @@ def train_lora(
     )
     trainer.remove_callback(PrinterCallback)  # progress goes to the caller, not to stdout
     started = time.perf_counter()
-    with _quiet_deprecations():
+    with _quiet_deprecations(), PeakRss() as memory:
         trainer.train(resume_from_checkpoint=checkpoint)
     seconds = time.perf_counter() - started
 
-    counts = dict(train_examples=len(train_features), val_examples=len(val_features), skipped_examples=skipped)
-    result = _summarize(trainer, watch, collator, settings, seconds, out_dir / "adapter", device="cuda" if cuda else "cpu", **counts)
+    counts = dict(train_examples=len(train_features), val_examples=len(val_features), skipped_examples=skipped, epochs=epochs, method=settings.method,
+                  peak_rss_bytes=memory.peak)
+    folder = out_dir / ("model" if settings.method == "full" else "adapter")
+    result = _summarize(trainer, watch, collator, settings, seconds, folder, device="cuda" if cuda else "cpu", **counts)
     if trainer.is_world_process_zero():
+        trainer.model.config.use_cache = True  # type: ignore[union-attr]  # for whoever serves it
         trainer.model.save_pretrained(result.adapter_dir)  # type: ignore[union-attr,operator]  # a PeftModel here
         tokenizer.save_pretrained(result.adapter_dir)
+        result = dataclasses.replace(result, artifact_bytes=sum(f.stat().st_size for f in result.adapter_dir.iterdir() if f.is_file()))
         write_json(out_dir / "curve.json", result.curve)
         write_json(out_dir / "train_result.json", result.as_dict())
     return result
@@ -94,16 +107,19 @@ def train_lora(
 
 def _summarize(trainer, watch, collator: Collator, settings: LoraSettings, seconds: float, adapter_dir: Path, **extra: Any) -> TrainResult:
     """The result of a finished Trainer run, read from its state, its watcher and the collator's counts."""
-    from ._watch import assess, records
+    from ._watch import assess, records, undertrained
 
     state = trainer.state
     log = records(state.log_history)
     verdict = assess(state.log_history, settings.early_stopping_patience)
-    trainable, total = trainer.model.get_nb_trainable_parameters()
+    trainable, total = _parameters(trainer.model)
     tokens = state.num_input_tokens_seen - watch.start[2]
     steps_per_epoch = math.ceil(len(trainer.train_dataset) / (settings.batch_size * settings.grad_accum))
     train_losses = [r["loss"] for r in log if r["loss"] is not None]
     val_losses = [r["val_loss"] for r in log if r["val_loss"] is not None]
+    # A run stopped early, or whose kept evaluation already scored every validation answer right, has nothing left to gain.
+    done = verdict.stop or verdict.best_val_score == 1.0
+    note = None if done else undertrained(state.log_history, min(steps_per_epoch, len(train_losses) // 2))
     return TrainResult(
         adapter_dir=adapter_dir,
         trainable_params=trainable,
@@ -117,15 +133,40 @@ def _summarize(trainer, watch, collator: Collator, settings: LoraSettings, secon
         final_val_loss=val_losses[-1] if val_losses else None,
         stopped_early=verdict.stop,
         overfitting_warning=verdict.warning,
-        curve=[{k: r[k] for k in ("step", "epoch", "loss", "val_loss")} for r in log],
+        curve=[{k: r[k] for k in ("step", "epoch", "loss", "val_loss", "val_score")} for r in log],
         steps=state.global_step,
         total_steps=state.max_steps,
         best_step=verdict.best_step,
         best_val_loss=verdict.best_val_loss,
+        best_val_score=verdict.best_val_score,
+        undertrained_note=note,
         resumed_from_step=watch.start[1],
         model=trainer.model,
         **extra,
     )
+
+
+def _trainable(base, settings: LoraSettings, features: list[dict]):
+    """What trains: a LoRA adapter on the frozen base, or (method full) the base itself once its memory fits."""
+    import torch
+    from peft import get_peft_model
+
+    from ._memory import check_fits, estimate_full
+
+    if settings.method == "full":
+        check_fits(estimate_full(base, settings.batch_size, max(len(f["input_ids"]) for f in features)), settings.max_memory_gb)
+        return base
+    torch.manual_seed(settings.seed)  # the adapter's initial weights
+    with _quiet_deprecations():
+        return get_peft_model(base, lora_config(settings))
+
+
+def _parameters(model) -> tuple[int, int]:
+    """(trainable, total) parameters; a tied embedding counts once."""
+    if hasattr(model, "get_nb_trainable_parameters"):
+        return model.get_nb_trainable_parameters()
+    params = list(model.parameters())  # unique tensors
+    return sum(p.numel() for p in params if p.requires_grad), sum(p.numel() for p in params)
 
 
 @contextlib.contextmanager

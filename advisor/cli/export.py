@@ -29,6 +29,10 @@ def export(run_dir: Path, merged_dir: Path, force: bool) -> None:
 
     record = load_record(run_dir / "run.json")
     adapter = run_dir / "finetune" / "adapter"
+    whole = run_dir / "finetune" / "model"
+    if (whole / "config.json").is_file() and not (adapter / "adapter_config.json").is_file():
+        raise InputError(Problem(f"{run_dir} holds a full fine-tune: {whole} is already a whole safetensors model, nothing to merge", file=whole,
+                                 fix=f"serve or copy it as it is: `vllm serve {whole}` or `advisor serve --model {whole}`"))
     spec = ModelSpec.parse(record.model)
     if not spec.is_local or not (adapter / "adapter_config.json").is_file():
         raise InputError(Problem(f"{run_dir} holds no LoRA adapter (model {record.model})", file=adapter,

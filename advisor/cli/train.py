@@ -22,7 +22,7 @@ def train(scenario_path: Path, out_dir: Path, max_steps: int | None, device: str
 
     Runs unchanged under `accelerate launch` (one process per GPU); only the first process prints.
     """
-    from trainers import train_lora
+    from trainers import grader_scorer, train_lora
 
     from ..finetune_rung import training_examples
     from ..rungs import plan_rungs
@@ -42,14 +42,17 @@ def train(scenario_path: Path, out_dir: Path, max_steps: int | None, device: str
     bars = LadderProgress(output.console if main_process else output.quiet_console())
     with bars:
         result = train_lora(examples, config, out_dir, model=ws.scenario.model_spec.local_model, device=device,
-                            resume=not no_resume, max_steps=max_steps, progress=bars.training)
+                            resume=not no_resume, max_steps=max_steps, progress=bars.training,
+                            val_scorer=grader_scorer(ws.grader(), ws.params))
     if main_process:
         output.console.print(
-            f"Adapter in {result.adapter_dir}: {result.steps} steps, {result.train_tokens:,} tokens at {result.tokens_per_s:,.0f} tokens/s "
+            f"{'Model' if result.method == 'full' else 'Adapter'} in {result.adapter_dir}: {result.steps} steps, {result.train_tokens:,} tokens at {result.tokens_per_s:,.0f} tokens/s "
             f"on {result.device}, padding waste {result.padding_waste:.1%}, trainable {result.trainable_line}, "
-            f"loss {_number(result.final_train_loss)} (train) / {_number(result.final_val_loss)} (val)", soft_wrap=True)
-        if result.overfitting_warning:
-            output.console.print(f"[yellow]warning:[/] {result.overfitting_warning}", soft_wrap=True)
+            f"loss {_number(result.final_train_loss)} (train) / {_number(result.final_val_loss)} (val)"
+            + (f", kept step {result.best_step} (val score {_number(result.best_val_score)})" if result.best_step else ""), soft_wrap=True)
+        for note in (result.overfitting_warning, result.undertrained_note):
+            if note:
+                output.console.print(f"[yellow]warning:[/] {note}", soft_wrap=True)
 
 
 def _number(value: float | None) -> str:

@@ -132,12 +132,22 @@ def training_facts(rung: RungResult) -> list[tuple[str, str]]:
         ("trained tokens", f"{t.train_tokens:,}" if t.train_tokens is not None else None),
         ("time", f"{t.seconds:,.0f} s" + (f" ({t.tokens_per_s:,.0f} tokens/s)" if t.tokens_per_s else "")),
         ("padding waste", f"{t.padding_waste:.0%}" if t.padding_waste is not None else None),
+        ("epochs planned", f"{t.epochs:g}" if t.epochs is not None else None),
         ("final loss (train / val)", f"{number(t.final_train_loss)} / {number(t.final_val_loss)}"),
+        ("kept", _kept(t)),
         ("stopped early", "yes" if t.stopped_early else None),
         ("training cost", money(t.cost_usd)),
         ("overfitting", t.overfitting_warning),
+        ("undertrained", t.undertrained_note.removeprefix("undertrained: ") if t.undertrained_note else None),
     ]
     return [(label, value) for label, value in facts if value]
+
+
+def _kept(t) -> str | None:
+    """The checkpoint kept and its validation score, e.g. 'step 60 (val score 0.967)'."""
+    if t.best_step is None:
+        return None
+    return f"step {t.best_step}" + (f" (val score {t.best_val_score:.3f})" if t.best_val_score is not None else "")
 
 
 def forgetting_sentence(rung: RungResult) -> str | None:
@@ -160,3 +170,24 @@ def forgetting_rows(rung: RungResult) -> tuple[list[str], list[list[str]]]:
         return f"{value:.0f}" if column == "n" and value is not None else number(value)
 
     return columns, [[task, *(cell(c, values.get(c)) for c in columns)] for task, values in tasks.items()]
+
+
+VARIANT_COLUMNS = ["method", "accuracy", "trainable parameters", "training time", "peak memory", "artifact",
+                   "forgetting change", "vs cheaper", "reported"]
+
+
+def variant_rows(rung: RungResult) -> list[list[str]]:
+    """One row per fine-tune variant of `finetune.compare`, in the order of VARIANT_COLUMNS."""
+    rows = []
+    for v in rung.variants:
+        t, f = v.training, v.forgetting
+        versus = f"{v.diff * 100:+.1f} pts vs {v.against}, {v.test} p={v.p_value:.3g}" if v.against and v.diff is not None else DASH
+        rows.append([
+            v.method, metric(v.metrics.get("accuracy")),
+            f"{t.trainable_params:,}" if t and t.trainable_params is not None else DASH,
+            f"{t.seconds:,.0f} s" if t else DASH,
+            f"{t.peak_rss_mb / 1e3:.2f} GB" if t and t.peak_rss_mb else DASH,
+            f"{t.artifact_mb:,.1f} MB" if t and t.artifact_mb else DASH,
+            f"{f.change.value * 100:+.1f} pts" + (" (flagged)" if f.flagged else "") if f else DASH,
+            versus, "✓" if v.chosen else ""])
+    return rows

@@ -93,7 +93,7 @@ def training(record: RunRecord) -> str:
     for rung in record.rungs:
         facts = cells.training_facts(rung)
         sentence = cells.forgetting_sentence(rung)
-        if not facts and not sentence:
+        if not facts and not sentence and not rung.variants:
             continue
         dl = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in facts)
         body = f'<h2>Training: {escape(cells.title(rung.name))}</h2><dl class="facts">{dl}</dl>' if facts else ""
@@ -103,6 +103,9 @@ def training(record: RunRecord) -> str:
             columns, rows = cells.forgetting_rows(rung)
             if rows:
                 body += _table(["task", *columns], [_tr([escape(c) for c in row]) for row in rows])
+        if rung.variants:
+            body += "<h2>Fine-tune variants (same eval items)</h2>" + _table(
+                cells.VARIANT_COLUMNS, [_tr([escape(c) for c in row]) for row in cells.variant_rows(rung)])
         parts.append(f'<section class="card">{body}</section>')
     return "".join(parts)
 

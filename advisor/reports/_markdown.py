@@ -79,6 +79,9 @@ def training(record: RunRecord) -> list[str]:
         if sentence:
             mark = "⚠️ " if rung.forgetting and rung.forgetting.flagged else ""
             lines += [f"**Forgetting check**: {mark}{esc(sentence)}", ""]
+        if rung.variants:
+            rows = [[esc(c) for c in row] for row in cells.variant_rows(rung)]
+            lines += ["**Fine-tune variants (same eval items)**", "", *table(cells.VARIANT_COLUMNS, rows), ""]
     return lines
 
 

@@ -134,14 +134,15 @@ def latency(record: RunRecord) -> bytes | None:
 
 
 def training(rung: RungResult) -> bytes | None:
-    """Train and validation loss against the step."""
-    curve = rung.training.curve if rung.training else []
-    train = [(p["step"], p["loss"]) for p in curve if _finite(p.get("loss")) and "step" in p]
-    val = [(p["step"], p["val_loss"]) for p in curve if _finite(p.get("val_loss")) and "step" in p]
+    """Train and validation loss against the step and, beside it, the validation score (kept step marked)."""
+    t = rung.training
+    curve = t.curve if t else []
+    train, val, score = (_points(curve, key) for key in ("loss", "val_loss", "val_score"))
     if not train and not val:
         return None
-    fig = _figure(5.2, 3.4)
-    ax = fig.subplots()
+    fig = _figure(10 if score else 5.2, 3.4)
+    axes = fig.subplots(1, 2 if score else 1, squeeze=False)[0]
+    ax = axes[0]
     if train:
         ax.plot(*zip(*train), color="#4c78a8", lw=1.6, label="train loss")
     if val:
@@ -151,7 +152,27 @@ def training(rung: RungResult) -> bytes | None:
     ax.set_title(f"{cells.title(rung.name)} training", fontsize=10)
     ax.legend(fontsize=8, frameon=False)
     ax.grid(alpha=0.3)
+    if score:
+        _score_panel(axes[1], score, t.best_step if t else None)
     return _png(fig)
+
+
+def _points(curve: list[dict], key: str) -> list[tuple[int, float]]:
+    return [(p["step"], p[key]) for p in curve if _finite(p.get(key)) and "step" in p]
+
+
+def _score_panel(ax, score: list[tuple[int, float]], best_step: int | None) -> None:
+    """The grader's mean score on the validation slice at each evaluation; the kept one circled."""
+    ax.plot(*zip(*score), color="#54a24b", lw=1.6, marker="o", markersize=4, label="val score (grader)")
+    kept = [(s, v) for s, v in score if s == best_step]
+    if kept:
+        ax.plot(*kept[0], marker="o", markersize=11, markerfacecolor="none", markeredgecolor="#d62728", lw=0, label="kept")
+    ax.set_xlabel("step")
+    ax.set_ylabel("score")
+    ax.set_ylim(-0.03, 1.03)
+    ax.set_title("validation score", fontsize=10)
+    ax.legend(fontsize=8, frameon=False, loc="lower right")
+    ax.grid(alpha=0.3)
 
 
 def confusion(rung: RungResult) -> bytes | None:
@@ -191,7 +212,7 @@ def figures(record: RunRecord) -> list[tuple[str, bytes]]:
     """Every figure the record supports, titled, in reading order."""
     drawn = [("Quality per rung (bars: confidence interval, dashed: target)", metrics(record)),
              ("Cost vs quality", cost_quality(record)), ("Latency per call", latency(record))]
-    drawn += [(f"{cells.title(r.name)}: training loss", training(r)) for r in record.rungs]
+    drawn += [(f"{cells.title(r.name)}: training loss and validation score", training(r)) for r in record.rungs]
     with_confusion = [r for r in record.measured if r.confusion]
     # One matrix is enough to read: the recommended rung's, else the best-scoring one's.
     if with_confusion:

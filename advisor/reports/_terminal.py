@@ -91,6 +91,11 @@ def training(record: RunRecord) -> Group | None:
         sentence = cells.forgetting_sentence(rung)
         if sentence:
             lines.append(Text(sentence, style="yellow" if rung.forgetting and rung.forgetting.flagged else ""))
+        if rung.variants:
+            variants = Table(*cells.VARIANT_COLUMNS, title="Fine-tune variants (same eval items)", title_justify="left")
+            for row in cells.variant_rows(rung):
+                variants.add_row(*row)
+            lines.append(variants)
     curve = _curve.lines(record)
     if curve:
         lines += [Text.assemble(("Learning curve: ", "bold"), curve[0]), Text(curve[1]), Text(curve[2])]

@@ -18,22 +18,26 @@ from ._run import TaskResult, adapter_folder, evaluate_tasks
 
 def forgetting_check(model: str = "smollm2-135m", adapter: str | Path | None = None, *, peft_model=None, tokenizer=None,
                      confidence: float = 0.95, threshold: float = 0.05, canary: str | Path = CANARY_DIR,
-                     extra: Sequence[str | Path] = (), batch_size: int = 8) -> dict:
+                     extra: Sequence[str | Path] = (), batch_size: int = 8, tuned_model: str | Path | None = None) -> dict:
     """Canary accuracy of `model` and of `model` + adapter (a folder, or an in-memory `peft_model`), as a `Forgetting` dict.
 
     Args:
         threshold: flag the adapter when it loses more than this much canary accuracy (0.05: 5 points).
         canary: the folder of canary task files.
         extra: more task files in the canary format, checked on top of the folder's.
+        tuned_model: instead of an adapter, a whole fine-tuned model folder (a full fine-tune of `model`).
     """
-    if adapter is None and peft_model is None:
-        fix = "pass an adapter folder or an in-memory peft_model"
+    if adapter is None and peft_model is None and tuned_model is None:
+        fix = "pass an adapter folder, an in-memory peft_model or a fine-tuned model folder"
         raise InputError(Problem("the forgetting check needs an adapter", fix=fix, field="adapter"))
     if adapter is not None:
         adapter = adapter_folder(adapter)  # before the base model's run, which may take a while
     tasks = canary_tasks(canary, extra=extra)
     base = base_scores(model, tasks, canary, peft_model=peft_model, tokenizer=tokenizer, batch_size=batch_size, extra=extra)
-    tuned = evaluate_tasks(tasks, model, adapter, peft_model=peft_model, tokenizer=tokenizer, batch_size=batch_size)
+    if tuned_model is not None:
+        tuned = evaluate_tasks(tasks, str(Path(tuned_model).resolve()), batch_size=batch_size)
+    else:
+        tuned = evaluate_tasks(tasks, model, adapter, peft_model=peft_model, tokenizer=tokenizer, batch_size=batch_size)
     return compare_scores(base, item_scores(tuned), confidence=confidence, threshold=threshold)
 
 
