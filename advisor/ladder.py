@@ -43,9 +43,10 @@ def estimate(ws: Workspace, plans: list[RungPlan]) -> ev.Estimate:
         if plan.strategy is None or not sample:
             continue
         chars = sum(len(m["content"]) for ex in sample for m in plan.strategy(ex).messages) / len(sample)
-        rung_in, rung_out = int(chars / 4 * n), ws.params.max_tokens * n
-        per_rung[plan.name] = {"calls": n, "input_tokens": rung_in, "output_tokens": rung_out}
-        calls, tokens_in, tokens_out = calls + n, tokens_in + rung_in, tokens_out + rung_out
+        rung_calls = n + (ws.scenario.ladder.prompt_search.budget_calls if plan.searches else 0)  # the search's at most
+        rung_in, rung_out = int(chars / 4 * rung_calls), ws.params.max_tokens * rung_calls
+        per_rung[plan.name] = {"calls": rung_calls, "input_tokens": rung_in, "output_tokens": rung_out}
+        calls, tokens_in, tokens_out = calls + rung_calls, tokens_in + rung_in, tokens_out + rung_out
     train_tokens = 0
     tuned = next((p for p in plans if p.trains and p.strategy is not None), None)
     if tuned is not None:  # the train set in the form the rung trains on, times the epochs
@@ -121,7 +122,13 @@ async def _measure(ws: Workspace, plan: RungPlan, base, opts: RunOptions, on_eve
 
         tuned = await train_rung(ws, plan.strategy, opts.out_dir / "finetune", on_event)
         backend = tuned.backend
-    prompts = [plan.strategy(ex) for ex in ws.eval_set]
+    strategy, found = plan.strategy, None
+    if plan.searches:
+        from .prompt_search import search_prompts
+
+        found = await search_prompts(ws, base, use_cache=opts.use_cache, concurrency=opts.concurrency, on_event=on_event)
+        strategy = found.strategy
+    prompts = [strategy(ex) for ex in ws.eval_set]
     recalls = [r for r in (recall_at_k(ex, p) for ex, p in zip(ws.eval_set, prompts)) if r is not None]
     on_event(ev.RungStarted(plan.name, len(prompts) * opts.repeat))
     started = time.perf_counter()
@@ -138,6 +145,10 @@ async def _measure(ws: Workspace, plan: RungPlan, base, opts: RunOptions, on_eve
         result.structure, result.constrained = ws.params.structure.kind, constrained_share(rows)
     if tuned is not None:
         result.training, result.forgetting = tuned.training, tuned.forgetting
+    if found is not None:
+        from .prompt_search import close
+
+        result.search = close(found.search, float(rows[rows["repeat"] == 0]["score"].mean()))
     _save_samples(opts.out_dir, plan.name, rows, {ex.key: p for ex, p in zip(ws.eval_set, prompts)})
     return result, rows
 

@@ -11,11 +11,13 @@ from pydantic import BaseModel, Field, PrivateAttr
 from evals.errors import InputError, Problem
 
 from .scenario import Profile, Target
+from .search_record import Search
 
 RECORD_VERSION = 1
-RungName = Literal["zero_shot", "few_shot", "rag", "finetune"]
-RUNG_ORDER: tuple[RungName, ...] = ("zero_shot", "few_shot", "rag", "finetune")
-RUNG_TITLES = {"zero_shot": "zero-shot", "few_shot": "few-shot", "rag": "RAG", "finetune": "fine-tune"}
+RungName = Literal["zero_shot", "few_shot", "prompt_search", "rag", "finetune"]
+RUNG_ORDER: tuple[RungName, ...] = ("zero_shot", "few_shot", "prompt_search", "rag", "finetune")
+RUNG_TITLES = {"zero_shot": "zero-shot", "few_shot": "few-shot", "prompt_search": "prompt search", "rag": "RAG",
+               "finetune": "fine-tune"}
 
 
 class MetricValue(BaseModel):
@@ -103,6 +105,8 @@ class RungResult(BaseModel):
     """The answer format generation was held to (choice, json, regex); None: free generation."""
     constrained: float | None = None
     """Share of calls whose backend applied that constraint (1.0: all; 0.0: the backend could not, e.g. regex on OpenAI)."""
+    search: Search | None = None
+    """prompt_search only: the candidates, their dev scores, the calls spent and the winner's prompt."""
 
 
 class Recommendation(BaseModel):
