@@ -33,13 +33,13 @@ class Candidate:
         return f"{self.instruction} · {self.demos} · k={self.k}"
 
 
-def instruction_variants(base: str | None, kind: str, labels: list[str] | None, json_answers: bool,
-                         pool: list[Example]) -> dict[str, str | None]:
-    """The user's prompt (None: the data's own system messages) and its rewrites, by variant key."""
+def instruction_variants(base: str | None, data_system: str | None, kind: str, labels: list[str] | None,
+                         json_answers: bool, pool: list[Example]) -> dict[str, str | None]:
+    """The user's prompt (None: the data's own system messages, `data_system` when they agree) and its rewrites."""
     role, fmt = ROLE[kind], JSON_FORMAT if json_answers else FORMAT[kind]
     variants: dict[str, str | None] = {"user": base}
-    if base:
-        variants["format_line"] = f"{base}\n{fmt}"
+    if base or data_system:
+        variants["format_line"] = f"{base or data_system}\n{fmt}"
     if labels:
         variants["labels_listed"] = f"{role} Classify the message into one of these labels:\n" + "\n".join(
             f"- {label}" for label in labels) + f"\n{fmt}"

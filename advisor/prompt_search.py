@@ -62,8 +62,8 @@ async def search_prompts(ws: Workspace, backend, *, use_cache: bool = True, conc
         rows = await runner.run(items, rung="prompt_search")
         return [float(s) for s in rows["score"]]
 
-    variants = instruction_variants(ws.system_prompt, ws.scenario.task.kind, ws.labels,
-                                    ws.scenario.grader.kind == "json", pool)
+    variants = instruction_variants(ws.system_prompt, _common_system(pool) if ws.system_prompt is None else None,
+                                    ws.scenario.task.kind, ws.labels, ws.scenario.grader.kind == "json", pool)
     proposer_calls = 0
     if config.proposer:
         drafts = await proposer_drafts(config.proposer, variants, pool, ws.labels)
@@ -135,6 +135,12 @@ async def successive_halving(cands: list[Candidate], dev: list[Example], budget:
 def _rank(c: Candidate, scores: dict, cands: list[Candidate]) -> tuple:
     """Survivors (more dev items) first, then the best dev score, then the earlier candidate."""
     return (-len(scores[c]), -_mean(scores[c]), cands.index(c))
+
+
+def _common_system(pool: list[Example]) -> str | None:
+    """The data's own system message when every train example has the same one: what the rewrites start from."""
+    systems = {ex.system for ex in pool}
+    return systems.pop() if len(systems) == 1 else None
 
 
 def _mean(values: list[float]) -> float:

@@ -80,6 +80,22 @@ def training(record: RunRecord) -> list[str]:
     return lines
 
 
+def search(record: RunRecord) -> list[str]:
+    """The prompt search: candidates, calls, the winner's prompt, the overfitting guard."""
+    from ._search import candidate_rows, search_sentences, winner_instruction
+
+    lines: list[str] = []
+    for rung in record.rungs:
+        if rung.search is None:
+            continue
+        lines += ["**Prompt search**", ""] + [f"- {esc(line)}" for line in search_sentences(rung)]
+        instruction = winner_instruction(rung)
+        lines += ["", "Winner's instruction:", "", "```", instruction or "(the data's own system messages)", "```", ""]
+        header_, rows = candidate_rows(rung)
+        lines += ["<details><summary>Candidates</summary>", "", *table(header_, rows), "", "</details>", ""]
+    return lines
+
+
 def checks(record: RunRecord) -> list[str]:
     """Every target check of every measured rung, folded away."""
     rows = [[cells.title(r.name), f"`{cells.target_text(c.target)}`", "✅" if c.passed else "❌", esc(c.reason)]
@@ -97,5 +113,5 @@ def checks(record: RunRecord) -> list[str]:
 def render(record: RunRecord) -> str:
     """The whole report.md."""
     parts = [header(record), rung_rows(record), [""], recommendation(record), warnings(record),
-             training(record), checks(record)]
+             training(record), search(record), checks(record)]
     return "\n".join(line for part in parts for line in part).rstrip() + "\n"

@@ -88,7 +88,18 @@ def training(record: RunRecord) -> Group | None:
         sentence = cells.forgetting_sentence(rung)
         if sentence:
             lines.append(Text(sentence, style="yellow" if rung.forgetting.flagged else ""))
+        lines += _search_lines(rung)
     return Group(*lines) if lines else None
+
+
+def _search_lines(rung: RungResult) -> list[Text]:
+    from ._search import search_sentences
+
+    said = search_sentences(rung)
+    if not said:
+        return []
+    style = "yellow" if rung.search.overfit else ""
+    return [Text.assemble(("Prompt search: ", "bold"), said[0])] + [Text(s, style=style) for s in said[1:]]
 
 
 def summary(record: RunRecord) -> Group:
