@@ -151,3 +151,35 @@ def test_candidates_put_the_few_shot_recipe_first_without_duplicates():
     variants = {"user": None, "format_line": "x"}
     cands = candidates(variants, ["similar", "random"], [4, 8], 8)
     assert cands[0] == Candidate("user", "similar", 8) and len(cands) == len(set(cands)) == 8
+
+
+def test_a_proposer_model_drafts_instructions_that_join_the_search(tmp_path, monkeypatch):
+    class Proposer:
+        spec, identity = "fake:proposer", {"backend": "fake", "model": "proposer"}
+        asked: list[str] = []
+
+        async def complete(self, messages, params):
+            self.asked.append(messages[-1]["content"])
+            return Completion(f"Answer with one of: refund, shipping, account. (draft {len(self.asked)})", 10, 10, 0.01)
+
+    proposer = Proposer()
+    monkeypatch.setattr("evals.backends.get_backend", lambda spec: proposer)
+    _, record = run_search(scenario(tmp_path, proposer="openai:gpt-4o-mini"), tmp_path, InstructionFake())
+    s = record.rung("prompt_search").search
+    assert s.proposer_calls == 2 and s.instructions["proposer_1"].endswith("(draft 1)")
+    assert any(c.instruction == "proposer_2" for c in s.candidates)
+    assert "refund, shipping, account" in proposer.asked[0] and "train question" in proposer.asked[0]
+
+
+def test_the_fine_tune_break_even_is_stated_against_the_prompt_search_too():
+    from test_decision import LOCAL
+    from test_reports import measured, training
+
+    from advisor.decision import recommend
+    from advisor.scenario import Profile
+
+    rungs = [measured("few_shot", 190, 200, 900.0, 1400.0, 640.0, 4.0, 40.0),
+             measured("prompt_search", 194, 200, 1200.0, 1800.0, 900.0, 4.0, 60.0),
+             measured("finetune", 196, 200, 300.0, 450.0, 60.0, 3.0, 10.0, training=training())]
+    rationale = " ".join(recommend(rungs, Profile(calls_per_day=20_000), LOCAL, 0.95).rationale)
+    assert "against few-shot: it breaks even" in rationale and "against prompt search: it breaks even" in rationale
