@@ -9,13 +9,19 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from evals.example import Example
 
 from . import events as ev
-from .prompt_candidates import Candidate, candidates, instruction_variants, proposer_drafts, strategy
+from .prompt_candidates import (
+    Candidate,
+    candidates,
+    instruction_variants,
+    proposer_drafts,
+    strategy,
+)
 from .scenario import FewShot as FewShotConfig
 from .scenario import PromptSearch
 from .search_record import CandidateScore, Search

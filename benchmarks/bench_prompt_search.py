@@ -118,7 +118,7 @@ def dspy_side(ws, budget: int, limit: int) -> dict:
 def _safe(program, text: str):
     try:
         return program(message=text)
-    except Exception:  # an unparseable answer is a wrong answer, as in our grader
+    except Exception:  # noqa: BLE001 - an unparseable answer is a wrong answer, as in our grader
         return None
 
 
@@ -149,8 +149,9 @@ def main() -> int:
         return 0
     out = args.out or Path(tempfile.mkdtemp(prefix="bench-prompt-search-"))
     out.mkdir(parents=True, exist_ok=True)
-    lines = ["| task | eval items | budget | few-shot eval | search dev (winner) | prompt search eval | calls spent "
-             "| input tokens/call few-shot → search | winner | |", "|---|---|---|---|---|---|---|---|---|---|"]
+    header = ("| task | eval items | budget | few-shot eval | search dev (winner) | prompt search eval | calls spent "
+              "| input tokens/call few-shot → search | winner | |")
+    lines = [header, "|---|---|---|---|---|---|---|---|---|---|"]
     dspy_lines = []
     for task in args.tasks.split(","):
         result = ours(scenario(out, args.data / task, args.budget), args.limit, out / task)
@@ -176,7 +177,7 @@ def _dspy_line(task: str, result: dict, budget: int, limit: int) -> str:
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # litellm would fetch its price list
     try:
         got = dspy_side(result["ws"], budget, limit)
-    except Exception as exc:  # the reason it cannot run offline is the result
+    except Exception as exc:  # noqa: BLE001 - the reason it cannot run offline is the result
         return f"| {task} | {ours_acc:.3f} | not run: {type(exc).__name__}: {str(exc)[:300]} | |"
     return f"| {task} | {ours_acc:.3f} | {got['accuracy']:.3f} ({got['programs']} candidate programs) | {got['calls']} |"
 

@@ -9,12 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import ClassVar
 
 import pytest
 from test_ladder import LABELS, write_scenario
 
 from advisor.ladder import RunOptions, climb
-from advisor.prompt_candidates import Candidate, candidates, instruction_variants, strategy
+from advisor.prompt_candidates import (
+    Candidate,
+    candidates,
+    instruction_variants,
+    strategy,
+)
 from advisor.prompt_search import carve_dev, close, successive_halving
 from advisor.reports import render
 from advisor.rungs import plan_rungs
@@ -31,7 +37,7 @@ class InstructionFake:
     """Right on every topic question; right on a trap question only under the `labels_inline` instruction."""
 
     spec = "fake:instruction"
-    identity = {"backend": "fake", "model": "instruction"}
+    identity: ClassVar[dict] = {"backend": "fake", "model": "instruction"}
 
     def __init__(self, weak_unless_inline: bool = False):
         self.seen: list[str] = []
@@ -156,7 +162,7 @@ def test_candidates_put_the_few_shot_recipe_first_without_duplicates():
 def test_a_proposer_model_drafts_instructions_that_join_the_search(tmp_path, monkeypatch):
     class Proposer:
         spec, identity = "fake:proposer", {"backend": "fake", "model": "proposer"}
-        asked: list[str] = []
+        asked: ClassVar[list[str]] = []
 
         async def complete(self, messages, params):
             self.asked.append(messages[-1]["content"])
