@@ -66,6 +66,7 @@ def wizard_run(tmp_path_factory, embedded_model):
                 await until(pilot, lambda: isinstance(app.screen, InterviewScreen), 10)
                 rungs = next(q for q in app.screen.query(Question) if q.key == "rungs").control
                 rungs.deselect("finetune")
+                rungs.deselect("prompt_search")
                 await pilot.pause()
                 assert app.screen.answers.values["rungs"] == ["zero_shot", "few_shot"]
                 await pilot.press("ctrl+r")
