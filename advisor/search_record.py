@@ -33,8 +33,8 @@ class Search(BaseModel):
     """The train examples held out as the dev split: eval took no part in selection."""
     bootstrapped_ids: list[str] = Field(default_factory=list)
     """Train examples the model answered right, the pool of the bootstrapped demonstrations."""
-    instructions: dict[str, str]
-    """Each instruction variant's full text."""
+    instructions: dict[str, str | None]
+    """Each instruction variant's full text (None: the data's own system messages)."""
     candidates: list[CandidateScore]
     """Every candidate tried, best first."""
     winner: str

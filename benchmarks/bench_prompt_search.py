@@ -102,7 +102,7 @@ def dspy_side(ws, budget: int, limit: int) -> dict:
         return str(getattr(pred, "intent", "")).strip() == gold.intent
 
     with advisor_serve() as url:
-        lm = dspy.LM("openai/smollm2-135m", api_base=url, api_key="local", cache=False, temperature=0.0, max_tokens=32)
+        lm = dspy.LM("openai/smollm2-135m", api_base=url, api_key="local", cache=False, temperature=0.0, max_tokens=64)
         dspy.configure(lm=lm)
         # Its calls: bootstrapping on the train pool plus one pass of dev per candidate program (and 3 baselines).
         programs = max(1, budget // len(dev) - 3)

@@ -189,3 +189,12 @@ def test_the_fine_tune_break_even_is_stated_against_the_prompt_search_too():
              measured("finetune", 196, 200, 300.0, 450.0, 60.0, 3.0, 10.0, training=training())]
     rationale = " ".join(recommend(rungs, Profile(calls_per_day=20_000), LOCAL, 0.95).rationale)
     assert "against few-shot: it breaks even" in rationale and "against prompt search: it breaks even" in rationale
+
+
+def test_without_a_system_prompt_the_data_s_own_messages_are_the_first_instruction(tmp_path):
+    path = write_scenario(tmp_path / "s", task={"kind": "classification", "labels": LABELS},
+                          ladder={"few_shot": {"k": 4}, "rag": None, "prompt_search": SEARCH})
+    _, record = run_search(path, tmp_path, InstructionFake())
+    s = record.rung("prompt_search").search
+    assert s.instructions["user"] is None and s.winner == s.baseline
+    assert "format_line" not in s.instructions  # no text to add a format line to
