@@ -12,6 +12,7 @@ from evals.stats import max_demonstrable
 
 from .record import RUNG_TITLES
 from .scenario import Profile, Target
+from .workspace import PROMPT_SEARCH_MIN_TRAIN
 
 MIN_EXAMPLES = 100
 """Below this many examples the field's advice is to collect data before fine-tuning or trusting a score."""
@@ -54,6 +55,8 @@ def first_opinion(profile: Profile, facts: Facts, targets: list[Target] | None =
     reasons = ["Prompt first: zero-shot and few-shot cost nothing to try and are the baseline every other rung must beat."]
     cautions = _eval_cautions(facts)
     rungs = ["zero_shot"] + (["few_shot"] if facts.n_train else [])
+    if facts.n_train >= PROMPT_SEARCH_MIN_TRAIN:
+        rungs.append("prompt_search")
     wants_rag = _knowledge_reasons(profile)
     if wants_rag:
         reasons.append(f"Because {' and '.join(wants_rag)}, the facts belong in retrieval (RAG), not in weights or prompts.")

@@ -103,15 +103,21 @@ def _break_even(choice: RungResult, measured: list[RungResult], profile: Profile
     prompting = [r for r in measured if r.name != "finetune" and r.meets_targets]
     if ft is None or ft.training is None or not prompting or not ft.meets_targets:
         return []
-    best = prompting[0]
+    # Against the cheapest passing prompt, and against the searched prompt too: its longer prompt is what tuning removes.
+    against = prompting[:1] + [r for r in prompting[1:] if r.name == "prompt_search"]
+    return [_pays_back(ft, best, profile) for best in against]
+
+
+def _pays_back(ft: RungResult, best: RungResult, profile: Profile) -> str:
+    assert ft.training is not None  # only a trained rung is asked
     before, after = (best.cost_per_1k_calls_usd or 0) / 1e3, (ft.cost_per_1k_calls_usd or 0) / 1e3
     calls = break_even_calls(ft.training.cost_usd, before, after)
     if calls is None:
-        return [f"The fine-tune (${ft.training.cost_usd:.2f} to train) is not cheaper per call than {RUNG_TITLES[best.name]} "
-                f"(${after * 1e6:,.2f} vs ${before * 1e6:,.2f} per 1M calls), so it never pays back."]
+        return (f"The fine-tune (${ft.training.cost_usd:.2f} to train) is not cheaper per call than {RUNG_TITLES[best.name]} "
+                f"(${after * 1e6:,.2f} vs ${before * 1e6:,.2f} per 1M calls), so it never pays back.")
     days = calls / profile.calls_per_day if profile.calls_per_day else float("inf")
-    return [f"The fine-tune cost ${ft.training.cost_usd:.2f} to train and saves ${(before - after) * 1e6:,.2f} per 1M calls "
-            f"against {RUNG_TITLES[best.name]}: it breaks even after {calls:,.0f} calls ({days:,.1f} days at {profile.calls_per_day:,}/day)."]
+    return (f"The fine-tune cost ${ft.training.cost_usd:.2f} to train and saves ${(before - after) * 1e6:,.2f} per 1M calls "
+            f"against {RUNG_TITLES[best.name]}: it breaks even after {calls:,.0f} calls ({days:,.1f} days at {profile.calls_per_day:,}/day).")
 
 
 def _forgetting(choice: RungResult, next_steps: list[str]) -> list[str]:

@@ -56,9 +56,11 @@ def estimate(ws: Workspace, plans: list[RungPlan]) -> ev.Estimate:
         if plan.strategy is None or not sample:
             continue
         chars = sum(len(m["content"]) for ex in sample for m in plan.strategy(ex).messages) / len(sample)
-        rung_in, rung_out = int(chars / 4 * n), ws.params.max_tokens * n
-        per_rung[plan.name] = {"calls": n, "input_tokens": rung_in, "output_tokens": rung_out}
-        calls, tokens_in, tokens_out = calls + n, tokens_in + rung_in, tokens_out + rung_out
+        search = ws.scenario.ladder.prompt_search
+        rung_calls = n + (search.budget_calls if plan.searches and search else 0)  # the search's at most
+        rung_in, rung_out = int(chars / 4 * rung_calls), ws.params.max_tokens * rung_calls
+        per_rung[plan.name] = {"calls": rung_calls, "input_tokens": rung_in, "output_tokens": rung_out}
+        calls, tokens_in, tokens_out = calls + rung_calls, tokens_in + rung_in, tokens_out + rung_out
     from trainers import planned_epochs
 
     train_tokens = 0
@@ -166,8 +168,13 @@ async def _measure(ws: Workspace, plan: RungPlan, base, opts: RunOptions, on_eve
 
         tuned = await train_rung(ws, plan.strategy, opts.out_dir / label, on_event, config)
         backend = tuned.backend
-    strategy = plan.strategy
+    strategy, found = plan.strategy, None
     assert strategy is not None  # the ladder measures only rungs with a strategy
+    if plan.searches:
+        from .prompt_search import search_prompts
+
+        found = await search_prompts(ws, base, use_cache=opts.use_cache, concurrency=opts.concurrency, on_event=on_event)
+        strategy = found.strategy
     prompts = [strategy(ex) for ex in ws.eval_set]
     on_event(ev.RungStarted(plan.name, len(prompts) * opts.repeat))
     started = time.perf_counter()
@@ -200,6 +207,10 @@ async def _measure(ws: Workspace, plan: RungPlan, base, opts: RunOptions, on_eve
     if tuned is not None:
         result.training, result.forgetting = tuned.training, tuned.forgetting
         check_all(result, ws.scenario.targets, ws.scenario.confidence)  # forgetting_change needs the canary
+    if found is not None:
+        from .prompt_search import close
+
+        result.search = close(found.search, float(rows[rows["repeat"] == 0]["score"].mean()))
     _save_samples(opts.out_dir, label, rows, {ex.key: p for ex, p in zip(ws.eval_set, prompts)})
     return result, rows
 

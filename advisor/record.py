@@ -12,13 +12,15 @@ from evals.errors import InputError, Problem
 
 from .rag_record import RagDetails
 from .scenario import RATE_METRICS, Profile, Target
+from .search_record import Search
 
 RECORD_VERSION = 1
 EPS = 1e-9
 """Slack for floating-point rounding when checking a stored record's bounds."""
-RungName = Literal["zero_shot", "few_shot", "rag", "finetune"]
-RUNG_ORDER: tuple[RungName, ...] = ("zero_shot", "few_shot", "rag", "finetune")
-RUNG_TITLES = {"zero_shot": "zero-shot", "few_shot": "few-shot", "rag": "RAG", "finetune": "fine-tune"}
+RungName = Literal["zero_shot", "few_shot", "prompt_search", "rag", "finetune"]
+RUNG_ORDER: tuple[RungName, ...] = ("zero_shot", "few_shot", "prompt_search", "rag", "finetune")
+RUNG_TITLES = {"zero_shot": "zero-shot", "few_shot": "few-shot", "prompt_search": "prompt search", "rag": "RAG",
+               "finetune": "fine-tune"}
 
 
 class MetricValue(BaseModel):
@@ -170,6 +172,8 @@ class RungResult(BaseModel):
     """With sequential stopping (the default): items used versus available."""
     variants: list[Variant] = Field(default_factory=list)
     """Fine-tune with `finetune.compare`: every method measured on the same items; the rung reports the chosen one."""
+    search: Search | None = None
+    """prompt_search only: the candidates, their dev scores, the calls spent and the winner's prompt."""
 
     @model_validator(mode="after")
     def _rates_are_rates(self) -> RungResult:

@@ -12,7 +12,7 @@ from typing import Callable
 from evals.strategies import FewShot, Rag, ZeroShot, load_knowledge, make_retriever, prepare
 
 from .record import RUNG_ORDER, RungName
-from .workspace import FINETUNE_MIN_TRAIN, Workspace
+from .workspace import FINETUNE_MIN_TRAIN, PROMPT_SEARCH_MIN_TRAIN, Workspace
 
 
 @dataclass
@@ -22,6 +22,8 @@ class RungPlan:
     skip_reason: str | None = None
     trains: bool = False
     """The rung needs a training step before it can be measured (the fine-tune)."""
+    searches: bool = False
+    """The rung searches its prompt on a dev split of train first; `strategy` is the recipe it starts from."""
 
 
 def plan_rungs(ws: Workspace, selected: list[str] | None = None) -> list[RungPlan]:
@@ -49,6 +51,17 @@ def _few_shot(ws: Workspace, config) -> RungPlan:
     return RungPlan("few_shot", FewShot(ws.train_set, config.k, config.select, config.seed, ws.system_prompt))
 
 
+def _prompt_search(ws: Workspace, config) -> RungPlan:
+    n = len(ws.train_set)
+    if n < PROMPT_SEARCH_MIN_TRAIN:
+        return RungPlan("prompt_search", skip_reason=f"{n} train examples; prompt search needs at least "
+                                                      f"{PROMPT_SEARCH_MIN_TRAIN} to carve a dev split from")
+    from .prompt_search import baseline_k
+
+    k = baseline_k(ws.scenario.ladder)
+    return RungPlan("prompt_search", FewShot(ws.train_set, k, "similar", config.seed, ws.system_prompt), searches=True)
+
+
 def _rag(ws: Workspace, config) -> RungPlan:
     folder = ws.scenario.data.knowledge
     if folder is None:
@@ -70,4 +83,5 @@ def _finetune(ws: Workspace, config) -> RungPlan:
     return RungPlan("finetune", ZeroShot(ws.system_prompt if config.prompt == "full" else ""), trains=True)
 
 
-_BUILDERS = {"zero_shot": _zero_shot, "few_shot": _few_shot, "rag": _rag, "finetune": _finetune}
+_BUILDERS = {"zero_shot": _zero_shot, "few_shot": _few_shot, "prompt_search": _prompt_search, "rag": _rag,
+             "finetune": _finetune}

@@ -229,6 +229,24 @@ class FewShot(Strict):
     """Seed of the random selection."""
 
 
+class PromptSearch(Strict):
+    """Search instructions x demonstration sets x k on a dev split carved from train; the winner alone is measured on eval."""
+
+    budget_calls: int = Field(default=600, ge=10)
+    """Most model calls the search may spend (bootstrapping included), successive halving over the candidates."""
+    dev_size: int = Field(default=60, ge=4)
+    """Train examples held out as the dev split the candidates are scored on (at most a quarter of train)."""
+    ks: list[int] = Field(default_factory=lambda: [4, 8], min_length=1)
+    """Numbers of demonstrations tried."""
+    demos: list[Literal["similar", "random", "bootstrapped"]] = Field(
+        default_factory=lambda: ["similar", "random", "bootstrapped"], min_length=1)  # type: ignore[arg-type]
+    """Demonstration sets tried: similar (BM25), random, bootstrapped (train examples the model itself answers right)."""
+    proposer: str | None = None
+    """Backend spec of a stronger model that drafts extra instructions for the model measured (e.g. openai:gpt-4o-mini)."""
+    seed: int = 0
+    """Seed of the dev split, the random demonstrations and the bootstrap sample."""
+
+
 class Rag(Strict):
     top_k: int = Field(default=3, ge=1, le=50)
     """How many knowledge chunks go in the prompt."""
@@ -276,6 +294,7 @@ class Ladder(Strict):
 
     zero_shot: ZeroShot | None = Field(default_factory=ZeroShot)
     few_shot: FewShot | None = Field(default_factory=FewShot)
+    prompt_search: PromptSearch | None = Field(default_factory=PromptSearch)
     rag: Rag | None = Field(default_factory=Rag)
     finetune: Finetune | None = Field(default_factory=Finetune)
 

@@ -13,6 +13,7 @@ from evals.example import Example
 from .scenario import ModelOptions, Scenario
 
 FINETUNE_MIN_TRAIN = 100
+PROMPT_SEARCH_MIN_TRAIN = 50
 
 
 @dataclass

@@ -11,7 +11,7 @@ ENOUGH = Facts(n_eval=120, n_train=300)
 def test_prompt_first_when_nothing_demands_more():
     opinion = first_opinion(Profile(), ENOUGH)
     assert opinion.approach == "prompt"
-    assert opinion.rungs == ["zero_shot", "few_shot"]
+    assert opinion.rungs == ["zero_shot", "few_shot", "prompt_search"]
     assert opinion.reasons[0].startswith("Prompt first")
     assert opinion.cautions == []
 
@@ -32,8 +32,8 @@ def test_rag_without_a_knowledge_folder_says_to_add_one():
 def test_format_style_and_skill_point_to_a_fine_tune():
     opinion = first_opinion(Profile(must_change=["format", "skill"]), ENOUGH)
     assert opinion.approach == "finetune"
-    assert opinion.rungs == ["zero_shot", "few_shot", "finetune"]
-    assert opinion.ladder_text == "zero-shot → few-shot → fine-tune"
+    assert opinion.rungs == ["zero_shot", "few_shot", "prompt_search", "finetune"]
+    assert opinion.ladder_text == "zero-shot → few-shot → prompt search → fine-tune"
     assert "its format and skill." in opinion.reasons[1]
 
 
@@ -64,5 +64,5 @@ def test_knowledge_and_behaviour_together_suggest_both():
     profile = Profile(must_change=["knowledge", "format"], knowledge_changes="daily")
     opinion = first_opinion(profile, Facts(n_eval=200, n_train=500, has_knowledge=True))
     assert opinion.approach == "rag+finetune"
-    assert opinion.rungs == ["zero_shot", "few_shot", "rag", "finetune"]
+    assert opinion.rungs == ["zero_shot", "few_shot", "prompt_search", "rag", "finetune"]
     assert opinion.headline == "RAG for the facts, a fine-tune for the behaviour"

@@ -66,6 +66,7 @@ def wizard_run(tmp_path_factory, embedded_model):
                 await until(pilot, lambda: isinstance(app.screen, InterviewScreen), 10)
                 rungs = next(q for q in app.screen.query(Question) if q.key == "rungs").control
                 rungs.deselect("finetune")
+                rungs.deselect("prompt_search")
                 await pilot.pause()
                 assert app.screen.answers.values["rungs"] == ["zero_shot", "few_shot"]
                 await pilot.press("ctrl+r")
@@ -82,7 +83,7 @@ def wizard_run(tmp_path_factory, embedded_model):
                 await until(pilot, watch, 600)
                 seen["rows"], seen["details"] = rows, details
                 table = app.screen.query_one("#rung-table")
-                await until(pilot, lambda: table.row_count == 4, 10)  # rows are added once the table mounts
+                await until(pilot, lambda: table.row_count == 5, 10)  # rows are added once the table mounts
                 seen["table"] = [str(cell) for cell in table.get_row("few_shot")]
                 await pilot.press("s")
                 await until(pilot, lambda: isinstance(app.screen, SaveScreen), 10)

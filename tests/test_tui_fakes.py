@@ -25,7 +25,8 @@ def live_script(record: RunRecord) -> list[object]:
     steps = [ev.TrainingStep(s, 40, 2.6 * 0.8 ** (s / 4) + 0.05, (40 - s) * 2.0) for s in range(4, 41, 4)]
     return [
         Prepared("support-intents", "local:smollm2-135m", 200, 200, 300,
-                 [("zero_shot", None), ("few_shot", None), ("rag", "no knowledge folder (data.knowledge)"),
+                 [("zero_shot", None), ("few_shot", None), ("prompt_search", "left out of the scenario's ladder"),
+                  ("rag", "no knowledge folder (data.knowledge)"),
                   ("finetune", None)], 0.95,
                  {"calls": 600, "input_tokens": 152_400, "output_tokens": 4_800, "cost_usd": 0.0213},
                  ["200 eval examples can show at most accuracy >= 0.981 at 95% confidence"]),

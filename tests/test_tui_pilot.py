@@ -50,7 +50,7 @@ async def test_a_shipped_scenario_goes_from_interview_to_a_live_run_to_results(w
         await pilot.press("down", "enter")
         await until(pilot, lambda: isinstance(app.screen, InterviewScreen))
         values = app.screen.answers.values
-        assert values["name"] == "support-intents" and values["rungs"] == ["zero_shot", "few_shot", "finetune"]
+        assert values["name"] == "support-intents" and values["rungs"] == ["zero_shot", "few_shot", "prompt_search", "finetune"]
         assert "300 examples" in note(app, "train") and "120 examples" in note(app, "eval")
         assert question(app, "eval").has_class("-ok")
         await pilot.press("ctrl+r")

@@ -110,6 +110,25 @@ def training(record: RunRecord) -> str:
     return "".join(parts)
 
 
+def search(record: RunRecord) -> str:
+    """The prompt search: candidates, calls, the winner's prompt, the overfitting guard."""
+    from ._search import candidate_rows, search_sentences, winner_instruction
+
+    parts = []
+    for rung in record.rungs:
+        if rung.search is None:
+            continue
+        sentences = search_sentences(rung)
+        body = "<h2>Prompt search</h2>" + _list(sentences)
+        if rung.search.overfit:
+            body += f'<p class="bad">{escape(sentences[-1])}</p>'
+        body += f"<h2 class=gap>Winner's instruction</h2><pre>{escape(winner_instruction(rung) or '(the data’s own system messages)')}</pre>"
+        header_, rows = candidate_rows(rung)
+        body += _table(header_, [_tr([escape(c) for c in row]) for row in rows])
+        parts.append(f'<section class="card">{body}</section>')
+    return "".join(parts)
+
+
 def checks(record: RunRecord) -> str:
     rows = [_tr([escape(cells.title(r.name)), escape(cells.target_text(c.target)),
                  f'<span class="{"ok" if c.passed else "bad"}">{"pass" if c.passed else "miss"}</span>',
@@ -142,7 +161,7 @@ def learning_curve(record: RunRecord) -> str:
 def render(record: RunRecord, samples: list | None = None) -> str:
     """The whole report.html; with the run's samples (advisor.samples.Sample) it ends with the per-item review."""
     body = "".join([banner(record), recommendation(record), warnings(record), rung_table(record),
-                    figures(record), _rag.html(record), training(record), learning_curve(record), checks(record),
+                    figures(record), _rag.html(record), training(record), learning_curve(record), search(record), checks(record),
                     review_section(samples or []), footer(record)])
     return (f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'

@@ -88,6 +88,20 @@ def training(record: RunRecord) -> list[str]:
 def learning_curve(record: RunRecord) -> list[str]:
     found = _curve.lines(record)
     return ["**Learning curve**: " + esc(found[0]), "", f"- {esc(found[1])}", f"- {esc(found[2])}", ""] if found else []
+def search(record: RunRecord) -> list[str]:
+    """The prompt search: candidates, calls, the winner's prompt, the overfitting guard."""
+    from ._search import candidate_rows, search_sentences, winner_instruction
+
+    lines: list[str] = []
+    for rung in record.rungs:
+        if rung.search is None:
+            continue
+        lines += ["**Prompt search**", ""] + [f"- {esc(line)}" for line in search_sentences(rung)]
+        instruction = winner_instruction(rung)
+        lines += ["", "Winner's instruction:", "", "```", instruction or "(the data's own system messages)", "```", ""]
+        header_, rows = candidate_rows(rung)
+        lines += ["<details><summary>Candidates</summary>", "", *table(header_, rows), "", "</details>", ""]
+    return lines
 
 
 def checks(record: RunRecord) -> list[str]:
@@ -107,5 +121,5 @@ def checks(record: RunRecord) -> list[str]:
 def render(record: RunRecord) -> str:
     """The whole report.md."""
     parts = [header(record), rung_rows(record), [""], recommendation(record), warnings(record),
-             _rag.markdown(record), training(record), learning_curve(record), checks(record)]
+             _rag.markdown(record), training(record), learning_curve(record), search(record), checks(record)]
     return "\n".join(line for part in parts for line in part).rstrip() + "\n"

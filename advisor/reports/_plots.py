@@ -8,7 +8,7 @@ import math
 from ..record import RunRecord, RungResult
 from . import _cells as cells
 
-COLORS = {"zero_shot": "#8c96a8", "few_shot": "#4c78a8", "rag": "#f58518", "finetune": "#54a24b"}
+COLORS = {"zero_shot": "#8c96a8", "few_shot": "#4c78a8", "prompt_search": "#b279a2", "rag": "#f58518", "finetune": "#54a24b"}
 
 
 def _figure(width: float, height: float):

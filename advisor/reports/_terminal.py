@@ -96,10 +96,21 @@ def training(record: RunRecord) -> Group | None:
             for row in cells.variant_rows(rung):
                 variants.add_row(*row)
             lines.append(variants)
+        lines += _search_lines(rung)
     curve = _curve.lines(record)
     if curve:
         lines += [Text.assemble(("Learning curve: ", "bold"), curve[0]), Text(curve[1]), Text(curve[2])]
     return Group(*lines) if lines else None
+
+
+def _search_lines(rung: RungResult) -> list[Text]:
+    from ._search import search_sentences
+
+    said = search_sentences(rung)
+    if not said:
+        return []
+    style = "yellow" if rung.search and rung.search.overfit else ""
+    return [Text.assemble(("Prompt search: ", "bold"), said[0])] + [Text(s, style=style) for s in said[1:]]
 
 
 def summary(record: RunRecord) -> Group:

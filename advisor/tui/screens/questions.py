@@ -18,6 +18,7 @@ FREQUENCIES = ["never", "rarely", "monthly", "weekly", "daily"]
 TASK_KINDS = list(SCENARIO_TASK_KINDS)
 GRADERS = list(MODEL_FREE_GRADER_KINDS)  # the judge is offered only to a scenario that already has one
 RUNGS = [("zero-shot", "zero_shot"), ("few-shot (examples from train)", "few_shot"),
+         ("prompt search (instructions and examples chosen on a dev split of train)", "prompt_search"),
          ("RAG (retrieval from knowledge)", "rag"), ("fine-tune (LoRA on train)", "finetune")]
 TARGET_LABELS = {"accuracy": "accuracy ≥", "macro_f1": "macro F1 ≥", "field_accuracy": "field accuracy ≥",
                  "format_valid": "format valid ≥", "recall_at_k": "retrieval recall ≥", "p50_latency_ms": "p50 latency ms ≤",
