@@ -24,4 +24,5 @@ test-all: install
 check: install
 	$(PIP) install -q 'ruff==0.17.5' 'mypy==2.4.1'
 	$(PYTHON) -m ruff check advisor evals trainers tests benchmarks
+	$(PYTHON) -m ruff format --check advisor evals trainers tests benchmarks scenarios
 	$(PYTHON) -m mypy advisor evals trainers

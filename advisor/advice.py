@@ -70,8 +70,10 @@ def first_opinion(profile: Profile, facts: Facts, targets: list[Target] | None =
         if tune_ready:
             rungs.append("finetune")
         else:
-            cautions.append(f"Only {facts.n_train} train examples: under {MIN_EXAMPLES}, fine-tuning is not yet worth it; "
-                            "collect more and try few-shot meanwhile.")
+            cautions.append(
+                f"Only {facts.n_train} train examples: under {MIN_EXAMPLES}, fine-tuning is not yet worth it; "
+                "collect more and try few-shot meanwhile."
+            )
     approach = _approach(bool(wants_rag), tune_ready, facts)
     return Opinion(approach, _headline(approach, facts), reasons, rungs, cautions)
 
@@ -104,8 +106,10 @@ def _eval_cautions(facts: Facts) -> list[str]:
         return ["There is no eval set: nothing can be measured until one exists (chat JSONL, 100+ examples)."]
     if facts.n_eval < MIN_EXAMPLES:
         best = max_demonstrable(facts.n_eval, facts.confidence)
-        return [f"{facts.n_eval} eval examples can show at most {best:.1%} at {facts.confidence:.0%} confidence: "
-                f"collect at least {MIN_EXAMPLES} to tell the approaches apart."]
+        return [
+            f"{facts.n_eval} eval examples can show at most {best:.1%} at {facts.confidence:.0%} confidence: "
+            f"collect at least {MIN_EXAMPLES} to tell the approaches apart."
+        ]
     return []
 
 
@@ -119,8 +123,7 @@ def _approach(wants_rag: bool, tune_ready: bool, facts: Facts) -> str:
 
 def _headline(approach: str, facts: Facts) -> str:
     return {
-        "not yet": "Not yet: build the eval set first" if facts.n_eval <= 0 else
-                   f"Not yet: {facts.n_eval} eval examples are too few",
+        "not yet": "Not yet: build the eval set first" if facts.n_eval <= 0 else f"Not yet: {facts.n_eval} eval examples are too few",
         "prompt": "Prompting is likely enough",
         "rag": "RAG is likely to win",
         "finetune": "A fine-tune, if prompting falls short",

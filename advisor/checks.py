@@ -11,8 +11,15 @@ from typing import Any
 import click
 import yaml
 
-from evals.data import (find_leaks, find_near_duplicates, json_answer_problems, leak_problems, load_schema,
-                        near_duplicate_problems, read_jsonl)
+from evals.data import (
+    find_leaks,
+    find_near_duplicates,
+    json_answer_problems,
+    leak_problems,
+    load_schema,
+    near_duplicate_problems,
+    read_jsonl,
+)
 from evals.errors import InputError, Problem
 from evals.example import Example
 from evals.kinds import KNOWLEDGE_SUFFIXES, knowledge_files
@@ -88,8 +95,9 @@ def _load_data(path: Path, paths: Mapping[str, Path | None]) -> tuple[dict[str, 
             if not target.is_dir():
                 problems.append(Problem(f"knowledge folder {target} not found", fix=PATH_FIX, **where))
             elif not _count_docs(target):
-                problems.append(Problem(f"knowledge folder {target} holds no {', '.join(KNOWLEDGE_SUFFIXES)} files",
-                                        fix="add documents", **where))
+                problems.append(
+                    Problem(f"knowledge folder {target} holds no {', '.join(KNOWLEDGE_SUFFIXES)} files", fix="add documents", **where)
+                )
             else:
                 problems += _knowledge_problems(target)
         elif not target.is_file():
@@ -120,15 +128,27 @@ def _model_problems(path: Path, scenario: Scenario) -> list[Problem]:
         spec = ModelSpec.parse(model)
         env = key_env(spec, named)
         if env and not os.environ.get(env):
-            problems.append(Problem(f"{model} needs an API key in ${env}, which is not set", field=field_, file=path,
-                                    line=_key_line(path, *field_.split(".")),
-                                    fix=f"export {env}=... before the run (or use a local model)"))
+            problems.append(
+                Problem(
+                    f"{model} needs an API key in ${env}, which is not set",
+                    field=field_,
+                    file=path,
+                    line=_key_line(path, *field_.split(".")),
+                    fix=f"export {env}=... before the run (or use a local model)",
+                )
+            )
     spec, max_tokens = scenario.model_spec, scenario.generation.max_tokens
     context = context_length(str(spec.name)) if spec.is_local and max_tokens else None
     if context is not None and max_tokens is not None and max_tokens >= context:
-        problems.append(Problem(f"generation.max_tokens {max_tokens} is not below the model's context of {context} tokens",
-                                fix=f"lower it well below {context} (the prompt needs room too)", file=path,
-                                line=_key_line(path, "generation", "max_tokens"), field="generation.max_tokens"))
+        problems.append(
+            Problem(
+                f"generation.max_tokens {max_tokens} is not below the model's context of {context} tokens",
+                fix=f"lower it well below {context} (the prompt needs room too)",
+                file=path,
+                line=_key_line(path, "generation", "max_tokens"),
+                field="generation.max_tokens",
+            )
+        )
     return problems
 
 
@@ -136,9 +156,18 @@ def _label_problems(scenario: Scenario, examples: list[Example], file: Path | No
     labels = scenario.task.labels
     if scenario.task.kind != "classification" or not labels:
         return []
-    return [Problem(f"answer '{answer}' is not one of task.labels", fix=f"use one of: {', '.join(labels)}; or add it to task.labels",
-                    file=file, line=ex.line, field=_answer_field(ex))
-            for ex in examples for answer in ex.answers if answer.strip() not in labels]
+    return [
+        Problem(
+            f"answer '{answer}' is not one of task.labels",
+            fix=f"use one of: {', '.join(labels)}; or add it to task.labels",
+            file=file,
+            line=ex.line,
+            field=_answer_field(ex),
+        )
+        for ex in examples
+        for answer in ex.answers
+        if answer.strip() not in labels
+    ]
 
 
 def _unseen_labels(scenario: Scenario, eval_set: list[Example], train: list[Example], file: Path) -> list[Problem]:
@@ -146,8 +175,17 @@ def _unseen_labels(scenario: Scenario, eval_set: list[Example], train: list[Exam
     if scenario.task.kind != "classification" or scenario.task.labels or not train:
         return []
     known = {ex.expected.strip() for ex in train}
-    return [Problem(f"label '{ex.expected.strip()}' never appears in train", fix="add train examples of it", file=file,
-                    line=ex.line, field=_answer_field(ex)) for ex in eval_set if ex.expected.strip() not in known]
+    return [
+        Problem(
+            f"label '{ex.expected.strip()}' never appears in train",
+            fix="add train examples of it",
+            file=file,
+            line=ex.line,
+            field=_answer_field(ex),
+        )
+        for ex in eval_set
+        if ex.expected.strip() not in known
+    ]
 
 
 def _grader_problems(path: Path, scenario: Scenario, eval_set: list[Example]) -> list[Problem]:
@@ -172,8 +210,15 @@ def _forgetting_task_problems(path: Path, scenario: Scenario) -> list[Problem]:
     for i, task in enumerate(finetune.forgetting_tasks if finetune else []):
         line = _key_line(path, "ladder", "finetune", "forgetting_tasks")
         if not task.is_file():
-            problems.append(Problem(f"forgetting task file {task} not found", fix=PATH_FIX, file=path, line=line,
-                                    field=f"ladder.finetune.forgetting_tasks.{i}"))
+            problems.append(
+                Problem(
+                    f"forgetting task file {task} not found",
+                    fix=PATH_FIX,
+                    file=path,
+                    line=line,
+                    field=f"ladder.finetune.forgetting_tasks.{i}",
+                )
+            )
         else:
             problems += read_jsonl(task, name="forgetting task")[1]
     return problems

@@ -95,8 +95,13 @@ def load_run(path: str | Path) -> tuple[RunRecord, list[smp.Sample]]:
     record = load_record(folder / "run.json")
     found = smp.for_record(record, folder)
     if not found and record.measured:
-        raise InputError(Problem("the run folder has no samples to compare", file=folder / smp.FOLDER,
-                                 fix="pass the folder `advisor run --out DIR` wrote, samples/ included"))
+        raise InputError(
+            Problem(
+                "the run folder has no samples to compare",
+                file=folder / smp.FOLDER,
+                fix="pass the folder `advisor run --out DIR` wrote, samples/ included",
+            )
+        )
     return record, [s for s in found if s.repeat == 0]
 
 
@@ -104,24 +109,37 @@ def compare_runs(base: str | Path, new: str | Path, margin: float = 0.0, confide
     """Compare two runs (folders or run.json files); confidence defaults to the new run's scenario's."""
     base_record, base_samples = load_run(base)
     new_record, new_samples = load_run(new)
-    return compare_samples(base_samples, new_samples, margin, confidence or new_record.confidence,
-                           base=str(base), new=str(new), scenario=new_record.scenario,
-                           data_changed=sorted(k for k, v in new_record.data_sha256.items()
-                                               if base_record.data_sha256.get(k, v) != v))
+    return compare_samples(
+        base_samples,
+        new_samples,
+        margin,
+        confidence or new_record.confidence,
+        base=str(base),
+        new=str(new),
+        scenario=new_record.scenario,
+        data_changed=sorted(k for k, v in new_record.data_sha256.items() if base_record.data_sha256.get(k, v) != v),
+    )
 
 
-def compare_samples(base_samples: list[smp.Sample], new_samples: list[smp.Sample], margin: float, confidence: float,
-                    **about) -> RunComparison:
+def compare_samples(
+    base_samples: list[smp.Sample], new_samples: list[smp.Sample], margin: float, confidence: float, **about
+) -> RunComparison:
     """The comparison of two runs' samples, rung by rung on the items they share by id."""
     by_rung_base, by_rung_new = _by_rung(base_samples), _by_rung(new_samples)
     base_ids, new_ids = _ids(base_samples), _ids(new_samples)
-    rungs = [_rung(name, by_rung_base[name], by_rung_new[name], margin, confidence)
-             for name in _ordered(by_rung_base) if name in by_rung_new]
+    rungs = [
+        _rung(name, by_rung_base[name], by_rung_new[name], margin, confidence) for name in _ordered(by_rung_base) if name in by_rung_new
+    ]
     return RunComparison(
-        confidence=confidence, margin=margin, rungs=rungs,
-        added=[i for i in new_ids if i not in base_ids], dropped=[i for i in base_ids if i not in new_ids],
+        confidence=confidence,
+        margin=margin,
+        rungs=rungs,
+        added=[i for i in new_ids if i not in base_ids],
+        dropped=[i for i in base_ids if i not in new_ids],
         only_base=[r for r in _ordered(by_rung_base) if r not in by_rung_new],
-        only_new=[r for r in _ordered(by_rung_new) if r not in by_rung_base], **about)
+        only_new=[r for r in _ordered(by_rung_new) if r not in by_rung_base],
+        **about,
+    )
 
 
 def _by_rung(samples: list[smp.Sample]) -> dict[str, dict[str, smp.Sample]]:
@@ -149,16 +167,32 @@ def _rung(name: str, base: dict[str, smp.Sample], new: dict[str, smp.Sample], ma
     for metric in METRICS:
         a, b = [_value(base[i], metric) for i in ids], [_value(new[i], metric) for i in ids]
         test = noninferiority(a, b, margin, confidence)
-        metrics.append(MetricDelta(metric=metric, n=len(ids), base=sum(a) / len(ids) if ids else 0.0,
-                                   new=sum(b) / len(ids) if ids else 0.0, diff=test.diff.value, lower=test.diff.lower,
-                                   upper=test.diff.upper, test=test.test, p_worse=test.p_worse, verdict=test.verdict))
+        metrics.append(
+            MetricDelta(
+                metric=metric,
+                n=len(ids),
+                base=sum(a) / len(ids) if ids else 0.0,
+                new=sum(b) / len(ids) if ids else 0.0,
+                diff=test.diff.value,
+                lower=test.diff.lower,
+                upper=test.diff.upper,
+                test=test.test,
+                p_worse=test.p_worse,
+                verdict=test.verdict,
+            )
+        )
     fixed = [i for i in ids if new[i].score > base[i].score]
     broken = [i for i in ids if new[i].score < base[i].score]
-    return RungDelta(rung=name, n=len(ids), metrics=metrics, fixed=len(fixed), broken=len(broken),
-                     fixed_items=[_flip(base[i], new[i]) for i in fixed[:SHOWN_FLIPS]],
-                     broken_items=[_flip(base[i], new[i]) for i in broken[:SHOWN_FLIPS]])
+    return RungDelta(
+        rung=name,
+        n=len(ids),
+        metrics=metrics,
+        fixed=len(fixed),
+        broken=len(broken),
+        fixed_items=[_flip(base[i], new[i]) for i in fixed[:SHOWN_FLIPS]],
+        broken_items=[_flip(base[i], new[i]) for i in broken[:SHOWN_FLIPS]],
+    )
 
 
 def _flip(base: smp.Sample, new: smp.Sample) -> Flip:
-    return Flip(id=new.id, input=new.input or base.input, expected=new.expected, base_output=base.output,
-                new_output=new.output)
+    return Flip(id=new.id, input=new.input or base.input, expected=new.expected, base_output=base.output, new_output=new.output)

@@ -12,9 +12,11 @@ from .reports._markdown import esc, table
 MARKER = "<!-- advisor-compare -->"
 """Opens the Markdown, so that a pull-request comment can be found again and updated."""
 
-TEST_TEXT = ("paired non-inferiority: a rung regresses when the upper bound of the paired interval of "
-             "new - base lies below -margin (exact conditional binomial test on the discordant items "
-             "for 0/1 scores, paired bootstrap otherwise)")
+TEST_TEXT = (
+    "paired non-inferiority: a rung regresses when the upper bound of the paired interval of "
+    "new - base lies below -margin (exact conditional binomial test on the discordant items "
+    "for 0/1 scores, paired bootstrap otherwise)"
+)
 
 
 def verdict_line(cmp: RunComparison) -> str:
@@ -75,11 +77,25 @@ def _short(text: str | None, width: int = 60) -> str:
 def render_markdown(cmp: RunComparison) -> str:
     badge = "❌" if cmp.regressed else "✅"
     lines = [MARKER, f"### advisor compare · {esc(cmp.scenario)} · {badge} {esc(verdict_line(cmp))}", ""]
-    rows = [[title(r.rung), esc(m.metric), str(m.n), f"{m.base:.3f}", f"{m.new:.3f}", _delta(m),
-             f"{m.p_worse:.3g}", m.verdict, f"{r.fixed} / {r.broken}"] for r in cmp.rungs for m in r.metrics]
+    rows = [
+        [
+            title(r.rung),
+            esc(m.metric),
+            str(m.n),
+            f"{m.base:.3f}",
+            f"{m.new:.3f}",
+            _delta(m),
+            f"{m.p_worse:.3g}",
+            m.verdict,
+            f"{r.fixed} / {r.broken}",
+        ]
+        for r in cmp.rungs
+        for m in r.metrics
+    ]
     if rows:
-        lines += table(["Rung", "Metric", "n", "base", "new", "new − base [interval]", "p (worse)", "verdict",
-                        "fixed / broken"], rows) + [""]
+        lines += table(["Rung", "Metric", "n", "base", "new", "new − base [interval]", "p (worse)", "verdict", "fixed / broken"], rows) + [
+            ""
+        ]
     for rung in cmp.rungs:
         lines += _flips_md(rung)
     lines += [f"- {esc(n)}" for n in data_notes(cmp)]
@@ -91,9 +107,11 @@ def _flips_md(rung: RungDelta) -> list[str]:
     if not rung.broken_items and not rung.fixed_items:
         return []
     lines = [f"<details><summary>{title(rung.rung)}: {rung.broken} broken, {rung.fixed} fixed</summary>", ""]
-    rows = [[word, esc(f.id), esc(_short(f.input)), esc(_short(f.expected, 30)), esc(_short(f.base_output, 30)),
-             esc(_short(f.new_output, 30))] for word, flips in (("broken", rung.broken_items), ("fixed", rung.fixed_items))
-            for f in flips]
+    rows = [
+        [word, esc(f.id), esc(_short(f.input)), esc(_short(f.expected, 30)), esc(_short(f.base_output, 30)), esc(_short(f.new_output, 30))]
+        for word, flips in (("broken", rung.broken_items), ("fixed", rung.fixed_items))
+        for f in flips
+    ]
     return lines + table(["", "id", "input", "expected", "base", "new"], rows) + ["", "</details>", ""]
 
 
@@ -105,8 +123,13 @@ def render_junit(cmp: RunComparison) -> str:
     for rung in cmp.rungs:
         for m in rung.metrics:
             cases += 1
-            case = ET.SubElement(suite, "testcase", classname=clean(f"{cmp.scenario}.{rung.rung}"),
-                                 name=clean(f"{m.metric} not worse than base by more than {_pts(cmp.margin)}"), time="0")
+            case = ET.SubElement(
+                suite,
+                "testcase",
+                classname=clean(f"{cmp.scenario}.{rung.rung}"),
+                name=clean(f"{m.metric} not worse than base by more than {_pts(cmp.margin)}"),
+                time="0",
+            )
             if m.verdict == "worse":
                 failures += 1
                 failure = ET.SubElement(case, "failure", type="Regression", message=clean(f"{m.metric} {_delta(m)}"))

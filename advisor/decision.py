@@ -29,9 +29,13 @@ def prefers_retrieval(profile: Profile, rung: str = "rag") -> bool:
 def recommend(rungs: list[RungResult], profile: Profile, model: str, confidence: float) -> Recommendation:
     measured = [r for r in rungs if r.status == "measured"]
     if profile.data_must_stay_local and is_hosted(model):
-        return Recommendation(rung=None, rationale=[
-            f"The profile says data must stay local, but {model} is a hosted model: all {len(measured)} measured rungs sent the eval data out."],
-            next_steps=["Rerun with a local model (model: local:...) or a self-hosted OpenAI-compatible server."])
+        return Recommendation(
+            rung=None,
+            rationale=[
+                f"The profile says data must stay local, but {model} is a hosted model: all {len(measured)} measured rungs sent the eval data out."
+            ],
+            next_steps=["Rerun with a local model (model: local:...) or a self-hosted OpenAI-compatible server."],
+        )
     passing = [r for r in measured if r.meets_targets]
     if not passing:
         return _none_passes(rungs, measured, confidence)
@@ -70,8 +74,11 @@ def _adjust_for_knowledge(choice, rungs, profile, rationale, next_steps) -> Rung
     rag = next((r for r in rungs if r.name == "rag"), None)
     if rag is not None and rag.status == "measured" and rag.meets_targets:
         acc = rag.metrics.get("accuracy")
-        rationale.append(f"Because {' and '.join(why)}, RAG is preferred: it also meets every target"
-                         + (f" (accuracy lower bound {acc.lower:.3f})" if acc else "") + " and stays current without retraining.")
+        rationale.append(
+            f"Because {' and '.join(why)}, RAG is preferred: it also meets every target"
+            + (f" (accuracy lower bound {acc.lower:.3f})" if acc else "")
+            + " and stays current without retraining."
+        )
         return rag
     if choice.name == "finetune":
         next_steps.append(f"Because {' and '.join(why)}, combine the adapter with retrieval (fine-tune + RAG).")
@@ -84,8 +91,10 @@ def _significance(choice: RungResult) -> list[str]:
     out = []
     for c in choice.comparisons:
         verdict = "significant" if c.p_value < 0.05 else "not significant"
-        out.append(f"Against {RUNG_TITLES[c.against]} on the same {c.n} items it scores {c.diff * 100:+.1f} points "
-                   f"({c.test} p = {c.p_value:.3g}, {verdict} at 0.05).")
+        out.append(
+            f"Against {RUNG_TITLES[c.against]} on the same {c.n} items it scores {c.diff * 100:+.1f} points "
+            f"({c.test} p = {c.p_value:.3g}, {verdict} at 0.05)."
+        )
     return out
 
 
@@ -93,8 +102,10 @@ def _cost_sentence(rung: RungResult, profile: Profile) -> str:
     tokens = rung.tokens_per_call
     per_1m = rung.cost_per_1m_calls_usd or 0.0
     per_day = per_1m * profile.calls_per_day / 1e6
-    return (f"It costs ${per_1m:,.2f} per 1M calls ({tokens.get('input', 0):.0f} input + {tokens.get('output', 0):.0f} output "
-            f"tokens per call, p95 latency {rung.latency_ms.get('p95', 0):.0f} ms): ${per_day:,.2f}/day at {profile.calls_per_day:,} calls/day.")
+    return (
+        f"It costs ${per_1m:,.2f} per 1M calls ({tokens.get('input', 0):.0f} input + {tokens.get('output', 0):.0f} output "
+        f"tokens per call, p95 latency {rung.latency_ms.get('p95', 0):.0f} ms): ${per_day:,.2f}/day at {profile.calls_per_day:,} calls/day."
+    )
 
 
 def _break_even(choice: RungResult, measured: list[RungResult], profile: Profile) -> list[str]:
@@ -113,11 +124,15 @@ def _pays_back(ft: RungResult, best: RungResult, profile: Profile) -> str:
     before, after = (best.cost_per_1k_calls_usd or 0) / 1e3, (ft.cost_per_1k_calls_usd or 0) / 1e3
     calls = break_even_calls(ft.training.cost_usd, before, after)
     if calls is None:
-        return (f"The fine-tune (${ft.training.cost_usd:.2f} to train) is not cheaper per call than {RUNG_TITLES[best.name]} "
-                f"(${after * 1e6:,.2f} vs ${before * 1e6:,.2f} per 1M calls), so it never pays back.")
+        return (
+            f"The fine-tune (${ft.training.cost_usd:.2f} to train) is not cheaper per call than {RUNG_TITLES[best.name]} "
+            f"(${after * 1e6:,.2f} vs ${before * 1e6:,.2f} per 1M calls), so it never pays back."
+        )
     days = calls / profile.calls_per_day if profile.calls_per_day else float("inf")
-    return (f"The fine-tune cost ${ft.training.cost_usd:.2f} to train and saves ${(before - after) * 1e6:,.2f} per 1M calls "
-            f"against {RUNG_TITLES[best.name]}: it breaks even after {calls:,.0f} calls ({days:,.1f} days at {profile.calls_per_day:,}/day).")
+    return (
+        f"The fine-tune cost ${ft.training.cost_usd:.2f} to train and saves ${(before - after) * 1e6:,.2f} per 1M calls "
+        f"against {RUNG_TITLES[best.name]}: it breaks even after {calls:,.0f} calls ({days:,.1f} days at {profile.calls_per_day:,}/day)."
+    )
 
 
 def _forgetting(choice: RungResult, next_steps: list[str]) -> list[str]:
@@ -125,19 +140,23 @@ def _forgetting(choice: RungResult, next_steps: list[str]) -> list[str]:
     f = choice.forgetting
     if f is None or not f.flagged:
         return []
-    next_steps.append("Serve the adapter for this task only (e.g. vLLM --enable-lora per request), not as a general assistant; "
-                      "or train with `prompt: full` so that it keys on the task's system prompt.")
-    return [f"The adapter lost {-f.change.value * 100:.1f} points on the general canary tasks ({f.base.value:.3f} → "
-            f"{f.adapter.value:.3f}, more than the {f.threshold * 100:g}-point threshold)."]
+    next_steps.append(
+        "Serve the adapter for this task only (e.g. vLLM --enable-lora per request), not as a general assistant; "
+        "or train with `prompt: full` so that it keys on the task's system prompt."
+    )
+    return [
+        f"The adapter lost {-f.change.value * 100:.1f} points on the general canary tasks ({f.base.value:.3f} → "
+        f"{f.adapter.value:.3f}, more than the {f.threshold * 100:g}-point threshold)."
+    ]
 
 
 SERVE_CONSTRAINED = {
     "choice": "Serve it with the same constraint: response_format json_schema with the labels as an enum (OpenAI, "
-              "`advisor serve`), or vLLM's guided_choice with the labels; its numbers were measured that way.",
+    "`advisor serve`), or vLLM's guided_choice with the labels; its numbers were measured that way.",
     "json": "Serve it with the same constraint: response_format json_schema with the grader's schema (OpenAI, "
-            "`advisor serve`), or vLLM's guided_json; its numbers were measured that way.",
+    "`advisor serve`), or vLLM's guided_json; its numbers were measured that way.",
     "regex": "Serve it with the same constraint: vLLM's guided_regex (or `advisor serve`) with the grader's pattern; "
-             "its numbers were measured that way.",
+    "its numbers were measured that way.",
 }
 
 
@@ -153,8 +172,9 @@ def _none_passes(rungs, measured, confidence) -> Recommendation:
         return Recommendation(rung=None, rationale=["No rung was measured."], next_steps=["Enable at least one rung in `ladder`."])
     rung = closest(measured)
     missed = [c for c in rung.checks if not c.passed]
-    rationale = [f"No rung meets every target. Closest: {RUNG_TITLES[rung.name]}, which misses "
-                 + "; ".join(_miss(c, rung) for c in missed) + "."]
+    rationale = [
+        f"No rung meets every target. Closest: {RUNG_TITLES[rung.name]}, which misses " + "; ".join(_miss(c, rung) for c in missed) + "."
+    ]
     steps = [step for c in missed if (step := _more_data(c, rung, confidence))]
     ft = next((r for r in rungs if r.name == "finetune"), None)
     if ft is not None and ft.status == "skipped" and ft.skip_reason:
@@ -189,8 +209,10 @@ def _shortfall(rung: RungResult) -> float:
 def _miss(check, rung: RungResult) -> str:
     metric = rung.metrics.get(check.target.metric)
     if check.target.metric in RATE_METRICS and check.target.min is not None and metric is not None:
-        return (f"{check.target.metric} {metric.value:.3f} (lower bound {check.observed:.3f}) against {check.target.min:g}, "
-                f"{_gap(check) * 100:.1f} points short")
+        return (
+            f"{check.target.metric} {metric.value:.3f} (lower bound {check.observed:.3f}) against {check.target.min:g}, "
+            f"{_gap(check) * 100:.1f} points short"
+        )
     return f"{check.target} ({check.reason})"
 
 
@@ -200,5 +222,7 @@ def _more_data(check, rung: RungResult, confidence: float) -> str | None:
     if metric is None or bound is None or check.target.metric not in RATE_METRICS or metric.value < bound or bound >= 1.0:
         return None
     need = min_examples(bound, confidence, failures=round((1 - metric.value) * rung.n))
-    return (f"The point estimate of {check.target.metric} ({metric.value:.3f}) already clears {bound:g}; about {need} eval "
-            f"examples at the same error rate would show it with {confidence:.0%} confidence (now {rung.n}).")
+    return (
+        f"The point estimate of {check.target.metric} ({metric.value:.3f}) already clears {bound:g}; about {need} eval "
+        f"examples at the same error rate would show it with {confidence:.0%} confidence (now {rung.n})."
+    )

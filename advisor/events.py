@@ -62,5 +62,11 @@ class Estimate:
     per_rung: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
-        return {"calls": self.calls, "input_tokens": self.input_tokens, "output_tokens": self.output_tokens,
-                "train_tokens": self.train_tokens, "cost_usd": round(self.cost_usd, 6), "per_rung": self.per_rung}
+        return {
+            "calls": self.calls,
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "train_tokens": self.train_tokens,
+            "cost_usd": round(self.cost_usd, 6),
+            "per_rung": self.per_rung,
+        }

@@ -24,8 +24,9 @@ def methods_to_compare(config: Finetune) -> list[str]:
     return sorted(wanted, key=CHEAPEST_FIRST.index)
 
 
-async def measure_variants(config: Finetune, first: Measured, confidence: float,
-                           measure: Callable[[Finetune, str], Awaitable[Measured]]) -> Measured:
+async def measure_variants(
+    config: Finetune, first: Measured, confidence: float, measure: Callable[[Finetune, str], Awaitable[Measured]]
+) -> Measured:
     """Measure every other method in `config.compare` with `measure(config, label)`; return the chosen one's result
     (carrying every variant) and rows."""
     measured: dict[str, Measured] = {config.method: first}
@@ -42,8 +43,7 @@ def choose(variants: list[tuple[str, RungResult, object]], confidence: float) ->
     scores = {method: dict(zip(rows["id"], rows["score"])) for method, _, rows in variants}  # type: ignore[index]  # rows: a DataFrame
     chosen, records = 0, []
     for i, (method, result, _) in enumerate(variants):
-        record = Variant(method=method, n=result.n, metrics=result.metrics, training=result.training,
-                         forgetting=result.forgetting)
+        record = Variant(method=method, n=result.n, metrics=result.metrics, training=result.training, forgetting=result.forgetting)
         if i:
             against = variants[chosen][0]
             ids = [k for k in scores[method] if k in scores[against]]

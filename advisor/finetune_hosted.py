@@ -42,9 +42,15 @@ async def train_hosted(ws: Workspace, examples: list[Example], out_dir: Path, on
             on_event(ev.Note(f"fine-tune job {p.job_id} ({p.elapsed_s:.0f} s): {text}"))
 
     options = ws.scenario.model_options
-    result = await asyncio.to_thread(train_openai, examples, config, out_dir, base_url=base_url, progress=progress, poll_s=POLL_S,
-                                     api_key_env=options.api_key_env)
+    result = await asyncio.to_thread(
+        train_openai, examples, config, out_dir, base_url=base_url, progress=progress, poll_s=POLL_S, api_key_env=options.api_key_env
+    )
     pricing = ws.scenario.pricing
-    training = Training(method="openai", train_tokens=result.trained_tokens, seconds=result.seconds,
-                        cost_usd=finetune_cost(pricing, 0.0, result.trained_tokens), model_id=result.model_id)
+    training = Training(
+        method="openai",
+        train_tokens=result.trained_tokens,
+        seconds=result.seconds,
+        cost_usd=finetune_cost(pricing, 0.0, result.trained_tokens),
+        model_id=result.model_id,
+    )
     return Tuned(open_backend(hosted_backend_spec(result, base_url), options), training)

@@ -65,8 +65,9 @@ async def _train_local(ws: Workspace, config: Finetune, examples: list[Example],
     if training is None:
         epochs = "epochs auto" if config.epochs == "auto" else f"{config.epochs:g} epochs"
         what = "full fine-tune (every weight)" if full else f"{config.method} r={config.r}"
-        on_event(ev.Note(f"fine-tune: {what} on {len(examples)} examples, {epochs}, "
-                         f"validation scored with the {ws.scenario.grader.kind} grader"))
+        on_event(
+            ev.Note(f"fine-tune: {what} on {len(examples)} examples, {epochs}, validation scored with the {ws.scenario.grader.kind} grader")
+        )
         training = await asyncio.to_thread(_run_local, ws, config, examples, out_dir, model, on_event)
         write_json(out_dir / "rung.json", {"stamp": stamp, "training": training.model_dump()})
     else:
@@ -83,17 +84,28 @@ def _run_local(ws: Workspace, config: Finetune, examples: list[Example], out_dir
         on_event(ev.TrainingStep(p.step, p.total_steps, p.loss, p.eta_s))
 
     # Validation answers are generated and graded as the eval's are: same params (structure included), same grader.
-    result = train_lora(examples, config, out_dir, model=model, progress=progress,
-                        val_scorer=grader_scorer(ws.grader(), ws.params))
+    result = train_lora(examples, config, out_dir, model=model, progress=progress, val_scorer=grader_scorer(ws.grader(), ws.params))
     return Training(
-        method=config.method, trainable_params=result.trainable_params,
-        trainable_share=result.trainable_share, train_tokens=result.train_tokens, seconds=result.seconds,
-        tokens_per_s=result.tokens_per_s, padding_waste=result.padding_waste, final_train_loss=result.final_train_loss,
-        final_val_loss=result.final_val_loss, stopped_early=result.stopped_early,
+        method=config.method,
+        trainable_params=result.trainable_params,
+        trainable_share=result.trainable_share,
+        train_tokens=result.train_tokens,
+        seconds=result.seconds,
+        tokens_per_s=result.tokens_per_s,
+        padding_waste=result.padding_waste,
+        final_train_loss=result.final_train_loss,
+        final_val_loss=result.final_val_loss,
+        stopped_early=result.stopped_early,
         overfitting_warning=result.overfitting_warning,
-        cost_usd=finetune_cost(ws.scenario.pricing, result.seconds, None), curve=result.curve, epochs=result.epochs,
-        best_step=result.best_step, best_val_score=result.best_val_score, undertrained_note=result.undertrained_note,
-        peak_rss_mb=result.peak_rss_bytes / 1e6, artifact_mb=result.artifact_bytes / 1e6)
+        cost_usd=finetune_cost(ws.scenario.pricing, result.seconds, None),
+        curve=result.curve,
+        epochs=result.epochs,
+        best_step=result.best_step,
+        best_val_score=result.best_val_score,
+        undertrained_note=result.undertrained_note,
+        peak_rss_mb=result.peak_rss_bytes / 1e6,
+        artifact_mb=result.artifact_bytes / 1e6,
+    )
 
 
 def finetune_settings(ws: Workspace) -> Finetune:
@@ -116,9 +128,16 @@ def _forgetting(ws: Workspace, model: str, saved: Path, stamp: str, on_event) ->
         return Forgetting(**found_before["forgetting"])
     on_event(ev.Note("fine-tune: forgetting check (canary tasks, base vs tuned, through lm-eval)"))
     config, full = finetune_settings(ws), saved.name == "model"
-    found = Forgetting(**forgetting_check(model, None if full else saved, tuned_model=saved if full else None,
-                                           confidence=ws.scenario.confidence, threshold=config.forgetting_threshold,
-                                           extra=config.forgetting_tasks))
+    found = Forgetting(
+        **forgetting_check(
+            model,
+            None if full else saved,
+            tuned_model=saved if full else None,
+            confidence=ws.scenario.confidence,
+            threshold=config.forgetting_threshold,
+            extra=config.forgetting_tasks,
+        )
+    )
     write_json(path, {"stamp": stamp, "forgetting": found.model_dump()})
     return found
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from evals.backends.base import Backend
 from evals.errors import BackendError
+from evals.strategies import Rag
 
 from . import events as ev
 from .decision import prefers_retrieval, recommend
@@ -88,8 +90,7 @@ async def climb(ws: Workspace, opts: RunOptions, on_event: ev.OnEvent = lambda e
     opts.out_dir.mkdir(parents=True, exist_ok=True)
     plans = plan_rungs(ws, opts.rungs)
     warnings = warnings_before(ws)
-    base = opts.backend or open_backend(ws.scenario.model, ws.scenario.model_options, concurrency=opts.concurrency,
-                                        timeout=opts.timeout)
+    base = opts.backend or open_backend(ws.scenario.model, ws.scenario.model_options, concurrency=opts.concurrency, timeout=opts.timeout)
     results: list[RungResult] = []
     scores: dict[RungName, dict[str, float]] = {}
     passed_by: str | None = None
@@ -98,8 +99,9 @@ async def climb(ws: Workspace, opts: RunOptions, on_event: ev.OnEvent = lambda e
         if plan.strategy is None:
             result = RungResult(name=plan.name, status="skipped", skip_reason=plan.skip_reason)
         elif passed_by and not opts.full and not prefers_retrieval(ws.scenario.profile, plan.name):
-            result = RungResult(name=plan.name, status="skipped",
-                                skip_reason=f"{passed_by} already meets every target (--full measures every rung)")
+            result = RungResult(
+                name=plan.name, status="skipped", skip_reason=f"{passed_by} already meets every target (--full measures every rung)"
+            )
         elif failure:
             result = RungResult(name=plan.name, status="skipped", skip_reason=f"stopped: {failure}")
         else:
@@ -122,14 +124,25 @@ async def climb(ws: Workspace, opts: RunOptions, on_event: ev.OnEvent = lambda e
     warnings += [curve_note] if curve_note else []
     recommendation = recommend(results, ws.scenario.profile, ws.scenario.model, ws.scenario.confidence)
     record = RunRecord(
-        scenario=ws.scenario.name, description=ws.scenario.description,
-        scenario_path=str(ws.scenario_path) if ws.scenario_path else None, data_sha256=ws.hashes(),
-        model=ws.scenario.model, grader=ws.scenario.grader.kind, targets=ws.scenario.targets,
-        confidence=ws.scenario.confidence, profile=ws.scenario.profile, limit=ws.limit, dropped_leaks=ws.dropped_leaks,
-        warnings=warnings + [w for r in results if r.rag for w in r.rag.warnings]
-        + ([f"backend failure: {failure}"] if failure else []),
-        estimate=estimate(ws, plans).as_dict(), rungs=results, recommendation=recommendation,
-        seconds=time.perf_counter() - started, backend_failure=failure, learning_curve=curve)
+        scenario=ws.scenario.name,
+        description=ws.scenario.description,
+        scenario_path=str(ws.scenario_path) if ws.scenario_path else None,
+        data_sha256=ws.hashes(),
+        model=ws.scenario.model,
+        grader=ws.scenario.grader.kind,
+        targets=ws.scenario.targets,
+        confidence=ws.scenario.confidence,
+        profile=ws.scenario.profile,
+        limit=ws.limit,
+        dropped_leaks=ws.dropped_leaks,
+        warnings=warnings + [w for r in results if r.rag for w in r.rag.warnings] + ([f"backend failure: {failure}"] if failure else []),
+        estimate=estimate(ws, plans).as_dict(),
+        rungs=results,
+        recommendation=recommendation,
+        seconds=time.perf_counter() - started,
+        backend_failure=failure,
+        learning_curve=curve,
+    )
     return record
 
 
@@ -141,8 +154,7 @@ async def _learning_curve(ws: Workspace, opts: RunOptions, on_event):
     finetune = ws.scenario.ladder.finetune
     if plan.strategy is None or finetune is None or finetune.method == "openai":
         return None, f"no learning curve: {plan.skip_reason or 'it needs a local LoRA fine-tune'}"
-    curve = await learning_curve(ws, plan.strategy, opts.out_dir / "learning_curve", on_event, opts.concurrency,
-                                 opts.curve_max_steps)
+    curve = await learning_curve(ws, plan.strategy, opts.out_dir / "learning_curve", on_event, opts.concurrency, opts.curve_max_steps)
     return curve, None
 
 
@@ -154,8 +166,9 @@ def _error_budget(result: RungResult, max_rate: float, rows) -> str | None:
     return None
 
 
-async def _measure(ws: Workspace, plan: RungPlan, base, opts: RunOptions, on_event, config=None,
-                   label: str | None = None) -> tuple[RungResult, object]:
+async def _measure(
+    ws: Workspace, plan: RungPlan, base, opts: RunOptions, on_event, config=None, label: str | None = None
+) -> tuple[RungResult, object]:
     """Measure one rung; a fine-tune variant (`config`) trains in and journals under its own `label`."""
     from evals.runner import Cache, Journal, Runner, prompt_parts
     from evals.strategies import grade_answer_only
@@ -185,19 +198,30 @@ async def _measure(ws: Workspace, plan: RungPlan, base, opts: RunOptions, on_eve
     rag = plan.name == "rag"
     grader = grade_answer_only(ws.grader()) if rag else ws.grader()  # citations are not part of the answer
     cache = Cache.open_default() if opts.use_cache else None
-    runner = Runner(backend, grader, params=ws.params, concurrency=opts.concurrency, cache=cache,
-                    journal=Journal(opts.out_dir / "journal.jsonl"), progress=progress, repeat=opts.repeat)
+    runner = Runner(
+        backend,
+        grader,
+        params=ws.params,
+        concurrency=opts.concurrency,
+        cache=cache,
+        journal=Journal(opts.out_dir / "journal.jsonl"),
+        progress=progress,
+        repeat=opts.repeat,
+    )
     stopper = Stopper(ws.scenario.targets, ws.scenario.confidence, len(prompts)) if opts.sequential and opts.repeat == 1 else None
-    rows = await runner.run([(ex, p.messages) for ex, p in zip(ws.eval_set, prompts)], rung=label,
-                            stop=stopper.add if stopper else None)
-    outcome = rag_outcome(strategy, ws.scenario.ladder.rag.retriever, ws.eval_set, prompts, rows,  # type: ignore[arg-type, union-attr]
-                          ws.scenario.confidence) if rag else None  # a rag plan always has a Rag strategy and settings
-    result = rung_result(plan.name, rows, ws.scenario, ws.labels, [], time.perf_counter() - started,
-                         outcome.metrics if outcome else None)
+    rows = await runner.run([(ex, p.messages) for ex, p in zip(ws.eval_set, prompts)], rung=label, stop=stopper.add if stopper else None)
+    rag_config = ws.scenario.ladder.rag
+    outcome = (
+        rag_outcome(cast(Rag, strategy), rag_config.retriever, ws.eval_set, prompts, rows, ws.scenario.confidence)
+        if rag and rag_config is not None
+        else None
+    )  # a rag plan always has a Rag strategy and settings
+    result = rung_result(plan.name, rows, ws.scenario, ws.labels, [], time.perf_counter() - started, outcome.metrics if outcome else None)
     await _latency(result, rows, backend, [prompt_parts(p)[0] for p in prompts], ws, opts, cache)
     if stopper is not None:
-        result.stopping = Stopping(used=len(rows), available=len(prompts), calls=runner.rows_made,
-                                   decided_by=stopper.deciding if stopper.decided else [])
+        result.stopping = Stopping(
+            used=len(rows), available=len(prompts), calls=runner.rows_made, decided_by=stopper.deciding if stopper.decided else []
+        )
     if ws.params.structure is not None:
         result.structure, result.constrained = ws.params.structure.kind, constrained_share(rows)
     if outcome is not None:

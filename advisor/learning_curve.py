@@ -65,8 +65,9 @@ def examples_needed(params: tuple[float, float, float], max_error: float) -> flo
     return (a / (max_error - c)) ** (1.0 / b)
 
 
-def forecast(points: list[CurvePoint], metric: str, target: float | None, confidence: float,
-             seed: int = 0) -> tuple[tuple[float, float, float] | None, list[float] | None, str]:
+def forecast(
+    points: list[CurvePoint], metric: str, target: float | None, confidence: float, seed: int = 0
+) -> tuple[tuple[float, float, float] | None, list[float] | None, str]:
     """The fit, [n, lower, upper] examples needed, and the sentence the reports print."""
     ns = [p.n for p in points]
     errors = [1.0 - p.value for p in points]
@@ -89,10 +90,19 @@ def forecast(points: list[CurvePoint], metric: str, target: float | None, confid
     capped = np.minimum(np.asarray(needed), HORIZON * 10.0)  # "never" sorts last without NaN arithmetic
     low, high = (float(np.quantile(capped, q)) for q in (alpha, 1 - alpha))
     if not math.isfinite(point) or point > HORIZON:
-        return params, None, (f"the curve flattens below the target ({metric} levels off near {1 - params[2]:.3f}): "
-                              "more data will not get there; try a larger model")
-    return params, [point, low, high], (f"about {_count(point)} examples would reach {metric} >= {target:g} "
-                                        f"({confidence:.0%} interval {_count(low)} to {_count(high)})")
+        return (
+            params,
+            None,
+            (
+                f"the curve flattens below the target ({metric} levels off near {1 - params[2]:.3f}): "
+                "more data will not get there; try a larger model"
+            ),
+        )
+    return (
+        params,
+        [point, low, high],
+        (f"about {_count(point)} examples would reach {metric} >= {target:g} ({confidence:.0%} interval {_count(low)} to {_count(high)})"),
+    )
 
 
 def _count(n: float) -> str:
@@ -111,8 +121,9 @@ def curve_target(ws: Workspace) -> tuple[str, float | None]:
     return (target.metric, target.min) if target else ("accuracy", None)
 
 
-async def learning_curve(ws: Workspace, strategy, out_dir: Path, on_event: Callable[[object], None],
-                         concurrency: int = 8, max_steps: int | None = None) -> LearningCurve:
+async def learning_curve(
+    ws: Workspace, strategy, out_dir: Path, on_event: Callable[[object], None], concurrency: int = 8, max_steps: int | None = None
+) -> LearningCurve:
     """Train on nested 25/50/100% subsets of train (seeded), score each adapter on every eval item, fit and forecast."""
     from evals.backends.local import LocalBackend
     from evals.runner import Runner, prompt_parts
@@ -140,8 +151,9 @@ async def learning_curve(ws: Workspace, strategy, out_dir: Path, on_event: Calla
         value = rung_result("finetune", rows, ws.scenario, ws.labels, [], 0.0).metrics[metric]
         points.append(CurvePoint(n=len(subset), value=value.value, lower=value.lower, upper=value.upper))
     params, needed, sentence = forecast(points, metric, target, ws.scenario.confidence, config.seed)
-    return LearningCurve(metric=metric, target=target, points=points, fit=list(params) if params else None,
-                         examples_needed=needed, forecast=sentence)
+    return LearningCurve(
+        metric=metric, target=target, points=points, fit=list(params) if params else None, examples_needed=needed, forecast=sentence
+    )
 
 
 def _train(examples, config, folder: Path, model: str, max_steps: int | None) -> None:

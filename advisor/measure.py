@@ -11,8 +11,15 @@ from .scenario import Scenario
 from .targets import check_all
 
 
-def rung_result(name: RungName, rows, scenario: Scenario, labels: list[str] | None, recalls: list[bool],
-                seconds: float, extra: dict[str, MetricValue] | None = None) -> RungResult:
+def rung_result(
+    name: RungName,
+    rows,
+    scenario: Scenario,
+    labels: list[str] | None,
+    recalls: list[bool],
+    seconds: float,
+    extra: dict[str, MetricValue] | None = None,
+) -> RungResult:
     """Metrics with intervals, latency, tokens and cost of one measured rung; targets checked.
 
     `extra`: metrics the rung measured itself (RAG's grounding and citations), checked like the rest.
@@ -20,11 +27,17 @@ def rung_result(name: RungName, rows, scenario: Scenario, labels: list[str] | No
     from evals.graders import Score, summarize
 
     first = rows[rows["repeat"] == 0] if "repeat" in rows else rows
-    scores = [Score(float(r.score), bool(r.format_valid), r.details if isinstance(r.details, dict) else {})
-              for r in first.itertuples()]
-    metrics = {k: MetricValue.model_validate(v.as_dict()) for k, v in summarize(
-        scenario.grader.kind, scores, confidence=scenario.confidence, labels=labels,
-        expected_labels=list(first["expected"]) if labels else None).items()}
+    scores = [Score(float(r.score), bool(r.format_valid), r.details if isinstance(r.details, dict) else {}) for r in first.itertuples()]
+    metrics = {
+        k: MetricValue.model_validate(v.as_dict())
+        for k, v in summarize(
+            scenario.grader.kind,
+            scores,
+            confidence=scenario.confidence,
+            labels=labels,
+            expected_labels=list(first["expected"]) if labels else None,
+        ).items()
+    }
     if recalls:
         hit = wilson(sum(recalls), len(recalls), scenario.confidence)
         metrics["recall_at_k"] = MetricValue.model_validate(hit.as_dict())
@@ -34,10 +47,20 @@ def rung_result(name: RungName, rows, scenario: Scenario, labels: list[str] | No
     latency = latency_summary(list(ok["latency_s"])) if len(ok) else {"p50": 0.0, "p95": 0.0}
     cost = per_call(scenario.pricing, tokens["input"], tokens["output"], machine_seconds(ok))
     result = RungResult(
-        name=name, status="measured", n=len(first), metrics=metrics, latency_ms=latency, tokens_per_call=tokens,
-        cost_per_1k_calls_usd=cost.total * 1e3, cost_per_1m_calls_usd=cost.total * 1e6,
-        cost_per_1k_calls_bounds=cost_bounds(first, scenario, cost.total * 1e3), latency_from="run",
-        errors=int(first["error"].notna().sum()), seconds=seconds, confusion=_confusion(first, labels))
+        name=name,
+        status="measured",
+        n=len(first),
+        metrics=metrics,
+        latency_ms=latency,
+        tokens_per_call=tokens,
+        cost_per_1k_calls_usd=cost.total * 1e3,
+        cost_per_1m_calls_usd=cost.total * 1e6,
+        cost_per_1k_calls_bounds=cost_bounds(first, scenario, cost.total * 1e3),
+        latency_from="run",
+        errors=int(first["error"].notna().sum()),
+        seconds=seconds,
+        confusion=_confusion(first, labels),
+    )
     result.repeat = repeat_summary(rows, scenario.confidence)
     return check_all(result, scenario.targets, scenario.confidence)
 
@@ -55,8 +78,9 @@ def cost_bounds(rows, scenario: Scenario, per_1k: float) -> list[float]:
     from evals.stats import bootstrap_mean
 
     seconds = _machine_shares(rows)
-    costs = [per_call(scenario.pricing, i, o, t).total * 1e3
-             for i, o, t in zip(rows["input_tokens"], rows["output_tokens"], seconds) if t == t]  # NaN: a failed call
+    costs = [
+        per_call(scenario.pricing, i, o, t).total * 1e3 for i, o, t in zip(rows["input_tokens"], rows["output_tokens"], seconds) if t == t
+    ]  # NaN: a failed call
     if not costs or per_1k == 0:
         return [per_1k, per_1k]
     spread = bootstrap_mean(costs, scenario.confidence)
@@ -96,6 +120,15 @@ def comparisons(name: RungName, scores: dict[RungName, dict[str, float]]) -> lis
         if not ids:
             continue
         paired = compare([theirs[i] for i in ids], [mine[i] for i in ids])
-        out.append(Comparison(against=other, test=paired.test, n=paired.n, diff=paired.diff, p_value=paired.p_value,
-                              this_only=paired.b_only, other_only=paired.a_only))
+        out.append(
+            Comparison(
+                against=other,
+                test=paired.test,
+                n=paired.n,
+                diff=paired.diff,
+                p_value=paired.p_value,
+                this_only=paired.b_only,
+                other_only=paired.a_only,
+            )
+        )
     return out

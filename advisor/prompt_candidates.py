@@ -12,14 +12,23 @@ from dataclasses import dataclass
 from evals.example import Example
 from evals.strategies import FewShot
 
-ROLE = {"classification": "You are a precise classifier.", "extraction": "You extract information precisely.",
-        "generation": "You are a concise writer.", "qa": "You answer questions precisely."}
-FORMAT = {"classification": "Reply with exactly one label from the list and nothing else.",
-          "extraction": "Reply with the extracted answer only, nothing else.",
-          "generation": "Reply with the answer only, nothing else.", "qa": "Reply with the answer only, nothing else."}
+ROLE = {
+    "classification": "You are a precise classifier.",
+    "extraction": "You extract information precisely.",
+    "generation": "You are a concise writer.",
+    "qa": "You answer questions precisely.",
+}
+FORMAT = {
+    "classification": "Reply with exactly one label from the list and nothing else.",
+    "extraction": "Reply with the extracted answer only, nothing else.",
+    "generation": "Reply with the answer only, nothing else.",
+    "qa": "Reply with the answer only, nothing else.",
+}
 JSON_FORMAT = "Reply with one JSON object only, nothing else."
-PROPOSER_ASK = ("Write the system prompt for a small language model that must do this task. Be short and exact; "
-                "state the allowed answers and the output format. Reply with the system prompt only.")
+PROPOSER_ASK = (
+    "Write the system prompt for a small language model that must do this task. Be short and exact; "
+    "state the allowed answers and the output format. Reply with the system prompt only."
+)
 
 
 @dataclass(frozen=True)
@@ -33,16 +42,18 @@ class Candidate:
         return f"{self.instruction} · {self.demos} · k={self.k}"
 
 
-def instruction_variants(base: str | None, data_system: str | None, kind: str, labels: list[str] | None,
-                         json_answers: bool, pool: list[Example]) -> dict[str, str | None]:
+def instruction_variants(
+    base: str | None, data_system: str | None, kind: str, labels: list[str] | None, json_answers: bool, pool: list[Example]
+) -> dict[str, str | None]:
     """The user's prompt (None: the data's own system messages, `data_system` when they agree) and its rewrites."""
     role, fmt = ROLE[kind], JSON_FORMAT if json_answers else FORMAT[kind]
     variants: dict[str, str | None] = {"user": base}
     if base or data_system:
         variants["format_line"] = f"{base or data_system}\n{fmt}"
     if labels:
-        variants["labels_listed"] = f"{role} Classify the message into one of these labels:\n" + "\n".join(
-            f"- {label}" for label in labels) + f"\n{fmt}"
+        variants["labels_listed"] = (
+            f"{role} Classify the message into one of these labels:\n" + "\n".join(f"- {label}" for label in labels) + f"\n{fmt}"
+        )
         variants["labels_inline"] = f"{role} Labels: {', '.join(labels)}.\n{fmt}"
     variants["restated"] = f"{role} {_restated(pool, kind, labels)}\n{fmt}"
     return variants
@@ -61,8 +72,9 @@ def _clip(text: str, limit: int = 120) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-async def proposer_drafts(spec: str, variants: dict[str, str | None], pool: list[Example], labels: list[str] | None,
-                          n: int = 2) -> dict[str, str]:
+async def proposer_drafts(
+    spec: str, variants: dict[str, str | None], pool: list[Example], labels: list[str] | None, n: int = 2
+) -> dict[str, str]:
     """Instructions a stronger model writes from the task's prompt and a few train examples (DSPy's proposer idea)."""
     from evals.backends import get_backend
     from evals.backends.base import GenerationParams
@@ -87,8 +99,7 @@ def candidates(variants: dict[str, str | None], demos: list[str], ks: list[int],
     return [baseline] + [c for c in out if c != baseline]
 
 
-def strategy(candidate: Candidate, instruction: str | None, pool: list[Example], bootstrapped: list[Example],
-             seed: int) -> FewShot:
+def strategy(candidate: Candidate, instruction: str | None, pool: list[Example], bootstrapped: list[Example], seed: int) -> FewShot:
     """The prompt builder of a candidate: its instruction and k demonstrations from its set."""
     if candidate.demos == "bootstrapped":
         return FewShot(bootstrapped or pool, candidate.k, "similar", seed, instruction)

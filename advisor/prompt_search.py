@@ -53,23 +53,29 @@ def carve_dev(train: list[Example], dev_size: int, seed: int) -> tuple[list[Exam
     return split(train, n / len(train), seed, stratify_by_label=True)
 
 
-async def search_prompts(ws: Workspace, backend, *, use_cache: bool = True, concurrency: int = 8,
-                         on_event: Callable[[object], None] = lambda e: None) -> Found:
+async def search_prompts(
+    ws: Workspace, backend, *, use_cache: bool = True, concurrency: int = 8, on_event: Callable[[object], None] = lambda e: None
+) -> Found:
     """Search the scenario's candidates within `budget_calls` on a dev split of train; return the winner."""
     from evals.runner import Cache, Runner
 
     config: PromptSearch = ws.scenario.ladder.prompt_search or PromptSearch()
     few_k = baseline_k(ws.scenario.ladder)
     pool, dev = carve_dev(ws.train_set, config.dev_size, config.seed)
-    runner = Runner(backend, ws.grader(), params=ws.params, concurrency=concurrency,
-                    cache=Cache.open_default() if use_cache else None)
+    runner = Runner(backend, ws.grader(), params=ws.params, concurrency=concurrency, cache=Cache.open_default() if use_cache else None)
 
     async def score(items: list[tuple[Example, object]]) -> list[float]:
         rows = await runner.run(items, rung="prompt_search")
         return [float(s) for s in rows["score"]]
 
-    variants = instruction_variants(ws.system_prompt, _common_system(pool) if ws.system_prompt is None else None,
-                                    ws.scenario.task.kind, ws.labels, ws.scenario.grader.kind == "json", pool)
+    variants = instruction_variants(
+        ws.system_prompt,
+        _common_system(pool) if ws.system_prompt is None else None,
+        ws.scenario.task.kind,
+        ws.labels,
+        ws.scenario.grader.kind == "json",
+        pool,
+    )
     proposer_calls = 0
     if config.proposer:
         drafts = await proposer_drafts(config.proposer, variants, pool, ws.labels)
@@ -83,20 +89,41 @@ async def search_prompts(ws: Workspace, backend, *, use_cache: bool = True, conc
     scores, rounds, spent = await successive_halving(cands, dev, config.budget_calls - spent, built, score, on_event, spent)
     ranked = sorted(scores, key=lambda c: _rank(c, scores, cands))
     winner = ranked[0]
-    final = strategy(winner, variants[winner.instruction], ws.train_set if winner.demos == "similar" else pool,
-                     bootstrapped, config.seed)
+    final = strategy(winner, variants[winner.instruction], ws.train_set if winner.demos == "similar" else pool, bootstrapped, config.seed)
     dev_interval = _interval(scores[winner], ws.scenario.confidence)
     search = Search(
-        budget_calls=config.budget_calls, calls_spent=spent, proposer_calls=proposer_calls,
-        dev_ids=[ex.key for ex in dev], bootstrapped_ids=[ex.key for ex in bootstrapped], instructions=variants,
-        candidates=[CandidateScore(name=c.name, instruction=c.instruction, demos=c.demos, k=c.k, dev_n=len(scores[c]),
-                                   dev_score=_mean(scores[c]), rounds=rounds[c]) for c in ranked],
-        winner=winner.name, baseline=cands[0].name, dev_score=_mean(scores[winner]), dev_lower=dev_interval.lower,
+        budget_calls=config.budget_calls,
+        calls_spent=spent,
+        proposer_calls=proposer_calls,
+        dev_ids=[ex.key for ex in dev],
+        bootstrapped_ids=[ex.key for ex in bootstrapped],
+        instructions=variants,
+        candidates=[
+            CandidateScore(
+                name=c.name,
+                instruction=c.instruction,
+                demos=c.demos,
+                k=c.k,
+                dev_n=len(scores[c]),
+                dev_score=_mean(scores[c]),
+                rounds=rounds[c],
+            )
+            for c in ranked
+        ],
+        winner=winner.name,
+        baseline=cands[0].name,
+        dev_score=_mean(scores[winner]),
+        dev_lower=dev_interval.lower,
         dev_upper=dev_interval.upper,
         winner_shots=[s.key for s in final.shots(dev[0])] if winner.demos == "random" and dev else None,
-        winner_prompt=final(ws.eval_set[0]).messages if ws.eval_set else [])
-    on_event(ev.Note(f"prompt search: {winner.name} wins with {search.dev_score:.3f} on {len(scores[winner])} dev items "
-                     f"({spent} of {config.budget_calls} calls)"))
+        winner_prompt=final(ws.eval_set[0]).messages if ws.eval_set else [],
+    )
+    on_event(
+        ev.Note(
+            f"prompt search: {winner.name} wins with {search.dev_score:.3f} on {len(scores[winner])} dev items "
+            f"({spent} of {config.budget_calls} calls)"
+        )
+    )
     return Found(final, search)
 
 
@@ -110,8 +137,9 @@ async def _bootstrap(pool, instruction, k, config, score, on_event) -> tuple[lis
     return [ex for ex, s in zip(sample, got) if s >= 1.0], n
 
 
-async def successive_halving(cands: list[Candidate], dev: list[Example], budget: int, built: dict, score, on_event,
-                             spent: int = 0) -> tuple[dict[Candidate, list[float]], dict[Candidate, int], int]:
+async def successive_halving(
+    cands: list[Candidate], dev: list[Example], budget: int, built: dict, score, on_event, spent: int = 0
+) -> tuple[dict[Candidate, list[float]], dict[Candidate, int], int]:
     """Score every candidate on a few dev items, keep the best third on more items, until one is left or the budget is spent.
 
     A candidate never costs more than `budget` calls in all; when the budget cannot give each candidate one

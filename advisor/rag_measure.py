@@ -43,8 +43,9 @@ def rag_outcome(strategy: Rag, retriever_name: str, examples: list[Example], pro
         grades.append((example, prompt, row, g))
     out.metrics = _metrics(grades, strategy.cite, confidence, rate)
     curve = retrieval_curve(strategy.retriever, examples, index)
-    out.details = RagDetails(retriever=retriever_name, top_k=strategy.top_k, warnings=_source_warnings(curve),
-                             curve=curve if curve.with_source else None)
+    out.details = RagDetails(
+        retriever=retriever_name, top_k=strategy.top_k, warnings=_source_warnings(curve), curve=curve if curve.with_source else None
+    )
     _failures(out.details, grades, chunks)
     return out
 
@@ -64,10 +65,18 @@ def _source_warnings(curve) -> list[str]:
     if not curve.unmatched:
         return []
     if curve.unmatched == curve.with_source:
-        return [(f"RAG: no eval meta.source matches a knowledge document (tried {FORMS}), so retrieval recall and "
-                 "citations are not measured: this is a data problem, not a retrieval score. Fix meta.source.")]
-    return [(f"RAG: {curve.unmatched} of {curve.with_source} eval meta.source values match no knowledge document; "
-             "those items are left out of recall and citation scores.")]
+        return [
+            (
+                f"RAG: no eval meta.source matches a knowledge document (tried {FORMS}), so retrieval recall and "
+                "citations are not measured: this is a data problem, not a retrieval score. Fix meta.source."
+            )
+        ]
+    return [
+        (
+            f"RAG: {curve.unmatched} of {curve.with_source} eval meta.source values match no knowledge document; "
+            "those items are left out of recall and citation scores."
+        )
+    ]
 
 
 def _failures(details: RagDetails, grades, chunks) -> None:
@@ -79,9 +88,11 @@ def _failures(details: RagDetails, grades, chunks) -> None:
         why = "no source to check" if g.retrieval_hit is None else WRONG if g.retrieval_hit else MISSED
         details.missed_retrieval += why == MISSED
         details.answered_wrong += why == WRONG
-        passages = [Passage(id=h["id"], score=h["score"], text=chunks[h["id"]].text[:PASSAGE_CHARS])
-                    for h in prompt.context["retrieved"]]
-        failed.append(FailedItem(id=example.key, question=example.user_text, retrieved=passages,
-                                 answer=row.output or "", expected=example.expected, why=why))
+        passages = [Passage(id=h["id"], score=h["score"], text=chunks[h["id"]].text[:PASSAGE_CHARS]) for h in prompt.context["retrieved"]]
+        failed.append(
+            FailedItem(
+                id=example.key, question=example.user_text, retrieved=passages, answer=row.output or "", expected=example.expected, why=why
+            )
+        )
     order = {MISSED: 0, WRONG: 1}
     details.failed = sorted(failed, key=lambda f: order.get(f.why, 2))[:SHOWN_FAILURES]

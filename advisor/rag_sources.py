@@ -24,9 +24,17 @@ def source_warnings(eval_set: list[Example], knowledge: Path | None, eval_file: 
         return []
     first = unmatched[0]
     some = sorted(index.documents)[:2]
-    what = ("no eval meta.source matches any knowledge document" if len(unmatched) == len(given)
-            else f"{len(unmatched)} of {len(given)} eval meta.source values match no knowledge document")
-    return [Problem(f"{what} (e.g. {first.meta['source']!r}; tried {FORMS}), so retrieval recall and citations "
-                    "cannot be measured for them",
-                    fix=f"name documents as they are under {knowledge.name}/, e.g. {', '.join(repr(d) for d in some)}",
-                    file=eval_file, line=first.line, field="meta.source")]
+    what = (
+        "no eval meta.source matches any knowledge document"
+        if len(unmatched) == len(given)
+        else f"{len(unmatched)} of {len(given)} eval meta.source values match no knowledge document"
+    )
+    return [
+        Problem(
+            f"{what} (e.g. {first.meta['source']!r}; tried {FORMS}), so retrieval recall and citations cannot be measured for them",
+            fix=f"name documents as they are under {knowledge.name}/, e.g. {', '.join(repr(d) for d in some)}",
+            file=eval_file,
+            line=first.line,
+            field="meta.source",
+        )
+    ]

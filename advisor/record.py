@@ -19,8 +19,7 @@ EPS = 1e-9
 """Slack for floating-point rounding when checking a stored record's bounds."""
 RungName = Literal["zero_shot", "few_shot", "prompt_search", "rag", "finetune"]
 RUNG_ORDER: tuple[RungName, ...] = ("zero_shot", "few_shot", "prompt_search", "rag", "finetune")
-RUNG_TITLES = {"zero_shot": "zero-shot", "few_shot": "few-shot", "prompt_search": "prompt search", "rag": "RAG",
-               "finetune": "fine-tune"}
+RUNG_TITLES = {"zero_shot": "zero-shot", "few_shot": "few-shot", "prompt_search": "prompt search", "rag": "RAG", "finetune": "fine-tune"}
 
 
 class MetricValue(BaseModel):
@@ -112,6 +111,8 @@ class Stopping(BaseModel):
     """Rows produced, counting calls already in flight when the verdict settled."""
     decided_by: list[str] = Field(default_factory=list)
     """The targets that settled it, e.g. 'accuracy >= 0.9 (fail)'; empty when every item was needed."""
+
+
 class Variant(BaseModel):
     """One way of fine-tuning (`finetune.compare`), measured on the same items as the others."""
 
@@ -288,11 +289,26 @@ def load_record(path: str | Path) -> RunRecord:
     try:
         record = RunRecord.model_validate_json(read_text(path))
     except ValidationError as exc:
-        raise InputError([Problem(f"not a valid run record: {err['msg'].removeprefix('Value error, ')}", file=path,
-                                  fix="regenerate it with `advisor run`", field=".".join(map(str, err["loc"])) or None)
-                          for err in exc.errors()[:10]], title=f"Invalid run record {path}") from None
+        raise InputError(
+            [
+                Problem(
+                    f"not a valid run record: {err['msg'].removeprefix('Value error, ')}",
+                    file=path,
+                    fix="regenerate it with `advisor run`",
+                    field=".".join(map(str, err["loc"])) or None,
+                )
+                for err in exc.errors()[:10]
+            ],
+            title=f"Invalid run record {path}",
+        ) from None
     if record.version > RECORD_VERSION:
-        raise InputError(Problem(f"record version {record.version} is newer than this advisor reads ({RECORD_VERSION})",
-                                 fix="upgrade advisor", file=path, field="version"))
+        raise InputError(
+            Problem(
+                f"record version {record.version} is newer than this advisor reads ({RECORD_VERSION})",
+                fix="upgrade advisor",
+                file=path,
+                field="version",
+            )
+        )
     record._path = path
     return record

@@ -20,5 +20,10 @@ def repeat_summary(rows, confidence: float) -> dict | None:
     passed = by_item["score"].apply(lambda s: bool((s >= 1.0).all()))
     agreed = by_item["output"].apply(lambda s: s.nunique(dropna=False) == 1)
     pass_all = wilson(int(passed.sum()), len(passed), confidence)
-    return {"n": n, "items": len(passed), "pass_all": pass_all.as_dict(), "agreement": float(agreed.mean()),
-            "mean_score": float(rows["score"].mean())}
+    return {
+        "n": n,
+        "items": len(passed),
+        "pass_all": pass_all.as_dict(),
+        "agreement": float(agreed.mean()),
+        "mean_score": float(rows["score"].mean()),
+    }

@@ -41,13 +41,26 @@ def _open_locked(folder: Path, path: Path, field: str) -> int:
             folder.mkdir(parents=True, exist_ok=True)
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
-            raise InputError(Problem(f"cannot use {folder} as the run folder: {exc.strerror or exc}", file=folder, field=field,
-                                     fix="choose a writable folder")) from None
+            raise InputError(
+                Problem(
+                    f"cannot use {folder} as the run folder: {exc.strerror or exc}",
+                    file=folder,
+                    field=field,
+                    fix="choose a writable folder",
+                )
+            ) from None
         if not _try_lock(fd):
             holder = _read(fd).strip() or "another process"
             os.close(fd)
-            raise InputError(Problem(f"another run is writing into {folder}: {holder}", file=path, field=field,
-                                     fix="wait for it to finish, or choose another --out"), title="Run folder in use")
+            raise InputError(
+                Problem(
+                    f"another run is writing into {folder}: {holder}",
+                    file=path,
+                    field=field,
+                    fix="wait for it to finish, or choose another --out",
+                ),
+                title="Run folder in use",
+            )
         if _same_file(fd, path):
             return fd
         os.close(fd)  # we locked a file its last holder had just removed: take the new one

@@ -54,8 +54,10 @@ def _few_shot(ws: Workspace, config) -> RungPlan:
 def _prompt_search(ws: Workspace, config) -> RungPlan:
     n = len(ws.train_set)
     if n < PROMPT_SEARCH_MIN_TRAIN:
-        return RungPlan("prompt_search", skip_reason=f"{n} train examples; prompt search needs at least "
-                                                      f"{PROMPT_SEARCH_MIN_TRAIN} to carve a dev split from")
+        return RungPlan(
+            "prompt_search",
+            skip_reason=f"{n} train examples; prompt search needs at least {PROMPT_SEARCH_MIN_TRAIN} to carve a dev split from",
+        )
     from .prompt_search import baseline_k
 
     k = baseline_k(ws.scenario.ladder)
@@ -76,12 +78,16 @@ def _finetune(ws: Workspace, config) -> RungPlan:
     if n < FINETUNE_MIN_TRAIN:
         return RungPlan("finetune", skip_reason=f"{n} train examples; fine-tuning needs at least {FINETUNE_MIN_TRAIN}")
     if config.method != "openai" and not ws.scenario.model_spec.is_local:
-        return RungPlan("finetune", skip_reason=f"local fine-tuning ({config.method}) needs local weights; {ws.scenario.model} has none (use method: openai)")
+        return RungPlan(
+            "finetune",
+            skip_reason=f"local fine-tuning ({config.method}) needs local weights; {ws.scenario.model} has none (use method: openai)",
+        )
     if config.method == "openai" and ws.scenario.model_spec.is_local:
-        return RungPlan("finetune", skip_reason=f"a hosted fine-tuning job needs an openai: model; {ws.scenario.model} is local (use method: lora)")
+        return RungPlan(
+            "finetune", skip_reason=f"a hosted fine-tuning job needs an openai: model; {ws.scenario.model} is local (use method: lora)"
+        )
     # "" (not None) drops the data's own system message too: the tuned model is asked with the input alone.
     return RungPlan("finetune", ZeroShot(ws.system_prompt if config.prompt == "full" else ""), trains=True)
 
 
-_BUILDERS = {"zero_shot": _zero_shot, "few_shot": _few_shot, "prompt_search": _prompt_search, "rag": _rag,
-             "finetune": _finetune}
+_BUILDERS = {"zero_shot": _zero_shot, "few_shot": _few_shot, "prompt_search": _prompt_search, "rag": _rag, "finetune": _finetune}

@@ -77,14 +77,26 @@ def from_row(row: dict, messages: list[dict] | None, context: dict | None = None
     context = {**kept, **(context or {})}
     row = {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in row.items()}  # pandas' missing values
     return Sample(
-        id=str(row["id"]), rung=row["rung"], repeat=int(row.get("repeat") or 0), input=_last_user(messages),
-        expected=str(row.get("expected") or ""), shots=_ids(context.get("shots")),
-        retrieved=_retrieved(context.get("retrieved")), cited=_ids(context.get("cited", details.get("cited"))),
-        messages=messages, output=str(row.get("output") or ""), answer=_answer(details),
-        score=float(row["score"]), format_valid=bool(row["format_valid"]), reason=reason(row, details),
+        id=str(row["id"]),
+        rung=row["rung"],
+        repeat=int(row.get("repeat") or 0),
+        input=_last_user(messages),
+        expected=str(row.get("expected") or ""),
+        shots=_ids(context.get("shots")),
+        retrieved=_retrieved(context.get("retrieved")),
+        cited=_ids(context.get("cited", details.get("cited"))),
+        messages=messages,
+        output=str(row.get("output") or ""),
+        answer=_answer(details),
+        score=float(row["score"]),
+        format_valid=bool(row["format_valid"]),
+        reason=reason(row, details),
         latency_s=row.get("latency_s"),
-        input_tokens=int(row.get("input_tokens") or 0), output_tokens=int(row.get("output_tokens") or 0),
-        cached=bool(row.get("cached")), error=row.get("error"))
+        input_tokens=int(row.get("input_tokens") or 0),
+        output_tokens=int(row.get("output_tokens") or 0),
+        cached=bool(row.get("cached")),
+        error=row.get("error"),
+    )
 
 
 def _last_user(messages: list[dict] | None) -> str | None:
@@ -149,8 +161,11 @@ def read(path: Path) -> list[Sample]:
         try:
             out.append(Sample.model_validate(json.loads(line)))
         except (ValueError, ValidationError) as exc:
-            raise InputError(Problem(f"not a sample: {str(exc).splitlines()[0]}", file=path, line=number,
-                                     fix="regenerate the run folder with `advisor run`")) from None
+            raise InputError(
+                Problem(
+                    f"not a sample: {str(exc).splitlines()[0]}", file=path, line=number, fix="regenerate the run folder with `advisor run`"
+                )
+            ) from None
     return out
 
 

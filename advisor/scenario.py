@@ -18,16 +18,35 @@ TaskKind = Literal["classification", "extraction", "generation", "qa"]
 TASK_KINDS: tuple[str, ...] = get_args(TaskKind)
 Frequency = Literal["never", "rarely", "monthly", "weekly", "daily"]
 
-RATE_METRICS = {"accuracy", "format_valid", "macro_f1", "field_accuracy", "recall_at_k", "grounded",
-                "citation_precision", "citation_recall"}
+RATE_METRICS = {
+    "accuracy",
+    "format_valid",
+    "macro_f1",
+    "field_accuracy",
+    "recall_at_k",
+    "grounded",
+    "citation_precision",
+    "citation_recall",
+}
 LATENCY_METRICS = {"p50_latency_ms", "p95_latency_ms"}
 COST_METRICS = {"cost_per_1k_calls_usd"}
 FORGETTING_METRICS = {"forgetting_change"}
 """Change in general ability (canary accuracy, adapter minus base; -0.05 = lost 5 points); 0 for rungs that do not train."""
 GRADER_METRICS = {"label": {"macro_f1"}, "json": {"field_accuracy"}}
-TARGET_METRICS: tuple[str, ...] = ("accuracy", "macro_f1", "field_accuracy", "format_valid", "recall_at_k",
-                                   "grounded", "citation_precision", "citation_recall", "p50_latency_ms",
-                                   "p95_latency_ms", "cost_per_1k_calls_usd", "forgetting_change")
+TARGET_METRICS: tuple[str, ...] = (
+    "accuracy",
+    "macro_f1",
+    "field_accuracy",
+    "format_valid",
+    "recall_at_k",
+    "grounded",
+    "citation_precision",
+    "citation_recall",
+    "p50_latency_ms",
+    "p95_latency_ms",
+    "cost_per_1k_calls_usd",
+    "forgetting_change",
+)
 """Every metric a target can name, in the order the wizard asks for them."""
 assert set(TARGET_METRICS) == RATE_METRICS | LATENCY_METRICS | COST_METRICS | FORGETTING_METRICS
 
@@ -229,6 +248,10 @@ class FewShot(Strict):
     """Seed of the random selection."""
 
 
+DemoSet = Literal["similar", "random", "bootstrapped"]
+DEMO_SETS: tuple[DemoSet, ...] = get_args(DemoSet)
+
+
 class PromptSearch(Strict):
     """Search instructions x demonstration sets x k on a dev split carved from train; the winner alone is measured on eval."""
 
@@ -238,8 +261,7 @@ class PromptSearch(Strict):
     """Train examples held out as the dev split the candidates are scored on (at most a quarter of train)."""
     ks: list[int] = Field(default_factory=lambda: [4, 8], min_length=1)
     """Numbers of demonstrations tried."""
-    demos: list[Literal["similar", "random", "bootstrapped"]] = Field(
-        default_factory=lambda: ["similar", "random", "bootstrapped"], min_length=1)  # type: ignore[arg-type]
+    demos: list[DemoSet] = Field(default_factory=lambda: list(DEMO_SETS), min_length=1)
     """Demonstration sets tried: similar (BM25), random, bootstrapped (train examples the model itself answers right)."""
     proposer: str | None = None
     """Backend spec of a stronger model that drafts extra instructions for the model measured (e.g. openai:gpt-4o-mini)."""

@@ -41,11 +41,18 @@ def parse_yaml(text: str, path: Path) -> tuple[yaml.Node | None, object]:
         return yaml.compose(text), yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise InputError(Problem(f"not valid YAML: {getattr(exc, 'problem', exc)}", fix="fix the YAML syntax at that line",
-                                 file=path, line=mark.line + 1 if mark else None)) from None
+        raise InputError(
+            Problem(
+                f"not valid YAML: {getattr(exc, 'problem', exc)}",
+                fix="fix the YAML syntax at that line",
+                file=path,
+                line=mark.line + 1 if mark else None,
+            )
+        ) from None
     except RecursionError:
-        raise InputError(Problem("the YAML nests too deeply to read", fix="a scenario nests a few levels; check the file",
-                                 file=path, line=1)) from None
+        raise InputError(
+            Problem("the YAML nests too deeply to read", fix="a scenario nests a few levels; check the file", file=path, line=1)
+        ) from None
 
 
 def duplicate_keys(node: yaml.Node | None, path: Path) -> list[Problem]:
@@ -60,8 +67,15 @@ def duplicate_keys(node: yaml.Node | None, path: Path) -> list[Problem]:
                 line = key.start_mark.line + 1
                 name = str(key.value)
                 if name in seen:
-                    problems.append(Problem(f"key '{name}' appears twice, on lines {seen[name]} and {line}; YAML would keep "
-                                            "only the last", fix="delete one of the two", file=path, line=line, field=name))
+                    problems.append(
+                        Problem(
+                            f"key '{name}' appears twice, on lines {seen[name]} and {line}; YAML would keep only the last",
+                            fix="delete one of the two",
+                            file=path,
+                            line=line,
+                            field=name,
+                        )
+                    )
                 seen.setdefault(name, line)
                 stack.append(value)
         elif isinstance(current, yaml.SequenceNode):

@@ -93,8 +93,9 @@ def to_params(request: ChatRequest) -> GenerationParams:
     if any(not s for s in stop):
         raise RequestProblem("stop strings must not be empty", "stop")
     max_tokens = request.max_completion_tokens or request.max_tokens or DEFAULT_MAX_TOKENS
-    return GenerationParams(max_tokens=max_tokens, temperature=request.temperature or 0.0, stop=tuple(stop), seed=request.seed,
-                            structure=to_structure(request))
+    return GenerationParams(
+        max_tokens=max_tokens, temperature=request.temperature or 0.0, stop=tuple(stop), seed=request.seed, structure=to_structure(request)
+    )
 
 
 def to_structure(request: ChatRequest) -> Structure | None:
@@ -113,12 +114,25 @@ def to_structure(request: ChatRequest) -> Structure | None:
 
 def completion_body(model_id: str, completion) -> dict:
     """A chat.completion object in OpenAI's shape."""
-    usage = {"prompt_tokens": completion.input_tokens, "completion_tokens": completion.output_tokens,
-             "total_tokens": completion.input_tokens + completion.output_tokens}
-    choice = {"index": 0, "message": {"role": "assistant", "content": completion.text},
-              "finish_reason": completion.extra.get("finish_reason", "stop"), "logprobs": None}
-    return {"id": f"chatcmpl-{uuid.uuid4().hex}", "object": "chat.completion", "created": int(time.time()),
-            "model": model_id, "choices": [choice], "usage": usage}
+    usage = {
+        "prompt_tokens": completion.input_tokens,
+        "completion_tokens": completion.output_tokens,
+        "total_tokens": completion.input_tokens + completion.output_tokens,
+    }
+    choice = {
+        "index": 0,
+        "message": {"role": "assistant", "content": completion.text},
+        "finish_reason": completion.extra.get("finish_reason", "stop"),
+        "logprobs": None,
+    }
+    return {
+        "id": f"chatcmpl-{uuid.uuid4().hex}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model_id,
+        "choices": [choice],
+        "usage": usage,
+    }
 
 
 def error_body(message: str, kind: str, param: str | None = None, code: str | None = None) -> dict:
@@ -161,7 +175,9 @@ def create_app(backend, *, api_key: str | None = None, max_body_bytes: int = DEF
     @app.post("/v1/chat/completions")
     async def chat_completions(request: ChatRequest):
         if request.model not in models:
-            raise RequestProblem(f"model '{request.model}' is not served here; use one of: {', '.join(models)}", "model", 404, "model_not_found")
+            raise RequestProblem(
+                f"model '{request.model}' is not served here; use one of: {', '.join(models)}", "model", 404, "model_not_found"
+            )
         messages, params = to_messages(request), to_params(request)
         options = {"use_adapter": models[request.model]} if getattr(backend, "adapter", None) else {}
         try:

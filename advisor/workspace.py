@@ -40,8 +40,15 @@ class Workspace:
         from evals.graders import make_grader
 
         g = self.scenario.grader
-        return make_grader(g.kind, labels=self.labels, schema=g.schema_, fields=g.fields, pattern=g.pattern,
-                           judge=_judge_backend(g), rubric=g.judge.rubric if g.judge else None)
+        return make_grader(
+            g.kind,
+            labels=self.labels,
+            schema=g.schema_,
+            fields=g.fields,
+            pattern=g.pattern,
+            judge=_judge_backend(g),
+            rubric=g.judge.rubric if g.judge else None,
+        )
 
     def hashes(self) -> dict[str, str]:
         data = self.scenario.data
@@ -77,8 +84,9 @@ def _judge_backend(grader):
     return open_backend(grader.judge.model)
 
 
-def open_backend(model: str, options: ModelOptions | None = None, *, concurrency: int | None = None,
-                 timeout: float | None = None) -> Backend:
+def open_backend(
+    model: str, options: ModelOptions | None = None, *, concurrency: int | None = None, timeout: float | None = None
+) -> Backend:
     """The backend of a model spec, with the scenario's options; --timeout and --concurrency win over them."""
     from evals.backends import get_backend
 
@@ -103,8 +111,10 @@ def prepare(scenario_path: Path, limit: int | None = None, drop_leaks: bool = Fa
     dropped: list[str] = []
     if drop_leaks and check.leaks:
         eval_set, dropped = _without_leaks(eval_set, train_set)
-        warnings = warnings[check.leaks:] + [f"{len(dropped)} eval examples that repeat or nearly repeat a train example "
-                                             f"were left out (--drop-leaks): {', '.join(dropped[:5])}{' …' if len(dropped) > 5 else ''}"]
+        warnings = warnings[check.leaks :] + [
+            f"{len(dropped)} eval examples that repeat or nearly repeat a train example "
+            f"were left out (--drop-leaks): {', '.join(dropped[:5])}{' …' if len(dropped) > 5 else ''}"
+        ]
     if limit:
         eval_set = eval_set[:limit]  # the training data stays whole
     labels = scenario.task.labels
@@ -115,10 +125,19 @@ def prepare(scenario_path: Path, limit: int | None = None, drop_leaks: bool = Fa
     if structure is not None and (problem := _grammar_problem(structure)):
         warnings.append(f"generation is not constrained: the {structure.kind} cannot be compiled to a grammar ({problem})")
         structure = None
-    params = GenerationParams(max_tokens=scenario.generation.max_tokens or auto,
-                              stop=tuple(scenario.generation.stop), structure=structure)
-    return Workspace(scenario, Path(scenario_path).resolve(), eval_set, train_set, labels, params, warnings, limit,
-                     eval_total=len(check.eval), dropped_leaks=dropped)
+    params = GenerationParams(max_tokens=scenario.generation.max_tokens or auto, stop=tuple(scenario.generation.stop), structure=structure)
+    return Workspace(
+        scenario,
+        Path(scenario_path).resolve(),
+        eval_set,
+        train_set,
+        labels,
+        params,
+        warnings,
+        limit,
+        eval_total=len(check.eval),
+        dropped_leaks=dropped,
+    )
 
 
 def _without_leaks(eval_set: list[Example], train_set: list[Example]) -> tuple[list[Example], list[str]]:
@@ -128,4 +147,3 @@ def _without_leaks(eval_set: list[Example], train_set: list[Example]) -> tuple[l
     leaked = {leak.eval_key for leak in find_leaks(eval_set, train_set)}
     leaked |= {pair.eval_key for pair in find_near_duplicates(eval_set, train_set)}
     return [ex for ex in eval_set if ex.key not in leaked], [ex.key for ex in eval_set if ex.key in leaked]
-

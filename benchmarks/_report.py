@@ -13,8 +13,19 @@ import json
 PREFIX = "RESULT "
 
 
-def emit(name: str, *, ours: float, peer: float, unit: str, peer_name: str, goal_ratio: float = 1.0,
-         lower_is_better: bool = False, goal: str = "", also_holds: bool = True, note: str = "") -> dict:
+def emit(
+    name: str,
+    *,
+    ours: float,
+    peer: float,
+    unit: str,
+    peer_name: str,
+    goal_ratio: float = 1.0,
+    lower_is_better: bool = False,
+    goal: str = "",
+    also_holds: bool = True,
+    note: str = "",
+) -> dict:
     """Print the benchmark's result line (after its human-readable output) and return it.
 
     Args:
@@ -22,8 +33,18 @@ def emit(name: str, *, ours: float, peer: float, unit: str, peer_name: str, goal
             and `also_holds` whether that other condition held.
     """
     ratio = (peer / ours if lower_is_better else ours / peer) if ours and peer else 0.0
-    row = {"name": name, "ours": ours, "peer": peer, "peer_name": peer_name, "unit": unit, "ratio": round(ratio, 3),
-           "goal_ratio": goal_ratio, "goal": goal or f">= {goal_ratio:g}x", "met": ratio >= goal_ratio and also_holds, "note": note}
+    row = {
+        "name": name,
+        "ours": ours,
+        "peer": peer,
+        "peer_name": peer_name,
+        "unit": unit,
+        "ratio": round(ratio, 3),
+        "goal_ratio": goal_ratio,
+        "goal": goal or f">= {goal_ratio:g}x",
+        "met": ratio >= goal_ratio and also_holds,
+        "note": note,
+    }
     print(PREFIX + json.dumps(row), flush=True)
     return row
 

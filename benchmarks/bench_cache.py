@@ -28,7 +28,9 @@ def timed_run(backend, items, cache_path: Path, concurrency: int):
     """One run of the eval with the on-disk cache, opened fresh as a new command would."""
     start = time.perf_counter()
     with Cache(cache_path) as cache:
-        rows = Runner(backend, exact_match, params=GenerationParams(max_tokens=16), concurrency=concurrency, cache=cache).run_sync(items, "bench")
+        rows = Runner(backend, exact_match, params=GenerationParams(max_tokens=16), concurrency=concurrency, cache=cache).run_sync(
+            items, "bench"
+        )
     return time.perf_counter() - start, rows
 
 
@@ -51,8 +53,18 @@ def main() -> None:
     print(f"  first run   {first:7.3f} s  ({before} requests)")
     print(f"  cached rerun {rerun:6.3f} s  ({rerun_requests} requests)")
     print(f"speed-up {first / rerun:.0f}x (goal >= 50x), server requests on the rerun: {rerun_requests} (goal 0)")
-    emit("cached rerun vs first run", ours=round(rerun, 3), peer=round(first, 3), unit="s", peer_name="first run", lower_is_better=True,
-         goal_ratio=50, goal=">= 50x, 0 requests", also_holds=rerun_requests == 0, note=f"{args.items} items, {rerun_requests} requests on the rerun")
+    emit(
+        "cached rerun vs first run",
+        ours=round(rerun, 3),
+        peer=round(first, 3),
+        unit="s",
+        peer_name="first run",
+        lower_is_better=True,
+        goal_ratio=50,
+        goal=">= 50x, 0 requests",
+        also_holds=rerun_requests == 0,
+        note=f"{args.items} items, {rerun_requests} requests on the rerun",
+    )
 
 
 if __name__ == "__main__":

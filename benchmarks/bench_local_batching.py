@@ -21,13 +21,21 @@ from evals.backends.local import LocalBackend
 
 LABELS = "billing, shipping, refund, account or other"
 MESSAGES = [
-    "I was charged twice for my order this month.", "Where is my package? It has been ten days.",
-    "Please send my money back, the blender arrived broken.", "I can't log in after resetting my password.",
-    "Do you sell gift cards?", "My invoice shows the wrong VAT number.", "The courier left the parcel at the wrong door.",
-    "I returned the shoes two weeks ago and have no refund yet.", "How do I change the email on my profile?",
-    "What are your opening hours on Sunday?", "Why did my card get declined at checkout?",
-    "Tracking says delivered but nothing arrived.", "Can I get a refund for a cancelled subscription?",
-    "Delete my account and all my data, please.", "Is the red jacket available in size M?",
+    "I was charged twice for my order this month.",
+    "Where is my package? It has been ten days.",
+    "Please send my money back, the blender arrived broken.",
+    "I can't log in after resetting my password.",
+    "Do you sell gift cards?",
+    "My invoice shows the wrong VAT number.",
+    "The courier left the parcel at the wrong door.",
+    "I returned the shoes two weeks ago and have no refund yet.",
+    "How do I change the email on my profile?",
+    "What are your opening hours on Sunday?",
+    "Why did my card get declined at checkout?",
+    "Tracking says delivered but nothing arrived.",
+    "Can I get a refund for a cancelled subscription?",
+    "Delete my account and all my data, please.",
+    "Is the red jacket available in size M?",
     "You billed me after I cancelled.",
 ]
 
@@ -53,9 +61,14 @@ def one_by_one(backend: LocalBackend, chats: list[list[dict]], max_tokens: int) 
     for chat in chats:
         ids = torch.tensor([backend.encode(chat)], device=model.device)
         with torch.inference_mode():
-            out = model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), max_new_tokens=max_tokens,
-                                 do_sample=False, pad_token_id=tokenizer.pad_token_id)
-        texts.append(tokenizer.decode(out[0, ids.shape[1]:], skip_special_tokens=True))
+            out = model.generate(
+                input_ids=ids,
+                attention_mask=torch.ones_like(ids),
+                max_new_tokens=max_tokens,
+                do_sample=False,
+                pad_token_id=tokenizer.pad_token_id,
+            )
+        texts.append(tokenizer.decode(out[0, ids.shape[1] :], skip_special_tokens=True))
     return time.perf_counter() - start, texts
 
 
@@ -86,7 +99,9 @@ def main() -> None:
     backend = LocalBackend(args.model, max_batch_size=args.max_batch_size)
     backend.load()
     chats = prompts(args.n, args.data)
-    print(f"{args.n} examples, greedy, max_tokens {args.max_tokens}, max_batch_size {args.max_batch_size}, torch threads {torch.get_num_threads()}")
+    print(
+        f"{args.n} examples, greedy, max_tokens {args.max_tokens}, max_batch_size {args.max_batch_size}, torch threads {torch.get_num_threads()}"
+    )
     batched(backend, chats[:2], 2)  # warm up both paths once
     one_by_one(backend, chats[:2], 2)
     backend.stats.update(batches=0, requests=0)
@@ -95,15 +110,26 @@ def main() -> None:
         t1, texts1 = one_by_one(backend, chats, args.max_tokens)
         tb, textsb = batched(backend, chats, args.max_tokens)
         same = sum(a == b for a, b in zip(texts1, textsb))
-        print(f"round {r + 1}: one-by-one {args.n / t1:6.2f} ex/s ({t1:.1f} s) | batched {args.n / tb:6.2f} ex/s ({tb:.1f} s)"
-              f" | ratio {t1 / tb:.2f}x | identical outputs {same}/{args.n}")
+        print(
+            f"round {r + 1}: one-by-one {args.n / t1:6.2f} ex/s ({t1:.1f} s) | batched {args.n / tb:6.2f} ex/s ({tb:.1f} s)"
+            f" | ratio {t1 / tb:.2f}x | identical outputs {same}/{args.n}"
+        )
         singles.append(t1)
         batches.append(tb)
     t1, tb = statistics.median(singles), statistics.median(batches)
-    print(f"median: one-by-one {args.n / t1:.2f} ex/s, batched {args.n / tb:.2f} ex/s, speed-up {t1 / tb:.2f}x"
-          f" ({backend.stats['batches'] // args.rounds} generate calls per batched round)")
-    emit("local micro-batching vs one generate per example", ours=round(args.n / tb, 2), peer=round(args.n / t1, 2), unit="ex/s",
-         peer_name="one model.generate per example", goal_ratio=3.0, note=f"{args.n} examples, max_tokens {args.max_tokens}, torch threads {torch.get_num_threads()}")
+    print(
+        f"median: one-by-one {args.n / t1:.2f} ex/s, batched {args.n / tb:.2f} ex/s, speed-up {t1 / tb:.2f}x"
+        f" ({backend.stats['batches'] // args.rounds} generate calls per batched round)"
+    )
+    emit(
+        "local micro-batching vs one generate per example",
+        ours=round(args.n / tb, 2),
+        peer=round(args.n / t1, 2),
+        unit="ex/s",
+        peer_name="one model.generate per example",
+        goal_ratio=3.0,
+        note=f"{args.n} examples, max_tokens {args.max_tokens}, torch threads {torch.get_num_threads()}",
+    )
 
 
 if __name__ == "__main__":

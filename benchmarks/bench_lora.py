@@ -30,9 +30,15 @@ ASKS = [
     ("shipping", "where is my order {o}?"),
     ("shipping", "the tracking for order {o} has not moved since {d} and the courier does not answer the phone."),
     ("refund", "I want to return the {p} and get my money back."),
-    ("refund", "the {p} arrived with a cracked handle, the box was soaked and the manual was missing. I would like a refund, not a replacement."),
+    (
+        "refund",
+        "the {p} arrived with a cracked handle, the box was soaked and the manual was missing. I would like a refund, not a replacement.",
+    ),
     ("billing", "I was charged twice for order {o}."),
-    ("billing", "my invoice for order {o} shows the wrong VAT number and the wrong company name; our accounts team needs a corrected copy before {d}."),
+    (
+        "billing",
+        "my invoice for order {o} shows the wrong VAT number and the wrong company name; our accounts team needs a corrected copy before {d}.",
+    ),
     ("account", "I cannot log in."),
     ("account", "the password reset email never arrives, I checked spam, tried two browsers and my phone, and my account is still locked."),
     ("product", "is the {p} dishwasher safe?"),
@@ -65,9 +71,15 @@ def support_chats(n: int, seed: int = 0) -> list[Example]:
         label, ask = rng.choice(ASKS)
         fill = {"o": rng.randint(100000, 999999), "p": rng.choice(PRODUCTS), "d": rng.choice(DAYS)}
         user = rng.choice(OPENERS) + ask.format(**fill) + "".join(" " + s for s in rng.sample(STORY, rng.choice([0, 0, 1, 2, 4, 6])))
-        messages = ([{"role": "system", "content": SYSTEM}] if rng.random() < 0.7 else []) + [{"role": "user", "content": user}, {"role": "assistant", "content": REPLIES[label].format(**fill)}]
+        messages = ([{"role": "system", "content": SYSTEM}] if rng.random() < 0.7 else []) + [
+            {"role": "user", "content": user},
+            {"role": "assistant", "content": REPLIES[label].format(**fill)},
+        ]
         if rng.random() < 0.25:
-            messages += [{"role": "user", "content": "Thanks. And how long will that take?"}, {"role": "assistant", "content": "Usually two to three working days."}]
+            messages += [
+                {"role": "user", "content": "Thanks. And how long will that take?"},
+                {"role": "assistant", "content": "Usually two to three working days."},
+            ]
         chats.append(Example(messages=messages))
     return chats
 
@@ -101,13 +113,33 @@ def run_baseline(examples, settings, steps, model, tmp) -> dict:
         batches.append((int(out["attention_mask"].sum()), out["attention_mask"].numel()))
         return out
 
-    args = TrainingArguments(output_dir=str(tmp / "baseline"), per_device_train_batch_size=settings.batch_size, max_steps=steps, learning_rate=settings.lr, seed=settings.seed, logging_steps=1, save_strategy="no", report_to="none", disable_tqdm=True, use_cpu=not torch.cuda.is_available(), bf16=torch.cuda.is_available(), include_num_input_tokens_seen="non_padding", remove_unused_columns=False, label_names=["labels"])
+    args = TrainingArguments(
+        output_dir=str(tmp / "baseline"),
+        per_device_train_batch_size=settings.batch_size,
+        max_steps=steps,
+        learning_rate=settings.lr,
+        seed=settings.seed,
+        logging_steps=1,
+        save_strategy="no",
+        report_to="none",
+        disable_tqdm=True,
+        use_cpu=not torch.cuda.is_available(),
+        bf16=torch.cuda.is_available(),
+        include_num_input_tokens_seen="non_padding",
+        remove_unused_columns=False,
+        label_names=["labels"],
+    )
     trainer = Trainer(model=peft_model, args=args, train_dataset=features, data_collator=collate)
     trainer.remove_callback(PrinterCallback)
     started = time.perf_counter()
     output = trainer.train()
     seconds = time.perf_counter() - started
-    return {"tokens": trainer.state.num_input_tokens_seen, "seconds": seconds, "waste": padding_waste(batches[:steps]), "loss": output.training_loss}
+    return {
+        "tokens": trainer.state.num_input_tokens_seen,
+        "seconds": seconds,
+        "waste": padding_waste(batches[:steps]),
+        "loss": output.training_loss,
+    }
 
 
 def main() -> None:
@@ -135,9 +167,13 @@ def main() -> None:
         examples = load_jsonl(args.data)
     else:
         examples = support_chats(args.n)
-    settings = LoraSettings(r=16, alpha=32, dropout=0.05, epochs=1, batch_size=args.batch_size, max_seq_len=args.max_seq_len, val_fraction=0)
+    settings = LoraSettings(
+        r=16, alpha=32, dropout=0.05, epochs=1, batch_size=args.batch_size, max_seq_len=args.max_seq_len, val_fraction=0
+    )
     device = "cuda" if torch.cuda.is_available() else f"cpu ({torch.get_num_threads()} threads)"
-    print(f"{len(examples)} chats, {args.steps} steps x batch {args.batch_size}, r={settings.r} all-linear, {device}, {args.rounds} round(s)")
+    print(
+        f"{len(examples)} chats, {args.steps} steps x batch {args.batch_size}, r={settings.r} all-linear, {device}, {args.rounds} round(s)"
+    )
     totals = {"baseline": [], "ours": []}
     tmp = Path(tempfile.mkdtemp(prefix="bench-lora-"))
     try:
@@ -147,7 +183,9 @@ def main() -> None:
                 run = run_baseline if name == "baseline" else run_ours
                 row = run(examples, settings, args.steps, args.model, tmp)
                 totals[name].append(row)
-                print(f"  round {round_ + 1} {name:8}: {row['tokens']:>7,} tokens in {row['seconds']:6.1f} s = {row['tokens'] / row['seconds']:7.1f} tok/s, padding waste {row['waste']:.1%}, loss {row['loss']:.3f}")
+                print(
+                    f"  round {round_ + 1} {name:8}: {row['tokens']:>7,} tokens in {row['seconds']:6.1f} s = {row['tokens'] / row['seconds']:7.1f} tok/s, padding waste {row['waste']:.1%}, loss {row['loss']:.3f}"
+                )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     rate = {name: sum(r["tokens"] for r in rows) / sum(r["seconds"] for r in rows) for name, rows in totals.items()}
@@ -155,9 +193,16 @@ def main() -> None:
     print(f"baseline (Trainer, random batches, full logits): {rate['baseline']:8.1f} tok/s  padding waste {waste['baseline']:.1%}")
     print(f"ours (length-grouped, logits on labels only):    {rate['ours']:8.1f} tok/s  padding waste {waste['ours']:.1%}  (goal <= 10%)")
     print(f"ratio ours / baseline: {rate['ours'] / rate['baseline']:.2f}x  (goal >= 1.0)")
-    emit("LoRA recipe vs plain Trainer + peft", ours=round(rate["ours"], 1), peer=round(rate["baseline"], 1), unit="tokens/s",
-         peer_name="Trainer, random batches, full logits", goal=">= 1.0x, padding <= 10%", also_holds=waste["ours"] <= 0.10,
-         note=f"{args.steps} steps x batch {args.batch_size}, torch threads {torch.get_num_threads()}; padding ours {waste['ours']:.0%}, baseline {waste['baseline']:.0%}")
+    emit(
+        "LoRA recipe vs plain Trainer + peft",
+        ours=round(rate["ours"], 1),
+        peer=round(rate["baseline"], 1),
+        unit="tokens/s",
+        peer_name="Trainer, random batches, full logits",
+        goal=">= 1.0x, padding <= 10%",
+        also_holds=waste["ours"] <= 0.10,
+        note=f"{args.steps} steps x batch {args.batch_size}, torch threads {torch.get_num_threads()}; padding ours {waste['ours']:.0%}, baseline {waste['baseline']:.0%}",
+    )
 
 
 if __name__ == "__main__":

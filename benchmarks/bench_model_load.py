@@ -37,8 +37,17 @@ def child(model: str) -> None:
     done = time.perf_counter()
     load_model(resolve_model(model), device="cpu")
     again = time.perf_counter() - done
-    print(json.dumps({"imports_s": imported - start, "resolve_s": resolved - imported, "load_s": done - resolved,
-                      "total_s": done - imported, "again_s": again}))
+    print(
+        json.dumps(
+            {
+                "imports_s": imported - start,
+                "resolve_s": resolved - imported,
+                "load_s": done - resolved,
+                "total_s": done - imported,
+                "again_s": again,
+            }
+        )
+    )
 
 
 def timed_load(model: str, cache: str) -> dict:
@@ -61,13 +70,29 @@ def main() -> None:
         cached = [timed_load(args.model, cache) for _ in range(args.cached_runs)]
     warm = statistics.median(c["total_s"] for c in cached)
     again = statistics.median(c["again_s"] for c in cached)
-    print(f"cold   (convert GGUF + load):        {cold['total_s']:6.2f} s  (conversion {cold['resolve_s']:.2f} s, then load {cold['load_s']:.2f} s)")
-    print(f"cached (fresh process, first load): {warm:6.2f} s  (median of {len(cached)}: " + ", ".join(f"{c['total_s']:.2f}" for c in cached) + ")")
+    print(
+        f"cold   (convert GGUF + load):        {cold['total_s']:6.2f} s  (conversion {cold['resolve_s']:.2f} s, then load {cold['load_s']:.2f} s)"
+    )
+    print(
+        f"cached (fresh process, first load): {warm:6.2f} s  (median of {len(cached)}: "
+        + ", ".join(f"{c['total_s']:.2f}" for c in cached)
+        + ")"
+    )
     print(f"cached (same process, load again):  {again:6.2f} s  (the files alone)")
-    print(f"ratio cold / cached: {cold['total_s'] / warm:.1f}x first load, {cold['total_s'] / again:.0f}x files alone;"
-          f" importing torch + transformers takes {cached[-1]['imports_s']:.2f} s on top of either")
-    emit("cached model load vs GGUF conversion", ours=round(warm, 2), peer=round(cold["total_s"], 2), unit="s", lower_is_better=True,
-         peer_name="cold: convert GGUF + load", goal_ratio=1.0, note=f"fresh process, median of {len(cached)}; files alone {again:.2f} s")
+    print(
+        f"ratio cold / cached: {cold['total_s'] / warm:.1f}x first load, {cold['total_s'] / again:.0f}x files alone;"
+        f" importing torch + transformers takes {cached[-1]['imports_s']:.2f} s on top of either"
+    )
+    emit(
+        "cached model load vs GGUF conversion",
+        ours=round(warm, 2),
+        peer=round(cold["total_s"], 2),
+        unit="s",
+        lower_is_better=True,
+        peer_name="cold: convert GGUF + load",
+        goal_ratio=1.0,
+        note=f"fresh process, median of {len(cached)}; files alone {again:.2f} s",
+    )
 
 
 if __name__ == "__main__":

@@ -34,12 +34,20 @@ sys.path.insert(0, str(ROOT))
 
 def scenario(folder: Path, data: Path, budget: int) -> Path:
     """A classification scenario over a data folder; the data's own system message lists the labels."""
-    raw = {"name": data.name, "task": {"kind": "classification"},
-           "data": {"train": str(data / "train.jsonl"), "eval": str(data / "eval.jsonl")},
-           "grader": {"kind": "label"}, "targets": [{"metric": "accuracy", "min": 0.5}],
-           "ladder": {"zero_shot": None, "few_shot": {"k": 8}, "rag": None, "finetune": None,
-                      "prompt_search": {"budget_calls": budget, "dev_size": 40, "ks": [8],
-                                        "demos": ["similar", "bootstrapped"]}}}
+    raw = {
+        "name": data.name,
+        "task": {"kind": "classification"},
+        "data": {"train": str(data / "train.jsonl"), "eval": str(data / "eval.jsonl")},
+        "grader": {"kind": "label"},
+        "targets": [{"metric": "accuracy", "min": 0.5}],
+        "ladder": {
+            "zero_shot": None,
+            "few_shot": {"k": 8},
+            "rag": None,
+            "finetune": None,
+            "prompt_search": {"budget_calls": budget, "dev_size": 40, "ks": [8], "demos": ["similar", "bootstrapped"]},
+        },
+    }
     path = folder / f"{data.name}.yaml"
     path.write_text(yaml.safe_dump(raw, sort_keys=False))
     return path
@@ -66,8 +74,13 @@ def _free_port() -> int:
 def advisor_serve():
     """`advisor serve` in its own process; yields its base URL."""
     port = _free_port()
-    process = subprocess.Popen([sys.executable, "-m", "advisor", "serve", "--port", str(port)], cwd=ROOT,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "advisor", "serve", "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     url = f"http://127.0.0.1:{port}/v1"
     try:
         for _ in range(240):
@@ -106,10 +119,10 @@ def dspy_side(ws, budget: int, limit: int) -> dict:
         dspy.configure(lm=lm)
         # Its calls: bootstrapping on the train pool plus one pass of dev per candidate program (and 3 baselines).
         programs = max(1, budget // len(dev) - 3)
-        optimizer = dspy.BootstrapFewShotWithRandomSearch(metric=metric, max_bootstrapped_demos=4, max_labeled_demos=8,
-                                                          num_candidate_programs=programs, num_threads=4)
-        compiled = optimizer.compile(dspy.Predict(signature), trainset=[example(e) for e in pool],
-                                     valset=[example(e) for e in dev])
+        optimizer = dspy.BootstrapFewShotWithRandomSearch(
+            metric=metric, max_bootstrapped_demos=4, max_labeled_demos=8, num_candidate_programs=programs, num_threads=4
+        )
+        compiled = optimizer.compile(dspy.Predict(signature), trainset=[example(e) for e in pool], valset=[example(e) for e in dev])
         calls = len(lm.history)
         right = sum(metric(example(e), _safe(compiled, e.user_text)) for e in ws.eval_set[:limit])
     return {"accuracy": right / len(ws.eval_set[:limit]), "calls": calls, "programs": programs}
@@ -126,11 +139,13 @@ def row(task: str, result: dict, limit: int, budget: int) -> str:
     few, found = result["few"], result["search"]
     s = found.search
     acc, facc = found.metrics["accuracy"], few.metrics["accuracy"]
-    return (f"| {task} | {limit} | {budget} | {facc.value:.3f} [{facc.lower:.3f}, {facc.upper:.3f}] "
-            f"| {s.dev_score:.3f} (n={next(c.dev_n for c in s.candidates if c.name == s.winner)}) "
-            f"| {acc.value:.3f} [{acc.lower:.3f}, {acc.upper:.3f}] | {s.calls_spent} "
-            f"| {few.tokens_per_call['input']:.0f} → {found.tokens_per_call['input']:.0f} | {s.winner} |"
-            + (" overfit |" if s.overfit else " |"))
+    return (
+        f"| {task} | {limit} | {budget} | {facc.value:.3f} [{facc.lower:.3f}, {facc.upper:.3f}] "
+        f"| {s.dev_score:.3f} (n={next(c.dev_n for c in s.candidates if c.name == s.winner)}) "
+        f"| {acc.value:.3f} [{acc.lower:.3f}, {acc.upper:.3f}] | {s.calls_spent} "
+        f"| {few.tokens_per_call['input']:.0f} → {found.tokens_per_call['input']:.0f} | {s.winner} |"
+        + (" overfit |" if s.overfit else " |")
+    )
 
 
 def main() -> int:
@@ -144,13 +159,14 @@ def main() -> int:
     args = parser.parse_args()
     missing = [t for t in args.tasks.split(",") if not (args.data / t / "train.jsonl").is_file()]
     if missing:
-        print(f"skipped: no {', '.join(missing)} under {args.data} (the shared data sits beside the checkout; "
-              "pass --data DIR)")
+        print(f"skipped: no {', '.join(missing)} under {args.data} (the shared data sits beside the checkout; pass --data DIR)")
         return 0
     out = args.out or Path(tempfile.mkdtemp(prefix="bench-prompt-search-"))
     out.mkdir(parents=True, exist_ok=True)
-    header = ("| task | eval items | budget | few-shot eval | search dev (winner) | prompt search eval | calls spent "
-              "| input tokens/call few-shot → search | winner | |")
+    header = (
+        "| task | eval items | budget | few-shot eval | search dev (winner) | prompt search eval | calls spent "
+        "| input tokens/call few-shot → search | winner | |"
+    )
     lines = [header, "|---|---|---|---|---|---|---|---|---|---|"]
     dspy_lines = []
     for task in args.tasks.split(","):

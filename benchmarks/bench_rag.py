@@ -34,8 +34,18 @@ from evals.data import load_jsonl  # noqa: E402
 from evals.graders import contains, normalized  # noqa: E402
 from evals.runner import Cache, Runner  # noqa: E402
 from evals.stats import compare, wilson  # noqa: E402
-from evals.strategies import (Prompt, Rag, SourceIndex, ZeroShot, ground, load_knowledge, make_retriever,  # noqa: E402
-                              prepare, retrieval_curve, strip_citations)
+from evals.strategies import (  # noqa: E402
+    Prompt,
+    Rag,
+    SourceIndex,
+    ZeroShot,
+    ground,
+    load_knowledge,
+    make_retriever,
+    prepare,
+    retrieval_curve,
+    strip_citations,
+)
 
 PARAMS = GenerationParams(max_tokens=24, stop=("\n",))
 TASK = "squadshifts_wiki_rag"
@@ -67,8 +77,10 @@ class TfidfTop3:
     def __call__(self, example) -> Prompt:
         best = self.top(example.user_text)
         context = "\n\n".join(self.texts[i] for i in best)
-        messages = [{"role": "system", "content": example.system},
-                    {"role": "user", "content": f"Context:\n{context}\n\nQuestion: {example.user_text}"}]
+        messages = [
+            {"role": "system", "content": example.system},
+            {"role": "user", "content": f"Context:\n{context}\n\nQuestion: {example.user_text}"},
+        ]
         return Prompt(messages, {"sources": [self.sources[i] for i in best], "context": context})
 
 
@@ -119,8 +131,10 @@ def curves(arm_map, chunks, examples, index) -> dict:
         gold = index.gold(ex)
         top = [tfidf.sources[i] for i in tfidf.top(ex.user_text, 10)]
         ranks.append(next((r for r, s in enumerate(top, 1) if s in gold), None))
-    result["tfidf_top3"] = {"recall": [sum(r is not None and r <= k for r in ranks) / len(ranks) for k in range(1, 11)],
-                            "mrr": [sum(1 / r for r in ranks if r is not None and r <= k) / len(ranks) for k in range(1, 11)]}
+    result["tfidf_top3"] = {
+        "recall": [sum(r is not None and r <= k for r in ranks) / len(ranks) for k in range(1, 11)],
+        "mrr": [sum(1 / r for r in ranks if r is not None and r <= k) / len(ranks) for k in range(1, 11)],
+    }
     return result
 
 
@@ -129,15 +143,19 @@ def mean(values) -> str:
 
 
 def table(results, curve) -> str:
-    lines = ["| arm | accuracy (contains) [95% CI] | exact | recall@1 | recall@3 | recall@10 | grounded | citation_recall |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| arm | accuracy (contains) [95% CI] | exact | recall@1 | recall@3 | recall@10 | grounded | citation_recall |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for r in results:
         acc = wilson(sum(r["contains"]), r["n"])
         c = curve.get(r["arm"], {}).get("recall", [])
         recall = [f"{c[k - 1]:.3f}" if c else "—" for k in (1, 3, 10)]
         cite = mean(r["citation_recall"]) if r["arm"].startswith("rag") else "—"
-        lines.append(f"| {r['arm']} | {acc.value:.3f} [{acc.lower:.3f}, {acc.upper:.3f}] | {mean(r['exact'])} | "
-                     f"{' | '.join(recall)} | {mean(r['grounded'])} | {cite} |")
+        lines.append(
+            f"| {r['arm']} | {acc.value:.3f} [{acc.lower:.3f}, {acc.upper:.3f}] | {mean(r['exact'])} | "
+            f"{' | '.join(recall)} | {mean(r['grounded'])} | {cite} |"
+        )
     return "\n".join(lines)
 
 
@@ -163,9 +181,21 @@ async def run(args) -> dict:
         if r["arm"].startswith("rag"):
             for metric in ("contains", "exact"):
                 p = compare(base[metric], r[metric])
-                tests[f"{r['arm']} vs tfidf_top3 ({metric})"] = {"diff": p.diff, "p_value": p.p_value, "test": p.test,
-                                                                  "this_only": p.b_only, "other_only": p.a_only}
-    return {"limit": len(examples), "top_k": args.top_k, "seconds": time.perf_counter() - started, "results": results, "curves": curve, "tests": tests}
+                tests[f"{r['arm']} vs tfidf_top3 ({metric})"] = {
+                    "diff": p.diff,
+                    "p_value": p.p_value,
+                    "test": p.test,
+                    "this_only": p.b_only,
+                    "other_only": p.a_only,
+                }
+    return {
+        "limit": len(examples),
+        "top_k": args.top_k,
+        "seconds": time.perf_counter() - started,
+        "results": results,
+        "curves": curve,
+        "tests": tests,
+    }
 
 
 def main() -> None:
@@ -181,8 +211,10 @@ def main() -> None:
     report = asyncio.run(run(args))
     print(table(report["results"], report["curves"]))
     for name, t in report["tests"].items():
-        print(f"{name}: {t['diff']:+.3f} ({t['this_only']} items only RAG right, {t['other_only']} only baseline), "
-              f"{t['test']} p = {t['p_value']:.3g}")
+        print(
+            f"{name}: {t['diff']:+.3f} ({t['this_only']} items only RAG right, {t['other_only']} only baseline), "
+            f"{t['test']} p = {t['p_value']:.3g}"
+        )
     if args.out:
         args.out.write_text(json.dumps(report, indent=1))
 

@@ -36,10 +36,17 @@ def snips_schema(train: Path) -> dict:
     variants = []
     for intent, slots in re.findall(r"^(\w+): (.+)$", system, flags=re.M):
         names = [s.strip() for s in slots.split(",")]
-        variants.append({"type": "object", "properties": {
-            "intent": {"const": intent},
-            "slots": {"type": "object", "properties": {n: value for n in names}, "additionalProperties": False}},
-            "required": ["intent", "slots"], "additionalProperties": False})
+        variants.append(
+            {
+                "type": "object",
+                "properties": {
+                    "intent": {"const": intent},
+                    "slots": {"type": "object", "properties": {n: value for n in names}, "additionalProperties": False},
+                },
+                "required": ["intent", "slots"],
+                "additionalProperties": False,
+            }
+        )
     return {"anyOf": variants}
 
 
@@ -58,9 +65,16 @@ def scenario(task: str, data: Path, folder: Path, train_limit: int, structured: 
         kind, grader, targets = "extraction", {"kind": "json", "schema": "schema.json"}, [{"metric": "accuracy", "min": 0.8}]
     else:
         kind, grader, targets = "classification", {"kind": "label"}, [{"metric": "accuracy", "min": 0.8}]
-    spec = {"name": task.replace("_", "-"), "task": {"kind": kind}, "grader": grader, "targets": targets,
-            "data": {"train": "train.jsonl", "eval": "eval.jsonl"}, "model": "local:smollm2-135m",
-            "pricing": {"hardware_per_hour": 0.05}, "generation": {"structured": structured}}
+    spec = {
+        "name": task.replace("_", "-"),
+        "task": {"kind": kind},
+        "grader": grader,
+        "targets": targets,
+        "data": {"train": "train.jsonl", "eval": "eval.jsonl"},
+        "model": "local:smollm2-135m",
+        "pricing": {"hardware_per_hour": 0.05},
+        "generation": {"structured": structured},
+    }
     path = folder / f"scenario-{structured}.yaml"
     path.write_text(json.dumps(spec, indent=1), encoding="utf-8")  # JSON is YAML
     return path
@@ -94,7 +108,9 @@ def main() -> None:
     args = parser.parse_args()
     print("$ python " + " ".join(sys.argv))
     if not args.data.is_dir():
-        print(f"{args.data} is not here: this benchmark needs the public task data (shared/data beside the repository); nothing to measure.")
+        print(
+            f"{args.data} is not here: this benchmark needs the public task data (shared/data beside the repository); nothing to measure."
+        )
         return
     print("| task | rung | structured | accuracy [95% interval] | format_valid | macro-F1 | constrained |")
     print("|---|---|---|---|---|---|---|")
@@ -106,13 +122,19 @@ def main() -> None:
                 r = next((x for x in record["rungs"] if x["name"] == rung), None)
                 if r is None or r["status"] != "measured":
                     continue
-                print(f"| {task} | {rung} | {structured} | {cell(r, 'accuracy')} | {cell(r, 'format_valid')} | "
-                      f"{cell(r, 'macro_f1')} | {r.get('constrained') if r.get('constrained') is not None else '—'} |", flush=True)
+                print(
+                    f"| {task} | {rung} | {structured} | {cell(r, 'accuracy')} | {cell(r, 'format_valid')} | "
+                    f"{cell(r, 'macro_f1')} | {r.get('constrained') if r.get('constrained') is not None else '—'} |",
+                    flush=True,
+                )
         ft = next(x for x in records["auto"]["rungs"] if x["name"] == "finetune")
         if ft.get("training"):
             t = ft["training"]
-            print(f"|   | fine-tune training | | {t.get('seconds', 0):.0f} s, final train loss {t.get('final_train_loss')}, "
-                  f"{records['auto']['_seconds']:.0f} s for the structured run | | | |", flush=True)
+            print(
+                f"|   | fine-tune training | | {t.get('seconds', 0):.0f} s, final train loss {t.get('final_train_loss')}, "
+                f"{records['auto']['_seconds']:.0f} s for the structured run | | | |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -46,10 +46,25 @@ def synthetic(items: int) -> list[Sample]:
                 messages[0] = {"role": "system", "content": f"{system}\n\nContext:\n{context}"}
                 retrieved = [Retrieved(id=f"doc{j}", score=1 / (j + 1)) for j in range(3)]
             output = expected if rng.random() < 0.7 else rng.choice(["billing", "I'm sorry to hear that, let me help"])
-            samples.append(Sample(id=f"e{i}", rung=rung, input=question, expected=expected, shots=shots, retrieved=retrieved,
-                                  messages=messages + [{"role": "user", "content": question}], output=output, answer=output,
-                                  score=float(output == expected), format_valid=True, reason="read label", latency_s=0.12,
-                                  input_tokens=300, output_tokens=3))
+            samples.append(
+                Sample(
+                    id=f"e{i}",
+                    rung=rung,
+                    input=question,
+                    expected=expected,
+                    shots=shots,
+                    retrieved=retrieved,
+                    messages=messages + [{"role": "user", "content": question}],
+                    output=output,
+                    answer=output,
+                    score=float(output == expected),
+                    format_valid=True,
+                    reason="read label",
+                    latency_s=0.12,
+                    input_tokens=300,
+                    output_tokens=3,
+                )
+            )
     return samples
 
 
@@ -65,8 +80,20 @@ def main() -> None:
     chromium = shutil.which("chromium")
     if chromium:
         started = time.perf_counter()
-        dom = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=10000",
-                              "--dump-dom", f"{args.out.resolve().as_uri()}#filter=failed_all"], capture_output=True, text=True, check=False).stdout
+        dom = subprocess.run(
+            [
+                chromium,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--virtual-time-budget=10000",
+                "--dump-dom",
+                f"{args.out.resolve().as_uri()}#filter=failed_all",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout
         count = dom.split('id="review-count"', 1)[1].split(">", 1)[1].split("<", 1)[0]
         print(f"chromium: 'failed in every rung' shows {count} in {time.perf_counter() - started:.1f} s (browser start included)")
 

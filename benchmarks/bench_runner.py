@@ -104,12 +104,23 @@ def main() -> None:
     wall = {name: min(c.wall for c in runs) for name, runs in clocks.items()}
     cpu = {name: min(c.cpu for c in runs) for name, runs in clocks.items()}
     for name in clocks:
-        print(f"  {name:<22} wall {wall[name]:6.2f} s {args.requests / wall[name]:6.0f} req/s (x{wall['bare gather'] / wall[name]:.2f})"
-              f"   cpu {cpu[name] * 1e6 / args.requests:5.0f} us/req (x{cpu['bare gather'] / cpu[name]:.2f})")
-    print(f"runner / bare throughput: {wall['bare gather'] / wall['runner']:.2f} wall, "
-          f"{cpu['bare gather'] / cpu['runner']:.2f} cpu (goal >= 0.90)")
-    emit("runner vs bare gather", ours=round(args.requests / wall["runner"]), peer=round(args.requests / wall["bare gather"]), unit="req/s",
-         peer_name="AsyncOpenAI + gather", goal_ratio=0.9, note=f"{args.requests} requests, concurrency {args.concurrency}, loopback")
+        print(
+            f"  {name:<22} wall {wall[name]:6.2f} s {args.requests / wall[name]:6.0f} req/s (x{wall['bare gather'] / wall[name]:.2f})"
+            f"   cpu {cpu[name] * 1e6 / args.requests:5.0f} us/req (x{cpu['bare gather'] / cpu[name]:.2f})"
+        )
+    print(
+        f"runner / bare throughput: {wall['bare gather'] / wall['runner']:.2f} wall, "
+        f"{cpu['bare gather'] / cpu['runner']:.2f} cpu (goal >= 0.90)"
+    )
+    emit(
+        "runner vs bare gather",
+        ours=round(args.requests / wall["runner"]),
+        peer=round(args.requests / wall["bare gather"]),
+        unit="req/s",
+        peer_name="AsyncOpenAI + gather",
+        goal_ratio=0.9,
+        note=f"{args.requests} requests, concurrency {args.concurrency}, loopback",
+    )
 
 
 if __name__ == "__main__":

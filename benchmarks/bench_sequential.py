@@ -27,14 +27,19 @@ sys.path.insert(0, str(ROOT))  # this checkout's advisor, not an installed one
 SHIPPED = ["support-intents", "product-faq", "invoice-extraction"]
 # The real tasks as scenarios: what each is graded by and what it must reach.
 SHARED = {
-    "banking77": {"task": {"kind": "classification"}, "grader": {"kind": "label"},
-                  "targets": [{"metric": "accuracy", "min": 0.8}]},
-    "clinc150_bank_oos": {"task": {"kind": "classification"}, "grader": {"kind": "label"},
-                          "targets": [{"metric": "accuracy", "min": 0.8}]},
-    "snips_slots_json": {"task": {"kind": "extraction"}, "grader": {"kind": "json"},
-                         "targets": [{"metric": "field_accuracy", "min": 0.8}, {"metric": "format_valid", "min": 0.9}]},
-    "squadshifts_wiki_rag": {"task": {"kind": "qa"}, "grader": {"kind": "contains"},
-                             "targets": [{"metric": "accuracy", "min": 0.6}], "knowledge": "kb"},
+    "banking77": {"task": {"kind": "classification"}, "grader": {"kind": "label"}, "targets": [{"metric": "accuracy", "min": 0.8}]},
+    "clinc150_bank_oos": {"task": {"kind": "classification"}, "grader": {"kind": "label"}, "targets": [{"metric": "accuracy", "min": 0.8}]},
+    "snips_slots_json": {
+        "task": {"kind": "extraction"},
+        "grader": {"kind": "json"},
+        "targets": [{"metric": "field_accuracy", "min": 0.8}, {"metric": "format_valid", "min": 0.9}],
+    },
+    "squadshifts_wiki_rag": {
+        "task": {"kind": "qa"},
+        "grader": {"kind": "contains"},
+        "targets": [{"metric": "accuracy", "min": 0.6}],
+        "knowledge": "kb",
+    },
 }
 
 
@@ -42,8 +47,14 @@ def shared_scenario(folder: Path, name: str, spec: dict, out: Path) -> Path:
     data = {"train": str(folder / "train.jsonl"), "eval": str(folder / "eval.jsonl")}
     if "knowledge" in spec:
         data["knowledge"] = str(folder / spec["knowledge"])
-    scenario = {"name": name, "task": spec["task"], "data": data, "grader": spec["grader"], "targets": spec["targets"],
-                "ladder": {"finetune": None}}
+    scenario = {
+        "name": name,
+        "task": spec["task"],
+        "data": data,
+        "grader": spec["grader"],
+        "targets": spec["targets"],
+        "ladder": {"finetune": None},
+    }
     path = out / f"{name}.yaml"
     path.write_text(yaml.safe_dump(scenario, sort_keys=False))
     return path
@@ -68,8 +79,10 @@ def compare(name: str, full, quick, concurrency: int) -> tuple[int, int, bool]:
         spent, saved = spent + a.n, saved + live
         agree = a.meets_targets == b.meets_targets
         same = same and agree
-        print(f"  {name:<22} {a.name:<10} {s.used:>4} of {s.available:<4} used, {live:>4} calls live   "
-              f"pass: {a.meets_targets!s:<5} -> {b.meets_targets!s:<5} {'' if agree else 'DIFFERENT'}  {', '.join(s.decided_by)}")
+        print(
+            f"  {name:<22} {a.name:<10} {s.used:>4} of {s.available:<4} used, {live:>4} calls live   "
+            f"pass: {a.meets_targets!s:<5} -> {b.meets_targets!s:<5} {'' if agree else 'DIFFERENT'}  {', '.join(s.decided_by)}"
+        )
     return spent, saved, same
 
 
@@ -86,8 +99,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         if args.shared.is_dir():
-            paths |= {name: shared_scenario(args.shared / name, name, spec, tmp)
-                      for name, spec in SHARED.items() if (args.shared / name / "eval.jsonl").is_file()}
+            paths |= {
+                name: shared_scenario(args.shared / name, name, spec, tmp)
+                for name, spec in SHARED.items()
+                if (args.shared / name / "eval.jsonl").is_file()
+            }
         else:
             print(f"({args.shared} not found: the shipped scenarios only)")
         if args.only:
@@ -100,10 +116,14 @@ def main() -> None:
             spent, live, same = compare(name, full, quick, args.concurrency)
             totals = [totals[0] + spent, totals[1] + live]
             all_same = all_same and same
-            print(f"  {name:<22} recommendation {full.recommendation.rung} -> {quick.recommendation.rung}; "
-                  f"calls {spent} -> {live} ({live / spent:.0%})\n")
-    print(f"all scenarios: {totals[0]} calls without sequential stopping, {totals[1]} with "
-          f"({totals[1] / totals[0]:.0%}; goal <= 60%); same decisions: {'yes' if all_same else 'NO'}")
+            print(
+                f"  {name:<22} recommendation {full.recommendation.rung} -> {quick.recommendation.rung}; "
+                f"calls {spent} -> {live} ({live / spent:.0%})\n"
+            )
+    print(
+        f"all scenarios: {totals[0]} calls without sequential stopping, {totals[1]} with "
+        f"({totals[1] / totals[0]:.0%}; goal <= 60%); same decisions: {'yes' if all_same else 'NO'}"
+    )
 
 
 if __name__ == "__main__":

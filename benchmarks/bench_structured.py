@@ -25,23 +25,41 @@ from evals.backends.base import GenerationParams, Structure
 from evals.backends.local import LocalBackend
 
 LABELS = ("billing", "shipping", "refund", "account", "other")
-SCHEMA = {"type": "object", "properties": {"intent": {"enum": list(LABELS)}, "urgent": {"type": "boolean"},
-                                           "summary": {"type": "string", "maxLength": 40}},
-          "required": ["intent", "urgent", "summary"], "additionalProperties": False}
+SCHEMA = {
+    "type": "object",
+    "properties": {"intent": {"enum": list(LABELS)}, "urgent": {"type": "boolean"}, "summary": {"type": "string", "maxLength": 40}},
+    "required": ["intent", "urgent", "summary"],
+    "additionalProperties": False,
+}
 MESSAGES = [
-    "I was charged twice for my order this month.", "Where is my package? It has been ten days.",
-    "Please send my money back, the blender arrived broken.", "I can't log in after resetting my password.",
-    "Do you sell gift cards?", "My invoice shows the wrong VAT number.", "The courier left the parcel at the wrong door.",
-    "I returned the shoes two weeks ago and have no refund yet.", "How do I change the email on my profile?",
-    "What are your opening hours on Sunday?", "Why did my card get declined at checkout?",
-    "Tracking says delivered but nothing arrived.", "Can I get a refund for a cancelled subscription?",
-    "Delete my account and all my data, please.", "Is the red jacket available in size M?", "You billed me after I cancelled.",
+    "I was charged twice for my order this month.",
+    "Where is my package? It has been ten days.",
+    "Please send my money back, the blender arrived broken.",
+    "I can't log in after resetting my password.",
+    "Do you sell gift cards?",
+    "My invoice shows the wrong VAT number.",
+    "The courier left the parcel at the wrong door.",
+    "I returned the shoes two weeks ago and have no refund yet.",
+    "How do I change the email on my profile?",
+    "What are your opening hours on Sunday?",
+    "Why did my card get declined at checkout?",
+    "Tracking says delivered but nothing arrived.",
+    "Can I get a refund for a cancelled subscription?",
+    "Delete my account and all my data, please.",
+    "Is the red jacket available in size M?",
+    "You billed me after I cancelled.",
 ]
 TASKS = {
-    "label": (f"Classify the customer message as one of: {', '.join(LABELS)}. Answer with the label only.",
-              Structure("choice", choices=LABELS), 8),
-    "json": ("Reply with a JSON object: the intent (" + ", ".join(LABELS) + "), whether it is urgent, and a short summary.",
-             Structure("json", schema=json.dumps(SCHEMA)), 48),
+    "label": (
+        f"Classify the customer message as one of: {', '.join(LABELS)}. Answer with the label only.",
+        Structure("choice", choices=LABELS),
+        8,
+    ),
+    "json": (
+        "Reply with a JSON object: the intent (" + ", ".join(LABELS) + "), whether it is urgent, and a short summary.",
+        Structure("json", schema=json.dumps(SCHEMA)),
+        48,
+    ),
 }
 
 
@@ -96,13 +114,22 @@ def main() -> None:
         ratio = per_ex["constrained"] / per_ex["free"]
         if ratio >= worst:
             worst, worst_ms = ratio, (per_ex["constrained"] * 1e3, per_ex["free"] * 1e3)
-        print(f"{task:5s} free {per_ex['free'] * 1e3:7.1f} ms/example {per_tok['free'] * 1e3:6.1f} ms/token valid {ok['free']}/{args.n} | "
-              f"constrained {per_ex['constrained'] * 1e3:7.1f} ms/example {per_tok['constrained'] * 1e3:6.1f} ms/token valid "
-              f"{ok['constrained']}/{args.n} | ratio per example {ratio:.2f}x, per token {per_tok['constrained'] / per_tok['free']:.2f}x")
+        print(
+            f"{task:5s} free {per_ex['free'] * 1e3:7.1f} ms/example {per_tok['free'] * 1e3:6.1f} ms/token valid {ok['free']}/{args.n} | "
+            f"constrained {per_ex['constrained'] * 1e3:7.1f} ms/example {per_tok['constrained'] * 1e3:6.1f} ms/token valid "
+            f"{ok['constrained']}/{args.n} | ratio per example {ratio:.2f}x, per token {per_tok['constrained'] / per_tok['free']:.2f}x"
+        )
     print(f"worst ratio per example {worst:.2f}x (goal <= 1.3x): {'met' if worst <= 1.3 else 'MISSED'}")
-    emit("constrained vs free generation (worst task)", ours=round(worst_ms[0], 1), peer=round(worst_ms[1], 1), unit="ms/example",
-         peer_name="free generation, same model and inputs", goal_ratio=round(1 / 1.3, 3), lower_is_better=True,
-         goal="constrained <= 1.3x free per example")
+    emit(
+        "constrained vs free generation (worst task)",
+        ours=round(worst_ms[0], 1),
+        peer=round(worst_ms[1], 1),
+        unit="ms/example",
+        peer_name="free generation, same model and inputs",
+        goal_ratio=round(1 / 1.3, 3),
+        lower_is_better=True,
+        goal="constrained <= 1.3x free per example",
+    )
 
 
 if __name__ == "__main__":

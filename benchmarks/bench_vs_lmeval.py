@@ -23,14 +23,22 @@ from _report import emit, set_threads
 LABELS = ("billing", "shipping", "refund", "account", "other")
 SYSTEM = f"Classify the customer message as {', '.join(LABELS)}. Answer with the label only."
 MESSAGES = [
-    ("I was charged twice for my order this month.", "billing"), ("Where is my package? It has been ten days.", "shipping"),
-    ("Please send my money back, the blender arrived broken.", "refund"), ("I can't log in after resetting my password.", "account"),
-    ("Do you sell gift cards?", "other"), ("My invoice shows the wrong VAT number.", "billing"),
-    ("The courier left the parcel at the wrong door.", "shipping"), ("I returned the shoes two weeks ago and have no refund yet.", "refund"),
-    ("How do I change the email on my profile?", "account"), ("What are your opening hours on Sunday?", "other"),
-    ("Why did my card get declined at checkout?", "billing"), ("Tracking says delivered but nothing arrived.", "shipping"),
-    ("Can I get a refund for a cancelled subscription?", "refund"), ("Delete my account and all my data, please.", "account"),
-    ("Is the red jacket available in size M?", "other"), ("You billed me after I cancelled.", "billing"),
+    ("I was charged twice for my order this month.", "billing"),
+    ("Where is my package? It has been ten days.", "shipping"),
+    ("Please send my money back, the blender arrived broken.", "refund"),
+    ("I can't log in after resetting my password.", "account"),
+    ("Do you sell gift cards?", "other"),
+    ("My invoice shows the wrong VAT number.", "billing"),
+    ("The courier left the parcel at the wrong door.", "shipping"),
+    ("I returned the shoes two weeks ago and have no refund yet.", "refund"),
+    ("How do I change the email on my profile?", "account"),
+    ("What are your opening hours on Sunday?", "other"),
+    ("Why did my card get declined at checkout?", "billing"),
+    ("Tracking says delivered but nothing arrived.", "shipping"),
+    ("Can I get a refund for a cancelled subscription?", "refund"),
+    ("Delete my account and all my data, please.", "account"),
+    ("Is the red jacket available in size M?", "other"),
+    ("You billed me after I cancelled.", "billing"),
 ]
 OPENERS = ["", "Hi, ", "Hello team. ", "Quick question: "]
 
@@ -43,8 +51,16 @@ def items(n: int):
     for i in range(n):
         text, label = MESSAGES[i % len(MESSAGES)]
         user = OPENERS[(i // len(MESSAGES)) % len(OPENERS)] + text
-        out.append(Example(id=f"item-{i}", messages=[{"role": "system", "content": SYSTEM}, {"role": "user", "content": user},
-                                                     {"role": "assistant", "content": label}]))
+        out.append(
+            Example(
+                id=f"item-{i}",
+                messages=[
+                    {"role": "system", "content": SYSTEM},
+                    {"role": "user", "content": user},
+                    {"role": "assistant", "content": label},
+                ],
+            )
+        )
     return out
 
 
@@ -54,8 +70,9 @@ def run_ours(backend, examples, max_tokens: int) -> tuple[float, dict[str, str]]
     from evals.graders import make_grader
     from evals.runner import Runner
 
-    runner = Runner(backend, make_grader("label", labels=list(LABELS)), params=GenerationParams(max_tokens=max_tokens),
-                    concurrency=len(examples))
+    runner = Runner(
+        backend, make_grader("label", labels=list(LABELS)), params=GenerationParams(max_tokens=max_tokens), concurrency=len(examples)
+    )
     start = time.perf_counter()
     rows = runner.run_sync([(ex, [m.model_dump(include={"role", "content"}) for m in ex.prompt]) for ex in examples], "bench")
     return time.perf_counter() - start, dict(zip(rows["id"], rows["output"]))
@@ -104,8 +121,10 @@ def main() -> None:
     tokenizer, model = load_model(resolve_model(args.model))
     backend = LocalBackend(args.model, model_obj=model, tokenizer=tokenizer, max_batch_size=args.batch_size, identity="bench")
     examples = items(args.n)
-    print(f"{args.n} items, greedy, max_tokens {args.max_tokens}, batch size {args.batch_size} on both sides, torch threads {threads}, "
-          f"lm-eval {version('lm_eval')}")
+    print(
+        f"{args.n} items, greedy, max_tokens {args.max_tokens}, batch size {args.batch_size} on both sides, torch threads {threads}, "
+        f"lm-eval {version('lm_eval')}"
+    )
     seconds = {"ours": 0.0, "lm-eval": 0.0, "generate_until": 0.0}
     with tempfile.TemporaryDirectory(prefix="bench-lmeval-") as folder:
         run_ours(backend, examples[:2], 2)  # warm up both paths once
@@ -120,18 +139,27 @@ def main() -> None:
                     seconds["generate_until"] += inside
                 seconds[side] += t
             differ = [k for k in ours if ours[k] != peer.get(k)]
-            print(f"  round {r + 1}: ours {args.n / seconds['ours'] * (r + 1):6.2f} items/s | lm-eval {args.n / seconds['lm-eval'] * (r + 1):6.2f} items/s"
-                  f" (generate_until alone {args.n / seconds['generate_until'] * (r + 1):6.2f}) | identical outputs {args.n - len(differ)}/{args.n}")
+            print(
+                f"  round {r + 1}: ours {args.n / seconds['ours'] * (r + 1):6.2f} items/s | lm-eval {args.n / seconds['lm-eval'] * (r + 1):6.2f} items/s"
+                f" (generate_until alone {args.n / seconds['generate_until'] * (r + 1):6.2f}) | identical outputs {args.n - len(differ)}/{args.n}"
+            )
             for key in differ[:3]:
                 print(f"    {key}: ours {ours[key]!r} vs lm-eval {peer.get(key)!r}")
     rate = {side: args.n * args.rounds / s for side, s in seconds.items()}
     print(f"ours (Runner + LocalBackend):          {rate['ours']:6.2f} items/s")
     print(f"lm-eval (simple_evaluate, HFLM):       {rate['lm-eval']:6.2f} items/s  (generate_until alone {rate['generate_until']:.2f})")
-    print(f"ratio ours / lm-eval: {rate['ours'] / rate['lm-eval']:.2f}x end to end, {rate['ours'] / rate['generate_until']:.2f}x against generate_until alone (goal >= 1.0)")
-    emit("eval throughput vs lm-eval", ours=round(rate["ours"], 2), peer=round(rate["lm-eval"], 2), unit="items/s",
-         peer_name=f"lm-eval {version('lm_eval')} HFLM generate_until",
-         note=f"{args.n} items, max_tokens {args.max_tokens}, batch {args.batch_size}, {threads} threads; identical outputs "
-              f"{args.n - len(differ)}/{args.n}; vs generate_until alone {rate['ours'] / rate['generate_until']:.2f}x")
+    print(
+        f"ratio ours / lm-eval: {rate['ours'] / rate['lm-eval']:.2f}x end to end, {rate['ours'] / rate['generate_until']:.2f}x against generate_until alone (goal >= 1.0)"
+    )
+    emit(
+        "eval throughput vs lm-eval",
+        ours=round(rate["ours"], 2),
+        peer=round(rate["lm-eval"], 2),
+        unit="items/s",
+        peer_name=f"lm-eval {version('lm_eval')} HFLM generate_until",
+        note=f"{args.n} items, max_tokens {args.max_tokens}, batch {args.batch_size}, {threads} threads; identical outputs "
+        f"{args.n - len(differ)}/{args.n}; vs generate_until alone {rate['ours'] / rate['generate_until']:.2f}x",
+    )
 
 
 if __name__ == "__main__":

@@ -22,16 +22,28 @@ import time
 from _report import emit, set_threads
 
 LABELS = ("billing", "shipping", "refund", "account", "other")
-SCHEMA = {"type": "object", "properties": {"intent": {"enum": list(LABELS)}, "urgent": {"type": "boolean"}},
-          "required": ["intent", "urgent"], "additionalProperties": False}
+SCHEMA = {
+    "type": "object",
+    "properties": {"intent": {"enum": list(LABELS)}, "urgent": {"type": "boolean"}},
+    "required": ["intent", "urgent"],
+    "additionalProperties": False,
+}
 MESSAGES = [
-    "I was charged twice for my order this month.", "Where is my package? It has been ten days.",
-    "Please send my money back, the blender arrived broken.", "I can't log in after resetting my password.",
-    "Do you sell gift cards?", "My invoice shows the wrong VAT number.", "The courier left the parcel at the wrong door.",
-    "I returned the shoes two weeks ago and have no refund yet.", "How do I change the email on my profile?",
-    "What are your opening hours on Sunday?", "Why did my card get declined at checkout?",
-    "Tracking says delivered but nothing arrived.", "Can I get a refund for a cancelled subscription?",
-    "Delete my account and all my data, please.", "Is the red jacket available in size M?",
+    "I was charged twice for my order this month.",
+    "Where is my package? It has been ten days.",
+    "Please send my money back, the blender arrived broken.",
+    "I can't log in after resetting my password.",
+    "Do you sell gift cards?",
+    "My invoice shows the wrong VAT number.",
+    "The courier left the parcel at the wrong door.",
+    "I returned the shoes two weeks ago and have no refund yet.",
+    "How do I change the email on my profile?",
+    "What are your opening hours on Sunday?",
+    "Why did my card get declined at checkout?",
+    "Tracking says delivered but nothing arrived.",
+    "Can I get a refund for a cancelled subscription?",
+    "Delete my account and all my data, please.",
+    "Is the red jacket available in size M?",
     "You billed me after I cancelled.",
 ]
 TASKS = {
@@ -140,26 +152,38 @@ def main() -> None:
             order = ["ours", "outlines"] if r % 2 == 0 else ["outlines", "ours"]
             got = {}
             for side in order:
-                got[side] = (run_ours(backend, task, conversations) if side == "ours"
-                             else run_outlines(generator, task, conversations, args.batch_size))
+                got[side] = (
+                    run_ours(backend, task, conversations)
+                    if side == "ours"
+                    else run_outlines(generator, task, conversations, args.batch_size)
+                )
             for side, (seconds, texts) in got.items():
                 totals[side] += seconds
                 validity[side] += [valid(task, t) for t in texts]
             same = sum(answer(task, a) == answer(task, b) for a, b in zip(got["ours"][1], got["outlines"][1]))
-            print(f"  {task:5} round {r + 1}: ours {got['ours'][0] / args.n * 1000:7.0f} ms/ex, "
-                  f"{sum(valid(task, t) for t in got['ours'][1])}/{args.n} valid | outlines {got['outlines'][0] / args.n * 1000:7.0f} ms/ex, "
-                  f"{sum(valid(task, t) for t in got['outlines'][1])}/{args.n} valid | same answer (parsed) {same}/{args.n}"
-                  f" | e.g. ours {got['ours'][1][0]!r}, outlines {got['outlines'][1][0]!r}")
+            print(
+                f"  {task:5} round {r + 1}: ours {got['ours'][0] / args.n * 1000:7.0f} ms/ex, "
+                f"{sum(valid(task, t) for t in got['ours'][1])}/{args.n} valid | outlines {got['outlines'][0] / args.n * 1000:7.0f} ms/ex, "
+                f"{sum(valid(task, t) for t in got['outlines'][1])}/{args.n} valid | same answer (parsed) {same}/{args.n}"
+                f" | e.g. ours {got['ours'][1][0]!r}, outlines {got['outlines'][1][0]!r}"
+            )
     count = args.n * args.rounds * len(TASKS)
     per = {side: totals[side] / count * 1000 for side in totals}
     rate = {side: sum(v) / len(v) for side, v in validity.items()}
     print(f"ours:     {per['ours']:7.1f} ms/example, validity {rate['ours']:.0%}")
     print(f"outlines: {per['outlines']:7.1f} ms/example, validity {rate['outlines']:.0%}")
     print(f"ratio outlines / ours time: {per['outlines'] / per['ours']:.2f}x  (goal >= 1.0, 100% validity on both sides)")
-    emit("constrained decoding vs outlines", ours=round(per["ours"], 1), peer=round(per["outlines"], 1), unit="ms/example",
-         lower_is_better=True, peer_name=f"{peer} Generator.batch", goal=">= 1.0x, 100% valid on both sides",
-         also_holds=rate["ours"] == 1.0 and rate["outlines"] == 1.0,
-         note=f"label + JSON schema, validity ours {rate['ours']:.0%}, outlines {rate['outlines']:.0%}, batch {args.batch_size}, {threads} threads")
+    emit(
+        "constrained decoding vs outlines",
+        ours=round(per["ours"], 1),
+        peer=round(per["outlines"], 1),
+        unit="ms/example",
+        lower_is_better=True,
+        peer_name=f"{peer} Generator.batch",
+        goal=">= 1.0x, 100% valid on both sides",
+        also_holds=rate["ours"] == 1.0 and rate["outlines"] == 1.0,
+        note=f"label + JSON schema, validity ours {rate['ours']:.0%}, outlines {rate['outlines']:.0%}, batch {args.batch_size}, {threads} threads",
+    )
 
 
 if __name__ == "__main__":

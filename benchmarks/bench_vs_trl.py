@@ -73,11 +73,27 @@ def run_trl(examples, args, tmp: Path, packing: bool) -> dict:
     torch.manual_seed(settings.seed)
     model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
     data = Dataset.from_list([{"messages": [m.model_dump(include={"role", "content"}) for m in ex.messages]} for ex in examples])
-    config = SFTConfig(output_dir=str(tmp / "trl"), per_device_train_batch_size=settings.batch_size, max_steps=args.steps,
-                       learning_rate=settings.lr, lr_scheduler_type="linear", seed=settings.seed, data_seed=settings.seed,
-                       logging_steps=1, save_strategy="no", report_to="none", disable_tqdm=True, use_cpu=not torch.cuda.is_available(),
-                       bf16=False, gradient_checkpointing=False, max_length=settings.max_seq_len, assistant_only_loss=True,
-                       packing=packing, include_num_input_tokens_seen="non_padding", dataloader_num_workers=0)
+    config = SFTConfig(
+        output_dir=str(tmp / "trl"),
+        per_device_train_batch_size=settings.batch_size,
+        max_steps=args.steps,
+        learning_rate=settings.lr,
+        lr_scheduler_type="linear",
+        seed=settings.seed,
+        data_seed=settings.seed,
+        logging_steps=1,
+        save_strategy="no",
+        report_to="none",
+        disable_tqdm=True,
+        use_cpu=not torch.cuda.is_available(),
+        bf16=False,
+        gradient_checkpointing=False,
+        max_length=settings.max_seq_len,
+        assistant_only_loss=True,
+        packing=packing,
+        include_num_input_tokens_seen="non_padding",
+        dataloader_num_workers=0,
+    )
     trainer = SFTTrainer(model=model, args=config, train_dataset=data, processing_class=tokenizer, peft_config=lora_config(settings))
     trainer.remove_callback(PrinterCallback)
     batches = []
@@ -119,7 +135,7 @@ def in_child(side: str, argv: list[str]) -> dict:
     lines = [line for line in done.stdout.splitlines() if line.startswith("CHILD ")]
     if done.returncode or not lines:
         raise SystemExit(f"{side} failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
-    return json.loads(lines[-1][len("CHILD "):])
+    return json.loads(lines[-1][len("CHILD ") :])
 
 
 def main() -> None:
@@ -144,28 +160,42 @@ def main() -> None:
         print("trl is not installed: pip install -e '.[bench]'")
         sys.exit(2)
     argv = [a for a in sys.argv[1:]]
-    print(f"{args.n} chats, {args.steps} steps x batch {args.batch_size}, max_seq_len {args.max_seq_len}, r=16 all-linear, fp32 CPU, "
-          f"torch threads {args.threads}, {args.rounds} round(s); {peer}")
+    print(
+        f"{args.n} chats, {args.steps} steps x batch {args.batch_size}, max_seq_len {args.max_seq_len}, r=16 all-linear, fp32 CPU, "
+        f"torch threads {args.threads}, {args.rounds} round(s); {peer}"
+    )
     rows: dict[str, list[dict]] = {side: [] for side in SIDES}
     for r in range(args.rounds):
-        for side in (SIDES if r % 2 == 0 else SIDES[::-1]):
+        for side in SIDES if r % 2 == 0 else SIDES[::-1]:
             row = in_child(side, argv)
             rows[side].append(row)
-            print(f"  round {r + 1} {side:10}: {row['tokens']:>6,} tokens in {row['seconds']:6.1f} s = {row['tokens'] / row['seconds']:6.1f} tok/s,"
-                  f" padding waste {row['waste']:5.1%}, peak RSS {row['peak_rss_mb']:6.0f} MB, loss {row['loss']:.3f}")
+            print(
+                f"  round {r + 1} {side:10}: {row['tokens']:>6,} tokens in {row['seconds']:6.1f} s = {row['tokens'] / row['seconds']:6.1f} tok/s,"
+                f" padding waste {row['waste']:5.1%}, peak RSS {row['peak_rss_mb']:6.0f} MB, loss {row['loss']:.3f}"
+            )
     rate = {s: sum(r["tokens"] for r in rs) / sum(r["seconds"] for r in rs) for s, rs in rows.items()}
     best = max(("trl", "trl-packed"), key=rate.get)
     for side in SIDES:
         waste = sum(r["waste"] for r in rows[side]) / len(rows[side])
-        print(f"{side:10}: {rate[side]:7.1f} tok/s  padding waste {waste:5.1%}  peak RSS {max(r['peak_rss_mb'] for r in rows[side]):.0f} MB")
-    print(f"ratio ours / TRL's best ({best}): {rate['ours'] / rate[best]:.2f}x  (goal >= 1.0); "
-          f"ours / trl {rate['ours'] / rate['trl']:.2f}x, ours / trl-packed {rate['ours'] / rate['trl-packed']:.2f}x")
-    emit("fine-tune throughput vs TRL", ours=round(rate["ours"], 1), peer=round(rate[best], 1), unit="tokens/s",
-         peer_name=f"{peer} SFTTrainer {'packing' if best == 'trl-packed' else 'no packing'}", goal=">= 1.0x vs TRL's best",
-         note=f"{args.steps} steps x batch {args.batch_size}, {args.threads} threads; ours/trl {rate['ours'] / rate['trl']:.2f}x, "
-              f"ours/trl-packed {rate['ours'] / rate['trl-packed']:.2f}x; padding waste ours {rows['ours'][0]['waste']:.0%}, "
-              f"trl {rows['trl'][0]['waste']:.0%}, packed {rows['trl-packed'][0]['waste']:.0%}; peak RSS MB ours "
-              f"{rows['ours'][0]['peak_rss_mb']:.0f}, trl {rows['trl'][0]['peak_rss_mb']:.0f}, packed {rows['trl-packed'][0]['peak_rss_mb']:.0f}")
+        print(
+            f"{side:10}: {rate[side]:7.1f} tok/s  padding waste {waste:5.1%}  peak RSS {max(r['peak_rss_mb'] for r in rows[side]):.0f} MB"
+        )
+    print(
+        f"ratio ours / TRL's best ({best}): {rate['ours'] / rate[best]:.2f}x  (goal >= 1.0); "
+        f"ours / trl {rate['ours'] / rate['trl']:.2f}x, ours / trl-packed {rate['ours'] / rate['trl-packed']:.2f}x"
+    )
+    emit(
+        "fine-tune throughput vs TRL",
+        ours=round(rate["ours"], 1),
+        peer=round(rate[best], 1),
+        unit="tokens/s",
+        peer_name=f"{peer} SFTTrainer {'packing' if best == 'trl-packed' else 'no packing'}",
+        goal=">= 1.0x vs TRL's best",
+        note=f"{args.steps} steps x batch {args.batch_size}, {args.threads} threads; ours/trl {rate['ours'] / rate['trl']:.2f}x, "
+        f"ours/trl-packed {rate['ours'] / rate['trl-packed']:.2f}x; padding waste ours {rows['ours'][0]['waste']:.0%}, "
+        f"trl {rows['trl'][0]['waste']:.0%}, packed {rows['trl-packed'][0]['waste']:.0%}; peak RSS MB ours "
+        f"{rows['ours'][0]['peak_rss_mb']:.0f}, trl {rows['trl'][0]['peak_rss_mb']:.0f}, packed {rows['trl-packed'][0]['peak_rss_mb']:.0f}",
+    )
 
 
 if __name__ == "__main__":

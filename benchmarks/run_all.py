@@ -57,7 +57,7 @@ def run_one(script: str, args: list[str], threads: int, timeout: float) -> dict:
     seconds = time.perf_counter() - started
     print(done.stdout, end="", flush=True)
     lines = done.stdout.strip().splitlines()
-    rows = [json.loads(line[len(PREFIX):]) for line in lines if line.startswith(PREFIX)]
+    rows = [json.loads(line[len(PREFIX) :]) for line in lines if line.startswith(PREFIX)]
     row = {"script": script, "command": shown, "seconds": round(seconds, 1)}
     if done.returncode:
         return {**row, "skipped": f"exit {done.returncode}: " + (done.stderr.strip().splitlines() or lines or ["no output"])[-1][:300]}
@@ -65,8 +65,14 @@ def run_one(script: str, args: list[str], threads: int, timeout: float) -> dict:
 
 
 def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").is_file() else platform.processor()
+    cpu = (
+        next(
+            (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")),
+            platform.processor(),
+        )
+        if Path("/proc/cpuinfo").is_file()
+        else platform.processor()
+    )
     return f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPU cores ({cpu}), Python {platform.python_version()}"
 
 
@@ -76,14 +82,24 @@ def figure(value) -> str:
 
 def render(rows: list[dict], header: dict, notes: str) -> str:
     """RESULTS.md: when and where, the table, then the kept notes."""
-    lines = ["# Benchmark results", "",
-             f"- date: {header['date']}", f"- machine: {header['machine']}",
-             f"- command: `{header['command']}` ({header['minutes']:.1f} min in all)",
-             f"- torch threads: {header['threads']} in every benchmark",
-             f"- load average (1 min) at start / end: {header['load'][0]:.1f} / {header['load'][1]:.1f} on {os.cpu_count()} cores"
-             + (" — the machine was shared with other work, so absolute figures are noisy; each ratio compares"
-                " both sides measured in the same run" if max(header["load"]) > (os.cpu_count() or 1) else ""),
-             "", "| benchmark | command | ours | peer | ratio | goal | met | note |", "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "# Benchmark results",
+        "",
+        f"- date: {header['date']}",
+        f"- machine: {header['machine']}",
+        f"- command: `{header['command']}` ({header['minutes']:.1f} min in all)",
+        f"- torch threads: {header['threads']} in every benchmark",
+        f"- load average (1 min) at start / end: {header['load'][0]:.1f} / {header['load'][1]:.1f} on {os.cpu_count()} cores"
+        + (
+            " — the machine was shared with other work, so absolute figures are noisy; each ratio compares"
+            " both sides measured in the same run"
+            if max(header["load"]) > (os.cpu_count() or 1)
+            else ""
+        ),
+        "",
+        "| benchmark | command | ours | peer | ratio | goal | met | note |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
         if "skipped" in r:
             lines.append(f"| {r['script']} | `{r['command']}` | | | | | skipped | {r['skipped']} |")
@@ -91,8 +107,10 @@ def render(rows: list[dict], header: dict, notes: str) -> str:
         unit = f" {r['unit']}" if r.get("unit") else ""
         met = {True: "yes", False: "**no**"}.get(r.get("met"), "")
         peer = f"{figure(r.get('peer'))}{unit} ({r['peer_name']})" if r.get("peer_name") else figure(r.get("peer"))
-        lines.append(f"| {r.get('name', r['script'])} | `{r['command']}` | {figure(r.get('ours'))}{unit if 'ours' in r else ''} | {peer} | "
-                     f"{figure(r.get('ratio'))}{'x' if 'ratio' in r else ''} | {r.get('goal', '')} | {met} | {r.get('note', '')} |")
+        lines.append(
+            f"| {r.get('name', r['script'])} | `{r['command']}` | {figure(r.get('ours'))}{unit if 'ours' in r else ''} | {peer} | "
+            f"{figure(r.get('ratio'))}{'x' if 'ratio' in r else ''} | {r.get('goal', '')} | {met} | {r.get('note', '')} |"
+        )
     return "\n".join(lines) + "\n\n" + NOTES_MARK + "\n" + notes.lstrip("\n")
 
 
@@ -117,9 +135,14 @@ def main() -> None:
             continue
         print(f"== {script}", flush=True)
         rows.append(run_one(script, extra + (["--threads", str(args.threads)] if takes_threads else []), args.threads, args.timeout))
-    header = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "machine": machine(),
-              "command": "python " + " ".join(["benchmarks/run_all.py", *sys.argv[1:]]), "threads": args.threads,
-              "minutes": (time.perf_counter() - started) / 60, "load": (load, os.getloadavg()[0])}
+    header = {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": machine(),
+        "command": "python " + " ".join(["benchmarks/run_all.py", *sys.argv[1:]]),
+        "threads": args.threads,
+        "minutes": (time.perf_counter() - started) / 60,
+        "load": (load, os.getloadavg()[0]),
+    }
     args.out.write_text(render(rows, header, kept_notes(args.out)), encoding="utf-8")
     print(f"wrote {args.out} ({header['minutes']:.1f} min)")
 

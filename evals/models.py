@@ -53,7 +53,11 @@ def embedded_gguf(name: str) -> Path:
         raise InputError(Problem(f"the embedded model '{name}' is not installed", fix=f"run `{EMBEDDED_INSTALL}`", field="model"))
     path = Path(next(iter(spec.submodule_search_locations))) / filename
     if not path.is_file():
-        raise InputError(Problem(f"{path} is missing from the installed package", fix=f"reinstall: `{EMBEDDED_INSTALL} --force-reinstall`", field="model"))
+        raise InputError(
+            Problem(
+                f"{path} is missing from the installed package", fix=f"reinstall: `{EMBEDDED_INSTALL} --force-reinstall`", field="model"
+            )
+        )
     return path
 
 
@@ -79,7 +83,13 @@ def resolve_model(name: str) -> ModelRef:
     path = Path(name).expanduser()
     if path.exists():
         if not (path / "config.json").is_file():
-            raise InputError(Problem(f"{path} is not a Hugging Face model folder (no config.json)", fix="point to a folder saved with save_pretrained", field="model"))
+            raise InputError(
+                Problem(
+                    f"{path} is not a Hugging Face model folder (no config.json)",
+                    fix="point to a folder saved with save_pretrained",
+                    field="model",
+                )
+            )
         return ModelRef(str(path.resolve()), path.resolve())
     if "/" in name:  # a hub id: transformers resolves it (and fails clearly offline)
         return ModelRef(name, Path(name))

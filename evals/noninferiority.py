@@ -42,8 +42,14 @@ class NonInferiority:
     verdict: Verdict
 
 
-def noninferiority(a_scores: Sequence[float], b_scores: Sequence[float], margin: float = 0.0,
-                   confidence: float = 0.95, resamples: int = 2000, seed: int = 0) -> NonInferiority:
+def noninferiority(
+    a_scores: Sequence[float],
+    b_scores: Sequence[float],
+    margin: float = 0.0,
+    confidence: float = 0.95,
+    resamples: int = 2000,
+    seed: int = 0,
+) -> NonInferiority:
     """Test b against a on the same items with a non-inferiority margin (0.02 = two points)."""
     if margin < 0:
         raise ValueError(f"the margin is a size of drop and cannot be negative, got {margin}")
@@ -84,5 +90,4 @@ def _bootstrap(a: np.ndarray, b: np.ndarray, margin: float, confidence: float, r
     low, high = np.quantile(replicates, [alpha, 1.0 - alpha])
     diff = Interval(float(diffs.mean()), float(low), float(high))
     p_worse = (int(np.sum(replicates >= -margin)) + 1) / (resamples + 1)
-    return NonInferiority("paired-bootstrap", len(a), int(np.sum(a > b)), int(np.sum(b > a)), diff, margin, p_worse,
-                          _verdict(diff, margin))
+    return NonInferiority("paired-bootstrap", len(a), int(np.sum(a > b)), int(np.sum(b > a)), diff, margin, p_worse, _verdict(diff, margin))

@@ -177,9 +177,7 @@ def paired_bootstrap(
     return Paired("paired-bootstrap", len(a), *counts, observed, p_value, _percentiles(replicates, observed, confidence, len(a)))
 
 
-def compare(
-    a_scores: Sequence[float], b_scores: Sequence[float], confidence: float = 0.95, resamples: int = 2000, seed: int = 0
-) -> Paired:
+def compare(a_scores: Sequence[float], b_scores: Sequence[float], confidence: float = 0.95, resamples: int = 2000, seed: int = 0) -> Paired:
     """McNemar when every score is 0 or 1, else the paired bootstrap."""
     a, b = _pair(a_scores, b_scores)
     if np.isin(a, (0.0, 1.0)).all() and np.isin(b, (0.0, 1.0)).all():

@@ -16,9 +16,20 @@ SYSTEM = (
     'without currency sign or thousands separator), "currency" ("EUR", "USD" or "GBP").'
 )
 
-INTROS = ["", "", "Extract the invoice fields:", "Here's an invoice:", "Can you pull the details out of this?",
-          "Parse this please:", "From our inbox:", "Invoice text below.", "new one for the books:",
-          "Please log this invoice.", "Copied from the PDF:", "What are the fields here?"]
+INTROS = [
+    "",
+    "",
+    "Extract the invoice fields:",
+    "Here's an invoice:",
+    "Can you pull the details out of this?",
+    "Parse this please:",
+    "From our inbox:",
+    "Invoice text below.",
+    "new one for the books:",
+    "Please log this invoice.",
+    "Copied from the PDF:",
+    "What are the fields here?",
+]
 
 
 def _items(inv: Invoice, money, rng: random.Random) -> list[str]:
@@ -35,8 +46,7 @@ def _due(inv: Invoice, date) -> str:
 
 
 def formal(inv: Invoice, date, money, rng: random.Random) -> str:
-    head = [inv.vendor, rng.choice(STREETS), "",
-            rng.choice(("INVOICE", "Invoice", "TAX INVOICE"))]
+    head = [inv.vendor, rng.choice(STREETS), "", rng.choice(("INVOICE", "Invoice", "TAX INVOICE"))]
     head.append(f"{rng.choice(('Invoice #:', 'Invoice No.', 'Invoice number:', 'Inv#'))} {inv.number}")
     head.append(f"{rng.choice(('Date:', 'Invoice date:', 'Issued:', 'Date of issue:'))} {date(inv.date)}")
     if rng.random() < 0.5:
@@ -53,36 +63,48 @@ def formal(inv: Invoice, date, money, rng: random.Random) -> str:
 def email(inv: Invoice, date, money, rng: random.Random) -> str:
     first = inv.client.split()[0]
     due = f", payable by {_due(inv, date)}" if rng.random() < 0.4 else ""
-    body = rng.choice((
-        f"please find attached our invoice {inv.number} dated {date(inv.date)}. The total comes to {money(inv.total)}{due}.",
-        f"attached is invoice no. {inv.number} from {date(inv.date)} for {money(inv.total)}{due}. Thanks for your business!",
-        f"as agreed, here is the invoice for last month's work: number {inv.number}, issued {date(inv.date)}, "
-        f"amount {money(inv.total)} incl. VAT{due}.",
-    ))
-    return (f"Subject: Invoice {inv.number} from {inv.vendor}\n\nHi {first} team,\n\n{body}\n\n"
-            f"{rng.choice(('Kind regards', 'Best', 'Cheers', 'Many thanks'))},\n{inv.person}\n{inv.vendor}")
+    body = rng.choice(
+        (
+            f"please find attached our invoice {inv.number} dated {date(inv.date)}. The total comes to {money(inv.total)}{due}.",
+            f"attached is invoice no. {inv.number} from {date(inv.date)} for {money(inv.total)}{due}. Thanks for your business!",
+            f"as agreed, here is the invoice for last month's work: number {inv.number}, issued {date(inv.date)}, "
+            f"amount {money(inv.total)} incl. VAT{due}.",
+        )
+    )
+    return (
+        f"Subject: Invoice {inv.number} from {inv.vendor}\n\nHi {first} team,\n\n{body}\n\n"
+        f"{rng.choice(('Kind regards', 'Best', 'Cheers', 'Many thanks'))},\n{inv.person}\n{inv.vendor}"
+    )
 
 
 def sentence(inv: Invoice, date, money, rng: random.Random) -> str:
-    return rng.choice((
-        f"{inv.vendor} invoice {inv.number}, issued {date(inv.date)}, total {money(inv.total)}.",
-        f"Got a bill from {inv.vendor} (ref {inv.number}) dated {date(inv.date)} for {money(inv.total)}.",
-        f"can you log this? {inv.vendor} sent invoice no. {inv.number} on {date(inv.date)}, {money(inv.total)} incl. tax",
-        f"We owe {inv.vendor} {money(inv.total)} on invoice {inv.number} from {date(inv.date)}; subtotal was {money(inv.subtotal)}.",
-    ))
+    return rng.choice(
+        (
+            f"{inv.vendor} invoice {inv.number}, issued {date(inv.date)}, total {money(inv.total)}.",
+            f"Got a bill from {inv.vendor} (ref {inv.number}) dated {date(inv.date)} for {money(inv.total)}.",
+            f"can you log this? {inv.vendor} sent invoice no. {inv.number} on {date(inv.date)}, {money(inv.total)} incl. tax",
+            f"We owe {inv.vendor} {money(inv.total)} on invoice {inv.number} from {date(inv.date)}; subtotal was {money(inv.subtotal)}.",
+        )
+    )
 
 
 def keyvalue(inv: Invoice, date, money, rng: random.Random) -> str:
-    keys = rng.choice((("vendor", "invoice", "date", "amount"), ("Supplier", "Inv no", "Issued", "Total"),
-                       ("from", "number", "dated", "grand total")))
+    keys = rng.choice(
+        (("vendor", "invoice", "date", "amount"), ("Supplier", "Inv no", "Issued", "Total"), ("from", "number", "dated", "grand total"))
+    )
     sep = rng.choice((" | ", "; ", "\n"))
     values = (inv.vendor, inv.number, date(inv.date), money(inv.total))
     return sep.join(f"{k}: {v}" for k, v in zip(keys, values))
 
 
 def order(inv: Invoice, date, money, rng: random.Random) -> str:
-    lines = [f"Thank you for your order at {inv.vendor}!", f"Order / invoice number: {inv.number}",
-             f"Order date: {date(inv.date)}", "", *_items(inv, money, rng)]
+    lines = [
+        f"Thank you for your order at {inv.vendor}!",
+        f"Order / invoice number: {inv.number}",
+        f"Order date: {date(inv.date)}",
+        "",
+        *_items(inv, money, rng),
+    ]
     if rng.random() < 0.4:
         lines.append(rng.choice(("Shipping: free", "Delivery: included")))
     if inv.tax:
@@ -92,12 +114,20 @@ def order(inv: Invoice, date, money, rng: random.Random) -> str:
 
 def receipt(inv: Invoice, date, money, rng: random.Random) -> str:
     rows = [f"{d} | {q} | {money(q * c)}" for d, q, c in inv.lines]
-    return "\n".join([f"{inv.vendor} - Receipt {inv.number}", f"Date {date(inv.date)}", "Item | Qty | Amount",
-                      *rows, *([f"{_tax_name(inv)} | | {money(inv.tax)}"] if inv.tax else []), f"TOTAL | | {money(inv.total)}", rng.choice(("Paid by card", "Thank you!", "Keep this receipt"))])
+    return "\n".join(
+        [
+            f"{inv.vendor} - Receipt {inv.number}",
+            f"Date {date(inv.date)}",
+            "Item | Qty | Amount",
+            *rows,
+            *([f"{_tax_name(inv)} | | {money(inv.tax)}"] if inv.tax else []),
+            f"TOTAL | | {money(inv.total)}",
+            rng.choice(("Paid by card", "Thank you!", "Keep this receipt")),
+        ]
+    )
 
 
-LAYOUTS = {"formal": formal, "email": email, "sentence": sentence, "keyvalue": keyvalue, "order": order,
-           "receipt": receipt}
+LAYOUTS = {"formal": formal, "email": email, "sentence": sentence, "keyvalue": keyvalue, "order": order, "receipt": receipt}
 
 
 def _make(rng: random.Random) -> dict:
@@ -115,6 +145,5 @@ def build(rng: random.Random, n_train: int = 200, n_eval: int = 100) -> dict[str
     out = {}
     for split, n in (("eval", n_eval), ("train", n_train)):
         rows = unique(_make, n, rng, seen)
-        out[split] = [chat(f"inv-{split}-{i:04d}", SYSTEM, r["user"], r["answer"], {"layout": r["layout"]})
-                      for i, r in enumerate(rows, 1)]
+        out[split] = [chat(f"inv-{split}-{i:04d}", SYSTEM, r["user"], r["answer"], {"layout": r["layout"]}) for i, r in enumerate(rows, 1)]
     return out

@@ -15,22 +15,60 @@ SYSTEM = (
 
 # {p} is the product name; policy questions have none.
 QUESTIONS = {
-    "price": ["How much does the {p} cost?", "What's the price of the {p}?", "What is the {p} price?", "How much is the {p}?",
-              "What does the {p} sell for?", "{p} price?", "how much do you charge for the {p}", "What would a {p} set me back?"],
-    "battery": ["How long does the {p} battery last?", "What is the battery life of the {p}?", "{p} battery life?",
-                "How long will the {p} run on one charge?", "what's the battery life like on the {p}",
-                "How long can I use the {p} before it needs charging?"],
-    "charge": ["How long does the {p} take to charge?", "How long to fully charge the {p}?", "What's the charging time of the {p}?",
-               "{p} charge time?", "How long does it take to recharge the {p}?", "how long does a full charge of the {p} take"],
-    "warranty": ["How long is the warranty on the {p}?", "What warranty does the {p} come with?", "{p} warranty?",
-                 "How many months of warranty does the {p} have?", "For how long is the {p} covered by warranty?",
-                 "what's the warranty period for the {p}"],
-    "weight": ["How much does the {p} weigh?", "What is the weight of the {p}?", "How heavy is the {p}?", "{p} weight?",
-               "what does the {p} weigh"],
-    "water": ["What is the water resistance rating of the {p}?", "What's the {p}'s water resistance?", "How waterproof is the {p}?",
-              "{p} water resistance rating?", "What water rating does the {p} have?"],
-    "devices": ["How many devices can the {p} connect to at once?", "How many devices does the {p} connect at the same time?",
-                "{p}: how many devices at once?", "how many devices can be connected to the {p}"],
+    "price": [
+        "How much does the {p} cost?",
+        "What's the price of the {p}?",
+        "What is the {p} price?",
+        "How much is the {p}?",
+        "What does the {p} sell for?",
+        "{p} price?",
+        "how much do you charge for the {p}",
+        "What would a {p} set me back?",
+    ],
+    "battery": [
+        "How long does the {p} battery last?",
+        "What is the battery life of the {p}?",
+        "{p} battery life?",
+        "How long will the {p} run on one charge?",
+        "what's the battery life like on the {p}",
+        "How long can I use the {p} before it needs charging?",
+    ],
+    "charge": [
+        "How long does the {p} take to charge?",
+        "How long to fully charge the {p}?",
+        "What's the charging time of the {p}?",
+        "{p} charge time?",
+        "How long does it take to recharge the {p}?",
+        "how long does a full charge of the {p} take",
+    ],
+    "warranty": [
+        "How long is the warranty on the {p}?",
+        "What warranty does the {p} come with?",
+        "{p} warranty?",
+        "How many months of warranty does the {p} have?",
+        "For how long is the {p} covered by warranty?",
+        "what's the warranty period for the {p}",
+    ],
+    "weight": [
+        "How much does the {p} weigh?",
+        "What is the weight of the {p}?",
+        "How heavy is the {p}?",
+        "{p} weight?",
+        "what does the {p} weigh",
+    ],
+    "water": [
+        "What is the water resistance rating of the {p}?",
+        "What's the {p}'s water resistance?",
+        "How waterproof is the {p}?",
+        "{p} water resistance rating?",
+        "What water rating does the {p} have?",
+    ],
+    "devices": [
+        "How many devices can the {p} connect to at once?",
+        "How many devices does the {p} connect at the same time?",
+        "{p}: how many devices at once?",
+        "how many devices can be connected to the {p}",
+    ],
     "power": ["What is the power of the {p}?", "How many watts is the {p}?", "{p} wattage?", "What's the power rating of the {p}?"],
     "brightness": ["How bright is the {p}?", "How many lumens does the {p} give?", "What's the brightness of the {p}?", "{p} lumens?"],
     "capacity": ["What is the capacity of the {p}?", "{p} capacity?", "How much capacity does the {p} have?", "what capacity is the {p}"],
@@ -45,33 +83,77 @@ QUESTIONS = {
     "video": ["What resolution does the {p} record video in?", "What's the video resolution of the {p}?", "{p} max video resolution?"],
     "depth": ["How deep can I take the {p} underwater?", "To what depth is the {p} waterproof?", "{p} waterproof depth?"],
     "range": ["What is the wireless range of the {p}?", "How far does the {p} reach?", "{p} wireless range?"],
-    "window": ["How many days do I have to return a product?", "What is your return window?", "How long do I have to send something back?",
-               "how long is the return period"],
-    "refund": ["How long does a refund take once you get my return?", "How fast are refunds paid out?", "When do I get my money back after a return?"],
-    "restocking": ["Is there a restocking fee for opened items?", "What's the restocking fee if I opened the product?",
-                   "how much is the restocking fee on opened items"],
-    "claim": ["How quickly do you answer a warranty claim?", "How long until I hear back on a warranty claim?", "warranty claim response time?"],
+    "window": [
+        "How many days do I have to return a product?",
+        "What is your return window?",
+        "How long do I have to send something back?",
+        "how long is the return period",
+    ],
+    "refund": [
+        "How long does a refund take once you get my return?",
+        "How fast are refunds paid out?",
+        "When do I get my money back after a return?",
+    ],
+    "restocking": [
+        "Is there a restocking fee for opened items?",
+        "What's the restocking fee if I opened the product?",
+        "how much is the restocking fee on opened items",
+    ],
+    "claim": [
+        "How quickly do you answer a warranty claim?",
+        "How long until I hear back on a warranty claim?",
+        "warranty claim response time?",
+    ],
     "care_price": ["How much does Tidewell Care cost?", "What is the price of Tidewell Care?", "tidewell care price?"],
-    "care_extra": ["How much longer is my warranty with Tidewell Care?", "By how much does Tidewell Care extend the warranty?",
-                   "how many extra months does tidewell care add"],
-    "free_over": ["What's the minimum order for free shipping?", "How much do I need to spend to get free shipping?",
-                  "from what order value is shipping free"],
+    "care_extra": [
+        "How much longer is my warranty with Tidewell Care?",
+        "By how much does Tidewell Care extend the warranty?",
+        "how many extra months does tidewell care add",
+    ],
+    "free_over": [
+        "What's the minimum order for free shipping?",
+        "How much do I need to spend to get free shipping?",
+        "from what order value is shipping free",
+    ],
     "express": ["How much does express shipping cost?", "What is the price of express delivery?", "express shipping cost?"],
     "standard": ["How long does standard delivery take?", "How many days is standard shipping?", "standard delivery time?"],
     "countries": ["How many countries do you ship to?", "To how many countries does Tidewell deliver?", "number of countries you ship to?"],
-    "points": ["How many points do I earn per dollar in Tidewell Club?", "How many Tidewell Club points per dollar spent?",
-               "tidewell club points per dollar?"],
+    "points": [
+        "How many points do I earn per dollar in Tidewell Club?",
+        "How many Tidewell Club points per dollar spent?",
+        "tidewell club points per dollar?",
+    ],
     "discount": ["What discount do Tidewell Club members get?", "How big is the Tidewell Club member discount?", "club member discount?"],
-    "birthday": ["What is the Tidewell Club birthday voucher worth?", "How much is the birthday voucher for members?",
-                 "tidewell club birthday voucher value?"],
+    "birthday": [
+        "What is the Tidewell Club birthday voucher worth?",
+        "How much is the birthday voucher for members?",
+        "tidewell club birthday voucher value?",
+    ],
 }
 
-OPENERS = ["", "", "", "Hi,", "Hello!", "Quick question:", "Hey,", "Hi there.", "Good morning,", "Sorry if this is obvious, but",
-           "Before I order:", "One more thing:"]
+OPENERS = [
+    "",
+    "",
+    "",
+    "Hi,",
+    "Hello!",
+    "Quick question:",
+    "Hey,",
+    "Hi there.",
+    "Good morning,",
+    "Sorry if this is obvious, but",
+    "Before I order:",
+    "One more thing:",
+]
 # Asides and sign-offs are kept rare: a 135M model answers "You're welcome" to a trailing "Thanks!"
 # and halves its accuracy when every question carries one, even with the right document at hand.
-CONTEXT = ["I'm thinking of buying one.", "I already own one.", "I couldn't find it on the site.",
-           "Asking for a friend.", "Comparing options right now."]
+CONTEXT = [
+    "I'm thinking of buying one.",
+    "I already own one.",
+    "I couldn't find it on the site.",
+    "Asking for a friend.",
+    "Comparing options right now.",
+]
 CLOSERS = ["Thanks!", "Thank you.", "Cheers.", "Thanks in advance.", "ty", "Appreciate it."]
 
 
@@ -128,9 +210,16 @@ def build(rng: random.Random, n_train: int = 200, n_eval: int = 100) -> dict[str
     for split, facts, n in (("eval", eval_facts, n_eval), ("train", train_facts, n_train)):
         rng.shuffle(facts)
         rows = unique(_maker(facts), n, rng, seen)
-        out[split] = [chat(f"faq-{split}-{i:04d}", SYSTEM, r["user"], r["fact"][2],
-                           {"answers": answers(r["fact"][2]), "source": r["fact"][0].file, "attribute": r["fact"][1]})
-                      for i, r in enumerate(rows, 1)]
+        out[split] = [
+            chat(
+                f"faq-{split}-{i:04d}",
+                SYSTEM,
+                r["user"],
+                r["fact"][2],
+                {"answers": answers(r["fact"][2]), "source": r["fact"][0].file, "attribute": r["fact"][1]},
+            )
+            for i, r in enumerate(rows, 1)
+        ]
     return out
 
 

@@ -20,15 +20,57 @@ SYSTEM = (
 )
 
 PRODUCTS = [
-    "pour-over kettle", "wool throw blanket", "bamboo cutting board", "28L trail backpack",
-    "linen duvet cover", "cast iron skillet", "oak desk lamp", "rain jacket", "cork yoga mat",
-    "burr coffee grinder", "kids' rain boots", "terracotta plant pots", "camping hammock",
-    "enamel mug set", "hiking socks", "down sleeping bag", "glass food containers", "bath towel set",
-    "folding camp chair", "stainless water bottle", "wall clock", "picnic blanket", "chef's knife",
-    "merino beanie", "trekking poles", "ceramic dinner plates", "headlamp", "laundry basket",
+    "pour-over kettle",
+    "wool throw blanket",
+    "bamboo cutting board",
+    "28L trail backpack",
+    "linen duvet cover",
+    "cast iron skillet",
+    "oak desk lamp",
+    "rain jacket",
+    "cork yoga mat",
+    "burr coffee grinder",
+    "kids' rain boots",
+    "terracotta plant pots",
+    "camping hammock",
+    "enamel mug set",
+    "hiking socks",
+    "down sleeping bag",
+    "glass food containers",
+    "bath towel set",
+    "folding camp chair",
+    "stainless water bottle",
+    "wall clock",
+    "picnic blanket",
+    "chef's knife",
+    "merino beanie",
+    "trekking poles",
+    "ceramic dinner plates",
+    "headlamp",
+    "laundry basket",
 ]
-PEOPLE = ["Maya", "Tom", "Priya", "Jonas", "Aisha", "Luca", "Grace", "Mateo", "Hannah", "Omar",
-          "Sofia", "Ben", "Yuki", "Clara", "Dev", "Elena", "Sam", "Noor", "Felix", "Ines"]
+PEOPLE = [
+    "Maya",
+    "Tom",
+    "Priya",
+    "Jonas",
+    "Aisha",
+    "Luca",
+    "Grace",
+    "Mateo",
+    "Hannah",
+    "Omar",
+    "Sofia",
+    "Ben",
+    "Yuki",
+    "Clara",
+    "Dev",
+    "Elena",
+    "Sam",
+    "Noor",
+    "Felix",
+    "Ines",
+]
 CARRIERS = ["DHL", "UPS", "FedEx", "the courier", "Royal Mail", "DPD", "the postman"]
 PLACES = ["Canada", "Norway", "Ireland", "Japan", "Portugal", "Australia", "Switzerland", "Mexico"]
 CITIES = ["Leeds", "Lyon", "Denver", "Porto", "Graz", "Cork", "Austin", "Utrecht", "Malmo"]
@@ -130,27 +172,89 @@ CORE = {
 }
 
 DETAIL = {
-    "refund": ["The box is still unopened.", "I still have the original packaging.",
-               "I'd prefer the money back rather than an exchange.", "I've attached a photo of the damage."],
-    "shipping": ["I need it by {d}.", "The tracking number starts with 1Z.", "I'm away from {d}.",
-                 "It's a birthday present so timing matters."],
-    "account": ["I've tried three different browsers.", "I'm using the app on my phone.",
-                "I no longer have access to my old email.", "I cleared my cookies already."],
-    "billing": ["My bank says the charge is from you.", "It's a company purchase.",
-                "I paid with {pay}.", "The amount on my statement is {a}."],
-    "product_question": ["I'm deciding between a few options.", "I couldn't find it in the description.",
-                         "I'd buy two if it works.", "The photos don't make it clear."],
+    "refund": [
+        "The box is still unopened.",
+        "I still have the original packaging.",
+        "I'd prefer the money back rather than an exchange.",
+        "I've attached a photo of the damage.",
+    ],
+    "shipping": [
+        "I need it by {d}.",
+        "The tracking number starts with 1Z.",
+        "I'm away from {d}.",
+        "It's a birthday present so timing matters.",
+    ],
+    "account": [
+        "I've tried three different browsers.",
+        "I'm using the app on my phone.",
+        "I no longer have access to my old email.",
+        "I cleared my cookies already.",
+    ],
+    "billing": [
+        "My bank says the charge is from you.",
+        "It's a company purchase.",
+        "I paid with {pay}.",
+        "The amount on my statement is {a}.",
+    ],
+    "product_question": [
+        "I'm deciding between a few options.",
+        "I couldn't find it in the description.",
+        "I'd buy two if it works.",
+        "The photos don't make it clear.",
+    ],
 }
 
-OPENERS = ["", "", "", "Hi,", "Hello,", "Hey there!", "Good morning,", "Hi team,", "Dear Pinecrest team,",
-           "Quick question:", "Hello, hope you're well.", "Hiya,", "Hi Pinecrest,", "Urgent:", "Good afternoon.",
-           "Hey,", "Sorry to bother you,", "Hi, {name} here."]
-CONTEXT = ["", "", "", "", "", "I ordered on {d}.", "This is my second message about this.",
-           "Writing from my phone, sorry for any typos.", "I've shopped with you for years.",
-           "It was a gift for my {rel}.", "My order number is {o}.", "I bought it in your summer sale.",
-           "My {rel} recommended your shop."]
-CLOSERS = ["", "", "", "Thanks!", "Thank you.", "Cheers, {name}", "Kind regards,\n{name}", "Thanks in advance.",
-           "Please help.", "Appreciate it!", "Best, {name}", "ty", "Many thanks, {name}", "Any help welcome."]
+OPENERS = [
+    "",
+    "",
+    "",
+    "Hi,",
+    "Hello,",
+    "Hey there!",
+    "Good morning,",
+    "Hi team,",
+    "Dear Pinecrest team,",
+    "Quick question:",
+    "Hello, hope you're well.",
+    "Hiya,",
+    "Hi Pinecrest,",
+    "Urgent:",
+    "Good afternoon.",
+    "Hey,",
+    "Sorry to bother you,",
+    "Hi, {name} here.",
+]
+CONTEXT = [
+    "",
+    "",
+    "",
+    "",
+    "",
+    "I ordered on {d}.",
+    "This is my second message about this.",
+    "Writing from my phone, sorry for any typos.",
+    "I've shopped with you for years.",
+    "It was a gift for my {rel}.",
+    "My order number is {o}.",
+    "I bought it in your summer sale.",
+    "My {rel} recommended your shop.",
+]
+CLOSERS = [
+    "",
+    "",
+    "",
+    "Thanks!",
+    "Thank you.",
+    "Cheers, {name}",
+    "Kind regards,\n{name}",
+    "Thanks in advance.",
+    "Please help.",
+    "Appreciate it!",
+    "Best, {name}",
+    "ty",
+    "Many thanks, {name}",
+    "Any help welcome.",
+]
 RELATIVES = ["mum", "dad", "sister", "brother", "partner", "friend", "colleague", "grandmother"]
 
 
@@ -163,12 +267,21 @@ def _slots(rng: random.Random) -> dict[str, str]:
     p, p2 = rng.sample(PRODUCTS, 2)
     name = rng.choice(PEOPLE)
     return {
-        "p": p, "p2": p2, "o": _order(rng), "n": str(rng.randrange(2, 15)), "d": rng.choice(DAYS),
-        "c": rng.choice(PLACES), "city": rng.choice(CITIES), "k": rng.choice(CARRIERS), "name": name,
+        "p": p,
+        "p2": p2,
+        "o": _order(rng),
+        "n": str(rng.randrange(2, 15)),
+        "d": rng.choice(DAYS),
+        "c": rng.choice(PLACES),
+        "city": rng.choice(CITIES),
+        "k": rng.choice(CARRIERS),
+        "name": name,
         "e": f"{name.lower()}{rng.randrange(1, 99)}@{rng.choice(('mail.com', 'inbox.org', 'post.net'))}",
         "a": rng.choice(("€", "£", "$")) + f"{rng.randrange(5, 300)}.{rng.randrange(0, 100):02d}",
         "code": rng.choice(("SPRING", "WELCOME", "PINE", "SAVE")) + str(rng.randrange(5, 40)),
-        "pay": rng.choice(PAY), "col": rng.choice(COLORS), "rel": rng.choice(RELATIVES),
+        "pay": rng.choice(PAY),
+        "col": rng.choice(COLORS),
+        "rel": rng.choice(RELATIVES),
     }
 
 

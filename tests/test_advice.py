@@ -17,8 +17,11 @@ def test_prompt_first_when_nothing_demands_more():
 
 
 def test_knowledge_that_changes_or_needs_citations_goes_to_rag():
-    for profile in (Profile(knowledge_changes="weekly"), Profile(needs_citations=True),
-                    Profile(must_change=["knowledge"], knowledge_changes="never")):
+    for profile in (
+        Profile(knowledge_changes="weekly"),
+        Profile(needs_citations=True),
+        Profile(must_change=["knowledge"], knowledge_changes="never"),
+    ):
         opinion = first_opinion(profile, Facts(n_eval=120, n_train=300, has_knowledge=True))
         assert opinion.approach == "rag" and "rag" in opinion.rungs
         assert "retrieval (RAG)" in opinion.reasons[1]
@@ -47,8 +50,9 @@ def test_a_strict_format_target_or_a_cost_goal_points_to_a_fine_tune():
 def test_under_100_train_examples_a_fine_tune_is_not_yet_worth_it():
     opinion = first_opinion(Profile(must_change=["style"]), Facts(n_eval=120, n_train=40))
     assert opinion.approach == "prompt" and "finetune" not in opinion.rungs
-    assert opinion.cautions == ["Only 40 train examples: under 100, fine-tuning is not yet worth it; "
-                                "collect more and try few-shot meanwhile."]
+    assert opinion.cautions == [
+        "Only 40 train examples: under 100, fine-tuning is not yet worth it; collect more and try few-shot meanwhile."
+    ]
 
 
 def test_without_an_eval_set_or_with_a_small_one_the_answer_is_not_yet():

@@ -20,7 +20,7 @@ def test_ratio_above_one_means_we_are_ahead_whichever_way_the_unit_points(capsys
     assert (faster["ratio"], faster["met"]) == (3.0, True)
     assert (round(slower["ratio"], 3), slower["met"]) == (0.333, False)
     lines = capsys.readouterr().out.splitlines()
-    assert [json.loads(line[len(_report.PREFIX):])["ratio"] for line in lines] == [3.0, 0.333]
+    assert [json.loads(line[len(_report.PREFIX) :])["ratio"] for line in lines] == [3.0, 0.333]
 
 
 def test_a_goal_with_a_second_condition_is_missed_when_that_condition_fails(capsys):
@@ -31,7 +31,7 @@ def test_a_goal_with_a_second_condition_is_missed_when_that_condition_fails(caps
 @pytest.fixture
 def scripts(tmp_path, monkeypatch):
     monkeypatch.setattr(run_all, "HERE", tmp_path)
-    (tmp_path / "ok.py").write_text("print('working')\nprint('RESULT ' + '{\"name\": \"ok\", \"ratio\": 1.5, \"met\": true}')\n")
+    (tmp_path / "ok.py").write_text('print(\'working\')\nprint(\'RESULT \' + \'{"name": "ok", "ratio": 1.5, "met": true}\')\n')
     (tmp_path / "plain.py").write_text("print('first')\nprint('speed-up 4x')\n")
     (tmp_path / "broken.py").write_text("import sys\nsys.exit('no model here')\n")
     return tmp_path
@@ -42,7 +42,10 @@ def test_run_one_reads_the_result_line_or_says_why_there_is_none(scripts):
     assert run_all.run_one("plain.py", [], 1, 60)["note"] == "speed-up 4x"
     assert run_all.run_one("broken.py", [], 1, 60)["skipped"] == "exit 1: no model here"
     assert run_all.run_one("absent.py", ["--n", "2"], 1, 60) == {
-        "script": "absent.py", "command": "python benchmarks/absent.py --n 2", "skipped": "not in this checkout"}
+        "script": "absent.py",
+        "command": "python benchmarks/absent.py --n 2",
+        "skipped": "not in this checkout",
+    }
 
 
 def test_results_keep_the_notes_written_below_the_mark(scripts):

@@ -29,8 +29,9 @@ def make_run(scenario, out, **few_shot):
     ws = prepare(scenario)
     if few_shot:
         ws.scenario.ladder.few_shot = ws.scenario.ladder.few_shot.model_copy(update=few_shot)
-    record = asyncio.run(climb(ws, RunOptions(out, use_cache=False, full=True, rungs=["zero_shot", "few_shot"],
-                                              backend=PromptAwareFake(), sequential=False)))
+    record = asyncio.run(
+        climb(ws, RunOptions(out, use_cache=False, full=True, rungs=["zero_shot", "few_shot"], backend=PromptAwareFake(), sequential=False))
+    )
     record.save(out / "run.json")
     write_reports(record, out)
     return out
@@ -86,8 +87,20 @@ def test_the_record_loads_its_samples_as_a_data_frame(runs):
 
 
 def test_samples_written_before_the_new_fields_still_load(tmp_path):
-    old = {"id": "e1", "rung": "few_shot", "repeat": 0, "output": "refund", "expected": "refund", "score": 1.0,
-           "format_valid": True, "latency_s": 0.1, "input_tokens": 9, "output_tokens": 1, "cached": False, "error": None}
+    old = {
+        "id": "e1",
+        "rung": "few_shot",
+        "repeat": 0,
+        "output": "refund",
+        "expected": "refund",
+        "score": 1.0,
+        "format_valid": True,
+        "latency_s": 0.1,
+        "input_tokens": 9,
+        "output_tokens": 1,
+        "cached": False,
+        "error": None,
+    }
     (tmp_path / "samples").mkdir()
     (tmp_path / "samples" / "few_shot.jsonl").write_text(json.dumps(old) + "\n")
     (sample,) = load(tmp_path)
@@ -97,16 +110,25 @@ def test_samples_written_before_the_new_fields_still_load(tmp_path):
 def test_retrieved_chunks_are_read_as_ids_or_id_and_score():
     from advisor.samples import from_row
 
-    row = {"id": "q", "rung": "rag", "output": "x [a]", "expected": "x", "score": 1.0, "format_valid": True,
-           "latency_s": 0.1, "details": {"context": {"retrieved": ["a", {"id": "b", "score": 0.5}], "cited": ["a"]}}}
+    row = {
+        "id": "q",
+        "rung": "rag",
+        "output": "x [a]",
+        "expected": "x",
+        "score": 1.0,
+        "format_valid": True,
+        "latency_s": 0.1,
+        "details": {"context": {"retrieved": ["a", {"id": "b", "score": 0.5}], "cited": ["a"]}},
+    }
     sample = from_row(row, [{"role": "user", "content": "what?"}])
     assert [(r.id, r.score) for r in sample.retrieved] == [("a", None), ("b", 0.5)] and sample.cited == ["a"]
     assert sample.input == "what?"
 
 
 def test_a_run_compared_with_itself_has_no_flips_and_passes_the_gate(runs, capsys, tmp_path):
-    code, out, _ = run_cli(["compare", str(runs["good"]), str(runs["good"] / "run.json"), "--gate",
-                            "--json", str(tmp_path / "c.json")], capsys)
+    code, out, _ = run_cli(
+        ["compare", str(runs["good"]), str(runs["good"] / "run.json"), "--gate", "--json", str(tmp_path / "c.json")], capsys
+    )
     assert code == 0 and "NO REGRESSION" in out
     data = json.loads((tmp_path / "c.json").read_text())
     assert [(r["rung"], r["n"], r["fixed"], r["broken"]) for r in data["rungs"]] == [("zero_shot", 60, 0, 0), ("few_shot", 60, 0, 0)]
@@ -115,8 +137,23 @@ def test_a_run_compared_with_itself_has_no_flips_and_passes_the_gate(runs, capsy
 
 def test_a_worse_prompt_is_a_significant_regression_with_its_flipped_items(runs, capsys, tmp_path):
     md, junit, data = tmp_path / "c.md", tmp_path / "junit.xml", tmp_path / "c.json"
-    code, out, _ = run_cli(["compare", str(runs["good"]), str(runs["worse"]), "--gate", "--margin", "0.02",
-                            "--md", str(md), "--junit", str(junit), "--json", str(data)], capsys)
+    code, out, _ = run_cli(
+        [
+            "compare",
+            str(runs["good"]),
+            str(runs["worse"]),
+            "--gate",
+            "--margin",
+            "0.02",
+            "--md",
+            str(md),
+            "--junit",
+            str(junit),
+            "--json",
+            str(data),
+        ],
+        capsys,
+    )
     assert code == 1 and "REGRESSION: few-shot" in out
     assert "broken: eval-" in out
     (rung,) = [r for r in json.loads(data.read_text())["rungs"] if r["rung"] == "few_shot"]
@@ -150,16 +187,32 @@ def _served_scenario(folder, base_url):
     import yaml
 
     folder.mkdir(parents=True)
+
     def lines(split: str, n: int) -> str:
-        return "".join(json.dumps({"id": f"{split}{i}", "messages": [
-            {"role": "user", "content": f"{split} {i} about {'refund' if i % 2 else 'it please'}"},
-            {"role": "assistant", "content": "refund"}]}) + "\n" for i in range(n))
+        return "".join(
+            json.dumps(
+                {
+                    "id": f"{split}{i}",
+                    "messages": [
+                        {"role": "user", "content": f"{split} {i} about {'refund' if i % 2 else 'it please'}"},
+                        {"role": "assistant", "content": "refund"},
+                    ],
+                }
+            )
+            + "\n"
+            for i in range(n)
+        )
 
     (folder / "eval.jsonl").write_text(lines("q", 60))
     (folder / "train.jsonl").write_text(lines("t", 10))
-    scenario = {"name": "served", "task": {"kind": "classification", "labels": ["refund", "shipping"]},
-                "data": {"train": "train.jsonl", "eval": "eval.jsonl"}, "grader": {"kind": "label"},
-                "targets": [{"metric": "accuracy", "min": 0.3}], "model": f"openai:{base_url}#fake"}
+    scenario = {
+        "name": "served",
+        "task": {"kind": "classification", "labels": ["refund", "shipping"]},
+        "data": {"train": "train.jsonl", "eval": "eval.jsonl"},
+        "grader": {"kind": "label"},
+        "targets": [{"metric": "accuracy", "min": 0.3}],
+        "model": f"openai:{base_url}#fake",
+    }
     (folder / "scenario.yaml").write_text(yaml.safe_dump(scenario))
     return folder / "scenario.yaml"
 

@@ -28,8 +28,7 @@ def test_one_random_shot_is_a_significant_regression_from_eight_similar_ones(tmp
     assert code in (0, 1), err
     code, out, err = run_cli([*args[:1], str(tmp_path / "worse.yaml"), *args[1:], "--out", str(tmp_path / "new"), "--force"], capsys)
     assert code in (0, 1), err
-    code, out, _ = run_cli(["compare", str(tmp_path / "base"), str(tmp_path / "new"), "--gate",
-                            "--json", str(tmp_path / "c.json")], capsys)
+    code, out, _ = run_cli(["compare", str(tmp_path / "base"), str(tmp_path / "new"), "--gate", "--json", str(tmp_path / "c.json")], capsys)
     print(out)
     few = next(r for r in json.loads((tmp_path / "c.json").read_text())["rungs"] if r["rung"] == "few_shot")
     accuracy = few["metrics"][0]

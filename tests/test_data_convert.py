@@ -22,9 +22,14 @@ def test_csv_with_column_mapping_system_text_and_ids(tmp_path):
     columns = Columns(input="text", output="intent", system="Classify the ticket.", id="ticket")
     examples = convert(src, dst, columns=columns)
     assert len(examples) == 2
-    assert _lines(dst)[0] == {"messages": [{"role": "system", "content": "Classify the ticket."},
-                                           {"role": "user", "content": "Where is my parcel, please?"},
-                                           {"role": "assistant", "content": "shipping"}], "id": "T1"}
+    assert _lines(dst)[0] == {
+        "messages": [
+            {"role": "system", "content": "Classify the ticket."},
+            {"role": "user", "content": "Where is my parcel, please?"},
+            {"role": "assistant", "content": "shipping"},
+        ],
+        "id": "T1",
+    }
     assert [ex.expected for ex in load_jsonl(dst)] == ["shipping", "refund"]
 
 
@@ -58,13 +63,17 @@ def test_prompt_completion_jsonl_is_detected_and_stripped(tmp_path):
     src.write_text(json.dumps({"prompt": "Great movie!\n\n###\n\n", "completion": " positive\n"}) + "\n", encoding="utf-8")
     convert(src, tmp_path / "chat.jsonl")
     assert _lines(tmp_path / "chat.jsonl")[0]["messages"] == [
-        {"role": "user", "content": "Great movie!\n\n###"}, {"role": "assistant", "content": "positive"}]
+        {"role": "user", "content": "Great movie!\n\n###"},
+        {"role": "assistant", "content": "positive"},
+    ]
 
 
 def test_alpaca_json_array_joins_instruction_and_input(tmp_path):
     src = tmp_path / "alpaca.json"
-    records = [{"instruction": "Translate to French.", "input": "cat", "output": "chat"},
-               {"instruction": "Name a colour.", "input": "", "output": "blue", "system": "Answer in one word."}]
+    records = [
+        {"instruction": "Translate to French.", "input": "cat", "output": "chat"},
+        {"instruction": "Name a colour.", "input": "", "output": "blue", "system": "Answer in one word."},
+    ]
     src.write_text(json.dumps(records), encoding="utf-8")
     convert(src, tmp_path / "chat.jsonl")
     first, second = _lines(tmp_path / "chat.jsonl")

@@ -75,9 +75,18 @@ def test_load_raises_one_input_error_with_every_problem_and_keeps_valid_lines_in
 def test_valid_file_loads_with_lines_ids_meta_and_skips_blank_lines(tmp_path):
     path = tmp_path / "eval.jsonl"
     rows = [
-        {"messages": [{"role": "system", "content": "Classify."}, {"role": "user", "content": "Hi"},
-                      {"role": "assistant", "content": "greet"}], "id": "a"},
-        {"messages": [{"role": "user", "content": "Bye"}, {"role": "assistant", "content": "leave"}], "meta": {"answers": ["leave", "exit"]}},
+        {
+            "messages": [
+                {"role": "system", "content": "Classify."},
+                {"role": "user", "content": "Hi"},
+                {"role": "assistant", "content": "greet"},
+            ],
+            "id": "a",
+        },
+        {
+            "messages": [{"role": "user", "content": "Bye"}, {"role": "assistant", "content": "leave"}],
+            "meta": {"answers": ["leave", "exit"]},
+        },
     ]
     path.write_text("\ufeff" + json.dumps(rows[0]) + "\n\n  \n" + json.dumps(rows[1]) + "\n", encoding="utf-8")
     examples = load_jsonl(path)

@@ -12,9 +12,10 @@ from evals.example import Example, Message
 
 
 def _examples(labels: list[str]) -> list[Example]:
-    return [Example(messages=[Message(role="user", content=f"question {i}"), Message(role="assistant", content=label)],
-                    id=f"q{i}", line=i + 1)
-            for i, label in enumerate(labels)]
+    return [
+        Example(messages=[Message(role="user", content=f"question {i}"), Message(role="assistant", content=label)], id=f"q{i}", line=i + 1)
+        for i, label in enumerate(labels)
+    ]
 
 
 LABELS = ["a"] * 60 + ["b"] * 30 + ["c"] * 10

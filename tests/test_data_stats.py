@@ -8,7 +8,9 @@ from evals.example import Example, Message
 
 def _example(user: str, answer: str, system: str | None = None) -> Example:
     messages = ([Message(role="system", content=system)] if system else []) + [
-        Message(role="user", content=user), Message(role="assistant", content=answer)]
+        Message(role="user", content=user),
+        Message(role="assistant", content=answer),
+    ]
     return Example(messages=messages)
 
 

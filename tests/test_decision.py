@@ -17,11 +17,20 @@ LOCAL = "local:smollm2-135m"
 
 def ladder(*, few=190, rag=None, finetune=None, few_cost=40.0, finetune_cost=10.0) -> list[RungResult]:
     """zero-shot always fails; few-shot, RAG and the fine-tune score what they are given (of 200)."""
-    rungs = [measured("zero_shot", 10, 150, 300.0, 500.0, 60.0, 4.0, 5.0), measured("few_shot", few, 200, 900.0, 1400.0, 640.0, 4.0, few_cost)]
-    rungs.append(measured("rag", rag, 200, 950.0, 1500.0, 700.0, 6.0, 45.0) if rag is not None
-                 else RungResult(name="rag", status="skipped", skip_reason="no knowledge folder (data.knowledge)"))
-    rungs.append(measured("finetune", finetune, 200, 300.0, 450.0, 60.0, 3.0, finetune_cost, training=training()) if finetune is not None
-                 else RungResult(name="finetune", status="skipped", skip_reason="few_shot already meets every target"))
+    rungs = [
+        measured("zero_shot", 10, 150, 300.0, 500.0, 60.0, 4.0, 5.0),
+        measured("few_shot", few, 200, 900.0, 1400.0, 640.0, 4.0, few_cost),
+    ]
+    rungs.append(
+        measured("rag", rag, 200, 950.0, 1500.0, 700.0, 6.0, 45.0)
+        if rag is not None
+        else RungResult(name="rag", status="skipped", skip_reason="no knowledge folder (data.knowledge)")
+    )
+    rungs.append(
+        measured("finetune", finetune, 200, 300.0, 450.0, 60.0, 3.0, finetune_cost, training=training())
+        if finetune is not None
+        else RungResult(name="finetune", status="skipped", skip_reason="few_shot already meets every target")
+    )
     return rungs
 
 

@@ -34,8 +34,20 @@ def copy_scenario(name: str, tmp_path: Path, **changes) -> Path:
 def classification(tmp_path_factory, embedded_model):
     out = tmp_path_factory.mktemp("support-intents")
     with pytest.raises(SystemExit) as exit_:
-        main(["run", str(SCENARIOS / "support-intents.yaml"), "--out", str(out), "--ci",
-              "--rungs", "zero_shot,few_shot", "--limit", "40", "--no-sequential"])
+        main(
+            [
+                "run",
+                str(SCENARIOS / "support-intents.yaml"),
+                "--out",
+                str(out),
+                "--ci",
+                "--rungs",
+                "zero_shot,few_shot",
+                "--limit",
+                "40",
+                "--no-sequential",
+            ]
+        )
     return exit_.value.code, out
 
 
@@ -82,8 +94,9 @@ def test_the_reports_render_from_the_record(classification):
 
 def test_rag_beats_zero_shot_significantly_and_reports_recall(tmp_path, capsys, embedded_model):
     path = SCENARIOS / "product-faq.yaml"
-    code, out, _ = run_cli(["run", str(path), "--out", str(tmp_path), "--ci", "--rungs", "zero_shot,rag", "--limit", "30",
-                              "--no-sequential"], capsys)
+    code, out, _ = run_cli(
+        ["run", str(path), "--out", str(tmp_path), "--ci", "--rungs", "zero_shot,rag", "--limit", "30", "--no-sequential"], capsys
+    )
     record = load_record(tmp_path / "run.json")
     zero, rag = record.rung("zero_shot"), record.rung("rag")
     assert rag.metrics["accuracy"].value > zero.metrics["accuracy"].value
@@ -96,7 +109,9 @@ def test_rag_beats_zero_shot_significantly_and_reports_recall(tmp_path, capsys, 
 
 def test_easy_targets_exit_0(tmp_path, capsys, embedded_model):
     path = copy_scenario("support-intents", tmp_path, targets=[{"metric": "accuracy", "min": 0.05}])
-    code, out, _ = run_cli(["run", str(path), "--out", str(tmp_path / "run"), "--ci", "--rungs", "zero_shot,few_shot", "--limit", "40"], capsys)
+    code, out, _ = run_cli(
+        ["run", str(path), "--out", str(tmp_path / "run"), "--ci", "--rungs", "zero_shot,few_shot", "--limit", "40"], capsys
+    )
     assert code == 0, out
     # held to the labels, zero-shot already answers a quarter right: the cheapest rung clears 0.05
     assert "Verdict: PASS" in out and load_record(tmp_path / "run" / "run.json").recommendation.rung == "zero_shot"

@@ -16,8 +16,14 @@ def write_eval(path, n: int = 20) -> None:
     for i in range(n):
         label = ["billing", "refund"][i % 2]
         expected = "shipping" if i % 5 == 0 else label
-        lines.append(json.dumps({"id": f"e{i}", "messages": [{"role": "user", "content": f"e{i} this is about {label}"},
-                                                             {"role": "assistant", "content": expected}]}))
+        lines.append(
+            json.dumps(
+                {
+                    "id": f"e{i}",
+                    "messages": [{"role": "user", "content": f"e{i} this is about {label}"}, {"role": "assistant", "content": expected}],
+                }
+            )
+        )
     path.write_text("\n".join(lines) + "\n")
 
 
@@ -48,8 +54,21 @@ def test_eval_grades_a_model_on_a_file_with_intervals_and_writes_results(tmp_pat
 def test_eval_repeat_reports_pass_all_and_agreement(tmp_path, capsys, server, run_cache):
     data = tmp_path / "eval.jsonl"
     write_eval(data, 10)
-    code, printed, _ = cli(["eval", str(data), "--model", f"openai:{server.base_url}#fake", "--repeat", "3",
-                            "--temperature", "0.7", "--out", str(tmp_path / "out")], capsys)
+    code, printed, _ = cli(
+        [
+            "eval",
+            str(data),
+            "--model",
+            f"openai:{server.base_url}#fake",
+            "--repeat",
+            "3",
+            "--temperature",
+            "0.7",
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        capsys,
+    )
     repeat = json.loads((tmp_path / "out" / "results.json").read_text())["repeat"]
     assert code == 0 and repeat["repeats"] == 3 and repeat["items"] == 10 and "pass^3" in printed
 

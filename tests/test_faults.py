@@ -37,11 +37,13 @@ def test_faults_are_retried_exhausted_ones_become_errors_and_the_key_is_never_wr
     run_dir = tmp_path / "run"
     log = _file_logger(run_dir / "run.log")
     with FakeOpenAIServer(faults={k: list(v) for k, v in FAULTS.items()}, hang_s=3) as server:
-        backend = get_backend(f"openai:{server.base_url}#fake-model", max_retries=3, timeout=0.4, backoff_s=0.01,
-                              api_key_env="OPENAI_API_KEY")  # named, so the key is sent (and echoed back)
+        backend = get_backend(
+            f"openai:{server.base_url}#fake-model", max_retries=3, timeout=0.4, backoff_s=0.01, api_key_env="OPENAI_API_KEY"
+        )  # named, so the key is sent (and echoed back)
         with Cache(run_dir / "cache.sqlite") as cache, Journal.in_folder(run_dir) as journal:
-            runner = Runner(backend, exact_match, concurrency=4, cache=cache, journal=journal,
-                            progress=lambda e: log.info("progress %s", e))
+            runner = Runner(
+                backend, exact_match, concurrency=4, cache=cache, journal=journal, progress=lambda e: log.info("progress %s", e)
+            )
             rows = runner.run_sync(make_items(20), "zero_shot")
         requests = dict(server.app.requests)
     for message in rows["error"].dropna():

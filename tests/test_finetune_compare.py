@@ -20,10 +20,20 @@ def measured(method: str, correct: list[int]) -> tuple[RungResult, pd.DataFrame]
     """A scripted measurement: one 0/1 score per item, ids shared by every variant."""
     rows = pd.DataFrame({"id": [f"q{i}" for i in range(len(correct))], "score": [float(c) for c in correct]})
     share = sum(correct) / len(correct)
-    training = Training(method=method, seconds=100.0 if method == "lora" else 180.0, trainable_params=4_884_480 if method == "lora" else 134_515_008,
-                        peak_rss_mb=2100.0 if method == "lora" else 3900.0, artifact_mb=19.6 if method == "lora" else 538.1)
-    return RungResult(name="finetune", status="measured", n=len(correct), training=training,
-                      metrics={"accuracy": MetricValue(value=share, lower=share - 0.05, upper=min(1.0, share + 0.05))}), rows
+    training = Training(
+        method=method,
+        seconds=100.0 if method == "lora" else 180.0,
+        trainable_params=4_884_480 if method == "lora" else 134_515_008,
+        peak_rss_mb=2100.0 if method == "lora" else 3900.0,
+        artifact_mb=19.6 if method == "lora" else 538.1,
+    )
+    return RungResult(
+        name="finetune",
+        status="measured",
+        n=len(correct),
+        training=training,
+        metrics={"accuracy": MetricValue(value=share, lower=share - 0.05, upper=min(1.0, share + 0.05))},
+    ), rows
 
 
 def test_methods_are_measured_cheapest_first_with_the_configured_one_among_them():
@@ -71,8 +81,9 @@ def _record_with(rung: RungResult):
     from test_reports import make_record
 
     record = make_record()
-    record.rungs = [r if r.name != "finetune" else rung.model_copy(update={"comparisons": r.comparisons, "checks": r.checks})
-                    for r in record.rungs]
+    record.rungs = [
+        r if r.name != "finetune" else rung.model_copy(update={"comparisons": r.comparisons, "checks": r.checks}) for r in record.rungs
+    ]
     return record
 
 

@@ -71,7 +71,9 @@ def test_a_rerun_reuses_the_adapter_and_the_rows(short_scenario, tuned, capsys):
     before = load_record(tuned / "run.json").rung("finetune")
     adapter = tuned / "finetune" / "adapter" / "adapter_model.safetensors"
     stamp = adapter.stat().st_mtime_ns
-    code, out, _ = cli(["run", str(short_scenario), "--out", str(tuned), "--ci", "--rungs", "finetune", "--limit", "12", "--no-sequential"], capsys)
+    code, out, _ = cli(
+        ["run", str(short_scenario), "--out", str(tuned), "--ci", "--rungs", "finetune", "--limit", "12", "--no-sequential"], capsys
+    )
     assert "reusing the adapter" in out
     after = load_record(tuned / "run.json").rung("finetune")
     assert adapter.stat().st_mtime_ns == stamp and after.training == before.training
@@ -109,8 +111,27 @@ def test_advisor_train_runs_unchanged_under_accelerate_launch(short_scenario, tm
     """Two CPU processes (gloo) stand in for two GPUs: the recipe needs no change to run data-parallel."""
     import subprocess
 
-    command = ["accelerate", "launch", "--cpu", "--num_processes", "2", "--num_machines", "1", "--mixed_precision", "no",
-               "--dynamo_backend", "no", "-m", "advisor", "train", str(short_scenario), "--out", str(tmp_path), "--max-steps", "2"]
+    command = [
+        "accelerate",
+        "launch",
+        "--cpu",
+        "--num_processes",
+        "2",
+        "--num_machines",
+        "1",
+        "--mixed_precision",
+        "no",
+        "--dynamo_backend",
+        "no",
+        "-m",
+        "advisor",
+        "train",
+        str(short_scenario),
+        "--out",
+        str(tmp_path),
+        "--max-steps",
+        "2",
+    ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.count("Adapter in") == 1  # the first process prints, the other stays quiet

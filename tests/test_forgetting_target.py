@@ -66,8 +66,10 @@ def test_extra_forgetting_tasks_join_the_canary_and_change_its_cache_key(tmp_pat
     from evals.lmeval import canary_hash, canary_tasks
 
     task = tmp_path / "my tasks.jsonl"
-    rows = [{"id": f"q{i}", "messages": [{"role": "user", "content": f"What is {i} + 1?"},
-                                         {"role": "assistant", "content": str(i + 1)}]} for i in range(3)]
+    rows = [
+        {"id": f"q{i}", "messages": [{"role": "user", "content": f"What is {i} + 1?"}, {"role": "assistant", "content": str(i + 1)}]}
+        for i in range(3)
+    ]
     task.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     names = [t["task"] for t in canary_tasks(docs_dir=tmp_path / "docs", extra=[task])]
     assert names == ["canary_facts", "canary_instructions", "canary_knowledge", "extra_0_my_tasks"]

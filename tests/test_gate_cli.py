@@ -78,8 +78,7 @@ def test_bad_target_syntax_names_the_option_and_the_fix(passing, capsys):
 
 
 def test_parse_targets_reports_every_bad_target_at_once():
-    assert [str(t) for t in parse_targets(["accuracy>=0.95", "p95_latency_ms <= 800"])] == [
-        "accuracy >= 0.95", "p95_latency_ms <= 800.0"]
+    assert [str(t) for t in parse_targets(["accuracy>=0.95", "p95_latency_ms <= 800"])] == ["accuracy >= 0.95", "p95_latency_ms <= 800.0"]
     with pytest.raises(InputError) as error:
         parse_targets(["speed>=3", "accuracy>=1.5", "accuracy>0.9"])
     messages = [p.message for p in error.value.problems]

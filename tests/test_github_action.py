@@ -58,11 +58,27 @@ class FakeGitHub(BaseHTTPRequestHandler):
             return self._reply(200, {})
         if method == "GET" and path == "/repos/acme/shop/actions/artifacts":
             host = f"http://127.0.0.1:{self.server.server_port}"
-            return self._reply(200, {"artifacts": [
-                {"id": 2, "name": "llm-gate-run", "expired": False, "archive_download_url": f"{host}/zip/2",
-                 "workflow_run": {"head_branch": "feature"}},
-                {"id": 1, "name": "llm-gate-run", "expired": False, "archive_download_url": f"{host}/zip/1",
-                 "workflow_run": {"head_branch": "main"}}]})
+            return self._reply(
+                200,
+                {
+                    "artifacts": [
+                        {
+                            "id": 2,
+                            "name": "llm-gate-run",
+                            "expired": False,
+                            "archive_download_url": f"{host}/zip/2",
+                            "workflow_run": {"head_branch": "feature"},
+                        },
+                        {
+                            "id": 1,
+                            "name": "llm-gate-run",
+                            "expired": False,
+                            "archive_download_url": f"{host}/zip/1",
+                            "workflow_run": {"head_branch": "main"},
+                        },
+                    ]
+                },
+            )
         if method == "GET" and path == "/zip/1":
             return self._reply(200, raw=self.artifact_zip)
         return self._reply(404, {"message": "Not Found"})
@@ -94,15 +110,30 @@ def scenario(folder: Path, base_url: str) -> Path:
     folder.mkdir(parents=True)
 
     def lines(split: str, n: int) -> str:
-        return "".join(json.dumps({"id": f"{split}{i}", "messages": [
-            {"role": "user", "content": f"{split} {i} about {'refund' if i % 2 else 'it please'}"},
-            {"role": "assistant", "content": "refund"}]}) + "\n" for i in range(n))
+        return "".join(
+            json.dumps(
+                {
+                    "id": f"{split}{i}",
+                    "messages": [
+                        {"role": "user", "content": f"{split} {i} about {'refund' if i % 2 else 'it please'}"},
+                        {"role": "assistant", "content": "refund"},
+                    ],
+                }
+            )
+            + "\n"
+            for i in range(n)
+        )
 
     (folder / "eval.jsonl").write_text(lines("q", 40))
     (folder / "train.jsonl").write_text(lines("t", 10))
-    data = {"name": "served", "task": {"kind": "classification", "labels": ["refund", "shipping"]},
-            "data": {"train": "train.jsonl", "eval": "eval.jsonl"}, "grader": {"kind": "label"},
-            "targets": [{"metric": "accuracy", "min": 0.2}], "model": f"openai:{base_url}#fake"}
+    data = {
+        "name": "served",
+        "task": {"kind": "classification", "labels": ["refund", "shipping"]},
+        "data": {"train": "train.jsonl", "eval": "eval.jsonl"},
+        "grader": {"kind": "label"},
+        "targets": [{"metric": "accuracy", "min": 0.2}],
+        "model": f"openai:{base_url}#fake",
+    }
     (folder / "scenario.yaml").write_text(yaml.safe_dump(data))
     return folder / "scenario.yaml"
 
@@ -120,12 +151,24 @@ def test_the_action_posts_one_comment_and_updates_it_on_the_next_run(github, tmp
     event.write_text(json.dumps({"pull_request": {"number": 7}}))
     with FakeOpenAIServer() as openai:
         path = scenario(work / "s", openai.base_url)
-        env = {**os.environ, "LLM_GATE_PYTHON": sys.executable, "PYTHONPATH": str(ROOT),
-               "GITHUB_API_URL": f"http://127.0.0.1:{github.server_port}", "GITHUB_REPOSITORY": "acme/shop",
-               "GITHUB_EVENT_PATH": str(event), "GITHUB_BASE_REF": "main", "RUNNER_TEMP": str(tmp_path / "runner"),
-               "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"), "GITHUB_OUTPUT": str(tmp_path / "output.txt"),
-               "INPUT_SCENARIO": str(path), "INPUT_OUT": "runs/gate", "INPUT_ARGS": "--rungs zero_shot",
-               "INPUT_BASELINE_ARTIFACT": "llm-gate-run", "INPUT_GITHUB_TOKEN": TOKEN, "INPUT_MARGIN": "0.02"}
+        env = {
+            **os.environ,
+            "LLM_GATE_PYTHON": sys.executable,
+            "PYTHONPATH": str(ROOT),
+            "GITHUB_API_URL": f"http://127.0.0.1:{github.server_port}",
+            "GITHUB_REPOSITORY": "acme/shop",
+            "GITHUB_EVENT_PATH": str(event),
+            "GITHUB_BASE_REF": "main",
+            "RUNNER_TEMP": str(tmp_path / "runner"),
+            "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
+            "GITHUB_OUTPUT": str(tmp_path / "output.txt"),
+            "INPUT_SCENARIO": str(path),
+            "INPUT_OUT": "runs/gate",
+            "INPUT_ARGS": "--rungs zero_shot",
+            "INPUT_BASELINE_ARTIFACT": "llm-gate-run",
+            "INPUT_GITHUB_TOKEN": TOKEN,
+            "INPUT_MARGIN": "0.02",
+        }
 
         # main has no artifact yet: no baseline, and the run still reports
         FakeGitHub.artifact_zip = b"not a zip"
@@ -152,8 +195,10 @@ def test_the_action_posts_one_comment_and_updates_it_on_the_next_run(github, tmp
         assert [p.returncode for p in second] == [0, 0, 0], [p.stderr[-800:] for p in second]
         assert "baseline from artifact 1 (main)" in second[0].stdout
         assert (tmp_path / "output.txt").read_text().splitlines()[-1] == "exit-code=1"
-        assert step("finish", env, work).returncode == 0 and subprocess.run(
-            ["bash", str(SCRIPT), "finish", "1"], env=env, cwd=work, check=False).returncode == 1
+        assert (
+            step("finish", env, work).returncode == 0
+            and subprocess.run(["bash", str(SCRIPT), "finish", "1"], env=env, cwd=work, check=False).returncode == 1
+        )
 
     assert len(FakeGitHub.comments) == 1  # updated, not duplicated
     (body,) = FakeGitHub.comments.values()

@@ -254,8 +254,15 @@ class ScriptedBackend:
 
 @pytest.mark.parametrize(
     "reply,verdict",
-    [("PASS", True), ("fail", False), ("Verdict: PASS\nThe answer matches.", True), ("PASS or FAIL?", None),
-     ("The answer is wrong.\nFAIL", False), ("I cannot tell.", None), ("PASSED", None)],
+    [
+        ("PASS", True),
+        ("fail", False),
+        ("Verdict: PASS\nThe answer matches.", True),
+        ("PASS or FAIL?", None),
+        ("The answer is wrong.\nFAIL", False),
+        ("I cannot tell.", None),
+        ("PASSED", None),
+    ],
 )
 def test_parse_verdict(reply, verdict):
     assert parse_verdict(reply) is verdict
@@ -332,9 +339,7 @@ def test_a_flawless_sample_never_proves_more_than_its_size_allows():
     assert metrics["field_accuracy"] == wilson(20, 20)
     half = summarize("json", [Score(0.0, True, {"field_score": 0.5})] * 20, resamples=200)["field_accuracy"]
     assert half.lower < 0.5 < half.upper
-    perfect = [Score(1.0, True, {"predicted": "a", "expected": "a"})] * 10 + [
-        Score(1.0, True, {"predicted": "b", "expected": "b"})
-    ] * 10
+    perfect = [Score(1.0, True, {"predicted": "a", "expected": "a"})] * 10 + [Score(1.0, True, {"predicted": "b", "expected": "b"})] * 10
     macro = summarize("label", perfect, resamples=200)["macro_f1"]
     assert macro.value == 1.0 and macro.lower == pytest.approx(wilson(20, 20).lower)
 

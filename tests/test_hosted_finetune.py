@@ -29,9 +29,15 @@ LABELS = ["billing", "refund", "bug", "account", "billing", "bug"]
 
 
 def example(i: int, label: str) -> Example:
-    return Example(messages=[{"role": "system", "content": "Classify the request."},
-                             {"role": "user", "content": f"request number {i}"},
-                             {"role": "assistant", "content": label}], id=f"ex{i}", meta={"source": "test"})
+    return Example(
+        messages=[
+            {"role": "system", "content": "Classify the request."},
+            {"role": "user", "content": f"request number {i}"},
+            {"role": "assistant", "content": label},
+        ],
+        id=f"ex{i}",
+        meta={"source": "test"},
+    )
 
 
 TRAIN = [example(i, label) for i, label in enumerate(LABELS)]

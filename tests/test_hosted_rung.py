@@ -22,14 +22,27 @@ LABELS = ["billing", "refund", "account"]
 
 
 def write_scenario(folder, base_url: str):
-    lines = [json.dumps({"id": f"t{i}", "messages": [{"role": "user", "content": f"request {i} about my order"},
-                                                       {"role": "assistant", "content": LABELS[i % 3]}]}) for i in range(120)]
+    lines = [
+        json.dumps(
+            {
+                "id": f"t{i}",
+                "messages": [{"role": "user", "content": f"request {i} about my order"}, {"role": "assistant", "content": LABELS[i % 3]}],
+            }
+        )
+        for i in range(120)
+    ]
     (folder / "train.jsonl").write_text("\n".join(lines) + "\n")
     (folder / "eval.jsonl").write_text("\n".join(lines[:30]) + "\n")
-    scenario = {"name": "hosted", "task": {"kind": "classification", "labels": LABELS}, "grader": {"kind": "label"},
-                "data": {"train": "train.jsonl", "eval": "eval.jsonl"}, "targets": [{"metric": "accuracy", "min": 0.8}],
-                "model": f"openai:{base_url}#{BASE}", "pricing": {"training_per_1m": 3.0},
-                "ladder": {"finetune": {"method": "openai", "model": BASE, "epochs": 2}}}
+    scenario = {
+        "name": "hosted",
+        "task": {"kind": "classification", "labels": LABELS},
+        "grader": {"kind": "label"},
+        "data": {"train": "train.jsonl", "eval": "eval.jsonl"},
+        "targets": [{"metric": "accuracy", "min": 0.8}],
+        "model": f"openai:{base_url}#{BASE}",
+        "pricing": {"training_per_1m": 3.0},
+        "ladder": {"finetune": {"method": "openai", "model": BASE, "epochs": 2}},
+    }
     path = folder / "scenario.yaml"
     path.write_text(yaml.safe_dump(scenario))
     return path

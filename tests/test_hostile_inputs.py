@@ -14,8 +14,10 @@ from pathlib import Path
 import pytest
 from clirun import run_cli
 
-GOOD_ROWS = [{"messages": [{"role": "user", "content": f"q{i} text {i}"}, {"role": "assistant", "content": "yes" if i % 2 else "no"}]}
-             for i in range(6)]
+GOOD_ROWS = [
+    {"messages": [{"role": "user", "content": f"q{i} text {i}"}, {"role": "assistant", "content": "yes" if i % 2 else "no"}]}
+    for i in range(6)
+]
 DEEP = 20_000
 
 
@@ -40,8 +42,12 @@ BAD_JSONL: dict[str, tuple[bytes, str]] = {
     "no-messages": (b'{"text": "hi"}\n', "messages"),
 }
 SCENARIO = {
-    "name": "hostile", "task": {"kind": "classification"}, "data": {"eval": "eval.jsonl"},
-    "grader": {"kind": "exact"}, "targets": [{"metric": "accuracy", "min": 0.5}], "model": "local:smollm2-135m",
+    "name": "hostile",
+    "task": {"kind": "classification"},
+    "data": {"eval": "eval.jsonl"},
+    "grader": {"kind": "exact"},
+    "targets": [{"metric": "accuracy", "min": 0.5}],
+    "model": "local:smollm2-135m",
 }
 
 
@@ -101,8 +107,10 @@ def scenario_cases() -> list[Case]:
         "bogus-model": ({"model": "bogus:thing"}, ("model", "unknown backend")),
         "empty-model": ({"model": ""}, ("model",)),
         "hosted-no-key": ({"model": "openai:gpt-4o-mini"}, ("OPENAI_API_KEY", "model")),
-        "named-key-unset": ({"model": "openai:http://10.0.0.1:8000/v1#m", "model_options": {"api_key_env": "HOSTILE_UNSET_KEY"}},
-                            ("HOSTILE_UNSET_KEY",)),
+        "named-key-unset": (
+            {"model": "openai:http://10.0.0.1:8000/v1#m", "model_options": {"api_key_env": "HOSTILE_UNSET_KEY"}},
+            ("HOSTILE_UNSET_KEY",),
+        ),
         "bad-key-env-name": ({"model_options": {"api_key_env": "not a name"}}, ("model_options.api_key_env",)),
         "judge-bogus-model": ({"grader.kind": "judge", "grader.judge": {"model": "nope:x"}}, ("grader.judge.model",)),
         "judge-no-key": ({"grader.kind": "judge", "grader.judge": {"model": "openai:gpt-4o-mini"}}, ("grader.judge.model",)),
@@ -172,6 +180,7 @@ def scenario_cases() -> list[Case]:
 
 def _floats(changes: dict) -> dict:
     """'nan'/'inf' strings as the floats YAML would make of .nan/.inf."""
+
     def convert(value):
         if value in ("nan", "inf"):
             return float(value)
@@ -185,20 +194,34 @@ def _floats(changes: dict) -> dict:
 
 
 def _rest_yaml() -> str:
-    return ("task: {kind: classification}\ndata: {eval: eval.jsonl}\ngrader: {kind: exact}\n"
-            "targets: [{metric: accuracy, min: 0.5}]\n")
+    return "task: {kind: classification}\ndata: {eval: eval.jsonl}\ngrader: {kind: exact}\ntargets: [{metric: accuracy, min: 0.5}]\n"
 
 
 def _duplicate_min() -> str:
-    return ("name: dup\ntask: {kind: classification}\ndata: {eval: eval.jsonl}\ngrader: {kind: exact}\ntargets:\n"
-            "  - metric: accuracy\n    min: 0.99\n    min: 0.1\n")
+    return (
+        "name: dup\ntask: {kind: classification}\ndata: {eval: eval.jsonl}\ngrader: {kind: exact}\ntargets:\n"
+        "  - metric: accuracy\n    min: 0.99\n    min: 0.1\n"
+    )
 
 
 def record(**changes) -> str:
-    rung = {"name": "zero_shot", "status": "measured", "n": 10, "meets_targets": True,
-            "metrics": {"accuracy": {"value": 0.9, "lower": 0.6, "upper": 0.98}}}
-    data = {"scenario": "r", "model": "local:smollm2-135m", "grader": "exact", "targets": [{"metric": "accuracy", "min": 0.5}],
-            "confidence": 0.95, "profile": {}, "rungs": [rung], "recommendation": {"rung": "zero_shot", "rationale": ["x"]}}
+    rung = {
+        "name": "zero_shot",
+        "status": "measured",
+        "n": 10,
+        "meets_targets": True,
+        "metrics": {"accuracy": {"value": 0.9, "lower": 0.6, "upper": 0.98}},
+    }
+    data = {
+        "scenario": "r",
+        "model": "local:smollm2-135m",
+        "grader": "exact",
+        "targets": [{"metric": "accuracy", "min": 0.5}],
+        "confidence": 0.95,
+        "profile": {},
+        "rungs": [rung],
+        "recommendation": {"rung": "zero_shot", "rationale": ["x"]},
+    }
     for key, value in changes.items():
         if key.startswith("rung."):
             rung[key[5:]] = value
@@ -217,9 +240,14 @@ def record_cases() -> list[Case]:
         "list": (b"[]", ("run.json",)),
         "lower-above-one": (record(**{"rung.metrics": {"accuracy": {"value": 1.2, "lower": 1.5, "upper": 1.6}}}), ("run.json", "accuracy")),
         "negative-n": (record(**{"rung.n": -5}), ("run.json", "rungs.0.n")),
-        "unordered-bounds": (record(**{"rung.metrics": {"accuracy": {"value": 0.5, "lower": 0.9, "upper": 0.2}}}), ("run.json", "out of order")),
-        "nan-value": (record(**{"rung.metrics": {"accuracy": {"value": "NaN", "lower": 0.1, "upper": 0.9}}}).replace('"NaN"', "NaN"),
-                      ("run.json", "accuracy")),
+        "unordered-bounds": (
+            record(**{"rung.metrics": {"accuracy": {"value": 0.5, "lower": 0.9, "upper": 0.2}}}),
+            ("run.json", "out of order"),
+        ),
+        "nan-value": (
+            record(**{"rung.metrics": {"accuracy": {"value": "NaN", "lower": 0.1, "upper": 0.9}}}).replace('"NaN"', "NaN"),
+            ("run.json", "accuracy"),
+        ),
         "duplicate-rung": (record(rungs=[json.loads(record())["rungs"][0]] * 2), ("run.json", "more than once")),
         "errors-above-n": (record(**{"rung.errors": 50}), ("run.json", "errors")),
         "confidence-two": (record(confidence=2.0), ("run.json", "confidence")),
@@ -227,8 +255,10 @@ def record_cases() -> list[Case]:
         "bad-rung-name": (record(**{"rung.name": "vibes"}), ("run.json", "rungs.0.name")),
         "missing-field": (json.dumps({"scenario": "r"}), ("run.json",)),
     }
-    cases = [Case("gate/missing", lambda d: ["gate", str(d / "run.json")], {}, 2, ("run.json", "not found")),
-             Case("report/missing", lambda d: ["report", str(d / "run.json")], {}, 2, ("run.json", "not found"))]
+    cases = [
+        Case("gate/missing", lambda d: ["gate", str(d / "run.json")], {}, 2, ("run.json", "not found")),
+        Case("report/missing", lambda d: ["report", str(d / "run.json")], {}, 2, ("run.json", "not found")),
+    ]
     for name, (content, names) in bad.items():
         files = {"run.json": content}
         cases.append(Case(f"gate/{name}", lambda d: ["gate", str(d / "run.json")], files, 2, names))
@@ -237,23 +267,53 @@ def record_cases() -> list[Case]:
         cases.append(Case(f"view/{name}", lambda d: ["view", str(d / "run.json")], files, 2, names))
     good = {"run.json": record()}
     for target in ["accuracy>=2", "accuracy>=nan", "vibes>=0.5", "accuracy=0.5", "p95_latency_ms<=-1", ""]:
-        cases.append(Case(f"gate/target-{target or 'empty'}", lambda d, t=target: ["gate", str(d / "run.json"), "--target", t],
-                          good, 2, ("--target",)))
+        cases.append(
+            Case(
+                f"gate/target-{target or 'empty'}", lambda d, t=target: ["gate", str(d / "run.json"), "--target", t], good, 2, ("--target",)
+            )
+        )
     cases += [
-        Case("gate/junit-into-proc", lambda d: ["gate", str(d / "run.json"), "--junit", "/proc/hostile/junit.xml"], good, 2, ("junit.xml",)),
-        Case("gate/junit-is-folder", lambda d: ["gate", str(d / "run.json"), "--junit", str(d / "folder")], {**good, "folder": None},
-             2, ("folder",)),
-        Case("report/out-into-proc", lambda d: ["report", str(d / "run.json"), "--format", "md", "--out", "/proc/hostile/r.md"],
-             good, 2, ("r.md",)),
-        Case("report/out-exists", lambda d: ["report", str(d / "run.json"), "--format", "md", "--out", str(d / "r.md")],
-             {**good, "r.md": "x"}, 2, ("r.md",)),
+        Case(
+            "gate/junit-into-proc", lambda d: ["gate", str(d / "run.json"), "--junit", "/proc/hostile/junit.xml"], good, 2, ("junit.xml",)
+        ),
+        Case(
+            "gate/junit-is-folder",
+            lambda d: ["gate", str(d / "run.json"), "--junit", str(d / "folder")],
+            {**good, "folder": None},
+            2,
+            ("folder",),
+        ),
+        Case(
+            "report/out-into-proc",
+            lambda d: ["report", str(d / "run.json"), "--format", "md", "--out", "/proc/hostile/r.md"],
+            good,
+            2,
+            ("r.md",),
+        ),
+        Case(
+            "report/out-exists",
+            lambda d: ["report", str(d / "run.json"), "--format", "md", "--out", str(d / "r.md")],
+            {**good, "r.md": "x"},
+            2,
+            ("r.md",),
+        ),
         Case("report/bad-format", lambda d: ["report", str(d / "run.json"), "--format", "pdf"], good, 2, ("--format",)),
         Case("export/missing-run", lambda d: ["export", str(d / "nowhere"), "--merged", str(d / "m")], {}, 2, ("run.json",)),
-        Case("export/binary-record", lambda d: ["export", str(d), "--merged", str(d / "m")], {"run.json": bytes(range(256))}, 2,
-             ("run.json", "not UTF-8")),
+        Case(
+            "export/binary-record",
+            lambda d: ["export", str(d), "--merged", str(d / "m")],
+            {"run.json": bytes(range(256))},
+            2,
+            ("run.json", "not UTF-8"),
+        ),
         Case("export/no-adapter", lambda d: ["export", str(d), "--merged", str(d / "m")], good, 2, ("adapter",)),
-        Case("export/bogus-model", lambda d: ["export", str(d), "--merged", str(d / "m")], {"run.json": record(model="bogus:x")}, 2,
-             ("bogus:x",)),
+        Case(
+            "export/bogus-model",
+            lambda d: ["export", str(d), "--merged", str(d / "m")],
+            {"run.json": record(model="bogus:x")},
+            2,
+            ("bogus:x",),
+        ),
     ]
     return cases
 
@@ -267,62 +327,182 @@ def data_file_cases() -> list[Case]:
         cases.append(Case(f"data-validate/{name}", lambda d: ["data", "validate", str(d / "d.jsonl")], files, 2, names))
         cases.append(Case(f"data-stats/{name}", lambda d: ["data", "stats", str(d / "d.jsonl")], files, 2, names))
         cases.append(Case(f"eval/{name}", lambda d: ["eval", str(d / "d.jsonl"), "--out", str(d / "out")], files, 2, names))
-        cases.append(Case(f"data-split/{name}", lambda d: ["data", "split", str(d / "d.jsonl"), "--train-out", str(d / "t.jsonl"),
-                                                            "--eval-out", str(d / "e.jsonl")], files, 2, names))
+        cases.append(
+            Case(
+                f"data-split/{name}",
+                lambda d: ["data", "split", str(d / "d.jsonl"), "--train-out", str(d / "t.jsonl"), "--eval-out", str(d / "e.jsonl")],
+                files,
+                2,
+                names,
+            )
+        )
     for name in ("binary", "utf16", "latin1"):
         content, says = BAD_BYTES[name]
-        cases.append(Case(f"data-convert/csv-{name}", lambda d: ["data", "convert", str(d / "in.csv"), str(d / "out.jsonl")],
-                          {"in.csv": content}, 2, ("in.csv", says)))
+        cases.append(
+            Case(
+                f"data-convert/csv-{name}",
+                lambda d: ["data", "convert", str(d / "in.csv"), str(d / "out.jsonl")],
+                {"in.csv": content},
+                2,
+                ("in.csv", says),
+            )
+        )
     good = {"d.jsonl": jsonl(GOOD_ROWS)}
     cases += [
-        Case("data-convert/deep-array", lambda d: ["data", "convert", str(d / "in.json"), str(d / "out.jsonl")],
-             {"in.json": b"[" * DEEP + b"]" * DEEP}, 2, ("in.json",)),
-        Case("data-convert/deep-lines", lambda d: ["data", "convert", str(d / "in.jsonl"), str(d / "out.jsonl")],
-             {"in.jsonl": b'{"a": ' + b"[" * DEEP + b"]" * DEEP + b"}\n"}, 2, ("in.jsonl",)),
+        Case(
+            "data-convert/deep-array",
+            lambda d: ["data", "convert", str(d / "in.json"), str(d / "out.jsonl")],
+            {"in.json": b"[" * DEEP + b"]" * DEEP},
+            2,
+            ("in.json",),
+        ),
+        Case(
+            "data-convert/deep-lines",
+            lambda d: ["data", "convert", str(d / "in.jsonl"), str(d / "out.jsonl")],
+            {"in.jsonl": b'{"a": ' + b"[" * DEEP + b"]" * DEEP + b"}\n"},
+            2,
+            ("in.jsonl",),
+        ),
         Case("data-convert/missing", lambda d: ["data", "convert", str(d / "nope.csv"), str(d / "out.jsonl")], {}, 2, ("nope.csv",)),
-        Case("data-convert/into-proc", lambda d: ["data", "convert", str(d / "in.csv"), "/proc/hostile/out.jsonl"],
-             {"in.csv": "prompt,completion\nhi,there\n"}, 2, ("out.jsonl",)),
-        Case("data-split/into-folder", lambda d: ["data", "split", str(d / "d.jsonl"), "--train-out", str(d / "dir"),
-                                                  "--eval-out", str(d / "e.jsonl"), "--force"], {**good, "dir": None}, 2, ("dir",)),
-        Case("data-split/into-proc", lambda d: ["data", "split", str(d / "d.jsonl"), "--train-out", "/proc/hostile/t.jsonl",
-                                                "--eval-out", str(d / "e.jsonl")], good, 2, ("t.jsonl",)),
-        Case("data-split/nan-fraction", lambda d: ["data", "split", str(d / "d.jsonl"), "--eval-fraction", "nan",
-                                                   "--train-out", str(d / "t"), "--eval-out", str(d / "e")], good, 2, ("--eval-fraction",)),
-        Case("data-split/fraction-two", lambda d: ["data", "split", str(d / "d.jsonl"), "--eval-fraction", "2",
-                                                   "--train-out", str(d / "t"), "--eval-out", str(d / "e")], good, 2, ("--eval-fraction",)),
+        Case(
+            "data-convert/into-proc",
+            lambda d: ["data", "convert", str(d / "in.csv"), "/proc/hostile/out.jsonl"],
+            {"in.csv": "prompt,completion\nhi,there\n"},
+            2,
+            ("out.jsonl",),
+        ),
+        Case(
+            "data-split/into-folder",
+            lambda d: ["data", "split", str(d / "d.jsonl"), "--train-out", str(d / "dir"), "--eval-out", str(d / "e.jsonl"), "--force"],
+            {**good, "dir": None},
+            2,
+            ("dir",),
+        ),
+        Case(
+            "data-split/into-proc",
+            lambda d: ["data", "split", str(d / "d.jsonl"), "--train-out", "/proc/hostile/t.jsonl", "--eval-out", str(d / "e.jsonl")],
+            good,
+            2,
+            ("t.jsonl",),
+        ),
+        Case(
+            "data-split/nan-fraction",
+            lambda d: [
+                "data",
+                "split",
+                str(d / "d.jsonl"),
+                "--eval-fraction",
+                "nan",
+                "--train-out",
+                str(d / "t"),
+                "--eval-out",
+                str(d / "e"),
+            ],
+            good,
+            2,
+            ("--eval-fraction",),
+        ),
+        Case(
+            "data-split/fraction-two",
+            lambda d: [
+                "data",
+                "split",
+                str(d / "d.jsonl"),
+                "--eval-fraction",
+                "2",
+                "--train-out",
+                str(d / "t"),
+                "--eval-out",
+                str(d / "e"),
+            ],
+            good,
+            2,
+            ("--eval-fraction",),
+        ),
         Case("data-stats/nan-epochs", lambda d: ["data", "stats", str(d / "d.jsonl"), "--epochs", "nan"], good, 2, ("--epochs",)),
-        Case("data-stats/inf-price", lambda d: ["data", "stats", str(d / "d.jsonl"), "--price-per-1m", "inf"], good, 2, ("--price-per-1m",)),
-        Case("data-stats/hosted-tokenizer", lambda d: ["data", "stats", str(d / "d.jsonl"), "--model", "openai:gpt-4o"], good, 2,
-             ("--model",)),
+        Case(
+            "data-stats/inf-price", lambda d: ["data", "stats", str(d / "d.jsonl"), "--price-per-1m", "inf"], good, 2, ("--price-per-1m",)
+        ),
+        Case(
+            "data-stats/hosted-tokenizer",
+            lambda d: ["data", "stats", str(d / "d.jsonl"), "--model", "openai:gpt-4o"],
+            good,
+            2,
+            ("--model",),
+        ),
         Case("eval/bogus-model", lambda d: ["eval", str(d / "d.jsonl"), "--model", "bogus:thing"], good, 2, ("model", "bogus:thing")),
-        Case("eval/hosted-no-key", lambda d: ["eval", str(d / "d.jsonl"), "--model", "openai:gpt-4o-mini", "--out", str(d / "o")], good,
-             2, ("OPENAI_API_KEY",)),
-        Case("eval/bad-regex", lambda d: ["eval", str(d / "d.jsonl"), "--grader", "regex", "--pattern", "([a", "--out", str(d / "o")],
-             good, 2, ("pattern",)),
-        Case("eval/schema-binary", lambda d: ["eval", str(d / "d.jsonl"), "--grader", "json", "--schema", str(d / "s.json")],
-             {**good, "s.json": bytes(range(256))}, 2, ("s.json",)),
+        Case(
+            "eval/hosted-no-key",
+            lambda d: ["eval", str(d / "d.jsonl"), "--model", "openai:gpt-4o-mini", "--out", str(d / "o")],
+            good,
+            2,
+            ("OPENAI_API_KEY",),
+        ),
+        Case(
+            "eval/bad-regex",
+            lambda d: ["eval", str(d / "d.jsonl"), "--grader", "regex", "--pattern", "([a", "--out", str(d / "o")],
+            good,
+            2,
+            ("pattern",),
+        ),
+        Case(
+            "eval/schema-binary",
+            lambda d: ["eval", str(d / "d.jsonl"), "--grader", "json", "--schema", str(d / "s.json")],
+            {**good, "s.json": bytes(range(256))},
+            2,
+            ("s.json",),
+        ),
         Case("eval/nan-temperature", lambda d: ["eval", str(d / "d.jsonl"), "--temperature", "nan"], good, 2, ("--temperature",)),
         Case("eval/zero-timeout", lambda d: ["eval", str(d / "d.jsonl"), "--timeout", "0"], good, 2, ("--timeout",)),
-        Case("eval/out-is-file", lambda d: ["eval", str(d / "d.jsonl"), "--model", "openai:http://127.0.0.1:9/v1#m",
-                                            "--out", str(d / "d.jsonl")], good, 2, ("d.jsonl",)),
+        Case(
+            "eval/out-is-file",
+            lambda d: ["eval", str(d / "d.jsonl"), "--model", "openai:http://127.0.0.1:9/v1#m", "--out", str(d / "d.jsonl")],
+            good,
+            2,
+            ("d.jsonl",),
+        ),
     ]
     return cases
 
 
 def option_cases() -> list[Case]:
     good_scenario = {"s.yaml": scenario_text(), "eval.jsonl": jsonl(GOOD_ROWS)}
-    plan = [("zero", ["0"]), ("negative", ["-0.5"]), ("one", ["1"]), ("nan", ["nan"]), ("inf", ["inf"]), ("word", ["abc"]),
-            ("failures-negative", ["0.9", "--failures=-1"]), ("failures-word", ["0.9", "--failures", "x"]),
-            ("failures-huge", ["0.9", "--failures", "99999999"]), ("confidence-two", ["0.9", "--confidence", "2"]),
-            ("confidence-nan", ["0.9", "--confidence", "nan"]), ("have-zero", ["0.9", "--have", "0"]), ("none", [])]
+    plan = [
+        ("zero", ["0"]),
+        ("negative", ["-0.5"]),
+        ("one", ["1"]),
+        ("nan", ["nan"]),
+        ("inf", ["inf"]),
+        ("word", ["abc"]),
+        ("failures-negative", ["0.9", "--failures=-1"]),
+        ("failures-word", ["0.9", "--failures", "x"]),
+        ("failures-huge", ["0.9", "--failures", "99999999"]),
+        ("confidence-two", ["0.9", "--confidence", "2"]),
+        ("confidence-nan", ["0.9", "--confidence", "nan"]),
+        ("have-zero", ["0.9", "--have", "0"]),
+        ("none", []),
+    ]
     cases = [Case(f"plan/{name}", lambda d, a=args: ["plan", *a]) for name, args in plan]
-    run = [("rungs-bogus", ["--rungs", "bogus"], ("--rungs",)), ("rungs-empty", ["--rungs", ","], ("--rungs",)),
-           ("limit-zero", ["--limit", "0"], ("--limit",)), ("max-cost-nan", ["--max-cost", "nan"], ("--max-cost",)),
-           ("concurrency-zero", ["--concurrency", "0"], ("--concurrency",)), ("timeout-zero", ["--timeout", "0"], ("--timeout",)),
-           ("repeat-zero", ["--repeat", "0"], ("--repeat",)), ("out-is-file", ["--out", "eval.jsonl"], ("eval.jsonl",))]
+    run = [
+        ("rungs-bogus", ["--rungs", "bogus"], ("--rungs",)),
+        ("rungs-empty", ["--rungs", ","], ("--rungs",)),
+        ("limit-zero", ["--limit", "0"], ("--limit",)),
+        ("max-cost-nan", ["--max-cost", "nan"], ("--max-cost",)),
+        ("concurrency-zero", ["--concurrency", "0"], ("--concurrency",)),
+        ("timeout-zero", ["--timeout", "0"], ("--timeout",)),
+        ("repeat-zero", ["--repeat", "0"], ("--repeat",)),
+        ("out-is-file", ["--out", "eval.jsonl"], ("eval.jsonl",)),
+    ]
     for name, extra, names in run:
-        cases.append(Case(f"run/{name}", lambda d, e=extra: ["run", str(d / "s.yaml"), "--ci", *[str(d / x) if x == "eval.jsonl" else x
-                                                                                               for x in e]], good_scenario, 2, names))
+        cases.append(
+            Case(
+                f"run/{name}",
+                lambda d, e=extra: ["run", str(d / "s.yaml"), "--ci", *[str(d / x) if x == "eval.jsonl" else x for x in e]],
+                good_scenario,
+                2,
+                names,
+            )
+        )
     cases += [
         Case("serve/open-host-without-key", lambda d: ["serve", "--host", "0.0.0.0"], {}, 2, ("--api-key",)),
         Case("serve/port-too-big", lambda d: ["serve", "--port", "70000"], {}, 2, ("--port",)),
@@ -333,10 +513,16 @@ def option_cases() -> list[Case]:
         Case("validate/no-argument", lambda d: ["validate"], {}, 2),
         Case("unknown-command", lambda d: ["frobnicate"], {}, 2, ("frobnicate",)),
         Case("train/no-out", lambda d: ["train", str(d / "s.yaml")], good_scenario, 2, ("--out",)),
-        Case("train/zero-steps", lambda d: ["train", str(d / "s.yaml"), "--out", str(d / "o"), "--max-steps", "0"], good_scenario, 2,
-             ("--max-steps",)),
-        Case("train/too-few-examples", lambda d: ["train", str(d / "s.yaml"), "--out", str(d / "o")], good_scenario, 2,
-             ("ladder.finetune",)),
+        Case(
+            "train/zero-steps",
+            lambda d: ["train", str(d / "s.yaml"), "--out", str(d / "o"), "--max-steps", "0"],
+            good_scenario,
+            2,
+            ("--max-steps",),
+        ),
+        Case(
+            "train/too-few-examples", lambda d: ["train", str(d / "s.yaml"), "--out", str(d / "o")], good_scenario, 2, ("ladder.finetune",)
+        ),
         Case("wizard/limit-zero", lambda d: ["wizard", "--limit", "0"], {}, 2, ("--limit",)),
     ]
     return cases

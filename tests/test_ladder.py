@@ -44,9 +44,9 @@ class PromptAwareFake:
 
 def write_scenario(folder: Path, *, n_eval: int = 60, targets=None, knowledge: bool = False, **extra) -> Path:
     """A classification scenario whose every question ends in a topic word t<i> with the label of i % 3."""
+
     def line(i: int, split: str) -> str:
-        messages = [{"role": "user", "content": f"{split} question about t{i}"},
-                    {"role": "assistant", "content": LABELS[i % 3]}]
+        messages = [{"role": "user", "content": f"{split} question about t{i}"}, {"role": "assistant", "content": LABELS[i % 3]}]
         meta = {"source": "topics.md"} if knowledge else {}
         return json.dumps({"id": f"{split}-{i}", "messages": messages, "meta": meta})
 
@@ -58,10 +58,16 @@ def write_scenario(folder: Path, *, n_eval: int = 60, targets=None, knowledge: b
         (folder / "kb").mkdir(exist_ok=True)
         (folder / "kb" / "topics.md").write_text("\n\n".join(f"t{i} is {LABELS[i % 3]}" for i in range(60)))
         data["knowledge"] = "kb"
-    scenario = {"name": "fake-topics", "task": {"kind": "classification", "system_prompt": "Route it.", "labels": LABELS},
-                "data": data, "grader": {"kind": "label"},
-                "targets": targets or [{"metric": "accuracy", "min": 0.9}],
-                "model": "local:smollm2-135m", "ladder": {"few_shot": {"k": 4}, "rag": {"top_k": 3}}, **extra}
+    scenario = {
+        "name": "fake-topics",
+        "task": {"kind": "classification", "system_prompt": "Route it.", "labels": LABELS},
+        "data": data,
+        "grader": {"kind": "label"},
+        "targets": targets or [{"metric": "accuracy", "min": 0.9}],
+        "model": "local:smollm2-135m",
+        "ladder": {"few_shot": {"k": 4}, "rag": {"top_k": 3}},
+        **extra,
+    }
     path = folder / "scenario.yaml"
     path.write_text(yaml.safe_dump(scenario))
     return path
@@ -80,8 +86,9 @@ def statuses(record) -> dict[str, str]:
 
 
 def test_the_ladder_stops_at_the_first_rung_that_meets_every_target(tmp_path):
-    record, events = climb_with(write_scenario(tmp_path / "s", knowledge=True), tmp_path, rungs=["zero_shot", "few_shot", "rag"],
-                                sequential=False)
+    record, events = climb_with(
+        write_scenario(tmp_path / "s", knowledge=True), tmp_path, rungs=["zero_shot", "few_shot", "rag"], sequential=False
+    )
     zero, few, search, rag, finetune = record.rungs
     assert search.skip_reason == "not selected (--rungs)"
     assert zero.status == "measured" and zero.meets_targets is False and zero.metrics["accuracy"].value == 0
@@ -128,8 +135,9 @@ def test_a_target_the_eval_set_cannot_show_is_warned_about_and_fails(tmp_path):
 
 
 def test_too_many_failed_calls_stop_the_ladder_with_a_backend_failure(tmp_path):
-    record, _ = climb_with(write_scenario(tmp_path / "s"), tmp_path, backend=PromptAwareFake(fail_every=3), rungs=["zero_shot", "few_shot"],
-                           sequential=False)
+    record, _ = climb_with(
+        write_scenario(tmp_path / "s"), tmp_path, backend=PromptAwareFake(fail_every=3), rungs=["zero_shot", "few_shot"], sequential=False
+    )
     zero = record.rung("zero_shot")
     assert zero.errors == 20 and zero.n == 60  # every row present, the failed ones counted
     assert record.backend_failure and "20 of 60 zero_shot calls failed" in record.backend_failure

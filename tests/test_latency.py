@@ -32,8 +32,7 @@ class QueueingFake:
 
 
 def test_the_probe_reports_one_call_at_a_time_not_the_queue_and_throughput_beside_it(tmp_path):
-    record, _ = climb_with(write_scenario(tmp_path / "s"), tmp_path, backend=QueueingFake(), rungs=["zero_shot"],
-                           sequential=False)
+    record, _ = climb_with(write_scenario(tmp_path / "s"), tmp_path, backend=QueueingFake(), rungs=["zero_shot"], sequential=False)
     zero = record.rung("zero_shot")
     assert zero.latency_from == "probe" and zero.latency_ms["n"] == 20
     # alone, a call takes 10 ms; the warm-up's 5 s is not counted
@@ -43,8 +42,9 @@ def test_the_probe_reports_one_call_at_a_time_not_the_queue_and_throughput_besid
 
 
 def test_without_the_probe_the_run_latencies_show_the_queue(tmp_path):
-    record, _ = climb_with(write_scenario(tmp_path / "s"), tmp_path, backend=QueueingFake(), rungs=["zero_shot"],
-                           sequential=False, latency_probe=0)
+    record, _ = climb_with(
+        write_scenario(tmp_path / "s"), tmp_path, backend=QueueingFake(), rungs=["zero_shot"], sequential=False, latency_probe=0
+    )
     zero = record.rung("zero_shot")
     assert zero.latency_from == "run" and zero.latency_ms["p95"] > 30.0  # the very first call and the queue
 
@@ -78,8 +78,11 @@ def test_a_cached_rerun_reports_the_same_probe_without_calling_the_model(tmp_pat
 
 
 def test_cost_bounds_bracket_the_point_and_a_cost_target_checks_the_upper(tmp_path):
-    path = write_scenario(tmp_path / "s", targets=[{"metric": "cost_per_1k_calls_usd", "max": 1.0}],
-                          pricing={"input_per_1m": 10.0, "output_per_1m": 30.0, "hardware_per_hour": 3.6})
+    path = write_scenario(
+        tmp_path / "s",
+        targets=[{"metric": "cost_per_1k_calls_usd", "max": 1.0}],
+        pricing={"input_per_1m": 10.0, "output_per_1m": 30.0, "hardware_per_hour": 3.6},
+    )
     record, _ = climb_with(path, tmp_path, backend=QueueingFake(), rungs=["zero_shot"], sequential=False)
     zero = record.rung("zero_shot")
     low, high = zero.cost_per_1k_calls_bounds
@@ -90,11 +93,12 @@ def test_cost_bounds_bracket_the_point_and_a_cost_target_checks_the_upper(tmp_pa
 def test_reports_show_the_probe_and_the_throughput_beside_it(tmp_path):
     from advisor.reports import render
 
-    record, _ = climb_with(write_scenario(tmp_path / "s"), tmp_path, backend=QueueingFake(), rungs=["zero_shot"],
-                           sequential=False)
+    record, _ = climb_with(write_scenario(tmp_path / "s"), tmp_path, backend=QueueingFake(), rungs=["zero_shot"], sequential=False)
     md = render(record, "md")
     pace = record.rung("zero_shot").throughput["items_per_s"]
     assert f"| 10 / 10 · {pace:.1f}/s |" in md
-    assert "_p50 / p95: 20 calls one at a time after a warm-up, as a user would wait for them; " \
-           "/s: items per second during the run at concurrency 8._" in md
+    assert (
+        "_p50 / p95: 20 calls one at a time after a warm-up, as a user would wait for them; "
+        "/s: items per second during the run at concurrency 8._" in md
+    )
     assert "20 calls one at a time" in render(record, "terminal") and "20 calls one at a time" in render(record, "html")

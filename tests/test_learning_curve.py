@@ -58,8 +58,9 @@ def test_the_reports_print_the_points_and_the_forecast_and_plot_them():
     record = make_record()
     plain = render(record, "html").count("<img")
     params, needed, sentence = forecast(points([0.5, 0.65, 0.75]), "accuracy", 0.9, 0.95)
-    record.learning_curve = LearningCurve(metric="accuracy", target=0.9, points=points([0.5, 0.65, 0.75]),
-                                          fit=list(params), examples_needed=needed, forecast=sentence)
+    record.learning_curve = LearningCurve(
+        metric="accuracy", target=0.9, points=points([0.5, 0.65, 0.75]), fit=list(params), examples_needed=needed, forecast=sentence
+    )
     md = render(record, "md")
     assert "**Learning curve**: accuracy by train size: 75 examples 0.500 [" in md and sentence in md
     assert render(record, "html").count("<img") == plain + 1
@@ -77,8 +78,9 @@ def test_a_tiny_learning_curve_on_support_intents_trains_three_adapters_on_the_s
     data["ladder"]["finetune"].update(val_fraction=0.0)
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     ws = prepare(path, limit=10)
-    record = asyncio.run(climb(ws, RunOptions(tmp_path / "run", rungs=["zero_shot"], learning_curve=True, curve_max_steps=1,
-                                              latency_probe=0)))
+    record = asyncio.run(
+        climb(ws, RunOptions(tmp_path / "run", rungs=["zero_shot"], learning_curve=True, curve_max_steps=1, latency_probe=0))
+    )
     curve = record.learning_curve
     assert [p.n for p in curve.points] == [75, 150, 300]
     assert all(0.0 <= p.lower <= p.value <= p.upper <= 1.0 for p in curve.points)

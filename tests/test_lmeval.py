@@ -14,8 +14,7 @@ from advisor.record import Forgetting
 from evals.backends.base import GenerationParams
 from evals.data import load_jsonl
 from evals.errors import InputError
-from evals.lmeval import (CANARY_DIR, compare_scores, evaluate_tasks, export_task, forgetting_check, generation_task,
-                          grading_of)
+from evals.lmeval import CANARY_DIR, compare_scores, evaluate_tasks, export_task, forgetting_check, generation_task, grading_of
 
 GEOGRAPHY = "You answer geography questions in one short sentence."
 # (system prompt or None, question, answer): the base model gets some of these right and some wrong.
@@ -144,8 +143,7 @@ def small_canary(tmp_path):
     return folder
 
 
-def test_zero_adapter_forgets_nothing_random_one_is_flagged_and_the_base_runs_once(adapters, small_canary, run_cache,
-                                                                                     monkeypatch):
+def test_zero_adapter_forgets_nothing_random_one_is_flagged_and_the_base_runs_once(adapters, small_canary, run_cache, monkeypatch):
     import evals.lmeval._forgetting as forgetting
 
     runs = []

@@ -14,10 +14,16 @@ from evals.errors import InputError
 
 # Different lengths on purpose: a batch of them is left-padded.
 PROMPTS = [
-    "What is 2+2?", "Name a colour.", "Say hello in French.", "Is water wet? Answer yes or no.",
-    "What is the capital of France?", "Write one word: cat or dog?", "Translate 'thank you' to Spanish.",
+    "What is 2+2?",
+    "Name a colour.",
+    "Say hello in French.",
+    "Is water wet? Answer yes or no.",
+    "What is the capital of France?",
+    "Write one word: cat or dog?",
+    "Translate 'thank you' to Spanish.",
     "Classify the sentiment of this review as positive or negative: 'The battery died after two days and support never answered.'",
-    "Count to three.", "What day comes after Monday?",
+    "Count to three.",
+    "What day comes after Monday?",
 ]
 
 

@@ -16,15 +16,24 @@ from evals.example import Example
 
 
 def example(i: int, text: str, answer: str = "ok") -> Example:
-    return Example.model_validate({"id": f"x{i}", "messages": [{"role": "user", "content": text},
-                                                               {"role": "assistant", "content": answer}]})
+    return Example.model_validate(
+        {"id": f"x{i}", "messages": [{"role": "user", "content": text}, {"role": "assistant", "content": answer}]}
+    )
 
 
-TRAIN = [example(0, "Where is order 123?"), example(1, "How do I reset my password?"),
-         example(2, "Can I pay with PayPal?"), example(3, "What time do you open on Sunday?")]
-EVAL = [example(10, "where is ORDER 124"), example(11, "How can I reset my password?"),
-        example(12, "Can I pay with PayPal?"),  # exact: find_leaks' business
-        example(13, "My headphones arrived broken and I want a refund."), example(14, "Do you ship to Norway?")]
+TRAIN = [
+    example(0, "Where is order 123?"),
+    example(1, "How do I reset my password?"),
+    example(2, "Can I pay with PayPal?"),
+    example(3, "What time do you open on Sunday?"),
+]
+EVAL = [
+    example(10, "where is ORDER 124"),
+    example(11, "How can I reset my password?"),
+    example(12, "Can I pay with PayPal?"),  # exact: find_leaks' business
+    example(13, "My headphones arrived broken and I want a refund."),
+    example(14, "Do you ship to Norway?"),
+]
 
 
 def test_an_order_number_one_digit_apart_and_a_close_paraphrase_are_caught_at_the_stated_threshold():

@@ -20,8 +20,10 @@ def scenario(folder: Path) -> Path:
     rows = [{"messages": [{"role": "user", "content": f"q{i}"}, {"role": "assistant", "content": "yes"}]} for i in range(4)]
     (folder / "eval.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     path = folder / "s.yaml"
-    path.write_text("name: locked\ntask: {kind: qa}\ndata: {eval: eval.jsonl}\ngrader: {kind: exact}\n"
-                    "targets: [{metric: accuracy, min: 0.5}]\nmodel: 'openai:http://127.0.0.1:9/v1#m'\n")
+    path.write_text(
+        "name: locked\ntask: {kind: qa}\ndata: {eval: eval.jsonl}\ngrader: {kind: exact}\n"
+        "targets: [{metric: accuracy, min: 0.5}]\nmodel: 'openai:http://127.0.0.1:9/v1#m'\n"
+    )
     return path
 
 

@@ -126,7 +126,9 @@ def test_authentication_errors_are_not_retried(monkeypatch):
 
 def test_concurrency_is_bounded_and_the_backend_survives_a_new_event_loop():
     async def burst(backend):
-        texts = await asyncio.gather(*(backend.complete([{"role": "user", "content": f"q{i} x label{i}"}], GenerationParams()) for i in range(8)))
+        texts = await asyncio.gather(
+            *(backend.complete([{"role": "user", "content": f"q{i} x label{i}"}], GenerationParams()) for i in range(8))
+        )
         return [c.text for c in texts]
 
     with FakeOpenAIServer(delay_s=0.05) as server:

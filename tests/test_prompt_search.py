@@ -59,8 +59,10 @@ class InstructionFake:
 def scenario(tmp_path, trap: bool = False, **search):
     path = write_scenario(tmp_path / "s", ladder={"few_shot": {"k": 4}, "rag": None, "prompt_search": {**SEARCH, **search}})
     if trap:  # an eval-only question that only the labels_inline prompt answers right
-        line = {"id": "eval-trap", "messages": [{"role": "user", "content": "trap question about t7"},
-                                                {"role": "assistant", "content": LABELS[7 % 3]}]}
+        line = {
+            "id": "eval-trap",
+            "messages": [{"role": "user", "content": "trap question about t7"}, {"role": "assistant", "content": LABELS[7 % 3]}],
+        }
         with (tmp_path / "s" / "eval.jsonl").open("a") as f:
             f.write(json.dumps(line) + "\n")
     return path
@@ -68,8 +70,7 @@ def scenario(tmp_path, trap: bool = False, **search):
 
 def run_search(path, tmp_path, backend):
     ws = prepare(path)
-    record = asyncio.run(climb(ws, RunOptions(tmp_path / "run", use_cache=False, full=True, rungs=["prompt_search"],
-                                              backend=backend)))
+    record = asyncio.run(climb(ws, RunOptions(tmp_path / "run", use_cache=False, full=True, rungs=["prompt_search"], backend=backend)))
     return ws, record
 
 
@@ -80,8 +81,14 @@ def test_a_trap_in_the_dev_split_would_change_the_winner(tmp_path):
     variants = instruction_variants(ws.system_prompt, None, "classification", ws.labels, False, pool)
     cands = candidates(variants, ["similar", "random"], [4], 4)
     built = {c: strategy(c, variants[c.instruction], pool, [], 0) for c in cands}
-    trap = ws.eval_set[0].model_copy(update={"id": "trap", "messages": [
-        m.model_copy(update={"content": "trap question about t0"}) if m.role == "user" else m for m in ws.eval_set[0].messages]})
+    trap = ws.eval_set[0].model_copy(
+        update={
+            "id": "trap",
+            "messages": [
+                m.model_copy(update={"content": "trap question about t0"}) if m.role == "user" else m for m in ws.eval_set[0].messages
+            ],
+        }
+    )
     runner = Runner(InstructionFake(), make_grader("label", labels=ws.labels))
 
     async def score(items):
@@ -131,8 +138,18 @@ def test_the_report_shows_the_search_and_its_winning_prompt(tmp_path):
 
 @pytest.mark.parametrize(("eval_score", "overfit"), [(0.6, True), (0.85, False), (0.95, False)])
 def test_the_guard_says_overfit_when_the_gap_exceeds_the_dev_interval(eval_score, overfit):
-    search = Search(budget_calls=10, calls_spent=10, dev_ids=["a"], instructions={}, candidates=[], winner="w",
-                    baseline="w", dev_score=0.9, dev_lower=0.75, dev_upper=0.97)
+    search = Search(
+        budget_calls=10,
+        calls_spent=10,
+        dev_ids=["a"],
+        instructions={},
+        candidates=[],
+        winner="w",
+        baseline="w",
+        dev_score=0.9,
+        dev_lower=0.75,
+        dev_upper=0.97,
+    )
     closed = close(search, eval_score)
     assert closed.overfit is overfit and closed.eval_gap == pytest.approx(0.9 - eval_score)
 
@@ -184,16 +201,21 @@ def test_the_fine_tune_break_even_is_stated_against_the_prompt_search_too():
     from advisor.decision import recommend
     from advisor.scenario import Profile
 
-    rungs = [measured("few_shot", 190, 200, 900.0, 1400.0, 640.0, 4.0, 40.0),
-             measured("prompt_search", 194, 200, 1200.0, 1800.0, 900.0, 4.0, 60.0),
-             measured("finetune", 196, 200, 300.0, 450.0, 60.0, 3.0, 10.0, training=training())]
+    rungs = [
+        measured("few_shot", 190, 200, 900.0, 1400.0, 640.0, 4.0, 40.0),
+        measured("prompt_search", 194, 200, 1200.0, 1800.0, 900.0, 4.0, 60.0),
+        measured("finetune", 196, 200, 300.0, 450.0, 60.0, 3.0, 10.0, training=training()),
+    ]
     rationale = " ".join(recommend(rungs, Profile(calls_per_day=20_000), LOCAL, 0.95).rationale)
     assert "against few-shot: it breaks even" in rationale and "against prompt search: it breaks even" in rationale
 
 
 def test_without_a_system_prompt_the_data_s_own_messages_are_the_first_instruction(tmp_path):
-    path = write_scenario(tmp_path / "s", task={"kind": "classification", "labels": LABELS},
-                          ladder={"few_shot": {"k": 4}, "rag": None, "prompt_search": SEARCH})
+    path = write_scenario(
+        tmp_path / "s",
+        task={"kind": "classification", "labels": LABELS},
+        ladder={"few_shot": {"k": 4}, "rag": None, "prompt_search": SEARCH},
+    )
     _, record = run_search(path, tmp_path, InstructionFake())
     s = record.rung("prompt_search").search
     assert s.instructions["user"] is None and s.winner == s.baseline

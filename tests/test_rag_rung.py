@@ -47,7 +47,9 @@ def _fact(context: str, question: str) -> str:
 def test_product_faq_reports_grounding_citations_and_why_answers_failed(tmp_path):
     ws = prepare(FAQ, limit=30)
     backend = ScriptedReader()
-    record = asyncio.run(climb(ws, RunOptions(tmp_path, use_cache=False, backend=backend, rungs=["rag"], latency_probe=0, sequential=False)))
+    record = asyncio.run(
+        climb(ws, RunOptions(tmp_path, use_cache=False, backend=backend, rungs=["rag"], latency_probe=0, sequential=False))
+    )
     rag = record.rung("rag")
     assert backend.calls == 30
     # Every third answer is "9.99 parsecs": in no passage, so grounded is at most 2/3.

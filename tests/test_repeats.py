@@ -10,8 +10,14 @@ from advisor.repeats import item_scores, repeat_summary
 
 
 def test_pass_all_agreement_and_mean_against_a_hand_count():
-    rows = pd.DataFrame({"id": ["a", "a", "a", "b", "b", "b", "c", "c", "c"], "repeat": [0, 1, 2] * 3,
-                         "score": [1, 1, 1, 1, 0, 1, 0, 0, 0], "output": ["x", "x", "x", "y", "z", "y", "w", "w", "w"]})
+    rows = pd.DataFrame(
+        {
+            "id": ["a", "a", "a", "b", "b", "b", "c", "c", "c"],
+            "repeat": [0, 1, 2] * 3,
+            "score": [1, 1, 1, 1, 0, 1, 0, 0, 0],
+            "output": ["x", "x", "x", "y", "z", "y", "w", "w", "w"],
+        }
+    )
     summary = repeat_summary(rows, 0.95)
     interval = binomtest(1, 3).proportion_ci(0.95, method="wilson")
     assert (summary["n"], summary["items"], summary["agreement"]) == (3, 3, 2 / 3)
@@ -37,7 +43,9 @@ class Flaky(PromptAwareFake):
 
 def test_a_repeated_run_makes_n_calls_per_item_and_records_pass_all(tmp_path):
     backend = Flaky()
-    record, _ = climb_with(write_scenario(tmp_path / "s", n_eval=20), tmp_path, backend=backend, rungs=["few_shot"], repeat=3, latency_probe=0)  # the probe would add its own calls
+    record, _ = climb_with(
+        write_scenario(tmp_path / "s", n_eval=20), tmp_path, backend=backend, rungs=["few_shot"], repeat=3, latency_probe=0
+    )  # the probe would add its own calls
     few = record.rung("few_shot")
     assert backend.calls == 60 and few.repeat["n"] == 3 and few.repeat["items"] == 20
     assert few.repeat["pass_all"]["value"] == 0 and few.repeat["agreement"] == 0

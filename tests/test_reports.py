@@ -37,9 +37,18 @@ def confusion(correct_per_label: int) -> dict:
 
 
 def measured(name, accuracy, valid, p50, p95, tokens_in, tokens_out, per_1m, **extra) -> RungResult:
-    rung = RungResult(name=name, status="measured", n=200, metrics={"accuracy": rate(accuracy), "format_valid": rate(valid)},
-                      latency_ms={"p50": p50, "p95": p95}, tokens_per_call={"input": tokens_in, "output": tokens_out},
-                      cost_per_1k_calls_usd=per_1m / 1e3, cost_per_1m_calls_usd=per_1m, seconds=120.0, **extra)
+    rung = RungResult(
+        name=name,
+        status="measured",
+        n=200,
+        metrics={"accuracy": rate(accuracy), "format_valid": rate(valid)},
+        latency_ms={"p50": p50, "p95": p95},
+        tokens_per_call={"input": tokens_in, "output": tokens_out},
+        cost_per_1k_calls_usd=per_1m / 1e3,
+        cost_per_1m_calls_usd=per_1m,
+        seconds=120.0,
+        **extra,
+    )
     return check_all(rung, TARGETS, 0.95)
 
 
@@ -47,36 +56,79 @@ def training() -> Training:
     curve = [{"step": s, "loss": 2.6 * 0.8 ** (s / 10) + 0.05} for s in range(0, 100, 5)]
     for point in curve[::4]:
         point["val_loss"] = point["loss"] * 1.1 + 0.02  # evaluated every fourth logging step only
-    return Training(method="lora", trainable_params=4_884_480, trainable_share=0.0351, train_tokens=48_210,
-                    seconds=412.0, tokens_per_s=234.0, padding_waste=0.18, final_train_loss=0.11,
-                    final_val_loss=0.14, cost_usd=0.05, curve=curve)
+    return Training(
+        method="lora",
+        trainable_params=4_884_480,
+        trainable_share=0.0351,
+        train_tokens=48_210,
+        seconds=412.0,
+        tokens_per_s=234.0,
+        padding_waste=0.18,
+        final_train_loss=0.11,
+        final_val_loss=0.14,
+        cost_usd=0.05,
+        curve=curve,
+    )
 
 
 def forgetting() -> Forgetting:
-    return Forgetting(base=MetricValue(value=0.412, lower=0.38, upper=0.44),
-                      adapter=MetricValue(value=0.405, lower=0.37, upper=0.44),
-                      change=MetricValue(value=-0.007, lower=-0.021, upper=0.008), threshold=0.02, flagged=False,
-                      tasks={"arc_easy": {"base": 0.52, "adapter": 0.51}, "hellaswag": {"base": 0.30, "adapter": 0.30}})
+    return Forgetting(
+        base=MetricValue(value=0.412, lower=0.38, upper=0.44),
+        adapter=MetricValue(value=0.405, lower=0.37, upper=0.44),
+        change=MetricValue(value=-0.007, lower=-0.021, upper=0.008),
+        threshold=0.02,
+        flagged=False,
+        tasks={"arc_easy": {"base": 0.52, "adapter": 0.51}, "hellaswag": {"base": 0.30, "adapter": 0.30}},
+    )
 
 
 def make_record(finetune_correct: int = 197, description: str = "Route support tickets to one of five intents.") -> RunRecord:
     """A realistic run: zero-shot and few-shot measured, RAG skipped, a fine-tune measured with its curve."""
     rungs = [
         measured("zero_shot", 0, 9, 310.0, 520.0, 62.0, 9.0, 0.0, confusion=confusion(0)),
-        measured("few_shot", 94, 194, 880.0, 1400.0, 640.0, 4.0, 0.0,
-                 comparisons=[Comparison(against="zero_shot", test="mcnemar", n=200, diff=0.47, p_value=1e-20, this_only=94)],
-                 confusion=confusion(19)),
+        measured(
+            "few_shot",
+            94,
+            194,
+            880.0,
+            1400.0,
+            640.0,
+            4.0,
+            0.0,
+            comparisons=[Comparison(against="zero_shot", test="mcnemar", n=200, diff=0.47, p_value=1e-20, this_only=94)],
+            confusion=confusion(19),
+        ),
         RungResult(name="rag", status="skipped", skip_reason="no knowledge folder | set data.knowledge"),
-        measured("finetune", finetune_correct, 200, 290.0, 450.0, 62.0, 3.0, 0.0, training=training(),
-                 forgetting=forgetting(), confusion=confusion(finetune_correct // 5),
-                 comparisons=[Comparison(against="few_shot", test="mcnemar", n=200, diff=0.515, p_value=3e-25, this_only=104)]),
+        measured(
+            "finetune",
+            finetune_correct,
+            200,
+            290.0,
+            450.0,
+            62.0,
+            3.0,
+            0.0,
+            training=training(),
+            forgetting=forgetting(),
+            confusion=confusion(finetune_correct // 5),
+            comparisons=[Comparison(against="few_shot", test="mcnemar", n=200, diff=0.515, p_value=3e-25, this_only=104)],
+        ),
     ]
     profile = Profile(calls_per_day=20_000)
-    return RunRecord(scenario="support-intents", description=description, model="local:smollm2-135m", grader="label",
-                     targets=TARGETS, confidence=0.95, profile=profile, rungs=rungs,
-                     warnings=["3 eval examples also appear in train (leakage)"],
-                     recommendation=recommend(rungs, profile, "local:smollm2-135m", 0.95), seconds=1034.0,
-                     data_sha256={"eval": "ab" * 32, "train": "cd" * 32})
+    return RunRecord(
+        scenario="support-intents",
+        description=description,
+        model="local:smollm2-135m",
+        grader="label",
+        targets=TARGETS,
+        confidence=0.95,
+        profile=profile,
+        rungs=rungs,
+        warnings=["3 eval examples also appear in train (leakage)"],
+        recommendation=recommend(rungs, profile, "local:smollm2-135m", 0.95),
+        seconds=1034.0,
+        data_sha256={"eval": "ab" * 32, "train": "cd" * 32},
+    )
 
 
 def with_costs(record: RunRecord, costs: dict[str, float]) -> RunRecord:
@@ -147,9 +199,14 @@ def test_html_without_training_or_confusion_draws_three_plots():
     assert '<div class="verdict">PASS</div>' in html and "Forgetting check" not in html
 
 
-@pytest.mark.parametrize("costs", [{"zero_shot": 0.0, "few_shot": 0.0, "finetune": 0.0},
-                                   {"zero_shot": 0.0, "few_shot": 1200.0, "finetune": 3.5},
-                                   {"zero_shot": 0.2, "few_shot": 900.0, "finetune": 3.5}])
+@pytest.mark.parametrize(
+    "costs",
+    [
+        {"zero_shot": 0.0, "few_shot": 0.0, "finetune": 0.0},
+        {"zero_shot": 0.0, "few_shot": 1200.0, "finetune": 3.5},
+        {"zero_shot": 0.2, "few_shot": 900.0, "finetune": 3.5},
+    ],
+)
 def test_cost_plot_handles_free_rungs_and_costs_spanning_decades(costs):
     png = plots.cost_quality(with_costs(make_record(), costs))
     assert png is not None and png.startswith(b"\x89PNG")

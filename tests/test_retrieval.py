@@ -32,8 +32,12 @@ TOPICS = {
     "glacier": "The glacier retreats about twelve metres each year since records began.",
     "railway": "The mountain railway climbs 1,200 metres through nine tunnels.",
 }
-QUESTIONS = {"harbor": "When was the harbor lighthouse built?", "orchard": "How many kinds of apples does the orchard grow?",
-             "glacier": "How fast does the glacier retreat?", "railway": "How many tunnels does the mountain railway pass?"}
+QUESTIONS = {
+    "harbor": "When was the harbor lighthouse built?",
+    "orchard": "How many kinds of apples does the orchard grow?",
+    "glacier": "How fast does the glacier retreat?",
+    "railway": "How many tunnels does the mountain railway pass?",
+}
 
 
 def make_kb(folder: Path) -> Path:
@@ -47,8 +51,9 @@ def make_kb(folder: Path) -> Path:
 
 
 def question(topic: str, source) -> Example:
-    return Example.model_validate({"messages": [{"role": "user", "content": QUESTIONS[topic]}, {"role": "assistant", "content": "x"}],
-                                   "meta": {"source": source}})
+    return Example.model_validate(
+        {"messages": [{"role": "user", "content": QUESTIONS[topic]}, {"role": "assistant", "content": "x"}], "meta": {"source": source}}
+    )
 
 
 def test_chunks_are_windows_of_the_size_that_share_the_overlap_and_cover_every_token():
@@ -97,8 +102,12 @@ def test_recall_and_mrr_at_k_follow_the_rank_of_the_source():
         def hits(self, query, k):
             return [Hit(c, 1.0) for c in chunks[:k]]
 
-    examples = [Example.model_validate({"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}],
-                                        "meta": {"source": f"d{r}"}}) for r in (0, 2, 11)]
+    examples = [
+        Example.model_validate(
+            {"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}], "meta": {"source": f"d{r}"}}
+        )
+        for r in (0, 2, 11)
+    ]
     curve = retrieval_curve(Fixed(), examples, SourceIndex(chunks))
     assert curve.recall[0] == pytest.approx(1 / 3) and curve.recall[2] == pytest.approx(2 / 3) and curve.recall[9] == pytest.approx(2 / 3)
     assert curve.mrr[2] == pytest.approx((1 + 1 / 3) / 3)

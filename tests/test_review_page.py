@@ -27,10 +27,19 @@ def run(tmp_path_factory):
     """A run with zero-shot, a poor few-shot (one random shot) and a fine-tune that is right on even items."""
     root = tmp_path_factory.mktemp("review")
     folder = make_run(write_scenario(root / "s"), root / "run", k=1, select="random")
-    tuned = [Sample(**{**s.model_dump(), "rung": "finetune", "shots": None,
-                       "output": s.expected if int(s.id.split("-")[1]) % 2 == 0 else "account",
-                       "score": float(int(s.id.split("-")[1]) % 2 == 0)})
-             for s in load(folder) if s.rung == "zero_shot"]
+    tuned = [
+        Sample(
+            **{
+                **s.model_dump(),
+                "rung": "finetune",
+                "shots": None,
+                "output": s.expected if int(s.id.split("-")[1]) % 2 == 0 else "account",
+                "score": float(int(s.id.split("-")[1]) % 2 == 0),
+            }
+        )
+        for s in load(folder)
+        if s.rung == "zero_shot"
+    ]
     write(folder, "finetune", tuned)
     record = load_record(folder / "run.json")
     record.rungs[-1] = RungResult(name="finetune", status="measured", n=len(tuned))
@@ -41,8 +50,21 @@ def run(tmp_path_factory):
 
 def shown(page, fragment: str) -> tuple[list[str], str]:
     """The item ids in the table and the whole DOM after the page has run with `#fragment`."""
-    dom = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=5000",
-                          "--dump-dom", f"{page.as_uri()}#{fragment}"], capture_output=True, text=True, timeout=120, check=False).stdout
+    dom = subprocess.run(
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+            f"{page.as_uri()}#{fragment}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    ).stdout
     return re.findall(r'<tr data-id="([^"]+)"', dom), dom
 
 
@@ -90,8 +112,17 @@ def test_answers_that_look_like_markup_cannot_end_the_page_data_early():
     from advisor.reports._review import section
 
     hostile = "</script><script>alert(1)</script><!--"
-    samples = [Sample(id="a", rung="zero_shot", input=hostile, expected="x", output=hostile, score=0.0,
-                      messages=[{"role": "user", "content": hostile}])]
+    samples = [
+        Sample(
+            id="a",
+            rung="zero_shot",
+            input=hostile,
+            expected="x",
+            output=hostile,
+            score=0.0,
+            messages=[{"role": "user", "content": hostile}],
+        )
+    ]
     html = section(samples)
     data = html.split('<script type="application/json" id="review-data">', 1)[1].split("</script>", 1)[0]
     parsed = json.loads(data)  # the whole JSON sits before the first </script>

@@ -177,14 +177,24 @@ def test_repeats_bypass_the_cache_and_vary_the_seed_when_sampling(tmp_path):
 
 
 def test_repeat_summary_reports_pass_all_and_agreement():
-    rows = pd.DataFrame({
-        "rung": ["a"] * 6, "id": ["x", "x", "y", "y", "z", "z"], "repeat": [0, 1] * 3,
-        "output": ["A", "A", "B", "b", "C", "C"], "score": [1.0, 1.0, 1.0, 0.0, 1.0, 0.0],
-        "error": [None, None, None, None, None, "HTTP 500"],
-    })
+    rows = pd.DataFrame(
+        {
+            "rung": ["a"] * 6,
+            "id": ["x", "x", "y", "y", "z", "z"],
+            "repeat": [0, 1] * 3,
+            "output": ["A", "A", "B", "b", "C", "C"],
+            "score": [1.0, 1.0, 1.0, 0.0, 1.0, 0.0],
+            "error": [None, None, None, None, None, "HTTP 500"],
+        }
+    )
     summary = repeat_summary(rows)
-    assert summary == {"repeats": 2, "items": 3, "pass_all": pytest.approx(1 / 3), "pass_at_1": pytest.approx(4 / 6),
-                       "agreement": pytest.approx(1 / 3)}
+    assert summary == {
+        "repeats": 2,
+        "items": 3,
+        "pass_all": pytest.approx(1 / 3),
+        "pass_at_1": pytest.approx(4 / 6),
+        "agreement": pytest.approx(1 / 3),
+    }
 
 
 def test_progress_reports_counts_accuracy_and_eta():

@@ -33,11 +33,11 @@ def examples(name: str, split: str) -> list[Example]:
 
 def test_advisor_validate_passes_every_shipped_scenario():
     command = f"{shlex.quote(sys.executable)} -m advisor validate scenarios/*.yaml"  # the shell expands the glob
-    result = subprocess.run(command, shell=True, cwd=ROOT.parent, capture_output=True,
-                            text=True, check=False, env={**os.environ, "COLUMNS": "400"})  # no wrapped summaries
+    result = subprocess.run(
+        command, shell=True, cwd=ROOT.parent, capture_output=True, text=True, check=False, env={**os.environ, "COLUMNS": "400"}
+    )  # no wrapped summaries
     assert result.returncode == 0, result.stderr
-    assert sorted(line.split(":")[0] for line in result.stdout.splitlines()) == \
-        [f"✓ scenarios/{name}.yaml" for name in sorted(NAMES)]
+    assert sorted(line.split(":")[0] for line in result.stdout.splitlines()) == [f"✓ scenarios/{name}.yaml" for name in sorted(NAMES)]
     # The only warnings: one near-duplicate pair each in product-faq (a false alarm: "How much" vs "How heavy is
     # the Voltpack 20?") and support-intents (the same complaint, retyped)
     warned = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
@@ -138,16 +138,14 @@ def test_every_rag_answer_occurs_in_its_source_document():
 
 
 def test_eval_facts_are_never_stated_in_train():
-    facts = {split: {(ex.meta["source"], ex.meta["attribute"]) for ex in examples("product-faq", split)}
-             for split in ("train", "eval")}
+    facts = {split: {(ex.meta["source"], ex.meta["attribute"]) for ex in examples("product-faq", split)} for split in ("train", "eval")}
     assert not facts["train"] & facts["eval"]
     assert len({source for source, _ in facts["eval"]}) >= 12  # eval reaches most documents
 
 
 def run_generator(out: Path, seed: str) -> None:
     env = {**os.environ, "PYTHONHASHSEED": seed}  # set order must not leak into the data
-    subprocess.run([sys.executable, str(ROOT / "generate.py"), "--out", str(out)], check=True, env=env,
-                   capture_output=True)
+    subprocess.run([sys.executable, str(ROOT / "generate.py"), "--out", str(out)], check=True, env=env, capture_output=True)
 
 
 def data_files(folder: Path) -> dict[str, bytes]:

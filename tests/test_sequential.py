@@ -65,8 +65,10 @@ def test_stopped_rungs_agree_with_full_evaluations_at_least_as_often_as_the_conf
         used, available = used + k, available + n
     agreement, saved = agree / runs, 1 - used / available
     with capsys.disabled():
-        print(f"\nsequential stopping over {runs} synthetic rungs: agreement with the full eval {agreement:.1%} "
-              f"(promised >= {confidence:.0%}), calls saved {saved:.1%}")
+        print(
+            f"\nsequential stopping over {runs} synthetic rungs: agreement with the full eval {agreement:.1%} "
+            f"(promised >= {confidence:.0%}), calls saved {saved:.1%}"
+        )
     assert agreement >= confidence
     assert saved >= 0.3
 
@@ -134,9 +136,15 @@ def test_the_runner_hands_rows_to_the_stop_rule_in_item_order():
             return Completion("x", 1, 1, 0.0)
 
     seen: list[str] = []
-    items = [(Example.model_validate({"id": str(i), "messages": [{"role": "user", "content": str(i)},
-                                                                {"role": "assistant", "content": "x"}]}),
-              [{"role": "user", "content": str(i)}]) for i in range(40)]
+    items = [
+        (
+            Example.model_validate(
+                {"id": str(i), "messages": [{"role": "user", "content": str(i)}, {"role": "assistant", "content": "x"}]}
+            ),
+            [{"role": "user", "content": str(i)}],
+        )
+        for i in range(40)
+    ]
     runner = Runner(Jittery(), make_grader("exact"), concurrency=8)
     rows = asyncio.run(runner.run(items, "zero_shot", stop=lambda row: seen.append(row["id"]) or len(seen) == 12))
     assert seen == [str(i) for i in range(12)]

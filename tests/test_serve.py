@@ -71,7 +71,9 @@ def test_chat_completion_has_the_openai_shape(client):
 def test_stop_and_max_completion_tokens(client):
     full = client.chat.completions.create(model="smollm2-135m", messages=ask("What is the capital of France?"), max_completion_tokens=16)
     word = full.choices[0].message.content.split()[1]
-    cut = client.chat.completions.create(model="smollm2-135m", messages=ask("What is the capital of France?"), max_tokens=16, stop=word, seed=1)
+    cut = client.chat.completions.create(
+        model="smollm2-135m", messages=ask("What is the capital of France?"), max_tokens=16, stop=word, seed=1
+    )
     assert cut.choices[0].message.content == full.choices[0].message.content.split(word)[0]
     assert cut.choices[0].finish_reason == "stop"
 
@@ -81,7 +83,9 @@ async def test_concurrent_requests_share_generate_batches(server):
     client = openai.AsyncOpenAI(base_url=base_url, api_key="unused", max_retries=0)
     before = backend.stats["batches"]
     questions = [f"What is {i} plus {i}?" for i in range(8)]
-    replies = await asyncio.gather(*[client.chat.completions.create(model="smollm2-135m", messages=ask(q), max_tokens=4) for q in questions])
+    replies = await asyncio.gather(
+        *[client.chat.completions.create(model="smollm2-135m", messages=ask(q), max_tokens=4) for q in questions]
+    )
     assert all(r.choices[0].message.content and r.usage.completion_tokens <= 4 for r in replies)
     assert backend.stats["batches"] - before < len(questions)
     await client.close()
@@ -107,14 +111,19 @@ def test_unsupported_requests_are_clear_400s(client, extra, words):
 
 def test_response_format_json_schema_constrains_the_answer(client):
     labels = ["refund", "shipping", "billing"]
-    schema = {"type": "object", "properties": {"answer": {"type": "string", "enum": labels}}, "required": ["answer"],
-              "additionalProperties": False}
+    schema = {
+        "type": "object",
+        "properties": {"answer": {"type": "string", "enum": labels}},
+        "required": ["answer"],
+        "additionalProperties": False,
+    }
     fmt = {"type": "json_schema", "json_schema": {"name": "answer", "schema": schema, "strict": True}}
     for text in ("Tell me a long story about dragons", "where is my parcel?"):
         reply = client.chat.completions.create(model="smollm2-135m", messages=ask(text), max_tokens=24, response_format=fmt)
         assert json.loads(reply.choices[0].message.content)["answer"] in labels
-    guided = client.chat.completions.create(model="smollm2-135m", messages=ask("Tell me about dragons"), max_tokens=8,
-                                            extra_body={"guided_choice": labels})
+    guided = client.chat.completions.create(
+        model="smollm2-135m", messages=ask("Tell me about dragons"), max_tokens=8, extra_body={"guided_choice": labels}
+    )
     assert guided.choices[0].message.content in labels
 
 
@@ -154,15 +163,33 @@ def test_advisor_serve_over_http_matches_the_local_backend_on_twelve_examples(tm
     from evals.graders import make_grader
     from evals.runner import Runner
 
-    questions = ["Name a colour.", "What is the capital of Italy?", "Say hi.", "What is 3 plus 4?", "Name a fruit.",
-                 "Is the sky blue? Answer yes or no.", "Translate 'cat' to French.", "What comes after Tuesday?",
-                 "Name an ocean.", "Spell the word 'dog'.", "What do bees make?", "Name a planet."]
-    items = [(Example.model_validate({"id": f"q{i}", "messages": [*ask(q), {"role": "assistant", "content": "x"}]}), ask(q))
-             for i, q in enumerate(questions)]
+    questions = [
+        "Name a colour.",
+        "What is the capital of Italy?",
+        "Say hi.",
+        "What is 3 plus 4?",
+        "Name a fruit.",
+        "Is the sky blue? Answer yes or no.",
+        "Translate 'cat' to French.",
+        "What comes after Tuesday?",
+        "Name an ocean.",
+        "Spell the word 'dog'.",
+        "What do bees make?",
+        "Name a planet.",
+    ]
+    items = [
+        (Example.model_validate({"id": f"q{i}", "messages": [*ask(q), {"role": "assistant", "content": "x"}]}), ask(q))
+        for i, q in enumerate(questions)
+    ]
     port = free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "advisor", "serve", "--port", str(port)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "advisor", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         base_url = f"http://127.0.0.1:{port}/v1"
         deadline = time.monotonic() + 120

@@ -78,9 +78,7 @@ def test_interval_as_dict_is_json_ready():
     assert str(Interval(0.5, 0.25, 0.75)) == "0.5 [0.25, 0.75]"
 
 
-@pytest.mark.parametrize(
-    "b,c", [(0, 1), (1, 0), (3, 9), (9, 3), (10, 10), (0, 25), (17, 40), (300, 420), (520, 600), (2000, 2150)]
-)
+@pytest.mark.parametrize("b,c", [(0, 1), (1, 0), (3, 9), (9, 3), (10, 10), (0, 25), (17, 40), (300, 420), (520, 600), (2000, 2150)])
 def test_mcnemar_p_matches_scipy_binomtest(b, c):
     concordant = 5
     a_correct = [1] * b + [0] * c + [1] * concordant + [0] * concordant

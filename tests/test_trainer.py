@@ -23,7 +23,10 @@ PROJECTIONS = {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "
 
 
 def chat(user: str, answer: str, system: str | None = SYSTEM) -> Example:
-    messages = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": user}, {"role": "assistant", "content": answer}]
+    messages = ([{"role": "system", "content": system}] if system else []) + [
+        {"role": "user", "content": user},
+        {"role": "assistant", "content": answer},
+    ]
     return Example(messages=messages)
 
 
@@ -56,7 +59,21 @@ def tiny_model(tmp_path_factory, tokenizer):
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
-    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2, head_dim=8, max_position_embeddings=256, tie_word_embeddings=True, bos_token_id=1, eos_token_id=2, pad_token_id=2, initializer_range=0.2)
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        head_dim=8,
+        max_position_embeddings=256,
+        tie_word_embeddings=True,
+        bos_token_id=1,
+        eos_token_id=2,
+        pad_token_id=2,
+        initializer_range=0.2,
+    )
     torch.manual_seed(0)
     folder = tmp_path_factory.mktemp("tiny-llama")
     LlamaForCausalLM(config).save_pretrained(folder)
@@ -66,7 +83,9 @@ def tiny_model(tmp_path_factory, tokenizer):
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory, tiny_model):
-    settings = LoraSettings(r=4, alpha=8, dropout=0.0, epochs=4, lr=3e-2, batch_size=4, max_seq_len=64, val_fraction=0.2, early_stopping_patience=0)
+    settings = LoraSettings(
+        r=4, alpha=8, dropout=0.0, epochs=4, lr=3e-2, batch_size=4, max_seq_len=64, val_fraction=0.2, early_stopping_patience=0
+    )
     return train_lora(EXAMPLES, settings, tmp_path_factory.mktemp("run"), model=tiny_model, resume=False)
 
 
@@ -86,7 +105,11 @@ def test_lora_trains_adapter_only_and_loss_falls(trained, tiny_model):
     assert lora == set(initial) and {n.split(".")[-4] for n in lora} == PROJECTIONS
     assert all(not torch.equal(after[n].cpu(), initial[n]) for n in lora), "every LoRA matrix moved"
     for name, value in base.items():
-        trained_name = "base_model.model." + name.replace(".weight", ".base_layer.weight") if name.split(".")[-2] in PROJECTIONS else "base_model.model." + name
+        trained_name = (
+            "base_model.model." + name.replace(".weight", ".base_layer.weight")
+            if name.split(".")[-2] in PROJECTIONS
+            else "base_model.model." + name
+        )
         assert torch.equal(after[trained_name].cpu(), value), f"{name} changed"
     train_losses = [p["loss"] for p in trained.curve if p["loss"] is not None]
     val_losses = [p["val_loss"] for p in trained.curve if p["val_loss"] is not None]
@@ -109,8 +132,19 @@ def test_run_writes_adapter_log_and_curve(trained):
 
 
 def test_assistant_only_labels_decode_to_the_answers(tokenizer):
-    multi = Example(messages=[{"role": "user", "content": "Where is my order?"}, {"role": "assistant", "content": "shipping"}, {"role": "user", "content": "And my refund?"}, {"role": "assistant", "content": "billing"}])
-    for example, answers in [(EXAMPLES[0], ["billing"]), (chat("Reset my password", "account", system=None), ["account"]), (multi, ["shipping", "billing"])]:
+    multi = Example(
+        messages=[
+            {"role": "user", "content": "Where is my order?"},
+            {"role": "assistant", "content": "shipping"},
+            {"role": "user", "content": "And my refund?"},
+            {"role": "assistant", "content": "billing"},
+        ]
+    )
+    for example, answers in [
+        (EXAMPLES[0], ["billing"]),
+        (chat("Reset my password", "account", system=None), ["account"]),
+        (multi, ["shipping", "billing"]),
+    ]:
         feature = encode(example, tokenizer, max_seq_len=512)
         spans, current = [], []
         for token, label in zip(feature["input_ids"], feature["labels"]):
@@ -210,7 +244,16 @@ def test_methods_this_recipe_cannot_run_are_refused_with_the_fix(tmp_path, monke
 
 
 def test_validation_losses_decide_early_stop_and_overfitting():
-    history = [{"step": 1, "loss": 2.0}, {"step": 2, "loss": 1.8}, {"step": 2, "eval_loss": 1.5}, {"step": 3, "loss": 1.2}, {"step": 4, "loss": 1.0}, {"step": 4, "eval_loss": 1.6}, {"step": 5, "loss": 0.7}, {"step": 6, "eval_loss": 1.7}]
+    history = [
+        {"step": 1, "loss": 2.0},
+        {"step": 2, "loss": 1.8},
+        {"step": 2, "eval_loss": 1.5},
+        {"step": 3, "loss": 1.2},
+        {"step": 4, "loss": 1.0},
+        {"step": 4, "eval_loss": 1.6},
+        {"step": 5, "loss": 0.7},
+        {"step": 6, "eval_loss": 1.7},
+    ]
     verdict = assess(history, patience=2)
     assert verdict.stop and verdict.best_step == 2 and verdict.best_val_loss == 1.5
     assert verdict.warning.startswith("overfitting from step 4: val loss rose 1.500 -> 1.600")
@@ -276,12 +319,16 @@ def test_the_kept_weights_are_the_best_validation_score_s_even_when_not_the_last
 
 def test_equal_scores_keep_the_lower_val_loss_and_early_stopping_follows_the_score(tmp_path, tiny_model):
     settings = LoraSettings(r=4, alpha=8, epochs=1, lr=3e-2, batch_size=4, max_seq_len=64, val_fraction=0.2, early_stopping_patience=0)
-    tie = train_lora(EXAMPLES, settings, tmp_path / "tie", model=tiny_model, eval_steps=1, max_steps=4, val_scorer=ScriptedScores([0.5] * 4))
+    tie = train_lora(
+        EXAMPLES, settings, tmp_path / "tie", model=tiny_model, eval_steps=1, max_steps=4, val_scorer=ScriptedScores([0.5] * 4)
+    )
     losses = [p["val_loss"] for p in tie.curve if p["val_loss"] is not None]
     assert tie.best_val_loss == min(losses) and tie.best_step == 1 + losses.index(min(losses))
     # The val loss falls all along (lr 3e-2), but the score does not improve after the first evaluation.
     patient = LoraSettings(r=4, alpha=8, epochs=1, lr=3e-2, batch_size=4, max_seq_len=64, val_fraction=0.2, early_stopping_patience=2)
-    stopped = train_lora(EXAMPLES, patient, tmp_path / "stop", model=tiny_model, eval_steps=1, max_steps=4, val_scorer=ScriptedScores([0.8, 0.7, 0.6, 0.9]))
+    stopped = train_lora(
+        EXAMPLES, patient, tmp_path / "stop", model=tiny_model, eval_steps=1, max_steps=4, val_scorer=ScriptedScores([0.8, 0.7, 0.6, 0.9])
+    )
     assert stopped.stopped_early and stopped.steps == 3 and stopped.best_step == 1
 
 
@@ -289,7 +336,9 @@ def test_a_loss_still_falling_at_the_end_is_called_undertrained():
     from trainers._watch import undertrained
 
     falling = [{"step": i, "loss": 2.0 - 0.1 * i} for i in range(1, 9)] + [{"step": 8, "eval_loss": 1.0}]
-    assert undertrained(falling, window=4).startswith("undertrained: the train loss was still falling at the end (1.750 -> 1.350 over the last 4 steps)")
+    assert undertrained(falling, window=4).startswith(
+        "undertrained: the train loss was still falling at the end (1.750 -> 1.350 over the last 4 steps)"
+    )
     flat = [{"step": i, "loss": 0.5} for i in range(1, 9)]
     assert undertrained(flat, window=4) is None
     val_rose = [*falling[:-1], {"step": 4, "eval_loss": 0.9}, {"step": 8, "eval_loss": 1.0}]
@@ -301,7 +350,8 @@ def test_the_scenario_s_finetune_block_is_lora_settings_plus_the_ladder_s_own_fi
 
     shared = LoraSettings.model_fields
     assert {name: (f.annotation, f.default, f.description) for name, f in shared.items()} == {
-        name: (f.annotation, f.default, f.description) for name, f in Finetune.model_fields.items() if name in shared}
+        name: (f.annotation, f.default, f.description) for name, f in Finetune.model_fields.items() if name in shared
+    }
     assert set(Finetune.model_fields) - set(shared) == {"model", "forgetting_threshold", "prompt", "compare"}
     block = Finetune(epochs=3, r=8, prompt="full", forgetting_threshold=0.1)
     assert LoraSettings.from_obj(block) == LoraSettings(epochs=3, r=8) and LoraSettings.from_obj(block).as_dict() == block.as_dict()
@@ -312,7 +362,9 @@ def test_a_full_fine_tune_moves_every_weight_lowers_the_loss_and_saves_a_whole_m
     from transformers import AutoModelForCausalLM
 
     before = dict(AutoModelForCausalLM.from_pretrained(tiny_model, dtype=torch.float32).named_parameters())
-    settings = LoraSettings(method="full", epochs=4, full_lr=3e-3, batch_size=4, max_seq_len=64, val_fraction=0.2, early_stopping_patience=0)
+    settings = LoraSettings(
+        method="full", epochs=4, full_lr=3e-3, batch_size=4, max_seq_len=64, val_fraction=0.2, early_stopping_patience=0
+    )
     result = train_lora(EXAMPLES, settings, tmp_path, model=tiny_model, resume=False)
     after = dict(result.model.named_parameters())
     assert after.keys() == before.keys() and all(not torch.equal(after[n], before[n]) for n in before), "every weight moved"

@@ -57,8 +57,7 @@ def wizard_run(tmp_path_factory, embedded_model):
         (cache / "models").symlink_to(Path(os.environ["ADVISOR_CACHE"]) / "models")
         patch.setenv("ADVISOR_CACHE", str(cache))
         Recorded.events = []
-        app = create_app(workdir / "support-intents.yaml", limit=LIMIT, make_job=Recorded,
-                         runs_dir=workdir / "runs")
+        app = create_app(workdir / "support-intents.yaml", limit=LIMIT, make_job=Recorded, runs_dir=workdir / "runs")
         seen: dict[str, object] = {}
 
         async def drive() -> None:
@@ -127,8 +126,7 @@ def test_the_wizard_measures_the_embedded_model_live_and_shows_the_results(wizar
     assert seen["command"] == f"advisor run my-scenario.yaml --out runs/support-intents --limit {LIMIT}"
 
 
-def test_the_saved_scenario_validates_and_advisor_run_reproduces_the_numbers_from_the_cache(wizard_run, capsys,
-                                                                                             monkeypatch):
+def test_the_saved_scenario_validates_and_advisor_run_reproduces_the_numbers_from_the_cache(wizard_run, capsys, monkeypatch):
     app, _, workdir = wizard_run
     saved = workdir / "my-scenario.yaml"
     code, _, err = run_cli(["validate", str(saved)], capsys)

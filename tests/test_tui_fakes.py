@@ -24,19 +24,35 @@ def live_script(record: RunRecord) -> list[object]:
     """A run seen late: prompting measured and missed, the fine-tune trained and now measured, 120 of 200 done."""
     steps = [ev.TrainingStep(s, 40, 2.6 * 0.8 ** (s / 4) + 0.05, (40 - s) * 2.0) for s in range(4, 41, 4)]
     return [
-        Prepared("support-intents", "local:smollm2-135m", 200, 200, 300,
-                 [("zero_shot", None), ("few_shot", None), ("prompt_search", "left out of the scenario's ladder"),
-                  ("rag", "no knowledge folder (data.knowledge)"),
-                  ("finetune", None)], 0.95,
-                 {"calls": 600, "input_tokens": 152_400, "output_tokens": 4_800, "cost_usd": 0.0213},
-                 ["200 eval examples can show at most accuracy >= 0.981 at 95% confidence"]),
-        ev.RungStarted("zero_shot", 200), ev.RowsDone("zero_shot", 200, 200, 0, 0.0, 0.0),
+        Prepared(
+            "support-intents",
+            "local:smollm2-135m",
+            200,
+            200,
+            300,
+            [
+                ("zero_shot", None),
+                ("few_shot", None),
+                ("prompt_search", "left out of the scenario's ladder"),
+                ("rag", "no knowledge folder (data.knowledge)"),
+                ("finetune", None),
+            ],
+            0.95,
+            {"calls": 600, "input_tokens": 152_400, "output_tokens": 4_800, "cost_usd": 0.0213},
+            ["200 eval examples can show at most accuracy >= 0.981 at 95% confidence"],
+        ),
+        ev.RungStarted("zero_shot", 200),
+        ev.RowsDone("zero_shot", 200, 200, 0, 0.0, 0.0),
         ev.RungFinished(record.rung("zero_shot")),
-        ev.RungStarted("few_shot", 200), ev.RowsDone("few_shot", 200, 200, 1, 0.47, 0.0),
-        ev.RungFinished(record.rung("few_shot")), ev.RungFinished(record.rung("rag")),
-        ev.Note("fine-tune: LoRA r=16 on 300 examples, 2 epochs"), *steps,
+        ev.RungStarted("few_shot", 200),
+        ev.RowsDone("few_shot", 200, 200, 1, 0.47, 0.0),
+        ev.RungFinished(record.rung("few_shot")),
+        ev.RungFinished(record.rung("rag")),
+        ev.Note("fine-tune: LoRA r=16 on 300 examples, 2 epochs"),
+        *steps,
         ev.Note("fine-tune: forgetting check (canary tasks, base vs adapter, through lm-eval)"),
-        ev.RungStarted("finetune", 200), ev.RowsDone("finetune", 120, 200, 0, 0.983, 64.0),
+        ev.RungStarted("finetune", 200),
+        ev.RowsDone("finetune", 120, 200, 0, 0.983, 64.0),
     ]
 
 
@@ -48,8 +64,9 @@ def finish_script(record: RunRecord) -> list[object]:
 class ScriptedLadder:
     """A fake of LadderJob: plays `script`, optionally holds until cancelled, then plays `rest` and returns `record`."""
 
-    def __init__(self, record: RunRecord | None = None, script: list[object] | None = None,
-                 rest: list[object] | None = None, hold: bool = False):
+    def __init__(
+        self, record: RunRecord | None = None, script: list[object] | None = None, rest: list[object] | None = None, hold: bool = False
+    ):
         self.record = record or make_record()
         self.script = live_script(self.record) if script is None else script
         self.rest = finish_script(self.record) if rest is None else rest

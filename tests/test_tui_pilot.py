@@ -83,8 +83,11 @@ async def test_a_bad_path_and_a_bad_number_show_inline_errors_and_keep_every_oth
         values = app.screen.answers.values
         assert (values["name"], values["train"]) == ("tickets", "support-intents/train.jsonl")
         assert question(app, "name").control.value == "tickets"
-        assert [str(app.screen.query_one("TabbedContent").get_tab(s).label) for s in ("usecase", "data", "task")] == \
-            ["Use case ✗", "Data ✗", "Task & model"]
+        assert [str(app.screen.query_one("TabbedContent").get_tab(s).label) for s in ("usecase", "data", "task")] == [
+            "Use case ✗",
+            "Data ✗",
+            "Task & model",
+        ]
         await answer(pilot, "calls_per_day", "5000")
         await answer(pilot, "eval", "support-intents/eval.jsonl")
         assert not question(app, "eval").has_error and "120 examples" in note(app, "eval")
@@ -183,8 +186,12 @@ async def test_results_write_reports_copy_the_command_and_never_overwrite_a_scen
         await pilot.press("ctrl+r")
         await until(pilot, lambda: isinstance(app.screen, ResultsScreen))
         await pilot.press("w")
-        assert sorted(p.name for p in (workdir / "runs" / "support-intents").iterdir()) == \
-            ["junit.xml", "report.html", "report.md", "scenario.yaml"]
+        assert sorted(p.name for p in (workdir / "runs" / "support-intents").iterdir()) == [
+            "junit.xml",
+            "report.html",
+            "report.md",
+            "scenario.yaml",
+        ]
         await pilot.press("y")
         assert app.clipboard == "advisor run runs/support-intents/scenario.yaml --out runs/support-intents"
         await pilot.press("s")

@@ -23,8 +23,7 @@ async def still(pilot) -> None:
 
 
 def opened(workdir, job=None):
-    return create_app(workdir / "support-intents.yaml", make_job=job or ScriptedLadder(),
-                      runs_dir=workdir / "runs")
+    return create_app(workdir / "support-intents.yaml", make_job=job or ScriptedLadder(), runs_dir=workdir / "runs")
 
 
 def at_section(pages: int):

@@ -20,20 +20,23 @@ DATA = BAD / "data"
 
 # fixture -> every problem expected, as (file name, line, field, words of the message)
 CASES = {
-    "unknown_key.yaml": [("unknown_key.yaml", 1, "grader", "Field required"),
-                         ("unknown_key.yaml", 9, "grder", "not permitted")],
+    "unknown_key.yaml": [("unknown_key.yaml", 1, "grader", "Field required"), ("unknown_key.yaml", 9, "grder", "not permitted")],
     "missing_eval_path.yaml": [("missing_eval_path.yaml", 6, "data.eval", "Field required")],
     "wrong_type.yaml": [("wrong_type.yaml", 13, "confidence", "valid number")],
     "bad_enum.yaml": [("bad_enum.yaml", 3, "task.kind", "'classification'")],
     "target_min_and_max.yaml": [("target_min_and_max.yaml", 11, "targets.0", "exactly one of 'min' or 'max'")],
     "label_grader_on_extraction.yaml": [("label_grader_on_extraction.yaml", 1, None, "needs task kind 'classification'")],
     "eval_file_missing.yaml": [("eval_file_missing.yaml", 6, "data.eval", "missing.jsonl not found")],
-    "eval_file_bad_lines.yaml": [("bad_eval.jsonl", 2, None, "not valid JSON"),
-                                 ("bad_eval.jsonl", 3, "messages[1].content", "content is empty")],
-    "bad_key_and_bad_eval.yaml": [("bad_key_and_bad_eval.yaml", 1, "grader", "Field required"),
-                                  ("bad_key_and_bad_eval.yaml", 9, "grder", "not permitted"),
-                                  ("bad_eval.jsonl", 2, None, "not valid JSON"),
-                                  ("bad_eval.jsonl", 3, "messages[1].content", "content is empty")],
+    "eval_file_bad_lines.yaml": [
+        ("bad_eval.jsonl", 2, None, "not valid JSON"),
+        ("bad_eval.jsonl", 3, "messages[1].content", "content is empty"),
+    ],
+    "bad_key_and_bad_eval.yaml": [
+        ("bad_key_and_bad_eval.yaml", 1, "grader", "Field required"),
+        ("bad_key_and_bad_eval.yaml", 9, "grder", "not permitted"),
+        ("bad_eval.jsonl", 2, None, "not valid JSON"),
+        ("bad_eval.jsonl", 3, "messages[1].content", "content is empty"),
+    ],
     "yaml_syntax_error.yaml": [("yaml_syntax_error.yaml", 5, None, "not valid YAML")],
     "empty.yaml": [("empty.yaml", 1, None, "must be a YAML mapping")],
     "label_not_in_labels.yaml": [("unknown_label_eval.jsonl", 2, "messages[1].content", "'cancel' is not one of task.labels")],
@@ -42,8 +45,9 @@ CASES = {
     "schema_file_missing.yaml": [("schema_file_missing.yaml", 8, "grader.schema", "missing_schema.json not found")],
     "schema_not_json.yaml": [("broken_schema.json", 2, None, "not valid JSON")],
     "schema_not_valid.yaml": [("schema_not_valid.yaml", 8, "grader.schema", "not_a_schema.json is not a valid JSON Schema")],
-    "forgetting_task_missing.yaml": [("forgetting_task_missing.yaml", 15, "ladder.finetune.forgetting_tasks.0",
-                                      "no_such_task.jsonl not found")],
+    "forgetting_task_missing.yaml": [
+        ("forgetting_task_missing.yaml", 15, "ladder.finetune.forgetting_tasks.0", "no_such_task.jsonl not found")
+    ],
     "json_answer_not_json.yaml": [("not_json_answers.jsonl", 2, "messages[1].content", "expected answer is not JSON")],
 }
 
@@ -102,7 +106,9 @@ def _good_scenario(tmp_path: Path, eval_rows: list[tuple[str, str]]) -> Path:
     scenario.write_text(
         "name: bank\ntask:\n  kind: classification\n  labels: [refund, card]\n"
         "data:\n  eval: eval.jsonl\n  train: train.jsonl\n  knowledge: docs\n"
-        "grader:\n  kind: label\ntargets:\n  - metric: accuracy\n    min: 0.5\n", encoding="utf-8")
+        "grader:\n  kind: label\ntargets:\n  - metric: accuracy\n    min: 0.5\n",
+        encoding="utf-8",
+    )
     return scenario
 
 
@@ -134,14 +140,18 @@ def test_checking_a_scenario_does_not_import_torch(tmp_path):
         "assert 'torch' not in sys.modules, 'torch was imported'\n"
         "assert 'transformers' not in sys.modules, 'transformers was imported'\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                            env={**os.environ, "COLUMNS": "300"})
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env={**os.environ, "COLUMNS": "300"})
     assert result.returncode == 0, result.stderr
     assert "1 eval, 2 train, 2 knowledge docs" in result.stdout
 
 
 def test_bad_scenario_from_the_command_line_has_no_traceback():
-    result = subprocess.run([sys.executable, "-m", "advisor", "validate", str(BAD / "eval_file_bad_lines.yaml")],
-                            capture_output=True, text=True, timeout=120, env={**os.environ, "COLUMNS": "300"})
+    result = subprocess.run(
+        [sys.executable, "-m", "advisor", "validate", str(BAD / "eval_file_bad_lines.yaml")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "300"},
+    )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr and "bad_eval.jsonl:3" in result.stderr

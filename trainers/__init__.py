@@ -13,7 +13,20 @@ from ._score import ValScorer, grader_scorer
 from .lora import train_lora
 
 __all__ = [
-    "HostedJobPending", "HostedProgress", "HostedResult", "LoraSettings", "TrainProgress", "TrainResult", "ValScorer",
-    "auto_epochs", "grader_scorer", "hosted_backend_spec", "lora_config", "merge_adapter", "planned_epochs", "resolve_epochs",
-    "train_lora", "train_openai",
+    "HostedJobPending",
+    "HostedProgress",
+    "HostedResult",
+    "LoraSettings",
+    "TrainProgress",
+    "TrainResult",
+    "ValScorer",
+    "auto_epochs",
+    "grader_scorer",
+    "hosted_backend_spec",
+    "lora_config",
+    "merge_adapter",
+    "planned_epochs",
+    "resolve_epochs",
+    "train_lora",
+    "train_openai",
 ]

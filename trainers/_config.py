@@ -70,11 +70,25 @@ class LoraSettings(BaseModel):
 def check_method(settings: LoraSettings, cuda: bool) -> None:
     """Refuse what this recipe cannot do here, with the fix."""
     if settings.method == "openai":
-        raise InputError(Problem("method 'openai' is a hosted fine-tuning job, not a local LoRA run", fix="use the hosted fine-tuning path, or set method: lora", field=f"{FIELD}.method"))
+        raise InputError(
+            Problem(
+                "method 'openai' is a hosted fine-tuning job, not a local LoRA run",
+                fix="use the hosted fine-tuning path, or set method: lora",
+                field=f"{FIELD}.method",
+            )
+        )
     if settings.method not in ("lora", "qlora", "full"):
-        raise InputError(Problem(f"unknown fine-tuning method '{settings.method}'", fix="use lora, qlora, full or openai", field=f"{FIELD}.method"))
+        raise InputError(
+            Problem(f"unknown fine-tuning method '{settings.method}'", fix="use lora, qlora, full or openai", field=f"{FIELD}.method")
+        )
     if settings.method == "qlora" and not cuda:
-        raise InputError(Problem("QLoRA loads the base model in 4-bit with bitsandbytes, which needs a CUDA GPU", fix="set method: lora to train in full precision here, or run on a machine with an NVIDIA GPU", field=f"{FIELD}.method"))
+        raise InputError(
+            Problem(
+                "QLoRA loads the base model in 4-bit with bitsandbytes, which needs a CUDA GPU",
+                fix="set method: lora to train in full precision here, or run on a machine with an NVIDIA GPU",
+                field=f"{FIELD}.method",
+            )
+        )
 
 
 def lora_config(settings: LoraSettings):
@@ -83,7 +97,9 @@ def lora_config(settings: LoraSettings):
 
     # peft resolves "all-linear" per architecture: q/k/v/o and gate/up/down on Llama-style models.
     targets = settings.target_modules if isinstance(settings.target_modules, str) else list(settings.target_modules)
-    return LoraConfig(r=settings.r, lora_alpha=settings.alpha, lora_dropout=settings.dropout, target_modules=targets, bias="none", task_type="CAUSAL_LM")
+    return LoraConfig(
+        r=settings.r, lora_alpha=settings.alpha, lora_dropout=settings.dropout, target_modules=targets, bias="none", task_type="CAUSAL_LM"
+    )
 
 
 def quantization_config(settings: LoraSettings):
@@ -93,18 +109,26 @@ def quantization_config(settings: LoraSettings):
     import importlib.util
 
     if importlib.util.find_spec("bitsandbytes") is None:
-        raise InputError(Problem("QLoRA needs the bitsandbytes package", fix="run `pip install bitsandbytes`, or set method: lora", field=f"{FIELD}.method"))
+        raise InputError(
+            Problem(
+                "QLoRA needs the bitsandbytes package", fix="run `pip install bitsandbytes`, or set method: lora", field=f"{FIELD}.method"
+            )
+        )
     import torch
     from transformers import BitsAndBytesConfig
 
-    return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True, bnb_4bit_compute_dtype=torch.bfloat16)
+    return BitsAndBytesConfig(
+        load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True, bnb_4bit_compute_dtype=torch.bfloat16
+    )
 
 
 WARMUP = 0.1
 """Share of the optimizer steps over which the learning rate climbs to `lr`, before its cosine decay."""
 
 
-def training_args(settings: LoraSettings, out_dir: Path, *, epochs: float, cuda: bool, has_val: bool, max_steps: int | None, eval_steps: int | None):
+def training_args(
+    settings: LoraSettings, out_dir: Path, *, epochs: float, cuda: bool, has_val: bool, max_steps: int | None, eval_steps: int | None
+):
     """Trainer arguments: checkpoints each epoch (or every `eval_steps`), evaluation at the same moments."""
     from transformers import TrainingArguments
 

@@ -26,7 +26,13 @@ def encode(example: Example, tokenizer, max_seq_len: int) -> dict[str, list[int]
         prompt = tokenizer.apply_chat_template(messages[:i], add_generation_prompt=True, tokenize=False)
         through = tokenizer.apply_chat_template(messages[: i + 1], tokenize=False)
         if not prompt.startswith(done) or not through.startswith(prompt):
-            raise InputError(Problem("the model's chat template renders earlier turns differently as a chat grows, so the answers cannot be located", fix="use a chat model whose template only appends turns", field="model"))
+            raise InputError(
+                Problem(
+                    "the model's chat template renders earlier turns differently as a chat grows, so the answers cannot be located",
+                    fix="use a chat model whose template only appends turns",
+                    field="model",
+                )
+            )
         answer = _answer_text(through[len(prompt) :], message["content"], tokenizer.eos_token)
         # Tokenized apart, exactly as at inference: the prompt is encoded, then the answer is generated.
         context_ids = _tokens(tokenizer, prompt[len(done) :])
@@ -62,9 +68,17 @@ def prepare(train: list[Example], val: list[Example] | None, tokenizer, settings
         train, val = split_val(train, settings.val_fraction, settings.seed)
     train_features, skipped = encode_all(train, tokenizer, settings.max_seq_len)
     if not train_features:
-        raise InputError(Problem(f"no training example keeps any answer token within max_seq_len={settings.max_seq_len}", fix="raise max_seq_len or shorten the prompts", field=f"{FIELD}.max_seq_len"))
+        raise InputError(
+            Problem(
+                f"no training example keeps any answer token within max_seq_len={settings.max_seq_len}",
+                fix="raise max_seq_len or shorten the prompts",
+                field=f"{FIELD}.max_seq_len",
+            )
+        )
     # Sorted so that validation batches carry little padding too.
-    val_features = sorted(({**f, "heldout": True} for f in encode_all(val, tokenizer, settings.max_seq_len)[0]), key=lambda f: len(f["input_ids"]))
+    val_features = sorted(
+        ({**f, "heldout": True} for f in encode_all(val, tokenizer, settings.max_seq_len)[0]), key=lambda f: len(f["input_ids"])
+    )
     return train_features, val_features, skipped
 
 

@@ -15,9 +15,17 @@ def merge_adapter(base_model: str, adapter_dir: str | Path, out_dir: str | Path,
     """Write base + adapter as one safetensors model folder (with tokenizer) that AutoModelForCausalLM loads."""
     adapter_dir, out_dir = Path(adapter_dir), Path(out_dir)
     if not (adapter_dir / "adapter_config.json").is_file():
-        raise InputError(Problem(f"{adapter_dir} is not a peft adapter folder (no adapter_config.json)", fix="point to the adapter folder a LoRA run wrote (its out_dir/adapter)", file=adapter_dir))
+        raise InputError(
+            Problem(
+                f"{adapter_dir} is not a peft adapter folder (no adapter_config.json)",
+                fix="point to the adapter folder a LoRA run wrote (its out_dir/adapter)",
+                file=adapter_dir,
+            )
+        )
     if out_dir.exists() and not force:
-        raise InputError(Problem(f"{out_dir} already exists", fix="choose another folder, or pass --force (force=True) to replace it", file=out_dir))
+        raise InputError(
+            Problem(f"{out_dir} already exists", fix="choose another folder, or pass --force (force=True) to replace it", file=out_dir)
+        )
     set_offline_env()
     import torch
     from peft import PeftModel

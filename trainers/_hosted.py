@@ -37,10 +37,19 @@ docs = (
 )
 
 
-def train_openai(train: list[Example], settings: Any, out_dir: str | Path, *, base_url: str | None = None,
-                 api_key_env: str | None = None, progress: Callable[[HostedProgress], None] | None = None,
-                 poll_s: float = 5.0, timeout_s: float | None = None, val: list[Example] | None = None,
-                 suffix: str | None = None) -> HostedResult:
+def train_openai(
+    train: list[Example],
+    settings: Any,
+    out_dir: str | Path,
+    *,
+    base_url: str | None = None,
+    api_key_env: str | None = None,
+    progress: Callable[[HostedProgress], None] | None = None,
+    poll_s: float = 5.0,
+    timeout_s: float | None = None,
+    val: list[Example] | None = None,
+    suffix: str | None = None,
+) -> HostedResult:
     """Fine-tune `settings.model` on the hosted API and wait for the model id, resuming a job already started.
 
     `settings` is the scenario's finetune block (`model`, `epochs`, `seed` are read). `base_url` points at
@@ -76,17 +85,37 @@ def job_request(train: list[Example], settings: Any, suffix: str | None) -> dict
     """The job's model and method; raises InputError naming every setting the API cannot take."""
     problems = []
     if not getattr(settings, "model", None):
-        problems.append(Problem("the openai method needs the base model to fine-tune", fix="set it, e.g. model: gpt-4o-mini-2024-07-18", field=f"{FIELD}.model"))
+        problems.append(
+            Problem(
+                "the openai method needs the base model to fine-tune",
+                fix="set it, e.g. model: gpt-4o-mini-2024-07-18",
+                field=f"{FIELD}.model",
+            )
+        )
     epochs = settings.epochs  # "auto" is the API's own rule, the one `epochs: auto` follows locally
     if epochs != "auto" and (epochs != int(epochs) or epochs < 1):
-        problems.append(Problem(f"the fine-tuning API runs whole epochs, not {epochs:g}", fix="set epochs to a whole number, e.g. 2", field=f"{FIELD}.epochs"))
+        problems.append(
+            Problem(
+                f"the fine-tuning API runs whole epochs, not {epochs:g}",
+                fix="set epochs to a whole number, e.g. 2",
+                field=f"{FIELD}.epochs",
+            )
+        )
     if not train:
-        problems.append(Problem("there are no training examples to upload", fix="point data.train at a chat JSONL file with examples", field="data.train"))
+        problems.append(
+            Problem(
+                "there are no training examples to upload", fix="point data.train at a chat JSONL file with examples", field="data.train"
+            )
+        )
     if problems:
         raise InputError(problems)
     # `method` carries the hyperparameters: the SDK marks the top-level `hyperparameters` deprecated.
-    request = {"model": settings.model, "seed": getattr(settings, "seed", None), "suffix": suffix,
-               "method": {"type": "supervised", "supervised": {"hyperparameters": {"n_epochs": epochs if epochs == "auto" else int(epochs)}}}}
+    request = {
+        "model": settings.model,
+        "seed": getattr(settings, "seed", None),
+        "suffix": suffix,
+        "method": {"type": "supervised", "supervised": {"hyperparameters": {"n_epochs": epochs if epochs == "auto" else int(epochs)}}},
+    }
     return {name: value for name, value in request.items() if value is not None}
 
 
@@ -104,8 +133,7 @@ def _submit(client, state: dict, out_dir: Path, request: dict, has_val: bool) ->
         state["training_file"] = _upload(client, out_dir / "train.jsonl")
         state["validation_file"] = _upload(client, out_dir / "val.jsonl") if has_val else None
         save_job(out_dir, state)
-    job = client.fine_tuning.jobs.create(training_file=state["training_file"],
-                                         validation_file=state["validation_file"], **request)
+    job = client.fine_tuning.jobs.create(training_file=state["training_file"], validation_file=state["validation_file"], **request)
     state.update(job_id=job.id, status=job.status, model=request["model"])
     save_job(out_dir, state)
 

@@ -14,8 +14,9 @@ from ._hosted_state import ENDED, save_job
 EVENTS_PAGE = 100
 
 
-def watch(client, state: dict, out_dir: Path, *, progress: Callable[[HostedProgress], None] | None,
-          poll_s: float, timeout_s: float | None) -> HostedResult:
+def watch(
+    client, state: dict, out_dir: Path, *, progress: Callable[[HostedProgress], None] | None, poll_s: float, timeout_s: float | None
+) -> HostedResult:
     """Poll the job in `state` until it ends; raise BackendError if it fails, HostedJobPending on timeout."""
     start = time.monotonic()
     seen = {event_id for event_id, _ in state.setdefault("events", [])}
@@ -30,8 +31,10 @@ def watch(client, state: dict, out_dir: Path, *, progress: Callable[[HostedProgr
         if job.status in ENDED:
             return finish(job, state, out_dir)
         if timeout_s is not None and time.monotonic() - start >= timeout_s:
-            raise HostedJobPending(f"fine-tuning job {job.id} is still {job.status} after {timeout_s:g} s; "
-                                   f"call again with the same output folder ({out_dir}) to resume it")
+            raise HostedJobPending(
+                f"fine-tuning job {job.id} is still {job.status} after {timeout_s:g} s; "
+                f"call again with the same output folder ({out_dir}) to resume it"
+            )
         time.sleep(poll_s)
 
 

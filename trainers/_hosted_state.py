@@ -52,10 +52,18 @@ def load_job(out_dir: Path, stamp: str) -> dict:
     try:
         state = json.loads(path.read_text())
     except json.JSONDecodeError as exc:
-        raise InputError(Problem(f"{path} is not valid JSON ({exc.msg})", fix="delete it to start a new job", file=path, line=exc.lineno)) from None
+        raise InputError(
+            Problem(f"{path} is not valid JSON ({exc.msg})", fix="delete it to start a new job", file=path, line=exc.lineno)
+        ) from None
     if state.get("fingerprint") != stamp:
         if state.get("job_id") and state.get("status") not in ENDED:
-            raise InputError(Problem(f"{path} tracks job {state['job_id']} of other data or settings, still {state.get('status')}", fix="use another output folder, or wait for that job (or cancel it) and delete job.json", file=path))
+            raise InputError(
+                Problem(
+                    f"{path} tracks job {state['job_id']} of other data or settings, still {state.get('status')}",
+                    fix="use another output folder, or wait for that job (or cancel it) and delete job.json",
+                    file=path,
+                )
+            )
         return {}
     if state.get("status") in ("failed", "cancelled"):
         # A failed attempt is retried as a new job; the uploaded files are the same, so they are kept.

@@ -30,8 +30,10 @@ class MemoryEstimate:
         return self.states + self.activations
 
     def line(self) -> str:
-        return (f"{_gb(self.total)} (weights, gradients and AdamW states {_gb(self.states)}, "
-                f"activations of the widest batch {_gb(self.activations)})")
+        return (
+            f"{_gb(self.total)} (weights, gradients and AdamW states {_gb(self.states)}, "
+            f"activations of the widest batch {_gb(self.activations)})"
+        )
 
 
 def estimate_full(model, batch_size: int, longest: int) -> MemoryEstimate:
@@ -48,11 +50,14 @@ def check_fits(estimate: MemoryEstimate, max_memory_gb: float | None) -> None:
     if cap is None or estimate.total <= cap:
         return
     where = f"max_memory_gb is {max_memory_gb:g}" if max_memory_gb is not None else f"{_gb(cap)} is available"
-    raise InputError(Problem(
-        f"a full fine-tune needs about {estimate.line()}; {where}",
-        fix="use method: lora (or qlora on a CUDA GPU), which trains a small fraction of the weights; or lower batch_size "
+    raise InputError(
+        Problem(
+            f"a full fine-tune needs about {estimate.line()}; {where}",
+            fix="use method: lora (or qlora on a CUDA GPU), which trains a small fraction of the weights; or lower batch_size "
             "or max_seq_len; or raise max_memory_gb if the machine has the memory",
-        field=f"{FIELD}.method"))
+            field=f"{FIELD}.method",
+        )
+    )
 
 
 def available_bytes() -> int | None:

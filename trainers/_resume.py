@@ -30,7 +30,13 @@ def resume_point(out_dir: Path, stamp_text: str, resume: bool) -> str | None:
     last = get_last_checkpoint(str(folder)) if folder.is_dir() else None
     if resume and last:
         if not stamp.is_file() or stamp.read_text() != stamp_text:
-            raise InputError(Problem(f"{folder} holds checkpoints of a different run (other data, model or settings)", fix="pass resume=False to start over, or use another output folder", file=folder))
+            raise InputError(
+                Problem(
+                    f"{folder} holds checkpoints of a different run (other data, model or settings)",
+                    fix="pass resume=False to start over, or use another output folder",
+                    file=folder,
+                )
+            )
         return last
     if int(os.environ.get("LOCAL_RANK", 0)) == 0:  # one process clears, under accelerate launch too
         shutil.rmtree(folder, ignore_errors=True)

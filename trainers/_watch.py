@@ -65,8 +65,9 @@ def assess(history: list[dict[str, Any]], patience: int) -> Verdict:
     best = max(range(len(evals)), key=rank)  # the first of equals: a later evaluation must be strictly better
     since_best = len(evals) - 1 - best
     step, loss, score = evals[best]
-    return Verdict(patience > 0 and since_best >= patience, _overfitting(history, [(s, v) for s, v, _ in evals]),
-                   step, loss, score, best + 1)
+    return Verdict(
+        patience > 0 and since_best >= patience, _overfitting(history, [(s, v) for s, v, _ in evals]), step, loss, score, best + 1
+    )
 
 
 def undertrained(history: list[dict[str, Any]], window: int) -> str | None:
@@ -80,8 +81,10 @@ def undertrained(history: list[dict[str, Any]], window: int) -> str | None:
     before, last = statistics.fmean(train[-2 * window : -window]), statistics.fmean(train[-window:])
     if before - last <= max(0.05 * before, 0.01) or (evals and evals[-1] > min(evals)):
         return None
-    return (f"undertrained: the train loss was still falling at the end ({before:.3f} -> {last:.3f} over the last "
-            f"{window} steps){' and the val loss was at its lowest' if evals else ''}; more epochs would help")
+    return (
+        f"undertrained: the train loss was still falling at the end ({before:.3f} -> {last:.3f} over the last "
+        f"{window} steps){' and the val loss was at its lowest' if evals else ''}; more epochs would help"
+    )
 
 
 def _overfitting(history: list[dict[str, Any]], evals: list[tuple[int, float]]) -> str | None:
@@ -111,8 +114,13 @@ class TrainWatch(TrainerCallback):
             evaluations are ranked by val loss alone.
     """
 
-    def __init__(self, log_path: Path, patience: int, progress: Callable[[TrainProgress], None] | None = None,
-                 score: Callable[[Any, Any], float] | None = None):
+    def __init__(
+        self,
+        log_path: Path,
+        patience: int,
+        progress: Callable[[TrainProgress], None] | None = None,
+        score: Callable[[Any, Any], float] | None = None,
+    ):
         self.log_path = log_path
         self.patience = patience
         self.progress = progress

@@ -78,7 +78,9 @@ def train_lora(
     watch = TrainWatch(out_dir / "train_log.jsonl", settings.early_stopping_patience, progress, score)
     trainer = Trainer(
         model=trained,
-        args=training_args(settings, out_dir, epochs=epochs, cuda=cuda, has_val=bool(val_features), max_steps=max_steps, eval_steps=eval_steps),
+        args=training_args(
+            settings, out_dir, epochs=epochs, cuda=cuda, has_val=bool(val_features), max_steps=max_steps, eval_steps=eval_steps
+        ),
         train_dataset=LengthGroupedData(train_features, settings.batch_size, settings.seed),
         eval_dataset=val_features or None,
         data_collator=collator,
@@ -91,8 +93,14 @@ def train_lora(
         trainer.train(resume_from_checkpoint=checkpoint)
     seconds = time.perf_counter() - started
 
-    counts = dict(train_examples=len(train_features), val_examples=len(val_features), skipped_examples=skipped, epochs=epochs, method=settings.method,
-                  peak_rss_bytes=memory.peak)
+    counts = dict(
+        train_examples=len(train_features),
+        val_examples=len(val_features),
+        skipped_examples=skipped,
+        epochs=epochs,
+        method=settings.method,
+        peak_rss_bytes=memory.peak,
+    )
     folder = out_dir / ("model" if settings.method == "full" else "adapter")
     result = _summarize(trainer, watch, collator, settings, seconds, folder, device="cuda" if cuda else "cpu", **counts)
     if trainer.is_world_process_zero():
@@ -182,7 +190,13 @@ def _wants_cuda(device: str | None, available: bool) -> bool:
     if device is None:
         return available
     if device.startswith("cuda") and not available:
-        raise InputError(Problem(f"device '{device}' was asked for but no CUDA GPU is visible", fix="leave the device unset (or 'cpu') to train on the CPU", field="device"))
+        raise InputError(
+            Problem(
+                f"device '{device}' was asked for but no CUDA GPU is visible",
+                fix="leave the device unset (or 'cpu') to train on the CPU",
+                field="device",
+            )
+        )
     return device.startswith("cuda")
 
 
@@ -195,13 +209,21 @@ def _load(name: str, settings: LoraSettings, cuda: bool):
     ref = resolve_model(name)
     tokenizer = AutoTokenizer.from_pretrained(ref.path)
     if not tokenizer.chat_template:
-        raise InputError(Problem(f"model '{name}' has no chat template, so chats cannot be turned into training tokens", fix="use an instruct/chat model", field="model"))
+        raise InputError(
+            Problem(
+                f"model '{name}' has no chat template, so chats cannot be turned into training tokens",
+                fix="use an instruct/chat model",
+                field="model",
+            )
+        )
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     tokenizer.padding_side = "right"
     quantized = quantization_config(settings)
     placement = {"device_map": {"": int(os.environ.get("LOCAL_RANK", 0))}} if quantized else {}
-    model = AutoModelForCausalLM.from_pretrained(ref.path, dtype=torch.bfloat16 if cuda else torch.float32, quantization_config=quantized, **placement)
+    model = AutoModelForCausalLM.from_pretrained(
+        ref.path, dtype=torch.bfloat16 if cuda else torch.float32, quantization_config=quantized, **placement
+    )
     model.config.use_cache = False  # no generation while training
     if quantized:
         from peft import prepare_model_for_kbit_training

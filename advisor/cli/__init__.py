@@ -95,7 +95,9 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:  # a bug: one line for the user, the traceback only when asked for
         if os.environ.get("ADVISOR_DEBUG"):
             raise
-        print_error("Internal error (a bug in advisor)", [f"{type(exc).__name__}: {exc}",
-                                                            "set ADVISOR_DEBUG=1 to see the traceback, and please report it"])
+        print_error(
+            "Internal error (a bug in advisor)",
+            [f"{type(exc).__name__}: {exc}", "set ADVISOR_DEBUG=1 to see the traceback, and please report it"],
+        )
         sys.exit(INTERNAL_ERROR)
     sys.exit(0)

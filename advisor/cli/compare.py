@@ -19,13 +19,25 @@ MARGIN_HELP = "Drop (0.02 = 2 points) a rung may show before it counts as a regr
 @click.argument("new", type=_RUN)
 @click.option("--gate", is_flag=True, help="Exit 1 when a rung regresses (see below).")
 @click.option("--margin", type=click.FloatRange(0, 1), default=0.02, show_default=True, help=MARGIN_HELP)
-@click.option("--confidence", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=None,
-              help="Confidence of the paired intervals (default: the new run's scenario's).")
+@click.option(
+    "--confidence",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=None,
+    help="Confidence of the paired intervals (default: the new run's scenario's).",
+)
 @click.option("--md", "md_path", type=_FILE, default=None, help="Also write the comparison as Markdown (a pull-request comment).")
 @click.option("--json", "json_path", type=_FILE, default=None, help="Also write the comparison as JSON.")
 @click.option("--junit", "junit_path", type=_FILE, default=None, help="Also write a JUnit test case per rung and metric.")
-def compare(base: Path, new: Path, gate: bool, margin: float, confidence: float | None, md_path: Path | None,
-            json_path: Path | None, junit_path: Path | None) -> None:
+def compare(
+    base: Path,
+    new: Path,
+    gate: bool,
+    margin: float,
+    confidence: float | None,
+    md_path: Path | None,
+    json_path: Path | None,
+    junit_path: Path | None,
+) -> None:
     """Compare two runs (run folders or their run.json) item by item, rung by rung.
 
     For each rung measured in both, on the items they share by id: the change in accuracy (mean score)
@@ -62,5 +74,11 @@ def check_baseline(path: Path) -> None:
     from ..samples import run_folder
 
     if not (run_folder(path) / "run.json").is_file():
-        raise InputError(Problem("baseline run not found", file=path, field="--baseline",
-                                 fix="pass the run folder (or its run.json) of an earlier `advisor run --out DIR`"))
+        raise InputError(
+            Problem(
+                "baseline run not found",
+                file=path,
+                field="--baseline",
+                fix="pass the run folder (or its run.json) of an earlier `advisor run --out DIR`",
+            )
+        )

@@ -22,8 +22,12 @@ def data() -> None:
 
 @data.command("validate")
 @click.argument("files", nargs=-1, required=True, type=FILE)
-@click.option("--against", type=FILE, help="Train or few-shot pool file: report eval examples whose user text it also holds, "
-              "exactly or nearly (character similarity of 90 or more out of 100).")
+@click.option(
+    "--against",
+    type=FILE,
+    help="Train or few-shot pool file: report eval examples whose user text it also holds, "
+    "exactly or nearly (character similarity of 90 or more out of 100).",
+)
 @click.option("--model", help="Count tokens with this local model's tokenizer (e.g. smollm2-135m) and flag examples over its context.")
 @click.option("--max-tokens", type=click.IntRange(min=1), help="Context limit in tokens (default: the model's).")
 def validate_cmd(files: tuple[str, ...], against: str | None, model: str | None, max_tokens: int | None) -> None:
@@ -57,8 +61,17 @@ def validate_cmd(files: tuple[str, ...], against: str | None, model: str | None,
 @click.option("--system-col", help="Column with a per-row system message.")
 @click.option("--id-col", help="Column with a unique id per row.")
 @click.option("--force", is_flag=True, help="Overwrite DST if it exists.")
-def convert(src: str, dst: str, fmt: str | None, input_col: str | None, output_col: str | None, system: str | None,
-            system_col: str | None, id_col: str | None, force: bool) -> None:
+def convert(
+    src: str,
+    dst: str,
+    fmt: str | None,
+    input_col: str | None,
+    output_col: str | None,
+    system: str | None,
+    system_col: str | None,
+    id_col: str | None,
+    force: bool,
+) -> None:
     """Convert CSV, prompt/completion JSONL or Alpaca JSON(L) to chat JSONL."""
     from evals.data import Columns
     from evals.data import convert as convert_file
@@ -70,12 +83,21 @@ def convert(src: str, dst: str, fmt: str | None, input_col: str | None, output_c
 
 @data.command("split")
 @click.argument("file", type=FILE)
-@click.option("--eval-fraction", type=FiniteRange(0, 1, min_open=True, max_open=True), default=0.2, show_default=True, help="Share of examples held out for eval.")
+@click.option(
+    "--eval-fraction",
+    type=FiniteRange(0, 1, min_open=True, max_open=True),
+    default=0.2,
+    show_default=True,
+    help="Share of examples held out for eval.",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="The same seed gives byte-identical files.")
 @click.option("--train-out", required=True, type=FILE, help="Where the train part goes.")
 @click.option("--eval-out", required=True, type=FILE, help="Where the eval part goes.")
-@click.option("--stratify/--no-stratify", default=None,
-              help="Keep label shares equal in both parts (default: when the set looks like classification).")
+@click.option(
+    "--stratify/--no-stratify",
+    default=None,
+    help="Keep label shares equal in both parts (default: when the set looks like classification).",
+)
 @click.option("--force", is_flag=True, help="Overwrite the outputs if they exist.")
 def split_cmd(file: str, eval_fraction: float, seed: int, train_out: str, eval_out: str, stratify: bool | None, force: bool) -> None:
     """Split a chat JSONL file into train and eval with a seed."""
@@ -141,5 +163,6 @@ def _tokenizer(model: str | None):
     try:
         return load_tokenizer(model)
     except OSError as exc:  # transformers' "not found" when a folder holds no tokenizer
-        raise InputError(Problem(f"cannot load the tokenizer of '{model}': {exc}", fix="pass a local model folder or smollm2-135m",
-                                 field="--model")) from None
+        raise InputError(
+            Problem(f"cannot load the tokenizer of '{model}': {exc}", fix="pass a local model folder or smollm2-135m", field="--model")
+        ) from None

@@ -26,27 +26,65 @@ GRADERS = MODEL_FREE_GRADER_KINDS
 @click.option("--pattern", help="regex grader: the pattern an output must match.")
 @click.option("--system-prompt", help="Replace the data's own system message.")
 @click.option("--train", type=click.Path(dir_okay=False, path_type=Path), help="Few-shot pool (chat JSONL); with --shots.")
-@click.option("--shots", type=click.IntRange(min=0), default=0, show_default=True, help="Train examples in each prompt (most similar by BM25).")
+@click.option(
+    "--shots", type=click.IntRange(min=0), default=0, show_default=True, help="Train examples in each prompt (most similar by BM25)."
+)
 @click.option("--max-tokens", type=click.IntRange(min=1), default=64, show_default=True)
 @click.option("--stop", multiple=True, help="A string that ends an answer (repeatable).")
 @click.option("--limit", type=click.IntRange(min=1), help="Grade only the first N examples.")
-@click.option("--repeat", type=click.IntRange(min=1), default=1, show_default=True, help="Independent samples per example (bypasses the cache).")
+@click.option(
+    "--repeat", type=click.IntRange(min=1), default=1, show_default=True, help="Independent samples per example (bypasses the cache)."
+)
 @click.option("--temperature", type=FiniteRange(min=0), default=0.0, show_default=True)
 @click.option("--concurrency", type=click.IntRange(min=1), default=8, show_default=True)
 @click.option("--no-cache", is_flag=True, help="Ask the backend again instead of reusing cached answers.")
 @click.option("--confidence", type=FiniteRange(0.5, 0.999), default=0.95, show_default=True)
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Folder for results.json, samples.jsonl and the journal (default: runs/eval-NAME).")
-@click.option("--max-error-rate", type=FiniteRange(0, 1), default=0.1, show_default=True, help="Exit 3 when more calls than this fail after retries.")
-@click.option("--export-lm-eval", "export_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Instead of grading: write the set and its grader as an lm-eval task into this folder.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for results.json, samples.jsonl and the journal (default: runs/eval-NAME).",
+)
+@click.option(
+    "--max-error-rate", type=FiniteRange(0, 1), default=0.1, show_default=True, help="Exit 3 when more calls than this fail after retries."
+)
+@click.option(
+    "--export-lm-eval",
+    "export_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Instead of grading: write the set and its grader as an lm-eval task into this folder.",
+)
 @click.option("--timeout", type=FiniteRange(min=0, min_open=True), default=None, help="Seconds per request (openai models; default 60).")
-@click.option("--api-key-env", default=None, metavar="VAR",
-              help="Send the key in $VAR to the model's server (without it only api.openai.com gets $OPENAI_API_KEY).")
-def eval_cmd(eval_path: Path, model: str, kind: str, labels: str | None, schema: Path | None, pattern: str | None,
-             system_prompt: str | None, train: Path | None, shots: int, max_tokens: int, stop: tuple[str, ...],
-             limit: int | None, repeat: int, temperature: float, concurrency: int, no_cache: bool, confidence: float,
-             out_dir: Path | None, max_error_rate: float, export_dir: Path | None, timeout: float | None,
-             api_key_env: str | None) -> None:
+@click.option(
+    "--api-key-env",
+    default=None,
+    metavar="VAR",
+    help="Send the key in $VAR to the model's server (without it only api.openai.com gets $OPENAI_API_KEY).",
+)
+def eval_cmd(
+    eval_path: Path,
+    model: str,
+    kind: str,
+    labels: str | None,
+    schema: Path | None,
+    pattern: str | None,
+    system_prompt: str | None,
+    train: Path | None,
+    shots: int,
+    max_tokens: int,
+    stop: tuple[str, ...],
+    limit: int | None,
+    repeat: int,
+    temperature: float,
+    concurrency: int,
+    no_cache: bool,
+    confidence: float,
+    out_dir: Path | None,
+    max_error_rate: float,
+    export_dir: Path | None,
+    timeout: float | None,
+    api_key_env: str | None,
+) -> None:
     """Grade MODEL on EVAL_JSONL: metrics with confidence intervals, latency, tokens; rerun to resume.
 
     Exit status: 0 done, 2 bad input, 3 too many backend failures.
@@ -70,8 +108,17 @@ def eval_cmd(eval_path: Path, model: str, kind: str, labels: str | None, schema:
     if problems:
         raise InputError(problems, title=f"Answers in {eval_path} that the {kind} grader cannot use")
     if export_dir is not None:
-        _export(examples, eval_path, kind, label_list, schema, pattern, GenerationParams(max_tokens=max_tokens, stop=stop),
-                export_dir, system_prompt is not None or shots > 0)
+        _export(
+            examples,
+            eval_path,
+            kind,
+            label_list,
+            schema,
+            pattern,
+            GenerationParams(max_tokens=max_tokens, stop=stop),
+            export_dir,
+            system_prompt is not None or shots > 0,
+        )
         return
     strategy = _strategy(system_prompt, train, shots)
     out_dir = out_dir or Path("runs") / f"eval-{eval_path.stem}"
@@ -79,16 +126,27 @@ def eval_cmd(eval_path: Path, model: str, kind: str, labels: str | None, schema:
     use_cache = not no_cache and repeat == 1
     with run_lock(out_dir):
         backend = open_backend(model, ModelOptions(api_key_env=api_key_env), concurrency=concurrency, timeout=timeout)
-        runner = Runner(backend, grader, params=params, concurrency=concurrency,
-                        cache=Cache.open_default() if use_cache else None, journal=Journal.in_folder(out_dir), repeat=repeat)
+        runner = Runner(
+            backend,
+            grader,
+            params=params,
+            concurrency=concurrency,
+            cache=Cache.open_default() if use_cache else None,
+            journal=Journal.in_folder(out_dir),
+            repeat=repeat,
+        )
         prompts = {ex.key: strategy(ex) for ex in examples}
         items = [(ex, prompts[ex.key].messages) for ex in examples]
         with _bar(len(items) * repeat) as tick:
             runner.progress = tick
             rows = runner.run_sync(items, rung="eval")
         results = _results(rows, kind, label_list, confidence, model, eval_path)
-        write_atomic(out_dir / "samples.jsonl", samples.dumps(
-            [samples.from_row(row, prompts[row["id"]].messages, prompts[row["id"]].context) for row in rows.to_dict("records")]))
+        write_atomic(
+            out_dir / "samples.jsonl",
+            samples.dumps(
+                [samples.from_row(row, prompts[row["id"]].messages, prompts[row["id"]].context) for row in rows.to_dict("records")]
+            ),
+        )
         write_json(out_dir / "results.json", results, indent=2)
     _print(results, out_dir)
     check_error_budget(rows, max_error_rate)
@@ -106,8 +164,10 @@ def _export(examples, eval_path: Path, kind: str, labels, schema, pattern, param
     name = re.sub(r"[^A-Za-z0-9_]+", "_", eval_path.stem).strip("_") or "eval"
     path = export_task(examples, name, grading_of(kind, labels=labels, schema=schema, pattern=pattern), folder, params)
     output.console.print(f"Wrote {path} (task '{name}', {len(examples)} documents). Run it with:", soft_wrap=True)
-    output.console.print(f"  lm_eval --model hf --model_args pretrained=MODEL --include_path {path.parent} --tasks {name} "
-                         "--apply_chat_template", soft_wrap=True)
+    output.console.print(
+        f"  lm_eval --model hf --model_args pretrained=MODEL --include_path {path.parent} --tasks {name} --apply_chat_template",
+        soft_wrap=True,
+    )
 
 
 def _strategy(system_prompt: str | None, train: Path | None, shots: int):
@@ -131,7 +191,11 @@ def _results(rows, kind: str, labels, confidence: float, model: str, eval_path: 
     metrics = summarize(kind, scores, confidence=confidence, labels=labels, expected_labels=list(first["expected"]) if labels else None)
     ok = first[first["error"].isna()]
     return {
-        "model": model, "eval": str(eval_path), "grader": kind, "n": len(first), "confidence": confidence,
+        "model": model,
+        "eval": str(eval_path),
+        "grader": kind,
+        "n": len(first),
+        "confidence": confidence,
         "metrics": {name: interval.as_dict() for name, interval in metrics.items()},
         "latency_ms": latency_summary(list(ok["latency_s"])) if len(ok) else {},
         "tokens_per_call": {"input": float(first["input_tokens"].mean()), "output": float(first["output_tokens"].mean())},
@@ -143,7 +207,9 @@ def _results(rows, kind: str, labels, confidence: float, model: str, eval_path: 
 def _print(results: dict, out_dir: Path) -> None:
     from rich.table import Table
 
-    table = Table(title=f"{results['model']} on {results['eval']} (n={results['n']}, {results['confidence']:.0%} intervals)", title_justify="left")
+    table = Table(
+        title=f"{results['model']} on {results['eval']} (n={results['n']}, {results['confidence']:.0%} intervals)", title_justify="left"
+    )
     for column in ("metric", "value", "interval"):
         table.add_column(column, justify="left" if column == "metric" else "right")
     for name, m in results["metrics"].items():
@@ -167,8 +233,14 @@ class _bar:
     def __init__(self, total: int):
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-        self.progress = Progress("[bold]eval", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                                 console=output.err_console, disable=not output.err_console.is_terminal)
+        self.progress = Progress(
+            "[bold]eval",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=output.err_console,
+            disable=not output.err_console.is_terminal,
+        )
         self.task = self.progress.add_task("eval", total=total)
 
     def __enter__(self):

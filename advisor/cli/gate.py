@@ -32,8 +32,13 @@ def parse_targets(texts: tuple[str, ...] | list[str]):
             targets.append(Target(metric=metric, **{"min" if op == ">=" else "max": bound}))
         except (ValueError, ValidationError) as exc:
             why = exc.errors()[0]["msg"].removeprefix("Value error, ") if isinstance(exc, ValidationError) else str(exc)
-            problems.append(Problem(f"bad target {text!r}: {why}", field="--target",
-                                    fix="write it like --target 'accuracy>=0.95' or --target 'p95_latency_ms<=800'"))
+            problems.append(
+                Problem(
+                    f"bad target {text!r}: {why}",
+                    field="--target",
+                    fix="write it like --target 'accuracy>=0.95' or --target 'p95_latency_ms<=800'",
+                )
+            )
     if problems:
         raise InputError(problems, title="Invalid --target")
     return targets
@@ -72,8 +77,7 @@ def summary_lines(record, stored_rung: str | None) -> list[str]:
             lines.append(f"  {title(rung.name):<10} {mark}  {target_text(check.target)}: {check.reason}")
     rec = record.recommendation
     if rec.rung != stored_rung:
-        lines.append(f"Note: for these targets the recommendation is {title(rec.rung)} "
-                     f"(the run recommended {title(stored_rung)}).")
+        lines.append(f"Note: for these targets the recommendation is {title(rec.rung)} (the run recommended {title(stored_rung)}).")
     if record.backend_failure:
         lines.append(f"Gate ERROR: the run's backend failed ({record.backend_failure}).")
     elif record.passed:
@@ -85,10 +89,20 @@ def summary_lines(record, stored_rung: str | None) -> list[str]:
 
 @click.command()
 @click.argument("run_json", metavar="RUN_JSON", type=_RUN_JSON)
-@click.option("--target", "targets", multiple=True, metavar="METRIC>=X",
-              help="Check these targets instead of the run's own (repeatable), e.g. 'accuracy>=0.95'.")
-@click.option("--junit", "junit_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Also write the checks as JUnit XML to this file.")
+@click.option(
+    "--target",
+    "targets",
+    multiple=True,
+    metavar="METRIC>=X",
+    help="Check these targets instead of the run's own (repeatable), e.g. 'accuracy>=0.95'.",
+)
+@click.option(
+    "--junit",
+    "junit_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the checks as JUnit XML to this file.",
+)
 def gate(run_json: Path, targets: tuple[str, ...], junit_path: Path | None) -> None:
     """Exit 0 if the run's recommended rung meets every target, else 1.
 
@@ -116,11 +130,21 @@ def gate(run_json: Path, targets: tuple[str, ...], junit_path: Path | None) -> N
 
 @click.command()
 @click.argument("run_json", metavar="RUN_JSON", type=_RUN_JSON)
-@click.option("--format", "fmt", type=click.Choice(["md", "html", "junit", "terminal", "csv", "parquet"]),
-              default="terminal", show_default=True,
-              help="Report format; csv and parquet are the per-item table (one row per item and rung) from samples/.")
-@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write to this file instead of standard output.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["md", "html", "junit", "terminal", "csv", "parquet"]),
+    default="terminal",
+    show_default=True,
+    help="Report format; csv and parquet are the per-item table (one row per item and rung) from samples/.",
+)
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write to this file instead of standard output.",
+)
 @click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
 def report(run_json: Path, fmt: str, out_path: Path | None, force: bool) -> None:
     """Render a stored run (run.json) as a terminal summary, Markdown, HTML or JUnit XML, or export its samples."""
@@ -138,8 +162,11 @@ def report(run_json: Path, fmt: str, out_path: Path | None, force: bool) -> None
             click.echo(render(record, fmt), nl=False)
         return
     if out_path.exists() and not force:
-        raise InputError(Problem("the output file already exists", fix="pass --force to overwrite it, or choose another --out",
-                                 file=out_path, field="--out"))
+        raise InputError(
+            Problem(
+                "the output file already exists", fix="pass --force to overwrite it, or choose another --out", file=out_path, field="--out"
+            )
+        )
     write_atomic(out_path, render(record, fmt))
     click.echo(f"Wrote {out_path}", err=True)
 
@@ -151,8 +178,11 @@ def _export_samples(record, fmt: str, out_path: Path | None, force: bool) -> Non
     if out_path is None and fmt == "parquet":
         raise InputError(Problem("parquet is binary and needs a file", fix="pass --out samples.parquet", field="--out"))
     if out_path is not None and out_path.exists() and not force:
-        raise InputError(Problem("the output file already exists", fix="pass --force to overwrite it, or choose another --out",
-                                 file=out_path, field="--out"))
+        raise InputError(
+            Problem(
+                "the output file already exists", fix="pass --force to overwrite it, or choose another --out", file=out_path, field="--out"
+            )
+        )
     table = flat_frame(for_record(record))
     if out_path is None:
         click.echo(table.to_csv(index=False), nl=False)

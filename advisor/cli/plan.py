@@ -31,4 +31,6 @@ def plan(target: float, confidence: float, metric: str, failures: str, have: int
     if have:
         best = max_demonstrable(have, confidence)
         verdict = "enough" if best >= target else f"not enough: {min_examples(target, confidence)} needed even with no failures"
-        output.console.print(f"Your {have} eval examples can show at most {metric} >= {best:.3f} at {confidence:.0%} confidence: {verdict}.", soft_wrap=True)
+        output.console.print(
+            f"Your {have} eval examples can show at most {metric} >= {best:.3f} at {confidence:.0%} confidence: {verdict}.", soft_wrap=True
+        )

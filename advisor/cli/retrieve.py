@@ -30,18 +30,33 @@ def retrieve(scenario: str, retriever: str | None, limit: int | None) -> None:
     spec = load_scenario(scenario)
     config = spec.ladder.rag or Rag()
     if spec.data.knowledge is None:
-        raise InputError(Problem("the scenario has no knowledge folder to retrieve from", fix="set data.knowledge",
-                                 file=scenario, field="data.knowledge"))
+        raise InputError(
+            Problem(
+                "the scenario has no knowledge folder to retrieve from", fix="set data.knowledge", file=scenario, field="data.knowledge"
+            )
+        )
     kind = cast(RetrieverKind, retriever) if retriever else config.retriever  # click checked it against RETRIEVERS
     chunks = load_knowledge(spec.data.knowledge, config.chunk_tokens, config.chunk_overlap)
     examples = load_jsonl(spec.data.eval)[:limit]
     curve = retrieval_curve(make_retriever(kind, chunks), examples, SourceIndex(chunks))
     if not curve.with_source:
-        raise InputError(Problem("no eval example names its source document, so recall cannot be measured",
-                                 fix='add "meta": {"source": "<document>"} to the eval lines', file=spec.data.eval, field="meta.source"))
+        raise InputError(
+            Problem(
+                "no eval example names its source document, so recall cannot be measured",
+                fix='add "meta": {"source": "<document>"} to the eval lines',
+                file=spec.data.eval,
+                field="meta.source",
+            )
+        )
     if not curve.n:
-        raise InputError(Problem(f"no eval meta.source matches a knowledge document (tried {FORMS})",
-                                 fix="name each source as its path under the knowledge folder", file=spec.data.eval, field="meta.source"))
+        raise InputError(
+            Problem(
+                f"no eval meta.source matches a knowledge document (tried {FORMS})",
+                fix="name each source as its path under the knowledge folder",
+                file=spec.data.eval,
+                field="meta.source",
+            )
+        )
     _print(curve, kind, len(chunks), config.top_k, time.perf_counter() - started)
 
 
@@ -56,7 +71,8 @@ def _print(curve, kind: str, chunks: int, top_k: int, seconds: float) -> None:
         table.add_row(f"{k}{mark}", f"{recall:.3f}", f"{mrr:.3f}")
     output.console.print(table)
     if curve.unmatched:
-        output.err_console.print(f"[yellow]warning:[/] {curve.unmatched} of {curve.with_source} sources match no document; "
-                                 "they are left out", soft_wrap=True)
+        output.err_console.print(
+            f"[yellow]warning:[/] {curve.unmatched} of {curve.with_source} sources match no document; they are left out", soft_wrap=True
+        )
     saturated = next(k for k, r in enumerate(curve.recall, 1) if r >= curve.recall[-1])
     output.console.print(escape(f"Recall reaches {curve.recall[-1]:.3f} at k = {saturated}. ({seconds:.1f} s, no model call)"))

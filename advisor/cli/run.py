@@ -17,8 +17,13 @@ from .params import FiniteRange
 
 @click.command()
 @click.argument("scenario_path", metavar="SCENARIO", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Folder for run.json and the reports (default: runs/NAME).")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for run.json and the reports (default: runs/NAME).",
+)
 @click.option("--ci", is_flag=True, help="No colours or prompts; the exit status is the gate.")
 @click.option("--full", is_flag=True, help="Measure every rung, even after one meets the targets.")
 @click.option("--rungs", default=None, help="Comma-separated rungs to measure: zero_shot,few_shot,prompt_search,rag,finetune.")
@@ -28,25 +33,63 @@ from .params import FiniteRange
 @click.option("--repeat", type=click.IntRange(min=1), default=1, help="Independent samples per example (bypasses the cache).")
 @click.option("--concurrency", type=click.IntRange(min=1), default=8, help="Requests in flight at once.")
 @click.option("--force", is_flag=True, help="Write into --out even if it holds the run of another scenario.")
-@click.option("--baseline", type=click.Path(path_type=Path), default=None,
-              help="An earlier run (folder or run.json) to compare with; a regression fails the run (see `advisor compare`).")
+@click.option(
+    "--baseline",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="An earlier run (folder or run.json) to compare with; a regression fails the run (see `advisor compare`).",
+)
 @click.option("--margin", type=click.FloatRange(0, 1), default=0.02, show_default=True, help="With --baseline: " + MARGIN_HELP)
-@click.option("--latency-probe", type=click.IntRange(min=0), default=20, show_default=True,
-              help="Items sent one at a time after a warm-up to measure latency as served (0: use the run's own latencies).")
-@click.option("--learning-curve", is_flag=True,
-              help="Also fine-tune on 25%, 50% and 100% of train, score each on the same eval items and forecast "
-                   "how many examples the target needs.")
-@click.option("--drop-leaks", is_flag=True,
-              help="Leave out eval examples that train holds exactly or nearly (similarity >= 90); the record lists them.")
-@click.option("--sequential/--no-sequential", default=True, show_default=True,
-              help="Stop scoring a rung once its verdict on the targets is settled at the scenario's confidence; "
-                   "--no-sequential scores every eval item.")
-@click.option("--timeout", type=FiniteRange(min=0, min_open=True), default=None,
-              help="Seconds per request to an openai: model (default: model_options.timeout, else 60).")
-def run(scenario_path: Path, out_dir: Path | None, ci: bool, full: bool, rungs: str | None, limit: int | None,
-        max_cost: float | None, no_cache: bool, repeat: int, concurrency: int, force: bool, baseline: Path | None,
-        margin: float, latency_probe: int, learning_curve: bool, drop_leaks: bool, sequential: bool,
-        timeout: float | None) -> None:
+@click.option(
+    "--latency-probe",
+    type=click.IntRange(min=0),
+    default=20,
+    show_default=True,
+    help="Items sent one at a time after a warm-up to measure latency as served (0: use the run's own latencies).",
+)
+@click.option(
+    "--learning-curve",
+    is_flag=True,
+    help="Also fine-tune on 25%, 50% and 100% of train, score each on the same eval items and forecast how many examples the target needs.",
+)
+@click.option(
+    "--drop-leaks",
+    is_flag=True,
+    help="Leave out eval examples that train holds exactly or nearly (similarity >= 90); the record lists them.",
+)
+@click.option(
+    "--sequential/--no-sequential",
+    default=True,
+    show_default=True,
+    help="Stop scoring a rung once its verdict on the targets is settled at the scenario's confidence; "
+    "--no-sequential scores every eval item.",
+)
+@click.option(
+    "--timeout",
+    type=FiniteRange(min=0, min_open=True),
+    default=None,
+    help="Seconds per request to an openai: model (default: model_options.timeout, else 60).",
+)
+def run(
+    scenario_path: Path,
+    out_dir: Path | None,
+    ci: bool,
+    full: bool,
+    rungs: str | None,
+    limit: int | None,
+    max_cost: float | None,
+    no_cache: bool,
+    repeat: int,
+    concurrency: int,
+    force: bool,
+    baseline: Path | None,
+    margin: float,
+    latency_probe: int,
+    learning_curve: bool,
+    drop_leaks: bool,
+    sequential: bool,
+    timeout: float | None,
+) -> None:
     """Climb the ladder for SCENARIO and recommend prompt, few-shot, RAG or fine-tune.
 
     With --baseline the run is also compared with an earlier one item by item (compare.md, .json, -junit.xml
@@ -72,18 +115,34 @@ def run(scenario_path: Path, out_dir: Path | None, ci: bool, full: bool, rungs: 
     _check_out_dir(out_dir, scenario.name, force)
     if baseline is not None:
         check_baseline(baseline)
-    opts = RunOptions(out_dir, full=full, rungs=selected, use_cache=not no_cache and repeat == 1,
-                      concurrency=concurrency, repeat=repeat, sequential=sequential and repeat == 1 and baseline is None,
-                      latency_probe=latency_probe, learning_curve=learning_curve, timeout=timeout)
+    opts = RunOptions(
+        out_dir,
+        full=full,
+        rungs=selected,
+        use_cache=not no_cache and repeat == 1,
+        concurrency=concurrency,
+        repeat=repeat,
+        sequential=sequential and repeat == 1 and baseline is None,
+        latency_probe=latency_probe,
+        learning_curve=learning_curve,
+        timeout=timeout,
+    )
     est = estimate(ws, plan_rungs(ws, selected))
     console.print(f"[bold]{scenario.name}[/]: {len(ws.eval_set)} eval, {len(ws.train_set)} train, model {scenario.model}")
-    console.print(f"Estimate (every rung): {est.calls} calls, {est.input_tokens:,} input + {est.output_tokens:,} output tokens, "
-                  f"{est.train_tokens:,} training tokens, ${est.cost_usd:.4f}")
+    console.print(
+        f"Estimate (every rung): {est.calls} calls, {est.input_tokens:,} input + {est.output_tokens:,} output tokens, "
+        f"{est.train_tokens:,} training tokens, ${est.cost_usd:.4f}"
+    )
     for warning in warnings_before(ws):
         console.print(f"[yellow]warning:[/] {warning}")
     if max_cost is not None and est.cost_usd > max_cost:
-        raise InputError(Problem(f"the run is estimated at ${est.cost_usd:.4f}, above --max-cost ${max_cost:g}",
-                                 fix="raise --max-cost, use --limit N or --rungs to measure less", field="--max-cost"))
+        raise InputError(
+            Problem(
+                f"the run is estimated at ${est.cost_usd:.4f}, above --max-cost ${max_cost:g}",
+                fix="raise --max-cost, use --limit N or --rungs to measure less",
+                field="--max-cost",
+            )
+        )
     with run_lock(out_dir):
         with LadderProgress(console) as progress:
             record = asyncio.run(climb(ws, opts, progress))
@@ -119,8 +178,14 @@ def _check_out_dir(out_dir: Path, name: str, force: bool) -> None:
     except (OSError, ValueError, AttributeError):
         previous = None
     if previous != name:
-        raise InputError(Problem(f"{out_dir} holds the run of {previous or 'something else'!s}, not of {name}; its reports would be overwritten",
-                                 fix="choose another --out, or pass --force to replace it", file=stored, field="--out"))
+        raise InputError(
+            Problem(
+                f"{out_dir} holds the run of {previous or 'something else'!s}, not of {name}; its reports would be overwritten",
+                fix="choose another --out, or pass --force to replace it",
+                file=stored,
+                field="--out",
+            )
+        )
 
 
 def _parse_rungs(value: str | None, known) -> list[str] | None:
@@ -129,6 +194,7 @@ def _parse_rungs(value: str | None, known) -> list[str] | None:
     names = [v.strip() for v in value.split(",") if v.strip()]
     bad = [n for n in names if n not in known]
     if bad or not names:
-        raise InputError(Problem(f"unknown rung {', '.join(bad) or '(none given)'}", fix=f"use names from {', '.join(known)}",
-                                 field="--rungs"))
+        raise InputError(
+            Problem(f"unknown rung {', '.join(bad) or '(none given)'}", fix=f"use names from {', '.join(known)}", field="--rungs")
+        )
     return names

@@ -29,22 +29,46 @@ def check_port_free(host: str, port: int) -> None:
         try:
             sock.bind((host, port))
         except OSError as exc:
-            raise InputError(Problem(f"cannot listen on {host}:{port}: {exc.strerror}", fix=f"choose another port, e.g. --port {port + 1}", field="port")) from exc
+            raise InputError(
+                Problem(f"cannot listen on {host}:{port}: {exc.strerror}", fix=f"choose another port, e.g. --port {port + 1}", field="port")
+            ) from exc
 
 
 @click.command()
-@click.option("--model", "model_spec", default="smollm2-135m", show_default=True, help="Local model: embedded name, model folder or hub id.")
+@click.option(
+    "--model", "model_spec", default="smollm2-135m", show_default=True, help="Local model: embedded name, model folder or hub id."
+)
 @click.option("--adapter", type=click.Path(exists=True, file_okay=False, path_type=Path), help="A peft adapter folder to serve as well.")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--max-batch-size", default=16, show_default=True, type=click.IntRange(1), help="Most concurrent requests in one generate call.")
+@click.option(
+    "--max-batch-size", default=16, show_default=True, type=click.IntRange(1), help="Most concurrent requests in one generate call."
+)
 @click.option("--log-level", default="warning", show_default=True, type=click.Choice(["debug", "info", "warning", "error"]))
-@click.option("--api-key", envvar=KEY_ENV, default=None, show_envvar=True,
-              help="Require 'Authorization: Bearer KEY' on every route but /health (required off loopback).")
-@click.option("--max-body-bytes", default=DEFAULT_MAX_BODY_BYTES, show_default=True, type=click.IntRange(1),
-              help="Refuse larger request bodies with 413.")
-def serve(model_spec: str, adapter: Path | None, host: str, port: int, max_batch_size: int, log_level: str,
-          api_key: str | None, max_body_bytes: int) -> None:
+@click.option(
+    "--api-key",
+    envvar=KEY_ENV,
+    default=None,
+    show_envvar=True,
+    help="Require 'Authorization: Bearer KEY' on every route but /health (required off loopback).",
+)
+@click.option(
+    "--max-body-bytes",
+    default=DEFAULT_MAX_BODY_BYTES,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Refuse larger request bodies with 413.",
+)
+def serve(
+    model_spec: str,
+    adapter: Path | None,
+    host: str,
+    port: int,
+    max_batch_size: int,
+    log_level: str,
+    api_key: str | None,
+    max_body_bytes: int,
+) -> None:
     """Serve a local model with an OpenAI-compatible API (/v1/chat/completions, /v1/models)."""
     import uvicorn
 
@@ -54,8 +78,13 @@ def serve(model_spec: str, adapter: Path | None, host: str, port: int, max_batch
 
     name = local_model_name(model_spec)
     if not api_key and host not in LOOPBACK_HOSTS:
-        raise InputError(Problem(f"serving on {host} would let anyone on the network use the model", field="--api-key",
-                                 fix=f"pass --api-key KEY (or set ${KEY_ENV}), or serve on --host 127.0.0.1"))
+        raise InputError(
+            Problem(
+                f"serving on {host} would let anyone on the network use the model",
+                field="--api-key",
+                fix=f"pass --api-key KEY (or set ${KEY_ENV}), or serve on --host 127.0.0.1",
+            )
+        )
     check_port_free(host, port)
     backend = LocalBackend(name, adapter, max_batch_size=max_batch_size)
     output.err_console.print(f"Loading {name}" + (f" with adapter {adapter}" if adapter else "") + " ...")

@@ -26,8 +26,12 @@ def render(record: RunRecord, fmt: str, run_dir: str | Path | None = None) -> st
     html also shows every item when the run folder's samples are at hand: those of `run_dir`, else
     of the folder the record was loaded from.
     """
-    renderers = {"terminal": _terminal.render_text, "md": _markdown.render, "junit": _junit.render,
-                 "html": lambda r: _html.render(r, for_record(r, run_dir))}
+    renderers = {
+        "terminal": _terminal.render_text,
+        "md": _markdown.render,
+        "junit": _junit.render,
+        "html": lambda r: _html.render(r, for_record(r, run_dir)),
+    }
     if fmt not in renderers:
         raise ValueError(f"unknown report format {fmt!r}; use one of {', '.join(FORMATS)}")
     return renderers[fmt](record)

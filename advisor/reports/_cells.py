@@ -8,8 +8,10 @@ from ..record import RUNG_TITLES, MetricValue, RunRecord, RungResult
 from ..scenario import RATE_METRICS, Target
 
 DASH = "—"
-PER_COMPARISON = ("p-values are per comparison, not corrected for multiple comparisons (no Holm adjustment): "
-                  "each compares two rungs on the items both scored")
+PER_COMPARISON = (
+    "p-values are per comparison, not corrected for multiple comparisons (no Holm adjustment): "
+    "each compares two rungs on the items both scored"
+)
 
 
 def title(name: str | None) -> str:
@@ -39,8 +41,15 @@ def metric_columns(record: RunRecord) -> list[str]:
     """Quality metrics worth a column: accuracy, the rate targets, format validity, then json field accuracy and RAG's
     recall, grounding and citation recall."""
     measured = {name for rung in record.measured for name in rung.metrics}
-    wanted = ["accuracy", *(t.metric for t in record.targets if t.metric in RATE_METRICS), "format_valid",
-              "field_accuracy", "recall_at_k", "grounded", "citation_recall"]
+    wanted = [
+        "accuracy",
+        *(t.metric for t in record.targets if t.metric in RATE_METRICS),
+        "format_valid",
+        "field_accuracy",
+        "recall_at_k",
+        "grounded",
+        "citation_recall",
+    ]
     columns: list[str] = []
     for name in wanted:
         if name not in columns and (name in measured or any(t.metric == name for t in record.targets)):
@@ -82,8 +91,7 @@ def latency_note(record: RunRecord) -> str | None:
         return None
     paced = next((r.throughput for r in record.measured if r.throughput), None)
     pace = f"; /s: items per second during the run at concurrency {paced['concurrency']:.0f}" if paced else ""
-    return (f"p50 / p95: {probed[0].latency_ms.get('n', 0):.0f} calls one at a time after a warm-up, as a user would "
-            f"wait for them{pace}")
+    return f"p50 / p95: {probed[0].latency_ms.get('n', 0):.0f} calls one at a time after a warm-up, as a user would wait for them{pace}"
 
 
 def tokens(rung: RungResult) -> str:
@@ -157,8 +165,10 @@ def forgetting_sentence(rung: RungResult) -> str | None:
         return None
     change = f"{f.change.value * 100:+.1f} points [{f.change.lower * 100:+.1f}, {f.change.upper * 100:+.1f}]"
     flag = "flagged: the adapter lost general ability" if f.flagged else "not flagged"
-    return (f"General ability (canary tasks): base {f.base.value:.3f} → adapter {f.adapter.value:.3f}, "
-            f"change {change}; threshold -{f.threshold * 100:g} points, {flag}.")
+    return (
+        f"General ability (canary tasks): base {f.base.value:.3f} → adapter {f.adapter.value:.3f}, "
+        f"change {change}; threshold -{f.threshold * 100:g} points, {flag}."
+    )
 
 
 def forgetting_rows(rung: RungResult) -> tuple[list[str], list[list[str]]]:
@@ -166,14 +176,24 @@ def forgetting_rows(rung: RungResult) -> tuple[list[str], list[list[str]]]:
     tasks = rung.forgetting.tasks if rung.forgetting else {}
     keys = {key for values in tasks.values() for key in values}
     columns = [k for k in ("base", "adapter") if k in keys] + sorted(keys - {"base", "adapter"})
+
     def cell(column: str, value: float | None) -> str:
         return f"{value:.0f}" if column == "n" and value is not None else number(value)
 
     return columns, [[task, *(cell(c, values.get(c)) for c in columns)] for task, values in tasks.items()]
 
 
-VARIANT_COLUMNS = ["method", "accuracy", "trainable parameters", "training time", "peak memory", "artifact",
-                   "forgetting change", "vs cheaper", "reported"]
+VARIANT_COLUMNS = [
+    "method",
+    "accuracy",
+    "trainable parameters",
+    "training time",
+    "peak memory",
+    "artifact",
+    "forgetting change",
+    "vs cheaper",
+    "reported",
+]
 
 
 def variant_rows(rung: RungResult) -> list[list[str]]:
@@ -182,12 +202,17 @@ def variant_rows(rung: RungResult) -> list[list[str]]:
     for v in rung.variants:
         t, f = v.training, v.forgetting
         versus = f"{v.diff * 100:+.1f} pts vs {v.against}, {v.test} p={v.p_value:.3g}" if v.against and v.diff is not None else DASH
-        rows.append([
-            v.method, metric(v.metrics.get("accuracy")),
-            f"{t.trainable_params:,}" if t and t.trainable_params is not None else DASH,
-            f"{t.seconds:,.0f} s" if t else DASH,
-            f"{t.peak_rss_mb / 1e3:.2f} GB" if t and t.peak_rss_mb else DASH,
-            f"{t.artifact_mb:,.1f} MB" if t and t.artifact_mb else DASH,
-            f"{f.change.value * 100:+.1f} pts" + (" (flagged)" if f.flagged else "") if f else DASH,
-            versus, "✓" if v.chosen else ""])
+        rows.append(
+            [
+                v.method,
+                metric(v.metrics.get("accuracy")),
+                f"{t.trainable_params:,}" if t and t.trainable_params is not None else DASH,
+                f"{t.seconds:,.0f} s" if t else DASH,
+                f"{t.peak_rss_mb / 1e3:.2f} GB" if t and t.peak_rss_mb else DASH,
+                f"{t.artifact_mb:,.1f} MB" if t and t.artifact_mb else DASH,
+                f"{f.change.value * 100:+.1f} pts" + (" (flagged)" if f.flagged else "") if f else DASH,
+                versus,
+                "✓" if v.chosen else "",
+            ]
+        )
     return rows

@@ -27,16 +27,22 @@ def figure(record: RunRecord) -> bytes | None:
     fig = _figure(5.2, 3.4)
     ax = fig.subplots()
     ns = [p.n for p in curve.points]
-    ax.errorbar(ns, [p.value for p in curve.points], yerr=[[p.value - p.lower for p in curve.points],
-                                                          [p.upper - p.value for p in curve.points]],
-                fmt="o", color="#54a24b", capsize=3, label="fine-tune")
+    ax.errorbar(
+        ns,
+        [p.value for p in curve.points],
+        yerr=[[p.value - p.lower for p in curve.points], [p.upper - p.value for p in curve.points]],
+        fmt="o",
+        color="#54a24b",
+        capsize=3,
+        label="fine-tune",
+    )
     right = float(max(ns) * 4)
     if curve.examples_needed and curve.examples_needed[0] < max(ns) * 50:
         right = max(right, curve.examples_needed[0] * 1.5)
     if curve.fit:
         a, b, c = curve.fit
         xs = np.geomspace(min(ns) / 1.5, right, 100)
-        ax.plot(xs, 1.0 - (a * xs ** -b + c), color="#54a24b", lw=1.2, alpha=0.7, label="fit")
+        ax.plot(xs, 1.0 - (a * xs**-b + c), color="#54a24b", lw=1.2, alpha=0.7, label="fit")
     if curve.target is not None:
         ax.axhline(curve.target, ls="--", color="#d62728", lw=1.2, label="target")
     ax.set_xscale("log")

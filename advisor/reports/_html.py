@@ -20,7 +20,7 @@ def _list(items: list[str], tag: str = "ul", cls: str = "") -> str:
 
 
 def _table(header: list[str], rows: list[str], text_cols: int = 1) -> str:
-    heads = "".join(f'<th{" class=text" if i < text_cols else ""}>{escape(h)}</th>' for i, h in enumerate(header))
+    heads = "".join(f"<th{' class=text' if i < text_cols else ''}>{escape(h)}</th>" for i, h in enumerate(header))
     return f'<div class="scroll"><table><thead><tr>{heads}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
 
 
@@ -33,20 +33,23 @@ def _tr(cells_: list[str], cls: str = "", text_cols: int = 1) -> str:
 
 def banner(record: RunRecord) -> str:
     word = cells.verdict(record)
-    meta = (f"model {record.model} · grader {record.grader} · targets "
-            + ", ".join(cells.target_text(t) for t in record.targets)
-            + f" at {record.confidence:.0%} confidence · {record.created}")
+    meta = (
+        f"model {record.model} · grader {record.grader} · targets "
+        + ", ".join(cells.target_text(t) for t in record.targets)
+        + f" at {record.confidence:.0%} confidence · {record.created}"
+    )
     description = f"<p>{escape(record.description)}</p>" if record.description else ""
-    return (f'<header class="banner {"pass" if word == "PASS" else "fail"}"><div class="verdict">{word}</div>'
-            f"<div><h1>{escape(record.scenario)}</h1>{description}<p class=meta>{escape(meta)}</p></div></header>")
+    return (
+        f'<header class="banner {"pass" if word == "PASS" else "fail"}"><div class="verdict">{word}</div>'
+        f"<div><h1>{escape(record.scenario)}</h1>{description}<p class=meta>{escape(meta)}</p></div></header>"
+    )
 
 
 def recommendation(record: RunRecord) -> str:
     rec = record.recommendation
     name = f"Recommended: {cells.title(rec.rung)}" if rec.rung else "No rung meets every target"
     steps = f"<h2>Next steps</h2>{_list(rec.next_steps, 'ol', 'steps')}" if rec.next_steps else ""
-    return (f'<section class="card"><div class="rec-name">{escape(name)}</div>'
-            f'{_list(rec.rationale, "ul", "rationale")}{steps}</section>')
+    return f'<section class="card"><div class="rec-name">{escape(name)}</div>{_list(rec.rationale, "ul", "rationale")}{steps}</section>'
 
 
 def warnings(record: RunRecord) -> str:
@@ -59,9 +62,11 @@ def rung_table(record: RunRecord) -> str:
     columns = cells.metric_columns(record)
     header = ["Rung", "Status", "n", *columns, "p50 / p95 ms", "tokens in / out", "$ / 1M calls", "Meets targets"]
     note = cells.latency_note(record)
-    return (f'<section class="card"><h2>Rungs</h2>'
-            f'{_table(header, [_rung_row(r, columns, record.recommendation.rung) for r in record.rungs], 2)}'
-            f'{f"<p>{escape(note)}.</p>" if note else ""}</section>')
+    return (
+        f'<section class="card"><h2>Rungs</h2>'
+        f"{_table(header, [_rung_row(r, columns, record.recommendation.rung) for r in record.rungs], 2)}"
+        f"{f'<p>{escape(note)}.</p>' if note else ''}</section>"
+    )
 
 
 def _rung_row(rung: RungResult, columns: list[str], chosen: str | None) -> str:
@@ -71,8 +76,7 @@ def _rung_row(rung: RungResult, columns: list[str], chosen: str | None) -> str:
     mark = f'<span class="{"ok" if rung.meets_targets else "bad"}">{cells.meets(rung)}</span>'
     values = [cells.metric(rung.metrics.get(c)) for c in columns]
     values += [cells.latency(rung), cells.tokens(rung), cells.money(rung.cost_per_1m_calls_usd)]
-    return _tr([name, escape(cells.status(rung)), str(rung.n), *map(escape, values), mark],
-               "chosen" if rung.name == chosen else "", 2)
+    return _tr([name, escape(cells.status(rung)), str(rung.n), *map(escape, values), mark], "chosen" if rung.name == chosen else "", 2)
 
 
 def figures(record: RunRecord) -> str:
@@ -82,8 +86,10 @@ def figures(record: RunRecord) -> str:
     items = []
     for i, (caption, png) in enumerate(drawn):
         data = base64.b64encode(png).decode("ascii")
-        items.append(f'<figure{" class=wide" if i == 0 else ""}><img alt="{escape(caption)}" '
-                     f'src="data:image/png;base64,{data}"><figcaption>{escape(caption)}</figcaption></figure>')
+        items.append(
+            f'<figure{" class=wide" if i == 0 else ""}><img alt="{escape(caption)}" '
+            f'src="data:image/png;base64,{data}"><figcaption>{escape(caption)}</figcaption></figure>'
+        )
     return f'<section class="card"><h2>Plots</h2><div class="figures">{"".join(items)}</div></section>'
 
 
@@ -105,7 +111,8 @@ def training(record: RunRecord) -> str:
                 body += _table(["task", *columns], [_tr([escape(c) for c in row]) for row in rows])
         if rung.variants:
             body += "<h2>Fine-tune variants (same eval items)</h2>" + _table(
-                cells.VARIANT_COLUMNS, [_tr([escape(c) for c in row]) for row in cells.variant_rows(rung)])
+                cells.VARIANT_COLUMNS, [_tr([escape(c) for c in row]) for row in cells.variant_rows(rung)]
+            )
         parts.append(f'<section class="card">{body}</section>')
     return "".join(parts)
 
@@ -122,7 +129,9 @@ def search(record: RunRecord) -> str:
         body = "<h2>Prompt search</h2>" + _list(sentences)
         if rung.search.overfit:
             body += f'<p class="bad">{escape(sentences[-1])}</p>'
-        body += f"<h2 class=gap>Winner's instruction</h2><pre>{escape(winner_instruction(rung) or '(the data’s own system messages)')}</pre>"
+        body += (
+            f"<h2 class=gap>Winner's instruction</h2><pre>{escape(winner_instruction(rung) or '(the data’s own system messages)')}</pre>"
+        )
         header_, rows = candidate_rows(rung)
         body += _table(header_, [_tr([escape(c) for c in row]) for row in rows])
         parts.append(f'<section class="card">{body}</section>')
@@ -130,11 +139,27 @@ def search(record: RunRecord) -> str:
 
 
 def checks(record: RunRecord) -> str:
-    rows = [_tr([escape(cells.title(r.name)), escape(cells.target_text(c.target)),
-                 f'<span class="{"ok" if c.passed else "bad"}">{"pass" if c.passed else "miss"}</span>',
-                 escape(c.reason)], text_cols=4) for r in record.measured for c in r.checks]
-    pairs = [_tr([escape(cells.title(r.name)), escape(cells.title(c.against)), f"{c.diff * 100:+.1f} pts",
-                  escape(c.test), f"{c.p_value:.3g}"], text_cols=2) for r in record.measured for c in r.comparisons]
+    rows = [
+        _tr(
+            [
+                escape(cells.title(r.name)),
+                escape(cells.target_text(c.target)),
+                f'<span class="{"ok" if c.passed else "bad"}">{"pass" if c.passed else "miss"}</span>',
+                escape(c.reason),
+            ],
+            text_cols=4,
+        )
+        for r in record.measured
+        for c in r.checks
+    ]
+    pairs = [
+        _tr(
+            [escape(cells.title(r.name)), escape(cells.title(c.against)), f"{c.diff * 100:+.1f} pts", escape(c.test), f"{c.p_value:.3g}"],
+            text_cols=2,
+        )
+        for r in record.measured
+        for c in r.comparisons
+    ]
     if not rows:
         return ""
     body = "<h2>Target checks</h2>" + _table(["Rung", "Target", "Result", "Check"], rows, 4)
@@ -146,8 +171,13 @@ def checks(record: RunRecord) -> str:
 
 def footer(record: RunRecord) -> str:
     hashes = ", ".join(f"{k} {v[:12]}" for k, v in record.data_sha256.items())
-    bits = [f"run record v{record.version}", f"{record.seconds:,.0f} s", record.scenario_path or "",
-            f"scenario {record.scenario_sha256[:12]}" if record.scenario_sha256 else "", f"data {hashes}" if hashes else ""]
+    bits = [
+        f"run record v{record.version}",
+        f"{record.seconds:,.0f} s",
+        record.scenario_path or "",
+        f"scenario {record.scenario_sha256[:12]}" if record.scenario_sha256 else "",
+        f"data {hashes}" if hashes else "",
+    ]
     return f"<footer>{escape(' · '.join(b for b in bits if b))}</footer>"
 
 
@@ -160,10 +190,25 @@ def learning_curve(record: RunRecord) -> str:
 
 def render(record: RunRecord, samples: list | None = None) -> str:
     """The whole report.html; with the run's samples (advisor.samples.Sample) it ends with the per-item review."""
-    body = "".join([banner(record), recommendation(record), warnings(record), rung_table(record),
-                    figures(record), _rag.html(record), training(record), learning_curve(record), search(record), checks(record),
-                    review_section(samples or []), footer(record)])
-    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>advisor · {escape(record.scenario)} · {cells.verdict(record)}</title>"
-            f"<style>{CSS}{REVIEW_CSS}</style></head><body><main>{body}</main></body></html>\n")
+    body = "".join(
+        [
+            banner(record),
+            recommendation(record),
+            warnings(record),
+            rung_table(record),
+            figures(record),
+            _rag.html(record),
+            training(record),
+            learning_curve(record),
+            search(record),
+            checks(record),
+            review_section(samples or []),
+            footer(record),
+        ]
+    )
+    return (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>advisor · {escape(record.scenario)} · {cells.verdict(record)}</title>"
+        f"<style>{CSS}{REVIEW_CSS}</style></head><body><main>{body}</main></body></html>\n"
+    )

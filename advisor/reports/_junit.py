@@ -17,8 +17,7 @@ def clean(text: object) -> str:
 
 
 def _case(suite: ET.Element, record: RunRecord, rung: RungResult, name: str, seconds: float) -> ET.Element:
-    return ET.SubElement(suite, "testcase", classname=clean(f"{record.scenario}.{rung.name}"), name=clean(name),
-                         time=f"{seconds:.3f}")
+    return ET.SubElement(suite, "testcase", classname=clean(f"{record.scenario}.{rung.name}"), name=clean(name), time=f"{seconds:.3f}")
 
 
 def _measured_cases(suite: ET.Element, record: RunRecord, rung: RungResult) -> int:
@@ -45,8 +44,12 @@ def _skipped_cases(suite: ET.Element, record: RunRecord, rung: RungResult) -> in
 def _properties(suite: ET.Element, record: RunRecord) -> None:
     rec = record.recommendation
     props = ET.SubElement(suite, "properties")
-    pairs = [("verdict", cells.verdict(record)), ("recommendation", rec.rung or "none"), ("model", record.model),
-             ("confidence", f"{record.confidence:g}")]
+    pairs = [
+        ("verdict", cells.verdict(record)),
+        ("recommendation", rec.rung or "none"),
+        ("model", record.model),
+        ("confidence", f"{record.confidence:g}"),
+    ]
     pairs += [(f"rationale.{i}", line) for i, line in enumerate(rec.rationale, 1)]
     pairs += [(f"next_step.{i}", line) for i, line in enumerate(rec.next_steps, 1)]
     pairs += [(f"warning.{i}", line) for i, line in enumerate(cells.alerts(record), 1)]
@@ -67,8 +70,7 @@ def render(record: RunRecord) -> str:
         else:
             n = _skipped_cases(suite, record, rung)
             skipped, tests = skipped + n, tests + n
-    counts = {"tests": str(tests), "failures": str(failures), "errors": "0", "skipped": str(skipped),
-              "time": f"{record.seconds:.3f}"}
+    counts = {"tests": str(tests), "failures": str(failures), "errors": "0", "skipped": str(skipped), "time": f"{record.seconds:.3f}"}
     suite.attrib.update(counts)
     root.attrib.update({k: v for k, v in counts.items() if k != "skipped"})
     ET.indent(root)

@@ -32,8 +32,7 @@ def header(record: RunRecord) -> list[str]:
     lines = [f"## advisor · {esc(record.scenario)} · {badge}", ""]
     if record.description:
         lines += [f"_{esc(record.description)}_", ""]
-    lines.append(f"Model `{esc(record.model)}` · grader `{esc(record.grader)}` · targets {targets} "
-                 f"at {record.confidence:.0%} confidence")
+    lines.append(f"Model `{esc(record.model)}` · grader `{esc(record.grader)}` · targets {targets} at {record.confidence:.0%} confidence")
     return lines + [""]
 
 
@@ -48,9 +47,16 @@ def _row(rung: RungResult, columns: list[str], chosen: str | None) -> list[str]:
     name = f"**{cells.title(rung.name)}** ★" if rung.name == chosen else cells.title(rung.name)
     if rung.status != "measured":
         return [name, esc(cells.status(rung)), *[cells.DASH] * (len(columns) + 5)]
-    return [name, esc(cells.status(rung)), str(rung.n), *(cells.metric(rung.metrics.get(c)) for c in columns),
-            cells.latency(rung), cells.tokens(rung), cells.money(rung.cost_per_1m_calls_usd),
-            cells.meets(rung, "✅", "❌")]
+    return [
+        name,
+        esc(cells.status(rung)),
+        str(rung.n),
+        *(cells.metric(rung.metrics.get(c)) for c in columns),
+        cells.latency(rung),
+        cells.tokens(rung),
+        cells.money(rung.cost_per_1m_calls_usd),
+        cells.meets(rung, "✅", "❌"),
+    ]
 
 
 def recommendation(record: RunRecord) -> list[str]:
@@ -88,6 +94,8 @@ def training(record: RunRecord) -> list[str]:
 def learning_curve(record: RunRecord) -> list[str]:
     found = _curve.lines(record)
     return ["**Learning curve**: " + esc(found[0]), "", f"- {esc(found[1])}", f"- {esc(found[2])}", ""] if found else []
+
+
 def search(record: RunRecord) -> list[str]:
     """The prompt search: candidates, calls, the winner's prompt, the overfitting guard."""
     from ._search import candidate_rows, search_sentences, winner_instruction
@@ -106,12 +114,18 @@ def search(record: RunRecord) -> list[str]:
 
 def checks(record: RunRecord) -> list[str]:
     """Every target check of every measured rung, folded away."""
-    rows = [[cells.title(r.name), f"`{cells.target_text(c.target)}`", "✅" if c.passed else "❌", esc(c.reason)]
-            for r in record.measured for c in r.checks]
+    rows = [
+        [cells.title(r.name), f"`{cells.target_text(c.target)}`", "✅" if c.passed else "❌", esc(c.reason)]
+        for r in record.measured
+        for c in r.checks
+    ]
     if not rows:
         return []
-    pairs = [[cells.title(r.name), cells.title(c.against), f"{c.diff * 100:+.1f} pts", esc(c.test), f"{c.p_value:.3g}"]
-             for r in record.measured for c in r.comparisons]
+    pairs = [
+        [cells.title(r.name), cells.title(c.against), f"{c.diff * 100:+.1f} pts", esc(c.test), f"{c.p_value:.3g}"]
+        for r in record.measured
+        for c in r.comparisons
+    ]
     body = table(["Rung", "Target", "Result", "Check"], rows)
     if pairs:
         body += ["", *table(["Rung", "Against", "Difference", "Test", "p"], pairs), "", f"_{cells.PER_COMPARISON}._"]
@@ -120,6 +134,16 @@ def checks(record: RunRecord) -> list[str]:
 
 def render(record: RunRecord) -> str:
     """The whole report.md."""
-    parts = [header(record), rung_rows(record), [""], recommendation(record), warnings(record),
-             _rag.markdown(record), training(record), learning_curve(record), search(record), checks(record)]
+    parts = [
+        header(record),
+        rung_rows(record),
+        [""],
+        recommendation(record),
+        warnings(record),
+        _rag.markdown(record),
+        training(record),
+        learning_curve(record),
+        search(record),
+        checks(record),
+    ]
     return "\n".join(line for part in parts for line in part).rstrip() + "\n"

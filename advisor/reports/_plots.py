@@ -61,16 +61,18 @@ def metrics(record: RunRecord) -> bytes | None:
 def cost_quality(record: RunRecord) -> bytes | None:
     """Cost per 1M calls against the primary quality metric, one point with its interval per rung."""
     name = cells.primary_metric(record)
-    points = [(r, r.cost_per_1m_calls_usd or 0.0, r.metrics[name]) for r in record.measured
-              if name in r.metrics and _finite(r.metrics[name].value)]
+    points = [
+        (r, r.cost_per_1m_calls_usd or 0.0, r.metrics[name])
+        for r in record.measured
+        if name in r.metrics and _finite(r.metrics[name].value)
+    ]
     if not points:
         return None
     fig = _figure(5.2, 3.4)
     ax = fig.subplots()
     xs, free_x = _cost_positions([cost for _, cost, _ in points])
     for (rung, _, m), x in zip(points, xs):
-        ax.errorbar(x, m.value, yerr=[[m.value - m.lower], [m.upper - m.value]], fmt="o", capsize=5,
-                    color=COLORS[rung.name], markersize=8)
+        ax.errorbar(x, m.value, yerr=[[m.value - m.lower], [m.upper - m.value]], fmt="o", capsize=5, color=COLORS[rung.name], markersize=8)
         ax.annotate(cells.title(rung.name), (x, m.value), textcoords="offset points", xytext=(8, 4), fontsize=8)
     for target in record.targets:
         if target.metric == name:
@@ -192,8 +194,7 @@ def confusion(rung: RungResult) -> bytes | None:
     if width <= 15:  # past that, numbers overlap: the colours carry it
         for i, row in enumerate(matrix):
             for j, value in enumerate(row):
-                ax.text(j, i, str(value), ha="center", va="center", fontsize=font,
-                        color="white" if value > peak / 2 else "#222")
+                ax.text(j, i, str(value), ha="center", va="center", fontsize=font, color="white" if value > peak / 2 else "#222")
     ax.set_xticks(range(width), columns, rotation=35, ha="right", fontsize=font)
     ax.set_yticks(range(len(labels)), labels, fontsize=font)
     ax.set_xlabel("predicted")
@@ -210,8 +211,11 @@ def _score(rung: RungResult, name: str | None) -> float:
 
 def figures(record: RunRecord) -> list[tuple[str, bytes]]:
     """Every figure the record supports, titled, in reading order."""
-    drawn = [("Quality per rung (bars: confidence interval, dashed: target)", metrics(record)),
-             ("Cost vs quality", cost_quality(record)), ("Latency per call", latency(record))]
+    drawn = [
+        ("Quality per rung (bars: confidence interval, dashed: target)", metrics(record)),
+        ("Cost vs quality", cost_quality(record)),
+        ("Latency per call", latency(record)),
+    ]
     drawn += [(f"{cells.title(r.name)}: training loss and validation score", training(r)) for r in record.rungs]
     with_confusion = [r for r in record.measured if r.confusion]
     # One matrix is enough to read: the recommended rung's, else the best-scoring one's.

@@ -40,8 +40,10 @@ def html(record: RunRecord) -> str:
         body = f"<h2>Retrieval (RAG)</h2><p>{escape(curve_sentence(rag))}</p><p>{escape(split_sentence(rag))}</p>"
         if rag.curve is not None and rag.curve.recall:
             heads = "".join(f"<th>{k}</th>" for k in range(1, len(rag.curve.recall) + 1))
-            rows = "".join(f"<tr><td class=text>{name}</td>" + "".join(f"<td>{v:.3f}</td>" for v in values) + "</tr>"
-                           for name, values in (("recall@k", rag.curve.recall), ("MRR@k", rag.curve.mrr)))
+            rows = "".join(
+                f"<tr><td class=text>{name}</td>" + "".join(f"<td>{v:.3f}</td>" for v in values) + "</tr>"
+                for name, values in (("recall@k", rag.curve.recall), ("MRR@k", rag.curve.mrr))
+            )
             body += f'<div class="scroll"><table><thead><tr><th class=text>k</th>{heads}</tr></thead><tbody>{rows}</tbody></table></div>'
         if rag.failed:
             body += f"<h2 class=gap>Failed items ({len(rag.failed)} shown)</h2>" + "".join(_item(f) for f in rag.failed)
@@ -51,6 +53,8 @@ def html(record: RunRecord) -> str:
 
 def _item(item) -> str:
     passages = "".join(f"<li><b>{escape(p.id)}</b> <small>({p.score:.3g})</small> {escape(p.text)}</li>" for p in item.retrieved)
-    return (f'<details class="item"><summary>{escape(item.id)} · {escape(item.why)} · {escape(item.question)}</summary>'
-            f"<dl class=facts><dt>answer</dt><dd>{escape(item.answer)}</dd><dt>expected</dt><dd>{escape(item.expected)}</dd></dl>"
-            f"<ol>{passages}</ol></details>")
+    return (
+        f'<details class="item"><summary>{escape(item.id)} · {escape(item.why)} · {escape(item.question)}</summary>'
+        f"<dl class=facts><dt>answer</dt><dd>{escape(item.answer)}</dd><dt>expected</dt><dd>{escape(item.expected)}</dd></dl>"
+        f"<ol>{passages}</ol></details>"
+    )

@@ -37,11 +37,18 @@ def page_data(samples: list[Sample]) -> dict:
             continue
         item = items.setdefault(s.id, {"id": s.id, "input": s.input or "", "expected": s.expected, "answers": {}})
         item["input"] = item["input"] or s.input or ""
-        answer = {"output": s.output, "score": s.score, "answer": s.answer, "reason": s.reason,
-                  "latency_ms": None if s.latency_s is None else round(s.latency_s * 1000, 1),
-                  "tokens": [s.input_tokens, s.output_tokens], "shots": s.shots, "cited": s.cited,
-                  "retrieved": None if s.retrieved is None else [[r.id, r.score] for r in s.retrieved],
-                  "prompt": None if s.messages is None else [[m.get("role", ""), text(str(m.get("content", "")))] for m in s.messages]}
+        answer = {
+            "output": s.output,
+            "score": s.score,
+            "answer": s.answer,
+            "reason": s.reason,
+            "latency_ms": None if s.latency_s is None else round(s.latency_s * 1000, 1),
+            "tokens": [s.input_tokens, s.output_tokens],
+            "shots": s.shots,
+            "cited": s.cited,
+            "retrieved": None if s.retrieved is None else [[r.id, r.score] for r in s.retrieved],
+            "prompt": None if s.messages is None else [[m.get("role", ""), text(str(m.get("content", "")))] for m in s.messages],
+        }
         item["answers"][s.rung] = {k: v for k, v in answer.items() if v is not None}
     return {"rungs": rungs, "titles": {r: cells.title(r) for r in rungs}, "texts": list(texts), "items": list(items.values())}
 
@@ -57,11 +64,13 @@ def section(samples: list[Sample]) -> str:
         return ""
     options = "".join(f'<option value="{k}">{escape(v)}</option>' for k, v in FILTERS.items())
     script = resources.files(__package__).joinpath("review.js").read_text(encoding="utf-8")
-    return (f'<section class="card" id="review"><h2>Every item</h2>'
-            f'<div class="review-controls"><label>Show <select id="review-filter">{options}</select></label>'
-            f'<input id="review-search" type="search" placeholder="Search input, expected or answers">'
-            f'<span id="review-count" class="muted"></span></div>'
-            f'<div class="scroll review-table"><table id="review-table"><thead></thead><tbody></tbody></table></div>'
-            f'<div id="review-detail" hidden></div></section>'
-            f'<script type="application/json" id="review-data">{_json_for_script(page_data(samples))}</script>'
-            f"<script>{script}</script>")
+    return (
+        f'<section class="card" id="review"><h2>Every item</h2>'
+        f'<div class="review-controls"><label>Show <select id="review-filter">{options}</select></label>'
+        f'<input id="review-search" type="search" placeholder="Search input, expected or answers">'
+        f'<span id="review-count" class="muted"></span></div>'
+        f'<div class="scroll review-table"><table id="review-table"><thead></thead><tbody></tbody></table></div>'
+        f'<div id="review-detail" hidden></div></section>'
+        f'<script type="application/json" id="review-data">{_json_for_script(page_data(samples))}</script>'
+        f"<script>{script}</script>"
+    )

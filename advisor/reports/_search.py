@@ -11,20 +11,27 @@ def search_sentences(rung: RungResult) -> list[str]:
     if s is None:
         return []
     winner = next((c for c in s.candidates if c.name == s.winner), None)
-    lines = [f"{len(s.candidates)} candidates (instruction × demonstrations × k) on a dev split of {len(s.dev_ids)} train "
-             f"examples; {s.calls_spent} of {s.budget_calls} calls spent"
-             + (f", {s.proposer_calls} to the proposer" if s.proposer_calls else "") + ".",
-             f"Winner: {s.winner}, dev {s.dev_score:.3f} [{s.dev_lower:.3f}, {s.dev_upper:.3f}]"
-             + (f" on {winner.dev_n} items" if winner else "")
-             + ("; it is the few-shot recipe itself (nothing beat it on dev)." if s.winner == s.baseline else ".")]
+    lines = [
+        f"{len(s.candidates)} candidates (instruction × demonstrations × k) on a dev split of {len(s.dev_ids)} train "
+        f"examples; {s.calls_spent} of {s.budget_calls} calls spent"
+        + (f", {s.proposer_calls} to the proposer" if s.proposer_calls else "")
+        + ".",
+        f"Winner: {s.winner}, dev {s.dev_score:.3f} [{s.dev_lower:.3f}, {s.dev_upper:.3f}]"
+        + (f" on {winner.dev_n} items" if winner else "")
+        + ("; it is the few-shot recipe itself (nothing beat it on dev)." if s.winner == s.baseline else "."),
+    ]
     if s.eval_gap is not None:
         half = s.dev_upper - s.dev_score
         if s.overfit:
-            lines.append(f"The search overfit the dev split: the winner scores {s.eval_gap * 100:.1f} points lower on eval "
-                         f"than on dev, more than the dev interval's half-width of {half * 100:.1f} points.")
+            lines.append(
+                f"The search overfit the dev split: the winner scores {s.eval_gap * 100:.1f} points lower on eval "
+                f"than on dev, more than the dev interval's half-width of {half * 100:.1f} points."
+            )
         else:
-            lines.append(f"Dev to eval gap {s.eval_gap * 100:+.1f} points, within the dev interval's half-width of "
-                         f"{half * 100:.1f}: no sign that the search overfit the dev split.")
+            lines.append(
+                f"Dev to eval gap {s.eval_gap * 100:+.1f} points, within the dev interval's half-width of "
+                f"{half * 100:.1f}: no sign that the search overfit the dev split."
+            )
     return lines
 
 

@@ -17,13 +17,17 @@ from . import _curve
 def rung_table(record: RunRecord) -> Table:
     """One row per rung with every number the recommendation rests on; skip reasons and errors go below it."""
     columns = cells.metric_columns(record)
-    notes = [f"{cells.title(r.name)} {cells.status(r)}" for r in record.rungs
-             if r.status != "measured" or r.errors or cells.stopped(r)]
+    notes = [f"{cells.title(r.name)} {cells.status(r)}" for r in record.rungs if r.status != "measured" or r.errors or cells.stopped(r)]
     notes += [note] if (note := cells.latency_note(record)) else []
     # Text, not str: user text must not be read as rich markup.
-    table = Table(title=Text(f"{record.scenario} · {record.model}", style="bold"), title_justify="left",
-                  caption=Text("\n".join(notes), style="dim") if notes else None, caption_justify="left",
-                  box=box.SIMPLE_HEAD, collapse_padding=True)
+    table = Table(
+        title=Text(f"{record.scenario} · {record.model}", style="bold"),
+        title_justify="left",
+        caption=Text("\n".join(notes), style="dim") if notes else None,
+        caption_justify="left",
+        box=box.SIMPLE_HEAD,
+        collapse_padding=True,
+    )
     table.add_column("rung", style="bold", no_wrap=True)
     table.add_column("n", justify="right")
     for name in columns:
@@ -41,8 +45,12 @@ def _row(rung: RungResult, columns: list[str], chosen: str | None) -> list[str |
     if rung.status != "measured":
         return [Text(name, style="dim"), cells.DASH, *[cells.DASH] * (len(columns) + 4)]
     return [
-        name, str(rung.n), *(_metric(rung, c) for c in columns),
-        cells.latency(rung), cells.tokens(rung), cells.money(rung.cost_per_1m_calls_usd),
+        name,
+        str(rung.n),
+        *(_metric(rung, c) for c in columns),
+        cells.latency(rung),
+        cells.tokens(rung),
+        cells.money(rung.cost_per_1m_calls_usd),
         Text(cells.meets(rung), style="green" if rung.meets_targets else "red"),
     ]
 
@@ -67,8 +75,12 @@ def recommendation(record: RunRecord) -> Group:
     """The verdict, the recommended rung, why, and what to do next."""
     rec = record.recommendation
     word = cells.verdict(record)
-    head = Text.assemble(("Verdict: ", "bold"), (word, "bold green" if word == "PASS" else "bold red"),
-                         ("  ·  Recommendation: ", "bold"), (cells.title(rec.rung) if rec.rung else "no rung", "bold"))
+    head = Text.assemble(
+        ("Verdict: ", "bold"),
+        (word, "bold green" if word == "PASS" else "bold red"),
+        ("  ·  Recommendation: ", "bold"),
+        (cells.title(rec.rung) if rec.rung else "no rung", "bold"),
+    )
     parts: list = [head, _bullets("•", rec.rationale)]
     if rec.next_steps:
         parts += [Text("Next steps:", style="bold"), _bullets("→", rec.next_steps)]

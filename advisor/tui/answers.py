@@ -17,15 +17,31 @@ from ..scenario import FORGETTING_METRICS, RATE_METRICS, Profile, Scenario, Targ
 from .parse import PATH_KEYS, TARGET_METRICS, as_text, message, number, path_errors, question_of
 from .places import shown
 
-PROFILE_KEYS = ("must_change", "knowledge_changes", "needs_citations", "calls_per_day", "data_must_stay_local",
-                "latency_budget_ms")
+PROFILE_KEYS = ("must_change", "knowledge_changes", "needs_citations", "calls_per_day", "data_must_stay_local", "latency_budget_ms")
 BLANK: dict[str, Any] = {
-    "name": "", "description": "", "must_change": [], "knowledge_changes": "rarely", "needs_citations": False,
-    "calls_per_day": "10000", "latency_budget_ms": "", "data_must_stay_local": False,
-    "train": "", "eval": "", "knowledge": "", "limit": "",
-    "model": "local:smollm2-135m", "task_kind": "classification", "grader": "label", "labels": "",
-    "schema": "", "pattern": "", "system_prompt": "", "rungs": list(RUNG_ORDER), "confidence": "0.95",
-    **{f"target.{m}": "" for m in TARGET_METRICS}, "target.accuracy": "0.9",
+    "name": "",
+    "description": "",
+    "must_change": [],
+    "knowledge_changes": "rarely",
+    "needs_citations": False,
+    "calls_per_day": "10000",
+    "latency_budget_ms": "",
+    "data_must_stay_local": False,
+    "train": "",
+    "eval": "",
+    "knowledge": "",
+    "limit": "",
+    "model": "local:smollm2-135m",
+    "task_kind": "classification",
+    "grader": "label",
+    "labels": "",
+    "schema": "",
+    "pattern": "",
+    "system_prompt": "",
+    "rungs": list(RUNG_ORDER),
+    "confidence": "0.95",
+    **{f"target.{m}": "" for m in TARGET_METRICS},
+    "target.accuracy": "0.9",
 }
 
 
@@ -50,12 +66,20 @@ class Answers:
         """Prefill every question from a loaded scenario; paths are shown relative to the working folder."""
         cwd = cwd or Path.cwd()
         s, values = scenario, copy.deepcopy(BLANK)
-        values.update(name=s.name, description=s.description, model=s.model, task_kind=s.task.kind,
-                      grader=s.grader.kind, system_prompt=s.task.system_prompt or "",
-                      labels=", ".join(s.task.labels or []), pattern=s.grader.pattern or "",
-                      schema=shown(s.grader.schema_, cwd), confidence=f"{s.confidence:g}",
-                      rungs=[r for r in RUNG_ORDER if getattr(s.ladder, r) is not None],
-                      limit=str(limit) if limit else "")
+        values.update(
+            name=s.name,
+            description=s.description,
+            model=s.model,
+            task_kind=s.task.kind,
+            grader=s.grader.kind,
+            system_prompt=s.task.system_prompt or "",
+            labels=", ".join(s.task.labels or []),
+            pattern=s.grader.pattern or "",
+            schema=shown(s.grader.schema_, cwd),
+            confidence=f"{s.confidence:g}",
+            rungs=[r for r in RUNG_ORDER if getattr(s.ladder, r) is not None],
+            limit=str(limit) if limit else "",
+        )
         values.update({k: shown(getattr(s.data, k), cwd) for k in PATH_KEYS})
         profile = s.profile.model_dump()
         values.update({k: as_text(profile[k]) for k in PROFILE_KEYS})
@@ -121,8 +145,11 @@ class Answers:
         v, raw = self.values, copy.deepcopy(self.base)
         raw.update(name=v["name"].strip(), description=v["description"].strip(), model=v["model"].strip())
         labels = [x.strip() for x in v["labels"].split(",") if x.strip()]
-        raw["task"] = {"kind": v["task_kind"], "system_prompt": v["system_prompt"].strip() or None,
-                       "labels": labels if labels and v["task_kind"] == "classification" else None}
+        raw["task"] = {
+            "kind": v["task_kind"],
+            "system_prompt": v["system_prompt"].strip() or None,
+            "labels": labels if labels and v["task_kind"] == "classification" else None,
+        }
         raw["data"] = {k: str(Path(v[k].strip()).expanduser()) if v[k].strip() else None for k in PATH_KEYS}
         raw["grader"] = _grader(v, raw.get("grader") or {})
         raw["targets"] = self._targets(errors)
@@ -155,10 +182,12 @@ def _grader(v: dict, base: dict) -> dict:
 
 
 def _profile(v: dict, errors: dict[str, str]) -> dict:
-    profile = {"must_change": list(v["must_change"]), "knowledge_changes": v["knowledge_changes"],
-               "needs_citations": bool(v["needs_citations"]), "data_must_stay_local": bool(v["data_must_stay_local"]),
-               "latency_budget_ms": number(v["latency_budget_ms"], float, "latency_budget_ms", errors, low=0)}
+    profile = {
+        "must_change": list(v["must_change"]),
+        "knowledge_changes": v["knowledge_changes"],
+        "needs_citations": bool(v["needs_citations"]),
+        "data_must_stay_local": bool(v["data_must_stay_local"]),
+        "latency_budget_ms": number(v["latency_budget_ms"], float, "latency_budget_ms", errors, low=0),
+    }
     calls = number(v["calls_per_day"], int, "calls_per_day", errors, low=0)
     return profile if calls is None else {**profile, "calls_per_day": calls}  # blank: the schema's default
-
-

@@ -34,8 +34,15 @@ class WizardApp(App[RunRecord | None]):
     SUB_TITLE = "prompt, RAG or fine-tune?"
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True)]
 
-    def __init__(self, scenario_path: Path | None = None, *, limit: int | None = None, make_job: JobFactory = LadderJob,
-                 runs_dir: Path = Path("runs"), shipped: list[Shipped] | None = None):
+    def __init__(
+        self,
+        scenario_path: Path | None = None,
+        *,
+        limit: int | None = None,
+        make_job: JobFactory = LadderJob,
+        runs_dir: Path = Path("runs"),
+        shipped: list[Shipped] | None = None,
+    ):
         super().__init__()
         self.scenario_path, self.limit, self.make_job, self.runs_dir = scenario_path, limit, make_job, runs_dir
         self.shipped = shipped_scenarios() if shipped is None else shipped
@@ -121,8 +128,13 @@ class WizardApp(App[RunRecord | None]):
         self.push_screen(SaveScreen(scenario, self.source or Path("scenario.yaml")), saved)
 
 
-def create_app(scenario_path: Path | None = None, *, limit: int | None = None, make_job: JobFactory | None = None,
-               runs_dir: Path | None = None, shipped: list[Shipped] | None = None) -> WizardApp:
+def create_app(
+    scenario_path: Path | None = None,
+    *,
+    limit: int | None = None,
+    make_job: JobFactory | None = None,
+    runs_dir: Path | None = None,
+    shipped: list[Shipped] | None = None,
+) -> WizardApp:
     """The wizard, prefilled from `scenario_path` when given; tests pass a scripted `make_job` and their own folders."""
-    return WizardApp(scenario_path, limit=limit, make_job=make_job or LadderJob, runs_dir=runs_dir or Path("runs"),
-                     shipped=shipped)
+    return WizardApp(scenario_path, limit=limit, make_job=make_job or LadderJob, runs_dir=runs_dir or Path("runs"), shipped=shipped)

@@ -54,8 +54,7 @@ def check_knowledge(text: str, cwd: Path) -> DataCheck | None:
         return None
     folder = cwd / Path(text.strip()).expanduser()
     if not folder.is_dir():
-        return DataCheck(problem=f"{text.strip()}: {'a file, not a folder' if folder.exists() else 'not found'}",
-                         noun="documents")
+        return DataCheck(problem=f"{text.strip()}: {'a file, not a folder' if folder.exists() else 'not found'}", noun="documents")
     docs = len(knowledge_files(folder))
     if not docs:
         return DataCheck(problem=f"no {', '.join(KNOWLEDGE_SUFFIXES)} files in {text.strip()}", noun="documents")

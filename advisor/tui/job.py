@@ -69,9 +69,19 @@ class LadderJob:
 
         ws = prepare(self.scenario_path, self.limit)
         plans = plan_rungs(ws)
-        on_event(Prepared(ws.scenario.name, ws.scenario.model, len(ws.eval_set), ws.eval_total, len(ws.train_set),
-                          [(p.name, p.skip_reason) for p in plans], ws.scenario.confidence, estimate(ws, plans).as_dict(),
-                          warnings_before(ws)))
+        on_event(
+            Prepared(
+                ws.scenario.name,
+                ws.scenario.model,
+                len(ws.eval_set),
+                ws.eval_total,
+                len(ws.train_set),
+                [(p.name, p.skip_reason) for p in plans],
+                ws.scenario.confidence,
+                estimate(ws, plans).as_dict(),
+                warnings_before(ws),
+            )
+        )
         record = self._climb(climb(ws, RunOptions(self.out_dir), self._guard(on_event)))
         self.out_dir.mkdir(parents=True, exist_ok=True)
         record.save(self.out_dir / "run.json")

@@ -32,8 +32,10 @@ class Breaker:
             return self._reason
         if self.answered or len(self.failures) < self.trip_after or len(set(self.failures)) != 1:
             return None
-        return (f"the first {len(self.failures)} attempts all failed the same way ({self.failures[0]}) and none succeeded: "
-                "the server is down or refusing every request, so retrying stopped")
+        return (
+            f"the first {len(self.failures)} attempts all failed the same way ({self.failures[0]}) and none succeeded: "
+            "the server is down or refusing every request, so retrying stopped"
+        )
 
     def trip(self, reason: str) -> None:
         """Stop now: the caller found the backend dead (e.g. it answers nothing at all)."""
@@ -52,8 +54,9 @@ class Breaker:
         if not self.answered:
             self.failures.append(signature)
 
-    def watch(self, classify: Callable[[BaseException], Verdict | None],
-              signature: Callable[[BaseException], str]) -> Callable[[BaseException], Verdict | None]:
+    def watch(
+        self, classify: Callable[[BaseException], Verdict | None], signature: Callable[[BaseException], str]
+    ) -> Callable[[BaseException], Verdict | None]:
         """`classify`, noting each failure; once tripped, no failure is worth another try."""
 
         def noted(exc: BaseException) -> Verdict | None:

@@ -108,8 +108,13 @@ def generate_batch(model, tokenizer, prompts: list[Prompt], *, temperature: floa
     if temperature > 0 and seed is not None:
         torch.manual_seed(seed)
     with torch.inference_mode():
-        out = model.generate(input_ids=ids, attention_mask=mask, generation_config=config, stopping_criteria=StoppingCriteriaList([stops]),
-                             logits_processor=LogitsProcessorList([grammar] if grammar else []))
+        out = model.generate(
+            input_ids=ids,
+            attention_mask=mask,
+            generation_config=config,
+            stopping_criteria=StoppingCriteriaList([stops]),
+            logits_processor=LogitsProcessorList([grammar] if grammar else []),
+        )
     results = []
     for row, prompt in enumerate(prompts):
         count, reason = stops.finished[row] or (out.shape[1] - ids.shape[1], "length")

@@ -24,8 +24,12 @@ def request_fields(structure: Structure) -> dict:
             return {"extra_body": {"guided_regex": structure.pattern}}
         return {"extra_body": {"guided_json": _schema(structure)}}
     if structure.kind == "choice":
-        schema = {"type": "object", "properties": {WRAPPER_FIELD: {"type": "string", "enum": list(structure.choices)}},
-                  "required": [WRAPPER_FIELD], "additionalProperties": False}
+        schema = {
+            "type": "object",
+            "properties": {WRAPPER_FIELD: {"type": "string", "enum": list(structure.choices)}},
+            "required": [WRAPPER_FIELD],
+            "additionalProperties": False,
+        }
         return {"response_format": _json_schema(schema, strict=True)}
     if structure.kind == "json":
         schema = _schema(structure)

@@ -49,8 +49,17 @@ class LocalBackend:
         identity: names an in-memory model for caches; default a hash of its (adapter) weights.
     """
 
-    def __init__(self, model: str = "smollm2-135m", adapter: str | Path | None = None, *, model_obj=None, tokenizer=None,
-                 max_batch_size: int = 16, device: str | None = None, identity: str | None = None):
+    def __init__(
+        self,
+        model: str = "smollm2-135m",
+        adapter: str | Path | None = None,
+        *,
+        model_obj=None,
+        tokenizer=None,
+        max_batch_size: int = 16,
+        device: str | None = None,
+        identity: str | None = None,
+    ):
         if (model_obj is None) != (tokenizer is None):
             raise ValueError("pass model_obj and tokenizer together")
         self.model_name, self.device = model, device
@@ -135,7 +144,13 @@ class LocalBackend:
             raise InputError(Problem(f"max_tokens is {max_tokens}", fix="ask for at least 1 token", field="max_tokens"))
         if context and prompt_tokens + max_tokens > context:
             fix = "shorten the prompt (fewer shots or retrieved passages) or lower max_tokens"
-            raise InputError(Problem(f"the prompt has {prompt_tokens} tokens; with max_tokens {max_tokens} it exceeds the model's context of {context}", fix=fix, field="max_tokens"))
+            raise InputError(
+                Problem(
+                    f"the prompt has {prompt_tokens} tokens; with max_tokens {max_tokens} it exceeds the model's context of {context}",
+                    fix=fix,
+                    field="max_tokens",
+                )
+            )
 
     def _run_batch(self, key: tuple, prompts: list) -> list:
         """Run one generate call (blocking; one at a time, as the model is not thread-safe)."""

@@ -39,10 +39,21 @@ class MalformedResponse(Exception):
 class OpenAIBackend:
     """Chat completions from an OpenAI-compatible server, `concurrency` requests in flight at most."""
 
-    def __init__(self, model: str | None = None, *, base_url: str | None = None, api_key_env: str | None = None,
-                 max_retries: int = 4, timeout: float | None = None, concurrency: int | None = None, backoff_s: float = 0.5,
-                 backoff_max_s: float = 30.0, retry_after_max_s: float = 60.0, token_param: str | None = None,
-                 trip_after: int = 4):
+    def __init__(
+        self,
+        model: str | None = None,
+        *,
+        base_url: str | None = None,
+        api_key_env: str | None = None,
+        max_retries: int = 4,
+        timeout: float | None = None,
+        concurrency: int | None = None,
+        backoff_s: float = 0.5,
+        backoff_max_s: float = 30.0,
+        retry_after_max_s: float = 60.0,
+        token_param: str | None = None,
+        trip_after: int = 4,
+    ):
         self.base_url = (base_url or OPENAI_URL).rstrip("/")
         # The environment's key goes only to the OpenAI API itself, or where the scenario names its variable.
         self.api_key_env = key_env(ModelSpec("openai", model, base_url), api_key_env)
@@ -101,22 +112,24 @@ class OpenAIBackend:
         try:
             await client.models.list(timeout=min(PROBE_S, self.timeout))
         except openai.OpenAIError as exc:
-            self.breaker.trip(f"no answer to a request within {self.timeout:g} s, nor to GET /models after it "
-                              f"({_signature(exc)}): the server is not answering, so retrying stopped (if it is only slow, raise --timeout)")
+            self.breaker.trip(
+                f"no answer to a request within {self.timeout:g} s, nor to GET /models after it "
+                f"({_signature(exc)}): the server is not answering, so retrying stopped (if it is only slow, raise --timeout)"
+            )
 
     def _session(self):
         """The SDK client and the semaphore for the running event loop (each `asyncio.run` gets its own)."""
         loop = asyncio.get_running_loop()
         if self._loop is not loop:
-            self._client = openai.AsyncOpenAI(api_key=self._api_key or PLACEHOLDER_KEY, base_url=self.base_url,
-                                              max_retries=0, timeout=self.timeout)
+            self._client = openai.AsyncOpenAI(
+                api_key=self._api_key or PLACEHOLDER_KEY, base_url=self.base_url, max_retries=0, timeout=self.timeout
+            )
             self._slots = asyncio.Semaphore(self.concurrency)
             self._loop = loop
         return self._client, self._slots
 
     def _request(self, messages: list[dict], params: GenerationParams) -> dict:
-        request = {"model": self.model, "messages": messages, "temperature": params.temperature,
-                   self.token_param: params.max_tokens}
+        request = {"model": self.model, "messages": messages, "temperature": params.temperature, self.token_param: params.max_tokens}
         if params.stop:
             request["stop"] = list(params.stop)
         if params.seed is not None:
@@ -127,8 +140,7 @@ class OpenAIBackend:
 
     def _first_model(self) -> str:
         """The first model the server lists, for specs that name a server but no model."""
-        client = openai.OpenAI(api_key=self._api_key or PLACEHOLDER_KEY, base_url=self.base_url,
-                               max_retries=1, timeout=self.timeout)
+        client = openai.OpenAI(api_key=self._api_key or PLACEHOLDER_KEY, base_url=self.base_url, max_retries=1, timeout=self.timeout)
         try:
             models = [m.id for m in client.models.list().data]
         except openai.OpenAIError as exc:
@@ -136,7 +148,9 @@ class OpenAIBackend:
         finally:
             client.close()
         if not models:
-            raise InputError(Problem(f"the server at {self.base_url} lists no models", fix=f"name one: openai:{self.base_url}#MODEL", field="model"))
+            raise InputError(
+                Problem(f"the server at {self.base_url} lists no models", fix=f"name one: openai:{self.base_url}#MODEL", field="model")
+            )
         return models[0]
 
     def _describe(self, failure: GaveUp) -> str:
@@ -147,8 +161,11 @@ class OpenAIBackend:
         what = f"HTTP {status}" if status else type(cause).__name__
         hint = ""
         if status in (401, 403):
-            hint = (f"; check the key in ${self.api_key_env}" if self.api_key_env else
-                    "; this server wants a key: name its environment variable in model_options.api_key_env")
+            hint = (
+                f"; check the key in ${self.api_key_env}"
+                if self.api_key_env
+                else "; this server wants a key: name its environment variable in model_options.api_key_env"
+            )
         detail = self._redact(str(cause))[:DETAIL_CHARS]  # redact first: a cut key would slip through
         return f"{self.spec}: {what} after {failure.attempts} attempt(s): {detail}{hint}"
 
@@ -159,7 +176,13 @@ class OpenAIBackend:
 def _api_key(env: str) -> str:
     key = os.environ.get(env)
     if not key:
-        raise InputError(Problem(f"${env} is not set", fix=f"export {env}=... (or point `model` at a local server: openai:http://127.0.0.1:8000/v1#MODEL)", field="model"))
+        raise InputError(
+            Problem(
+                f"${env} is not set",
+                fix=f"export {env}=... (or point `model` at a local server: openai:http://127.0.0.1:8000/v1#MODEL)",
+                field="model",
+            )
+        )
     return key
 
 

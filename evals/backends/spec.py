@@ -44,8 +44,9 @@ class ModelSpec:
                 raise InputError(Problem(f"'{text}' has no host in its URL", fix=f"use {SPEC_FORMS}", field=field))
             return cls("openai", name.strip() or None, base_url.rstrip("/"))
         if "#" in rest:
-            raise InputError(Problem(f"'openai:{rest}' names a model after '#' but no server URL before it",
-                                     fix=f"use {SPEC_FORMS}", field=field))
+            raise InputError(
+                Problem(f"'openai:{rest}' names a model after '#' but no server URL before it", fix=f"use {SPEC_FORMS}", field=field)
+            )
         return cls("openai", rest)
 
     @classmethod
@@ -56,8 +57,9 @@ class ModelSpec:
             return cls("local", str(text))
         spec = cls.parse(text, field)
         if not spec.is_local:
-            raise InputError(Problem(f"'{text}' is not a local model", fix="name a local model, e.g. smollm2-135m or local:/path/to/model",
-                                     field=field))
+            raise InputError(
+                Problem(f"'{text}' is not a local model", fix="name a local model, e.g. smollm2-135m or local:/path/to/model", field=field)
+            )
         return spec
 
     def __str__(self) -> str:

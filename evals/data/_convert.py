@@ -29,8 +29,9 @@ class Columns:
     id: str | None = None
 
 
-def convert(src: str | Path, dst: str | Path, *, fmt: str | None = None, columns: Columns = Columns(),
-            force: bool = False) -> list[Example]:
+def convert(
+    src: str | Path, dst: str | Path, *, fmt: str | None = None, columns: Columns = Columns(), force: bool = False
+) -> list[Example]:
     """Convert a file to chat JSONL at dst (atomically); the format is detected unless fmt names it."""
     src, dst = Path(src), Path(dst)
     if dst.exists() and src.exists() and dst.resolve() == src.resolve():
@@ -64,8 +65,13 @@ def detect_format(path: Path, first: dict[str, Any]) -> str:
         return "prompt-completion"
     if {"instruction", "output"} <= keys:
         return "alpaca"
-    raise InputError(Problem(f"cannot tell the format from the keys {', '.join(sorted(keys))}",
-                             fix="pass --from csv (with --input-col/--output-col), --from prompt-completion or --from alpaca", file=path))
+    raise InputError(
+        Problem(
+            f"cannot tell the format from the keys {', '.join(sorted(keys))}",
+            fix="pass --from csv (with --input-col/--output-col), --from prompt-completion or --from alpaca",
+            file=path,
+        )
+    )
 
 
 def _check_header(fmt: str, columns: Columns, first: dict, src: Path) -> None:
@@ -73,8 +79,9 @@ def _check_header(fmt: str, columns: Columns, first: dict, src: Path) -> None:
     if fmt != "csv":
         return
     wanted = {k: v for k, v in _fields(fmt, columns, first).items() if v is not None and k != "context"}
-    missing = [Problem(f"no column '{key}'", fix=_fix(fmt, turn, first), file=src, line=1)
-               for turn, key in wanted.items() if key not in first]
+    missing = [
+        Problem(f"no column '{key}'", fix=_fix(fmt, turn, first), file=src, line=1) for turn, key in wanted.items() if key not in first
+    ]
     if missing:
         raise InputError(missing, title=f"Cannot convert {src}")
 
@@ -90,14 +97,23 @@ def _convert_row(row: Row, fmt: str, columns: Columns, src: Path) -> tuple[Examp
         values[turn] = (_text(record.get(key)) or "").strip()
         required = turn in {"user", "assistant"} or key in {columns.system_col, columns.id}
         if required and not values[turn]:
-            problems.append(Problem(f"'{key}' is empty" if key in record else f"no '{key}' field", fix=_fix(fmt, turn, record),
-                                    file=src, line=line, field=f"{prefix}.{key}" if prefix else key))
+            problems.append(
+                Problem(
+                    f"'{key}' is empty" if key in record else f"no '{key}' field",
+                    fix=_fix(fmt, turn, record),
+                    file=src,
+                    line=line,
+                    field=f"{prefix}.{key}" if prefix else key,
+                )
+            )
     if problems:
         return None, problems
     user = "\n\n".join(part for part in (values["user"], values.get("context")) if part)  # Alpaca: instruction, then input
     system = values.get("system") or columns.system
     messages = ([{"role": "system", "content": system}] if system else []) + [
-        {"role": "user", "content": user}, {"role": "assistant", "content": values["assistant"]}]
+        {"role": "user", "content": user},
+        {"role": "assistant", "content": values["assistant"]},
+    ]
     return Example.model_validate({"messages": messages, "id": values.get("id"), "line": line}), []
 
 
@@ -106,12 +122,21 @@ def _fields(fmt: str, columns: Columns, record: dict) -> dict[str, str | None]:
     if fmt == "prompt-completion":
         return {"user": "prompt", "assistant": "completion", "id": columns.id}
     if fmt == "alpaca":
-        return {"user": "instruction", "context": "input", "assistant": "output",
-                "system": columns.system_col or "system", "id": columns.id}
+        return {
+            "user": "instruction",
+            "context": "input",
+            "assistant": "output",
+            "system": columns.system_col or "system",
+            "id": columns.id,
+        }
     if fmt != "csv":
         raise InputError(Problem(f"unknown format '{fmt}'", fix=f"use one of: {', '.join(FORMATS)}"))
-    return {"user": columns.input or _first(INPUT_COLUMNS, record), "assistant": columns.output or _first(OUTPUT_COLUMNS, record),
-            "system": columns.system_col, "id": columns.id}
+    return {
+        "user": columns.input or _first(INPUT_COLUMNS, record),
+        "assistant": columns.output or _first(OUTPUT_COLUMNS, record),
+        "system": columns.system_col,
+        "id": columns.id,
+    }
 
 
 def _first(candidates: tuple[str, ...], record: dict) -> str:

@@ -26,8 +26,14 @@ def load_schema(path: Path) -> tuple[dict | None, list[Problem]]:
         return None, [Problem("the JSON Schema nests too deeply to read", fix="check the file", file=path, line=1)]
     except jsonschema.SchemaError as exc:
         at = ".".join(str(p) for p in exc.path)
-        return None, [Problem(f"{path} is not a valid JSON Schema{f' (at {at!r})' if at else ''}: {exc.message}",
-                              fix="see https://json-schema.org/learn", file=path, field=at or None)]
+        return None, [
+            Problem(
+                f"{path} is not a valid JSON Schema{f' (at {at!r})' if at else ''}: {exc.message}",
+                fix="see https://json-schema.org/learn",
+                file=path,
+                field=at or None,
+            )
+        ]
     return schema, []
 
 
@@ -46,6 +52,7 @@ def json_answer_problems(examples: list[Example], file: Path, schema: dict | Non
             continue
         error = jsonschema.exceptions.best_match(validator.iter_errors(answer)) if validator else None
         if error is not None:
-            problems.append(Problem(f"the expected answer does not fit the schema: {error.message}",
-                                    fix="fix the answer or the schema", **where))
+            problems.append(
+                Problem(f"the expected answer does not fit the schema: {error.message}", fix="fix the answer or the schema", **where)
+            )
     return problems

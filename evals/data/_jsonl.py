@@ -14,7 +14,6 @@ from ._text import WIDE_BOMS, encoding_of
 from ._tokens import count_tokens
 
 
-
 def load_jsonl(path: str | Path, *, tokenizer: Any = None, max_tokens: int | None = None, name: str = "data set") -> list[Example]:
     """Read a chat JSONL file; raise InputError listing every problem in it."""
     examples, problems = read_jsonl(path, tokenizer=tokenizer, max_tokens=max_tokens, name=name)
@@ -28,8 +27,9 @@ def validate_jsonl(path: str | Path, tokenizer: Any = None, max_tokens: int | No
     return read_jsonl(path, tokenizer=tokenizer, max_tokens=max_tokens)[1]
 
 
-def read_jsonl(path: str | Path, *, tokenizer: Any = None, max_tokens: int | None = None,
-               name: str = "data set") -> tuple[list[Example], list[Problem]]:
+def read_jsonl(
+    path: str | Path, *, tokenizer: Any = None, max_tokens: int | None = None, name: str = "data set"
+) -> tuple[list[Example], list[Problem]]:
     """The examples that parse and every problem in the file (duplicates among them); blank lines are skipped."""
     path = Path(path)
     if not path.is_file():
@@ -73,8 +73,12 @@ def _parse_line(raw: bytes, path: Path, number: int) -> tuple[dict | None, list[
     except RecursionError:
         return None, [at("the JSON nests too deeply to read", fix=SHAPE)]
     if _has_lone_surrogate(raw):
-        return None, [at("the line holds a lone surrogate escape (\\ud800-\\udfff), which is not a character and cannot be "
-                         "written back as UTF-8", fix="remove it, or pair it with its other half")]
+        return None, [
+            at(
+                "the line holds a lone surrogate escape (\\ud800-\\udfff), which is not a character and cannot be written back as UTF-8",
+                fix="remove it, or pair it with its other half",
+            )
+        ]
     problems = check_record(record, at)
     return (record if not problems else None), problems
 
@@ -98,12 +102,22 @@ def _duplicates(examples: list[Example], path: Path) -> list[Problem]:
     for ex in examples:
         key = tuple((m.role, m.content) for m in ex.messages)
         if key in by_messages:
-            problems.append(Problem(f"duplicate of line {by_messages[key]}", fix="remove one of the two lines",
-                                    file=path, line=ex.line, field="messages"))
+            problems.append(
+                Problem(
+                    f"duplicate of line {by_messages[key]}", fix="remove one of the two lines", file=path, line=ex.line, field="messages"
+                )
+            )
         by_messages.setdefault(key, ex.line)
         if ex.id is not None and ex.id in by_id:
-            problems.append(Problem(f"id '{ex.id}' is already used on line {by_id[ex.id]}", fix="give every example its own id",
-                                    file=path, line=ex.line, field="id"))
+            problems.append(
+                Problem(
+                    f"id '{ex.id}' is already used on line {by_id[ex.id]}",
+                    fix="give every example its own id",
+                    file=path,
+                    line=ex.line,
+                    field="id",
+                )
+            )
         if ex.id is not None:
             by_id.setdefault(ex.id, ex.line)
     return problems
@@ -114,6 +128,13 @@ def _too_long(examples: list[Example], tokenizer: Any, max_tokens: int, path: Pa
     for ex in examples:
         n = count_tokens(ex.messages, tokenizer)
         if n > max_tokens:
-            problems.append(Problem(f"{n} tokens, longer than the model's context of {max_tokens}", fix="shorten the example or drop it",
-                                    file=path, line=ex.line, field="messages"))
+            problems.append(
+                Problem(
+                    f"{n} tokens, longer than the model's context of {max_tokens}",
+                    fix="shorten the example or drop it",
+                    file=path,
+                    line=ex.line,
+                    field="messages",
+                )
+            )
     return problems

@@ -49,7 +49,13 @@ def find_leaks(eval_examples: list[Example], pool: list[Example]) -> list[Leak]:
 
 def leak_problems(leaks: list[Leak], eval_file: str | Path, train_file: str | Path) -> list[Problem]:
     """Leaks as located problems (callers decide whether they are errors or warnings)."""
-    return [Problem(f"the user text also appears in {train_file}:{leak.train_line or leak.train_key}", file=eval_file,
-                    line=leak.eval_line, field="messages",
-                    fix="remove it from train or eval: a question seen in training overstates quality")
-            for leak in leaks]
+    return [
+        Problem(
+            f"the user text also appears in {train_file}:{leak.train_line or leak.train_key}",
+            file=eval_file,
+            line=leak.eval_line,
+            field="messages",
+            fix="remove it from train or eval: a question seen in training overstates quality",
+        )
+        for leak in leaks
+    ]

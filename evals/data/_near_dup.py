@@ -36,8 +36,9 @@ class NearDuplicate:
     train_text: str
 
 
-def find_near_duplicates(eval_examples: list[Example], pool: list[Example],
-                         threshold: float = NEAR_DUPLICATE_THRESHOLD) -> list[NearDuplicate]:
+def find_near_duplicates(
+    eval_examples: list[Example], pool: list[Example], threshold: float = NEAR_DUPLICATE_THRESHOLD
+) -> list[NearDuplicate]:
     """For each eval example, its closest pool example when their similarity is >= threshold, in eval order.
 
     Eval examples that the pool holds exactly (after normalizing) are left to `find_leaks`; one pair per
@@ -53,27 +54,33 @@ def find_near_duplicates(eval_examples: list[Example], pool: list[Example],
     if not queries or not choices:
         return found
     for start in range(0, len(queries), _ROWS):
-        block = process.cdist(queries[start:start + _ROWS], choices, scorer=fuzz.ratio, score_cutoff=threshold,
-                              dtype=np.float32, workers=1)
+        block = process.cdist(
+            queries[start : start + _ROWS], choices, scorer=fuzz.ratio, score_cutoff=threshold, dtype=np.float32, workers=1
+        )
         for row in np.flatnonzero(block.max(axis=1) > 0):
             col = int(block[row].argmax())
             i, j = start + int(row), col
             if block[row, col] >= 100.0 or queries[i] in exact or not queries[i].strip(" |"):
                 continue  # an exact leak: find_leaks reports it
             ex, match = eval_examples[i], pool[j]
-            found.append(NearDuplicate(ex.line, match.line, ex.key, match.key, float(block[row, col]),
-                                       ex.user_text, match.user_text))
+            found.append(NearDuplicate(ex.line, match.line, ex.key, match.key, float(block[row, col]), ex.user_text, match.user_text))
     return found
 
 
 def near_duplicate_problems(pairs: list[NearDuplicate], eval_file: str | Path, train_file: str | Path) -> list[Problem]:
     """Near-duplicates as located problems (callers decide whether they are errors or warnings)."""
-    return [Problem(f"near-duplicate of {train_file}:{pair.train_line or pair.train_key} (similarity {pair.similarity:.0f} >= "
-                    f"{NEAR_DUPLICATE_THRESHOLD:.0f}): {_short(pair.eval_text)!r} ~ {_short(pair.train_text)!r}",
-                    file=eval_file, line=pair.eval_line, field="messages",
-                    fix="remove or rewrite one of the two (or pass --drop-leaks to leave it out of eval): "
-                        "a question nearly seen in training overstates quality")
-            for pair in pairs]
+    return [
+        Problem(
+            f"near-duplicate of {train_file}:{pair.train_line or pair.train_key} (similarity {pair.similarity:.0f} >= "
+            f"{NEAR_DUPLICATE_THRESHOLD:.0f}): {_short(pair.eval_text)!r} ~ {_short(pair.train_text)!r}",
+            file=eval_file,
+            line=pair.eval_line,
+            field="messages",
+            fix="remove or rewrite one of the two (or pass --drop-leaks to leave it out of eval): "
+            "a question nearly seen in training overstates quality",
+        )
+        for pair in pairs
+    ]
 
 
 def _short(text: str, limit: int = 60) -> str:

@@ -51,9 +51,13 @@ def _check_messages(messages: list, at: Locate) -> list[Problem]:
         if "content" not in message:
             problems.append(at("missing 'content'", fix="add the message text as 'content'", field=f"{field}.content"))
         elif not isinstance(content, str):
-            problems.append(at(f"content must be a string, not {_kind(content)}",
-                               fix="put the text in a JSON string (serialize a structured answer with json.dumps)",
-                               field=f"{field}.content"))
+            problems.append(
+                at(
+                    f"content must be a string, not {_kind(content)}",
+                    fix="put the text in a JSON string (serialize a structured answer with json.dumps)",
+                    field=f"{field}.content",
+                )
+            )
         elif not content.strip():
             problems.append(at("content is empty", fix="write the message text, or drop the line", field=f"{field}.content"))
     roles_ok = all(isinstance(m, dict) and m.get("role") in ROLES for m in messages)
@@ -64,21 +68,30 @@ def _check_messages(messages: list, at: Locate) -> list[Problem]:
 def _check_order(messages: list[dict], at: Locate) -> list[Problem]:
     """System first only; user and assistant alternate from a user turn; the last turn is the answer."""
     roles = [m["role"] for m in messages]
-    problems = [at("a system message may only come first", fix="merge it into the first message or drop it", field=f"messages[{i}].role")
-                for i, role in enumerate(roles) if role == "system" and i > 0]
+    problems = [
+        at("a system message may only come first", fix="merge it into the first message or drop it", field=f"messages[{i}].role")
+        for i, role in enumerate(roles)
+        if role == "system" and i > 0
+    ]
     turns = [(i, role) for i, role in enumerate(roles) if role != "system"]
     if not any(role == "user" for _, role in turns):
         return problems + [at("no user turn", fix="add the question as a user message", field="messages")]
     for k, (i, role) in enumerate(turns):
         expected = ("user", "assistant")[k % 2]
         if role != expected:
-            problems.append(at(f"expected a {expected} turn, got {role}", fix="user and assistant turns alternate, starting with user",
-                               field=f"messages[{i}].role"))
+            problems.append(
+                at(
+                    f"expected a {expected} turn, got {role}",
+                    fix="user and assistant turns alternate, starting with user",
+                    field=f"messages[{i}].role",
+                )
+            )
             break
     last = f"messages[{len(roles) - 1}].role"
     if roles[-1] != "assistant" and all(p.field != last for p in problems):
-        problems.append(at("the last message must be the assistant's answer", fix="add the expected answer as a final assistant message",
-                           field=last))
+        problems.append(
+            at("the last message must be the assistant's answer", fix="add the expected answer as a final assistant message", field=last)
+        )
     return problems
 
 

@@ -43,12 +43,16 @@ def _array_rows(text: str, path: Path) -> list[Row]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError(Problem(f"not valid JSON: {exc.msg}", fix="check quotes, commas and brackets",
-                                 file=path, line=exc.lineno)) from None
+        raise InputError(
+            Problem(f"not valid JSON: {exc.msg}", fix="check quotes, commas and brackets", file=path, line=exc.lineno)
+        ) from None
     except RecursionError:
         raise InputError(Problem("the JSON nests too deeply to read", fix="an item is a flat object of fields", file=path)) from None
-    bad = [Problem("an item must be a JSON object", fix="make each item an object with the fields to convert", file=path, field=f"[{i}]")
-           for i, item in enumerate(data) if not isinstance(item, dict)]
+    bad = [
+        Problem("an item must be a JSON object", fix="make each item an object with the fields to convert", file=path, field=f"[{i}]")
+        for i, item in enumerate(data)
+        if not isinstance(item, dict)
+    ]
     if bad:
         raise InputError(bad, title=f"Cannot convert {path}")
     return [(None, f"[{i}]", item) for i, item in enumerate(data)]
@@ -63,15 +67,19 @@ def _jsonl_rows(text: str, path: Path) -> list[Row]:
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            problems.append(Problem(f"not valid JSON: {exc.msg} (column {exc.colno})", fix="check quotes, commas and brackets",
-                                    file=path, line=number))
+            problems.append(
+                Problem(f"not valid JSON: {exc.msg} (column {exc.colno})", fix="check quotes, commas and brackets", file=path, line=number)
+            )
             continue
         except RecursionError:
             problems.append(Problem("the JSON nests too deeply to read", fix="a line is a flat object of fields", file=path, line=number))
             continue
         if not isinstance(record, dict):
-            problems.append(Problem("a line must be a JSON object", fix="put one object with the fields to convert on each line",
-                                    file=path, line=number))
+            problems.append(
+                Problem(
+                    "a line must be a JSON object", fix="put one object with the fields to convert on each line", file=path, line=number
+                )
+            )
             continue
         rows.append((number, None, record))
     if problems:

@@ -13,8 +13,9 @@ from ..example import Example
 def split(examples: list[Example], eval_fraction: float, seed: int, stratify_by_label: bool = False) -> tuple[list[Example], list[Example]]:
     """(train, eval): the same seed always picks the same examples; both keep the input order."""
     if not 0 < eval_fraction < 1:
-        raise InputError(Problem(f"eval fraction {eval_fraction} is outside (0, 1)", fix="use e.g. --eval-fraction 0.2",
-                                 field="eval_fraction"))
+        raise InputError(
+            Problem(f"eval fraction {eval_fraction} is outside (0, 1)", fix="use e.g. --eval-fraction 0.2", field="eval_fraction")
+        )
     n = len(examples)
     if n < 2:
         raise InputError(Problem(f"cannot split {n} example{'s' if n != 1 else ''}", fix="a split needs at least 2 examples"))

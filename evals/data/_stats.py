@@ -44,8 +44,9 @@ class DataStats:
         return {**asdict(self), "finetune_tokens": self.finetune_tokens, "finetune_cost_usd": self.finetune_cost}
 
 
-def dataset_stats(examples: list[Example], *, tokenizer: Any = None, epochs: float = 2, price_per_1m: float = 0.0,
-                  classification: bool | None = None) -> DataStats:
+def dataset_stats(
+    examples: list[Example], *, tokenizer: Any = None, epochs: float = 2, price_per_1m: float = 0.0, classification: bool | None = None
+) -> DataStats:
     """Figures of a set; tokens are counted with the tokenizer, else estimated (and marked so)."""
     if tokenizer is not None:
         tokens = [count_tokens(ex.messages, tokenizer) for ex in examples]

@@ -26,8 +26,10 @@ def check_writable(*paths: str | Path, force: bool = False) -> None:
     """Refuse, naming every file, when an output exists and force is off."""
     taken = [Path(p) for p in paths if Path(p).exists()]
     if taken and not force:
-        raise InputError([Problem("file exists and would be overwritten", fix="choose another output path or pass --force", file=p)
-                          for p in taken], title="Output exists")
+        raise InputError(
+            [Problem("file exists and would be overwritten", fix="choose another output path or pass --force", file=p) for p in taken],
+            title="Output exists",
+        )
 
 
 def write_jsonl(examples: list[Example], path: str | Path, *, force: bool = False) -> Path:
@@ -55,11 +57,21 @@ def write_atomic(path: str | Path, text: str) -> Path:
             os.fsync(handle.fileno())
         os.replace(temp, path)
     except OSError as exc:
-        raise InputError(Problem(f"cannot write {path}: {exc.strerror or exc}", file=path,
-                                 fix="choose a writable file path (not a folder, not a system path)")) from None
+        raise InputError(
+            Problem(
+                f"cannot write {path}: {exc.strerror or exc}",
+                file=path,
+                fix="choose a writable file path (not a folder, not a system path)",
+            )
+        ) from None
     except UnicodeEncodeError as exc:
-        raise InputError(Problem(f"cannot write {path}: the text holds a character UTF-8 cannot encode ({exc.reason})",
-                                 file=path, fix="remove lone surrogates (\\ud800-\\udfff) from the data")) from None
+        raise InputError(
+            Problem(
+                f"cannot write {path}: the text holds a character UTF-8 cannot encode ({exc.reason})",
+                file=path,
+                fix="remove lone surrogates (\\ud800-\\udfff) from the data",
+            )
+        ) from None
     finally:
         if temp is not None and Path(temp).exists():
             Path(temp).unlink(missing_ok=True)

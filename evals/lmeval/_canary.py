@@ -36,8 +36,9 @@ def canary_files(folder: str | Path = CANARY_DIR, extra: Sequence[str | Path] = 
     if not files:
         fix = "reinstall the package or point to a folder of canary tasks"
         raise InputError(Problem("no canary tasks (*.jsonl) found", fix=fix, file=folder))
-    missing = [Problem("forgetting task file not found", fix="check finetune.forgetting_tasks", file=p)
-               for p in extra if not Path(p).is_file()]
+    missing = [
+        Problem("forgetting task file not found", fix="check finetune.forgetting_tasks", file=p) for p in extra if not Path(p).is_file()
+    ]
     if missing:
         raise InputError(missing)
     return files + [Path(p) for p in extra]
@@ -51,8 +52,7 @@ def canary_hash(folder: str | Path = CANARY_DIR, extra: Sequence[str | Path] = (
     return digest.hexdigest()
 
 
-def canary_tasks(folder: str | Path = CANARY_DIR, docs_dir: str | Path | None = None,
-                 extra: Sequence[str | Path] = ()) -> list[dict]:
+def canary_tasks(folder: str | Path = CANARY_DIR, docs_dir: str | Path | None = None, extra: Sequence[str | Path] = ()) -> list[dict]:
     """lm-eval task configs of the canary files (named `canary_<file stem>`) and of the `extra` files (`extra_<i>_<stem>`),
     documents written to `docs_dir`."""
     from ..models import cache_dir

@@ -28,8 +28,13 @@ def prompt_problem(example: Example) -> Problem | None:
 
 def generation_doc(example: Example) -> dict:
     """The document of a generation item."""
-    return {"id": example.key, "system": example.system or "", "user": example.user_text,
-            "answer": example.answers[0], "example": json.dumps(example_to_dict(example), ensure_ascii=False)}
+    return {
+        "id": example.key,
+        "system": example.system or "",
+        "user": example.user_text,
+        "answer": example.answers[0],
+        "example": json.dumps(example_to_dict(example), ensure_ascii=False),
+    }
 
 
 def choice_doc(example: Example) -> dict:

@@ -16,9 +16,19 @@ from ._canary import CANARY_DIR, cached_base, canary_tasks, save_base
 from ._run import TaskResult, adapter_folder, evaluate_tasks
 
 
-def forgetting_check(model: str = "smollm2-135m", adapter: str | Path | None = None, *, peft_model=None, tokenizer=None,
-                     confidence: float = 0.95, threshold: float = 0.05, canary: str | Path = CANARY_DIR,
-                     extra: Sequence[str | Path] = (), batch_size: int = 8, tuned_model: str | Path | None = None) -> dict:
+def forgetting_check(
+    model: str = "smollm2-135m",
+    adapter: str | Path | None = None,
+    *,
+    peft_model=None,
+    tokenizer=None,
+    confidence: float = 0.95,
+    threshold: float = 0.05,
+    canary: str | Path = CANARY_DIR,
+    extra: Sequence[str | Path] = (),
+    batch_size: int = 8,
+    tuned_model: str | Path | None = None,
+) -> dict:
     """Canary accuracy of `model` and of `model` + adapter (a folder, or an in-memory `peft_model`), as a `Forgetting` dict.
 
     Args:
@@ -46,8 +56,16 @@ def item_scores(results: dict[str, TaskResult]) -> dict[str, dict]:
     return {name: {"ids": r.ids, "scores": r.scores} for name, r in results.items()}
 
 
-def base_scores(model: str, tasks: list[dict], canary: str | Path = CANARY_DIR, *, peft_model=None, tokenizer=None,
-                batch_size: int = 8, extra: Sequence[str | Path] = ()) -> dict[str, dict]:
+def base_scores(
+    model: str,
+    tasks: list[dict],
+    canary: str | Path = CANARY_DIR,
+    *,
+    peft_model=None,
+    tokenizer=None,
+    batch_size: int = 8,
+    extra: Sequence[str | Path] = (),
+) -> dict[str, dict]:
     """The base model's canary scores: from the cache, else evaluated (under a PeftModel's adapter when given) and cached."""
     path, cached = cached_base(model, canary, extra)
     if cached is not None:
@@ -61,8 +79,7 @@ def base_scores(model: str, tasks: list[dict], canary: str | Path = CANARY_DIR, 
     return scores
 
 
-def compare_scores(base: dict[str, dict], tuned: dict[str, dict], *, confidence: float = 0.95,
-                   threshold: float = 0.05) -> dict:
+def compare_scores(base: dict[str, dict], tuned: dict[str, dict], *, confidence: float = 0.95, threshold: float = 0.05) -> dict:
     """The `Forgetting` dict of two runs of the same canary tasks (per task: ids and scores)."""
     before, after, tasks = [], [], {}
     for name in sorted(base):

@@ -32,8 +32,14 @@ class Grading:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items() if v is not None}
 
 
-def grading_of(kind: str = "normalized", *, labels: Sequence[str] | None = None, schema: dict | str | Path | None = None,
-               fields: Sequence[str] | None = None, pattern: str | None = None) -> Grading:
+def grading_of(
+    kind: str = "normalized",
+    *,
+    labels: Sequence[str] | None = None,
+    schema: dict | str | Path | None = None,
+    fields: Sequence[str] | None = None,
+    pattern: str | None = None,
+) -> Grading:
     """A Grading checked by building its grader once (an unknown kind or a missing option is an InputError)."""
     if kind == "judge":
         fix = "use the harness (`advisor run`) for judge-graded sets; lm-eval tasks take a pure grader"

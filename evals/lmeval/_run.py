@@ -25,9 +25,16 @@ class TaskResult:
     """The generated text (generation tasks) or the chosen option (multiple choice)."""
 
 
-def evaluate_tasks(tasks: Sequence[dict | str], model: str = "smollm2-135m", adapter: str | Path | None = None, *,
-                   peft_model=None, tokenizer=None, include_path: str | Path | None = None,
-                   batch_size: int = 8) -> dict[str, TaskResult]:
+def evaluate_tasks(
+    tasks: Sequence[dict | str],
+    model: str = "smollm2-135m",
+    adapter: str | Path | None = None,
+    *,
+    peft_model=None,
+    tokenizer=None,
+    include_path: str | Path | None = None,
+    batch_size: int = 8,
+) -> dict[str, TaskResult]:
     """Evaluate task configs (or task names found under `include_path`) with lm-eval, chat template on.
 
     Args:
@@ -55,8 +62,7 @@ def _simple_evaluate(tasks: list, lm, include_path: str | Path | None) -> dict:
 
     # Without include_defaults=False the manager indexes every built-in task first (~14 s).
     manager = TaskManager(include_path=str(include_path) if include_path else None, include_defaults=False)
-    return simple_evaluate(model=lm, tasks=tasks, task_manager=manager, apply_chat_template=True, bootstrap_iters=0,
-                           log_samples=True)
+    return simple_evaluate(model=lm, tasks=tasks, task_manager=manager, apply_chat_template=True, bootstrap_iters=0, log_samples=True)
 
 
 def _language_model(model: str, adapter, peft_model, tokenizer, batch_size: int):
@@ -114,8 +120,14 @@ def _task_result(name: str, aggregate: dict, samples: list[dict]) -> TaskResult:
     samples = sorted(samples, key=lambda s: s["doc_id"])
     metric = "accuracy" if "accuracy,none" in aggregate else "acc"  # our grader's tasks, or multiple choice
     metrics = {"accuracy": float(aggregate[f"{metric},none"]), "format_valid": float(aggregate.get("format_valid,none", 1.0))}
-    return TaskResult(name, metrics, [str(s["doc"]["id"]) for s in samples], [float(s[metric]) for s in samples],
-                      [bool(s.get("format_valid", 1.0)) for s in samples], [_output(s) for s in samples])
+    return TaskResult(
+        name,
+        metrics,
+        [str(s["doc"]["id"]) for s in samples],
+        [float(s[metric]) for s in samples],
+        [bool(s.get("format_valid", 1.0)) for s in samples],
+        [_output(s) for s in samples],
+    )
 
 
 def _output(sample: dict) -> str:

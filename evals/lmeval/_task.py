@@ -47,8 +47,9 @@ def _common(name: str, docs: Path) -> dict:
     }
 
 
-def generation_task(examples: Sequence[Example], name: str, grading: Grading, folder: str | Path,
-                    params: GenerationParams | None = None) -> dict:
+def generation_task(
+    examples: Sequence[Example], name: str, grading: Grading, folder: str | Path, params: GenerationParams | None = None
+) -> dict:
     """A generate_until task config graded by our grader; writes its documents to `folder/name.jsonl`."""
     _check_name(name)
     params = params or default_params(examples)
@@ -102,7 +103,8 @@ def _hooks_source(grading: dict) -> str:
     )
 
 
-def export_task(examples: Sequence[Example], name: str, grading: Grading, folder: str | Path,
-                params: GenerationParams | None = None) -> Path:
+def export_task(
+    examples: Sequence[Example], name: str, grading: Grading, folder: str | Path, params: GenerationParams | None = None
+) -> Path:
     """Write a generation task for lm-eval into `folder`: its YAML, documents and grader hook; returns the YAML path."""
     return write_yaml(generation_task(examples, name, grading, folder, params), folder)

@@ -58,8 +58,13 @@ class Cache:
             self._db.execute("PRAGMA synchronous=NORMAL")  # WAL keeps it consistent; a crash loses at most recent rows
             migrate(self._db)
         except (sqlite3.DatabaseError, OSError) as exc:
-            raise InputError(Problem(f"the cache {self.path} cannot be opened: {exc}", file=self.path,
-                                     fix="delete the file, point $ADVISOR_CACHE at a writable folder, or run with --no-cache")) from None
+            raise InputError(
+                Problem(
+                    f"the cache {self.path} cannot be opened: {exc}",
+                    file=self.path,
+                    fix="delete the file, point $ADVISOR_CACHE at a writable folder, or run with --no-cache",
+                )
+            ) from None
 
     @classmethod
     def open_default(cls) -> Cache:
@@ -71,9 +76,11 @@ class Cache:
         found = {}
         with self._lock:
             for start in range(0, len(keys), CHUNK):
-                chunk = keys[start:start + CHUNK]
+                chunk = keys[start : start + CHUNK]
                 marks = ",".join("?" * len(chunk))
-                rows = self._db.execute(f"SELECT key, text, input_tokens, output_tokens, latency_s, extra FROM completions WHERE key IN ({marks})", chunk)
+                rows = self._db.execute(
+                    f"SELECT key, text, input_tokens, output_tokens, latency_s, extra FROM completions WHERE key IN ({marks})", chunk
+                )
                 for key, text, input_tokens, output_tokens, latency_s, extra in rows:
                     found[key] = Completion(text, input_tokens, output_tokens, latency_s, cached=True, extra=json.loads(extra))
         return found
@@ -84,9 +91,16 @@ class Cache:
     def put(self, key: str, completion: Completion, identity: dict) -> None:
         """Store one completion; a later put for the same key replaces it."""
         # Keys are scrubbed here too, the last line of defence behind the backends' own redaction.
-        row = (key, redact(completion.text), completion.input_tokens, completion.output_tokens, completion.latency_s,
-               redact(json.dumps(completion.extra, default=str)), redact(json.dumps(identity, sort_keys=True, default=str)),
-               time.time())
+        row = (
+            key,
+            redact(completion.text),
+            completion.input_tokens,
+            completion.output_tokens,
+            completion.latency_s,
+            redact(json.dumps(completion.extra, default=str)),
+            redact(json.dumps(identity, sort_keys=True, default=str)),
+            time.time(),
+        )
         with self._lock:
             self._db.execute("INSERT OR REPLACE INTO completions VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)
 

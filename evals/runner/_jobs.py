@@ -11,8 +11,21 @@ from ..errors import InputError, Problem
 from ..example import Example
 from ._cache import params_key
 
-COLUMNS = ["id", "rung", "repeat", "output", "expected", "score", "format_valid", "latency_s",
-           "input_tokens", "output_tokens", "cached", "error", "details"]
+COLUMNS = [
+    "id",
+    "rung",
+    "repeat",
+    "output",
+    "expected",
+    "score",
+    "format_valid",
+    "latency_s",
+    "input_tokens",
+    "output_tokens",
+    "cached",
+    "error",
+    "details",
+]
 
 
 @dataclass
@@ -28,16 +41,39 @@ class Job:
 
     def row(self, completion: Completion, score, details: dict) -> dict:
         """The graded row of a completion."""
-        return {"id": self.example.key, "rung": self.rung, "repeat": self.repeat, "output": completion.text,
-                "expected": self.example.expected, "score": float(score.value), "format_valid": bool(score.format_valid),
-                "latency_s": completion.latency_s, "input_tokens": completion.input_tokens,
-                "output_tokens": completion.output_tokens, "cached": completion.cached, "error": None, "details": details}
+        return {
+            "id": self.example.key,
+            "rung": self.rung,
+            "repeat": self.repeat,
+            "output": completion.text,
+            "expected": self.example.expected,
+            "score": float(score.value),
+            "format_valid": bool(score.format_valid),
+            "latency_s": completion.latency_s,
+            "input_tokens": completion.input_tokens,
+            "output_tokens": completion.output_tokens,
+            "cached": completion.cached,
+            "error": None,
+            "details": details,
+        }
 
     def error_row(self, error: str, output: str = "") -> dict:
         """A failed call: kept as a row, scored 0 and never format-valid, so it cannot pass as correct."""
-        return {"id": self.example.key, "rung": self.rung, "repeat": self.repeat, "output": output,
-                "expected": self.example.expected, "score": 0.0, "format_valid": False, "latency_s": math.nan,
-                "input_tokens": 0, "output_tokens": 0, "cached": False, "error": error, "details": {}}
+        return {
+            "id": self.example.key,
+            "rung": self.rung,
+            "repeat": self.repeat,
+            "output": output,
+            "expected": self.example.expected,
+            "score": 0.0,
+            "format_valid": False,
+            "latency_s": math.nan,
+            "input_tokens": 0,
+            "output_tokens": 0,
+            "cached": False,
+            "error": error,
+            "details": {},
+        }
 
 
 def plan_jobs(items, rung: str, identity: dict, params: GenerationParams, repeat: int) -> list[Job]:
@@ -48,7 +84,11 @@ def plan_jobs(items, rung: str, identity: dict, params: GenerationParams, repeat
     seen: set[str] = set()
     for example, prompt in items:
         if example.key in seen:
-            raise InputError(Problem(f"example id '{example.key}' appears twice", fix="give every eval example a unique id", line=example.line, field="id"))
+            raise InputError(
+                Problem(
+                    f"example id '{example.key}' appears twice", fix="give every eval example a unique id", line=example.line, field="id"
+                )
+            )
         seen.add(example.key)
         messages, context = prompt_parts(prompt)
         for r in range(repeat):

@@ -32,9 +32,18 @@ class Runner:
     items up to the one that decided, in order.
     """
 
-    def __init__(self, backend: Backend, grader: Callable, *, params: GenerationParams = GenerationParams(),
-                 concurrency: int = 8, cache: Cache | None = None, journal: Journal | None = None,
-                 progress: Callable[[ProgressEvent], None] | None = None, repeat: int = 1):
+    def __init__(
+        self,
+        backend: Backend,
+        grader: Callable,
+        *,
+        params: GenerationParams = GenerationParams(),
+        concurrency: int = 8,
+        cache: Cache | None = None,
+        journal: Journal | None = None,
+        progress: Callable[[ProgressEvent], None] | None = None,
+        repeat: int = 1,
+    ):
         if repeat < 1 or concurrency < 1:
             raise InputError(Problem(f"repeat ({repeat}) and concurrency ({concurrency}) must be at least 1", field="repeat"))
         self.backend, self.grader, self.params = backend, grader, params
@@ -56,8 +65,9 @@ class Runner:
         import pandas as pd
 
         if stop is not None and self.repeat > 1:
-            raise InputError(Problem("sequential stopping needs one sample per item", fix="drop --repeat or pass --no-sequential",
-                                     field="repeat"))
+            raise InputError(
+                Problem("sequential stopping needs one sample per item", fix="drop --repeat or pass --no-sequential", field="repeat")
+            )
         self._identity = self.backend.identity
         jobs = plan_jobs(items, rung, self._identity, self.params, self.repeat)
         rows: list[dict | None] = [None] * len(jobs)
@@ -75,7 +85,7 @@ class Runner:
         if self.journal is not None:
             self.journal.sync()
         self.rows_made = sum(row is not None for row in rows)
-        frame = pd.DataFrame(rows[:order.stopped_at] if order.stopped else rows, columns=COLUMNS)
+        frame = pd.DataFrame(rows[: order.stopped_at] if order.stopped else rows, columns=COLUMNS)
         self.error_rate = error_rate(frame)
         return frame
 

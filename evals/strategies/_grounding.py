@@ -52,8 +52,7 @@ class Grounding:
     citation_recall: float | None
 
 
-def ground(output: str, context: str, retrieved_docs: list[str], gold: set[str] | None,
-           index: SourceIndex) -> Grounding:
+def ground(output: str, context: str, retrieved_docs: list[str], gold: set[str] | None, index: SourceIndex) -> Grounding:
     """Grade one answer's grounding against its retrieved context and the gold source documents."""
     cited = citations(output)
     grounded = is_grounded(output, context)

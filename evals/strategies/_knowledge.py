@@ -37,8 +37,14 @@ def load_knowledge(folder: Path, chunk_tokens: int = 256, overlap: int = 32) -> 
     """
     files = knowledge_files(folder)
     if not files:
-        raise InputError(Problem("knowledge folder holds no .txt, .md or .jsonl documents",
-                                 fix="add documents or remove data.knowledge", file=folder, field="data.knowledge"))
+        raise InputError(
+            Problem(
+                "knowledge folder holds no .txt, .md or .jsonl documents",
+                fix="add documents or remove data.knowledge",
+                file=folder,
+                field="data.knowledge",
+            )
+        )
     chunks: list[Chunk] = []
     for path in files:
         for source, doc, text in _documents(path, path.relative_to(folder).as_posix()):
@@ -61,8 +67,15 @@ def _documents(path: Path, relative: str):
             doc_id = str(doc.get("id", f"{relative}:{number}"))
             yield doc_id, doc_id, str(doc["text"])
         except (json.JSONDecodeError, KeyError, AttributeError, TypeError, RecursionError):
-            raise InputError(Problem("a knowledge JSONL line must be an object with a 'text' field",
-                                     fix='write {"id": "...", "text": "..."} per line', file=path, line=number, field="text")) from None
+            raise InputError(
+                Problem(
+                    "a knowledge JSONL line must be an object with a 'text' field",
+                    fix='write {"id": "...", "text": "..."} per line',
+                    file=path,
+                    line=number,
+                    field="text",
+                )
+            ) from None
 
 
 def knowledge_problems(folder: Path) -> list[Problem]:
@@ -85,8 +98,8 @@ def chunk_text(text: str, size: int, overlap: int) -> list[str]:
     step = max(1, size - min(overlap, size - 1))
     pieces = []
     for start in range(0, len(spans), step):
-        window = spans[start:start + size]
-        pieces.append(text[window[0][0]:window[-1][1]])
+        window = spans[start : start + size]
+        pieces.append(text[window[0][0] : window[-1][1]])
         if start + size >= len(spans):
             break
     return pieces

@@ -12,7 +12,9 @@ from collections import defaultdict
 from ..example import Example
 from ._knowledge import Chunk
 
-FORMS = "the path relative to the knowledge folder, that path without its suffix, the file name with or without suffix, a JSONL document's id"
+FORMS = (
+    "the path relative to the knowledge folder, that path without its suffix, the file name with or without suffix, a JSONL document's id"
+)
 
 
 class SourceIndex:
@@ -45,4 +47,3 @@ def _names(chunk: Chunk) -> list[str]:
     names = [chunk.source, chunk.doc]
     file_name = chunk.source.rsplit("/", 1)[-1]
     return names + [file_name, file_name.rsplit(".", 1)[0]] if "/" in chunk.source else names
-

@@ -1,6 +1,6 @@
 """Run a small eval against an OpenAI-compatible server with a journal and no cache, then write rows.pkl.
 
-    python -m fakes.journal_run --base-url URL --run-dir DIR [--items 16] [--concurrency 2]
+python -m fakes.journal_run --base-url URL --run-dir DIR [--items 16] [--concurrency 2]
 """
 
 from __future__ import annotations

@@ -74,7 +74,8 @@ class FakeFineTuning:
 
     def _upload(self, headers, body):
         form = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
-            f"Content-Type: {headers['content-type']}\r\n\r\n".encode() + body)
+            f"Content-Type: {headers['content-type']}\r\n\r\n".encode() + body
+        )
         parts = {part.get_param("name", header="content-disposition"): part for part in form.iter_parts()}
         if parts["purpose"].get_content().strip() != "fine-tune":
             return _error(400, "purpose must be fine-tune")
@@ -85,8 +86,15 @@ class FakeFineTuning:
             return _error(400, f"invalid training file: {len(self.bad_lines)} line(s) with keys other than 'messages'")
         file_id = f"file-{len(self.files) + 1}"
         self.files[file_id] = lines
-        return 200, {"id": file_id, "object": "file", "bytes": len(body), "created_at": int(time.time()),
-                     "filename": upload.get_filename(), "purpose": "fine-tune", "status": "processed"}
+        return 200, {
+            "id": file_id,
+            "object": "file",
+            "bytes": len(body),
+            "created_at": int(time.time()),
+            "filename": upload.get_filename(),
+            "purpose": "fine-tune",
+            "status": "processed",
+        }
 
     def _create(self, request):
         if request.get("training_file") not in self.files:
@@ -115,7 +123,7 @@ class FakeFineTuning:
         newest_first = self.events.get(job_id, [])[::-1]
         after = query.get("after", [None])[0]
         if after is not None:
-            newest_first = newest_first[[e["id"] for e in newest_first].index(after) + 1:]
+            newest_first = newest_first[[e["id"] for e in newest_first].index(after) + 1 :]
         limit = int(query.get("limit", ["20"])[0])
         page = newest_first[:limit]
         return 200, {"object": "list", "data": page, "has_more": len(newest_first) > limit}
@@ -142,20 +150,38 @@ class FakeFineTuning:
 
     def _event(self, job_id, message):
         events = self.events[job_id]
-        events.append({"id": f"ftevent-{job_id}-{len(events) + 1}", "object": "fine_tuning.job.event",
-                       "created_at": int(time.time()), "level": "info", "message": message, "type": "message"})
+        events.append(
+            {
+                "id": f"ftevent-{job_id}-{len(events) + 1}",
+                "object": "fine_tuning.job.event",
+                "created_at": int(time.time()),
+                "level": "info",
+                "message": message,
+                "type": "message",
+            }
+        )
 
     def _job(self, job_id, status):
         job, request = self.jobs[job_id], self.jobs[job_id]["request"]
         done = status in ("succeeded", "failed")
-        return {"id": job_id, "object": "fine_tuning.job", "created_at": job["created_at"], "model": request["model"],
-                "organization_id": f"org-{self.org}", "result_files": [], "seed": request.get("seed", 0),
-                "status": status, "training_file": request["training_file"],
-                "validation_file": request.get("validation_file"), "hyperparameters": {"n_epochs": "auto"},
-                "method": request.get("method"), "finished_at": int(time.time()) if done else None,
-                "fine_tuned_model": self.model_id(request["model"]) if status == "succeeded" else None,
-                "trained_tokens": TRAINED_TOKENS if status == "succeeded" else None,
-                "error": {"code": "invalid_training_file", "message": self.fail, "param": "training_file"} if status == "failed" else None}
+        return {
+            "id": job_id,
+            "object": "fine_tuning.job",
+            "created_at": job["created_at"],
+            "model": request["model"],
+            "organization_id": f"org-{self.org}",
+            "result_files": [],
+            "seed": request.get("seed", 0),
+            "status": status,
+            "training_file": request["training_file"],
+            "validation_file": request.get("validation_file"),
+            "hyperparameters": {"n_epochs": "auto"},
+            "method": request.get("method"),
+            "finished_at": int(time.time()) if done else None,
+            "fine_tuned_model": self.model_id(request["model"]) if status == "succeeded" else None,
+            "trained_tokens": TRAINED_TOKENS if status == "succeeded" else None,
+            "error": {"code": "invalid_training_file", "message": self.fail, "param": "training_file"} if status == "failed" else None,
+        }
 
 
 def _model(model_id: str) -> dict:

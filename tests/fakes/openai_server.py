@@ -106,7 +106,10 @@ class FakeOpenAI:
 
     def _completion(self, request, answer):
         body = {
-            "id": "chatcmpl-fake", "object": "chat.completion", "created": 0, "model": request.get("model", self.model),
+            "id": "chatcmpl-fake",
+            "object": "chat.completion",
+            "created": 0,
+            "model": request.get("model", self.model),
             "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": answer}}],
         }
         if self.usage:
@@ -134,8 +137,12 @@ def _parse_head(head: bytes):
 
 def _response(status: int, headers: dict, payload: str) -> bytes:
     data = payload.encode()
-    lines = [f"HTTP/1.1 {status} {REASONS.get(status, 'Error')}", "Content-Type: application/json",
-             f"Content-Length: {len(data)}", "Connection: keep-alive"]
+    lines = [
+        f"HTTP/1.1 {status} {REASONS.get(status, 'Error')}",
+        "Content-Type: application/json",
+        f"Content-Length: {len(data)}",
+        "Connection: keep-alive",
+    ]
     lines += [f"{name}: {value}" for name, value in headers.items()]
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + data
 

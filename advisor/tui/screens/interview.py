@@ -12,8 +12,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import (Checkbox, Footer, Header, Input, Select, SelectionList, Static, TabbedContent, TabPane,
-                             TextArea)
+from textual.widgets import Checkbox, Footer, Header, Input, Select, SelectionList, Static, TabbedContent, TabPane, TextArea
 
 from ...advice import Facts, first_opinion
 from ..answers import Answers, Build
@@ -57,8 +56,12 @@ class InterviewScreen(Screen):
 
     def compose(self) -> ComposeResult:
         v = self.answers.values
-        sections = {"usecase": q.use_case(v), "data": q.data(v), "task": q.task(v, q.graders_for(v)),
-                    "targets": q.targets(v, list(TARGET_METRICS))}
+        sections = {
+            "usecase": q.use_case(v),
+            "data": q.data(v),
+            "task": q.task(v, q.graders_for(v)),
+            "targets": q.targets(v, list(TARGET_METRICS)),
+        }
         yield Header()
         with TabbedContent(initial="usecase"):
             for key, title in q.SECTIONS.items():
@@ -114,9 +117,12 @@ class InterviewScreen(Screen):
         for metric in TARGET_METRICS:
             self._question(f"target.{metric}").display = metric in visible
         self._sample_hints()
-        facts = Facts(n_eval=self._count("eval"), n_train=self._count("train"),
-                      has_knowledge=self._ok("knowledge"),
-                      confidence=self.answers.confidence())
+        facts = Facts(
+            n_eval=self._count("eval"),
+            n_train=self._count("train"),
+            has_knowledge=self._ok("knowledge"),
+            confidence=self.answers.confidence(),
+        )
         opinion = first_opinion(self.answers.profile(), facts, self.answers.targets())
         self.query_one(OpinionView).show(opinion)
         self.query_one("#opinion-line", Static).update(opinion_line(opinion))

@@ -12,23 +12,43 @@ from ...scenario import TASK_KINDS as SCENARIO_TASK_KINDS
 from ..widgets.question import Question
 
 SECTIONS = {"usecase": "Use case", "data": "Data", "task": "Task & model", "targets": "Targets", "opinion": "First opinion"}
-MUST_CHANGE = [("Knowledge: facts it does not know", "knowledge"), ("Output format (labels, JSON)", "format"),
-               ("Tone or style", "style"), ("A task skill", "skill"), ("Cost per call", "cost"), ("Latency", "latency")]
+MUST_CHANGE = [
+    ("Knowledge: facts it does not know", "knowledge"),
+    ("Output format (labels, JSON)", "format"),
+    ("Tone or style", "style"),
+    ("A task skill", "skill"),
+    ("Cost per call", "cost"),
+    ("Latency", "latency"),
+]
 FREQUENCIES = ["never", "rarely", "monthly", "weekly", "daily"]
 TASK_KINDS = list(SCENARIO_TASK_KINDS)
 GRADERS = list(MODEL_FREE_GRADER_KINDS)  # the judge is offered only to a scenario that already has one
-RUNGS = [("zero-shot", "zero_shot"), ("few-shot (examples from train)", "few_shot"),
-         ("prompt search (instructions and examples chosen on a dev split of train)", "prompt_search"),
-         ("RAG (retrieval from knowledge)", "rag"), ("fine-tune (LoRA on train)", "finetune")]
-TARGET_LABELS = {"accuracy": "accuracy ≥", "macro_f1": "macro F1 ≥", "field_accuracy": "field accuracy ≥",
-                 "format_valid": "format valid ≥", "recall_at_k": "retrieval recall ≥", "p50_latency_ms": "p50 latency ms ≤",
-                 "p95_latency_ms": "p95 latency ms ≤", "cost_per_1k_calls_usd": "$ per 1k calls ≤",
-                 "grounded": "grounded ≥", "citation_precision": "citation precision ≥", "citation_recall": "citation recall ≥",
-                 "forgetting_change": "forgetting change ≥"}
+RUNGS = [
+    ("zero-shot", "zero_shot"),
+    ("few-shot (examples from train)", "few_shot"),
+    ("prompt search (instructions and examples chosen on a dev split of train)", "prompt_search"),
+    ("RAG (retrieval from knowledge)", "rag"),
+    ("fine-tune (LoRA on train)", "finetune"),
+]
+TARGET_LABELS = {
+    "accuracy": "accuracy ≥",
+    "macro_f1": "macro F1 ≥",
+    "field_accuracy": "field accuracy ≥",
+    "format_valid": "format valid ≥",
+    "recall_at_k": "retrieval recall ≥",
+    "p50_latency_ms": "p50 latency ms ≤",
+    "p95_latency_ms": "p95 latency ms ≤",
+    "cost_per_1k_calls_usd": "$ per 1k calls ≤",
+    "grounded": "grounded ≥",
+    "citation_precision": "citation precision ≥",
+    "citation_recall": "citation recall ≥",
+    "forgetting_change": "forgetting change ≥",
+}
 
 
-def _text(v: dict, key: str, label: str, placeholder: str = "", hint: str = "",
-          kind: Literal["integer", "number", "text"] = "text") -> Question:
+def _text(
+    v: dict, key: str, label: str, placeholder: str = "", hint: str = "", kind: Literal["integer", "number", "text"] = "text"
+) -> Question:
     box = Input(str(v[key]), placeholder=placeholder, compact=True, type=kind, select_on_focus=False)
     return Question(key, label, box, hint=hint)
 

@@ -81,8 +81,9 @@ class ResultsScreen(Screen):
         self._show_command()
 
     def _show_command(self) -> None:
-        self.query_one("#command", Static).update(Content.from_markup(
-            "[b]Reproduce[/] [dim](y copies it)[/]\n[$accent]$ $cmd[/]", cmd=self.command))
+        self.query_one("#command", Static).update(
+            Content.from_markup("[b]Reproduce[/] [dim](y copies it)[/]\n[$accent]$ $cmd[/]", cmd=self.command)
+        )
 
     def action_write(self) -> None:
         self.written = write_reports(self.record, self.out_dir)

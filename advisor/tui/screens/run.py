@@ -125,12 +125,14 @@ class RunScreen(Screen):
         self.confidence = p.confidence
         of = f" (first {p.n_eval} of {p.n_eval_total})" if p.n_eval < p.n_eval_total else ""
         title = "[b]$name[/] · $model · $n eval$of · $train train"
-        self.query_one("#run-title", Static).update(Content.from_markup(
-            title, name=p.scenario, model=p.model, n=str(p.n_eval), of=of, train=str(p.n_train)))
+        self.query_one("#run-title", Static).update(
+            Content.from_markup(title, name=p.scenario, model=p.model, n=str(p.n_eval), of=of, train=str(p.n_train))
+        )
         est = p.estimate
         self.query_one("#run-estimate", Static).update(
             f"Estimate, all rungs: {est.get('calls', 0):,} calls · {est.get('input_tokens', 0):,} in + "
-            f"{est.get('output_tokens', 0):,} out tokens · ${est.get('cost_usd', 0):.4f}")
+            f"{est.get('output_tokens', 0):,} out tokens · ${est.get('cost_usd', 0):.4f}"
+        )
         for rung, reason in p.rungs:
             if reason:
                 self._row(rung).skip(reason)

@@ -61,8 +61,7 @@ class SaveScreen(ModalScreen[Path | None]):
         path = self._path()
         if path.exists():
             new = free_path(path)
-            self.query_one("#save-note", Static).update(
-                Content(f"{shown(path)} already exists. Overwrite it, or save as {shown(new)}?"))
+            self.query_one("#save-note", Static).update(Content(f"{shown(path)} already exists. Overwrite it, or save as {shown(new)}?"))
             self.query_one("#new-name", Button).label = f"Save as {new.name}"
             self._asking(True)
             self.query_one("#new-name").focus()

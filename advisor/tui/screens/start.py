@@ -19,8 +19,10 @@ from ...scenario import Scenario
 from ...scenario_file import load_scenario
 from ..places import Shipped, shown
 
-INTRO = ("Prompt, RAG or fine-tune? Answer a few questions about your use case, get a first opinion, "
-         "then measure each approach on your own eval set.")
+INTRO = (
+    "Prompt, RAG or fine-tune? Answer a few questions about your use case, get a first opinion, "
+    "then measure each approach on your own eval set."
+)
 
 
 class StartScreen(Screen):
@@ -58,8 +60,10 @@ class StartScreen(Screen):
 
     def _options(self) -> list[Option | None]:
         blank = Option(Content.from_markup("[b]Blank scenario[/]\n[dim]answer every question yourself[/]"), id="blank")
-        shipped = [Option(Content.from_markup("[b]$name[/]\n[dim]$text[/]", name=s.name, text=s.description or shown(s.path)),
-                          id=f"shipped-{i}") for i, s in enumerate(self.shipped)]
+        shipped = [
+            Option(Content.from_markup("[b]$name[/]\n[dim]$text[/]", name=s.name, text=s.description or shown(s.path)), id=f"shipped-{i}")
+            for i, s in enumerate(self.shipped)
+        ]
         return [blank, *([None] if shipped else []), *shipped]
 
     @on(OptionList.OptionSelected, "#choices")

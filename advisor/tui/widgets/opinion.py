@@ -23,8 +23,11 @@ def opinion_content(opinion: Opinion) -> Content:
 
 def opinion_line(opinion: Opinion) -> Content:
     """The one-line summary shown under every section."""
-    return Content.from_markup(f"[b]First opinion:[/] [{STYLE[opinion.approach]}]$headline[/] [dim]· $ladder[/]",
-                               headline=opinion.headline, ladder=opinion.ladder_text)
+    return Content.from_markup(
+        f"[b]First opinion:[/] [{STYLE[opinion.approach]}]$headline[/] [dim]· $ladder[/]",
+        headline=opinion.headline,
+        ladder=opinion.ladder_text,
+    )
 
 
 class OpinionView(Static):

@@ -34,20 +34,27 @@ class RungTable(DataTable):
         if rung.status != "measured":
             return [Text(cells.title(rung.name), style="dim"), *[cells.DASH] * (len(columns) + 2), Text("skip", style="dim")]
         chosen = rung.name == self.record.recommendation.rung
-        name = Text.assemble((cells.title(rung.name) + (" ★" if chosen else ""), "bold" if chosen else ""),
-                             (f"\nn {rung.n}", "dim"))
+        name = Text.assemble((cells.title(rung.name) + (" ★" if chosen else ""), "bold" if chosen else ""), (f"\nn {rung.n}", "dim"))
         metrics = [Text(cells.metric(rung.metrics.get(c)).replace(" ", "\n", 1), justify="right") for c in columns]
         mark = Text(cells.meets(rung), style="green" if rung.meets_targets else "red", justify="center")
-        return [name, *metrics, Text(cells.latency(rung), justify="right"),
-                Text(cells.money(rung.cost_per_1m_calls_usd), justify="right"), mark]
+        return [
+            name,
+            *metrics,
+            Text(cells.latency(rung), justify="right"),
+            Text(cells.money(rung.cost_per_1m_calls_usd), justify="right"),
+            mark,
+        ]
 
 
 def verdict(record: RunRecord) -> Content:
     """One line: PASS or FAIL, and the rung to use."""
     word = cells.verdict(record)
     rung = cells.title(record.recommendation.rung) if record.recommendation.rung else "no rung meets the targets"
-    return Content.from_markup(f"[b reverse {'$success' if word == 'PASS' else '$error'}] $word [/]  "
-                               "[b]Recommendation:[/] [b $accent]$rung[/]", word=word, rung=rung)
+    return Content.from_markup(
+        f"[b reverse {'$success' if word == 'PASS' else '$error'}] $word [/]  [b]Recommendation:[/] [b $accent]$rung[/]",
+        word=word,
+        rung=rung,
+    )
 
 
 def checks(record: RunRecord, name: str) -> Content:
@@ -59,8 +66,7 @@ def checks(record: RunRecord, name: str) -> Content:
     lines = [Content.from_markup("[b]$rung[/] [dim]against the targets[/]", rung=cells.title(name))]
     for check in rung.checks:
         mark = "[$success]✓[/]" if check.passed else "[$error]✗[/]"
-        lines.append(Content.from_markup(f"{mark} $target [dim]$reason[/]", target=cells.target_text(check.target),
-                                         reason=check.reason))
+        lines.append(Content.from_markup(f"{mark} $target [dim]$reason[/]", target=cells.target_text(check.target), reason=check.reason))
     return Content("\n").join(lines)
 
 
@@ -94,10 +100,15 @@ class LossCurve(Vertical):
         assert training is not None  # shown only for a rung that trained
         losses = [float(p["loss"]) for p in training.curve if p.get("loss") is not None]
         val = f", validation {cells.number(training.final_val_loss)}" if training.final_val_loss is not None else ""
-        yield Label(Content.from_markup(
-            "[b]Training loss[/] [dim]$first → $last over $steps logged steps$val[/]",
-            first=cells.number(losses[0]) if losses else cells.DASH, last=cells.number(losses[-1]) if losses else cells.DASH,
-            steps=str(len(losses)), val=val))
+        yield Label(
+            Content.from_markup(
+                "[b]Training loss[/] [dim]$first → $last over $steps logged steps$val[/]",
+                first=cells.number(losses[0]) if losses else cells.DASH,
+                last=cells.number(losses[-1]) if losses else cells.DASH,
+                steps=str(len(losses)),
+                val=val,
+            )
+        )
         yield Sparkline(losses, id="loss")
 
 

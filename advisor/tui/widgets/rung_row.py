@@ -60,8 +60,7 @@ class RungRow(Horizontal):
         self.query_one(ProgressBar).update(total=max(total, 1), progress=0)
         self._state("running", Content.from_markup(f"[dim]0/{total} · starting[/]"))
 
-    def progress(self, done: int, total: int, accuracy: float | None, errors: int, eta_s: float | None,
-                 confidence: float) -> None:
+    def progress(self, done: int, total: int, accuracy: float | None, errors: int, eta_s: float | None, confidence: float) -> None:
         self.query_one(ProgressBar).update(total=max(total, 1), progress=done)
         parts = [f"{done}/{total}", running_score(accuracy, done, confidence)]
         parts += [f"{errors} error{'s' if errors != 1 else ''}" if errors else "", f"ETA {duration(eta_s)}" if done < total else ""]
@@ -111,7 +110,10 @@ class TrainingRow(Horizontal):
         if loss is not None:
             self.losses.append(loss)
             self.query_one(Sparkline).data = list(self.losses)
-        parts = [f"step {step}/{total}", f"loss {loss:.3f}" if loss is not None else "",
-                 f"ETA {duration(eta_s)}" if step < total else "done"]
+        parts = [
+            f"step {step}/{total}",
+            f"loss {loss:.3f}" if loss is not None else "",
+            f"ETA {duration(eta_s)}" if step < total else "done",
+        ]
         self.query_one(".rung-detail", Static).update(" · ".join(p for p in parts if p))
         self.display = True
