@@ -66,7 +66,7 @@ def test_a_torn_rung_state_is_redone_not_a_traceback(tmp_path):
     (tmp_path / "adapter" / "adapter_config.json").write_text("{}")
     (tmp_path / "rung.json").write_text('{"stamp": "abc", "training": {"meth')  # killed mid-write
     assert read_saved(tmp_path / "rung.json") is None
-    assert _finished(tmp_path, "abc") is None
+    assert _finished(tmp_path, tmp_path / "adapter", "abc") is None
 
 
 def test_knowledge_documents_match_their_suffix_in_any_case(tmp_path):

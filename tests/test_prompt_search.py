@@ -70,7 +70,11 @@ def scenario(tmp_path, trap: bool = False, **search):
 
 def run_search(path, tmp_path, backend):
     ws = prepare(path)
-    record = asyncio.run(climb(ws, RunOptions(tmp_path / "run", use_cache=False, full=True, rungs=["prompt_search"], backend=backend)))
+    # every eval item, and no latency probe: the tests count exactly which calls the search and the eval made
+    opts = RunOptions(
+        tmp_path / "run", use_cache=False, full=True, rungs=["prompt_search"], backend=backend, sequential=False, latency_probe=0
+    )
+    record = asyncio.run(climb(ws, opts))
     return ws, record
 
 

@@ -352,7 +352,7 @@ def test_the_scenario_s_finetune_block_is_lora_settings_plus_the_ladder_s_own_fi
     assert {name: (f.annotation, f.default, f.description) for name, f in shared.items()} == {
         name: (f.annotation, f.default, f.description) for name, f in Finetune.model_fields.items() if name in shared
     }
-    assert set(Finetune.model_fields) - set(shared) == {"model", "forgetting_threshold", "prompt", "compare"}
+    assert set(Finetune.model_fields) - set(shared) == {"model", "forgetting_threshold", "forgetting_tasks", "prompt", "compare"}
     block = Finetune(epochs=3, r=8, prompt="full", forgetting_threshold=0.1)
     assert LoraSettings.from_obj(block) == LoraSettings(epochs=3, r=8) and LoraSettings.from_obj(block).as_dict() == block.as_dict()
 
