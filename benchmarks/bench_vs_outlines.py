@@ -20,6 +20,7 @@ import sys
 import time
 
 from _report import emit, set_threads
+from bench_local_batching import MESSAGES  # the same support messages in every local-model benchmark
 
 LABELS = ("billing", "shipping", "refund", "account", "other")
 SCHEMA = {
@@ -28,24 +29,6 @@ SCHEMA = {
     "required": ["intent", "urgent"],
     "additionalProperties": False,
 }
-MESSAGES = [
-    "I was charged twice for my order this month.",
-    "Where is my package? It has been ten days.",
-    "Please send my money back, the blender arrived broken.",
-    "I can't log in after resetting my password.",
-    "Do you sell gift cards?",
-    "My invoice shows the wrong VAT number.",
-    "The courier left the parcel at the wrong door.",
-    "I returned the shoes two weeks ago and have no refund yet.",
-    "How do I change the email on my profile?",
-    "What are your opening hours on Sunday?",
-    "Why did my card get declined at checkout?",
-    "Tracking says delivered but nothing arrived.",
-    "Can I get a refund for a cancelled subscription?",
-    "Delete my account and all my data, please.",
-    "Is the red jacket available in size M?",
-    "You billed me after I cancelled.",
-]
 TASKS = {
     "label": (f"Classify the customer message as {', '.join(LABELS)}. Answer with the label only.", 8),
     "json": ("Read the customer message. Answer with JSON: the intent (" + ", ".join(LABELS) + ") and whether it is urgent.", 32),
