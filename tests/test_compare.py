@@ -13,6 +13,7 @@ import xml.etree.ElementTree as ET
 import pandas as pd
 import pytest
 from clirun import run_cli
+from fakes.served import served_scenario
 from scipy.stats import binomtest
 from test_ladder import PromptAwareFake, write_scenario
 
@@ -182,46 +183,11 @@ def test_a_missing_run_is_bad_input(tmp_path, capsys):
     assert code == 2 and "run record not found" in err
 
 
-def _served_scenario(folder, base_url):
-    """Zero-shot against the loopback fake OpenAI server (it answers the last word): half the items right."""
-    import yaml
-
-    folder.mkdir(parents=True)
-
-    def lines(split: str, n: int) -> str:
-        return "".join(
-            json.dumps(
-                {
-                    "id": f"{split}{i}",
-                    "messages": [
-                        {"role": "user", "content": f"{split} {i} about {'refund' if i % 2 else 'it please'}"},
-                        {"role": "assistant", "content": "refund"},
-                    ],
-                }
-            )
-            + "\n"
-            for i in range(n)
-        )
-
-    (folder / "eval.jsonl").write_text(lines("q", 60))
-    (folder / "train.jsonl").write_text(lines("t", 10))
-    scenario = {
-        "name": "served",
-        "task": {"kind": "classification", "labels": ["refund", "shipping"]},
-        "data": {"train": "train.jsonl", "eval": "eval.jsonl"},
-        "grader": {"kind": "label"},
-        "targets": [{"metric": "accuracy", "min": 0.3}],
-        "model": f"openai:{base_url}#fake",
-    }
-    (folder / "scenario.yaml").write_text(yaml.safe_dump(scenario))
-    return folder / "scenario.yaml"
-
-
 def test_run_with_a_baseline_fails_on_a_regression_and_passes_against_itself(tmp_path, capsys, run_cache):
     from fakes.openai_server import FakeOpenAIServer
 
     with FakeOpenAIServer() as server:
-        scenario = _served_scenario(tmp_path / "s", server.base_url)
+        scenario = served_scenario(tmp_path / "s", server.base_url, n_eval=60, min_accuracy=0.3)
         args = ["run", str(scenario), "--rungs", "zero_shot", "--ci", "--no-sequential"]
         first = run_cli([*args, "--out", str(tmp_path / "a")], capsys)
         assert first[0] == 0, first

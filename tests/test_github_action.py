@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
-import yaml
 from fakes.openai_server import FakeOpenAIServer
+from fakes.served import served_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / ".github" / "scripts" / "llm-gate.sh"
@@ -105,39 +105,6 @@ def github():
     server.shutdown()
 
 
-def scenario(folder: Path, base_url: str) -> Path:
-    """Zero-shot against the fake OpenAI server, which answers the last word: right on odd items."""
-    folder.mkdir(parents=True)
-
-    def lines(split: str, n: int) -> str:
-        return "".join(
-            json.dumps(
-                {
-                    "id": f"{split}{i}",
-                    "messages": [
-                        {"role": "user", "content": f"{split} {i} about {'refund' if i % 2 else 'it please'}"},
-                        {"role": "assistant", "content": "refund"},
-                    ],
-                }
-            )
-            + "\n"
-            for i in range(n)
-        )
-
-    (folder / "eval.jsonl").write_text(lines("q", 40))
-    (folder / "train.jsonl").write_text(lines("t", 10))
-    data = {
-        "name": "served",
-        "task": {"kind": "classification", "labels": ["refund", "shipping"]},
-        "data": {"train": "train.jsonl", "eval": "eval.jsonl"},
-        "grader": {"kind": "label"},
-        "targets": [{"metric": "accuracy", "min": 0.2}],
-        "model": f"openai:{base_url}#fake",
-    }
-    (folder / "scenario.yaml").write_text(yaml.safe_dump(data))
-    return folder / "scenario.yaml"
-
-
 def step(name: str, env: dict, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(["bash", str(SCRIPT), name], env=env, cwd=cwd, capture_output=True, text=True, timeout=300, check=False)
 
@@ -150,7 +117,7 @@ def test_the_action_posts_one_comment_and_updates_it_on_the_next_run(github, tmp
     event = tmp_path / "event.json"
     event.write_text(json.dumps({"pull_request": {"number": 7}}))
     with FakeOpenAIServer() as openai:
-        path = scenario(work / "s", openai.base_url)
+        path = served_scenario(work / "s", openai.base_url, n_eval=40, min_accuracy=0.2)
         env = {
             **os.environ,
             "LLM_GATE_PYTHON": sys.executable,
