@@ -189,6 +189,6 @@ def _interval(values: list[float], confidence: float):
 
 
 def close(search: Search, eval_score: float) -> Search:
-    """The overfitting guard: the dev-to-eval gap against the dev interval's half-width."""
+    """The overfitting guard: the dev-to-eval gap against the dev interval's lower half-width."""
     gap = search.dev_score - eval_score
-    return search.model_copy(update={"eval_gap": gap, "overfit": gap > search.dev_upper - search.dev_score})
+    return search.model_copy(update={"eval_gap": gap, "overfit": gap > search.dev_margin})

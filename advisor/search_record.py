@@ -51,4 +51,12 @@ class Search(BaseModel):
     eval_gap: float | None = None
     """Winner's dev score minus its eval score."""
     overfit: bool | None = None
-    """The gap exceeds the dev interval's half-width: the search fit the dev split, not the task."""
+    """The gap exceeds the dev interval's lower half-width: the search fit the dev split, not the task."""
+
+    @property
+    def dev_margin(self) -> float:
+        """How far below its dev score the winner's true score may plausibly lie: the interval's lower half-width.
+
+        The lower side is the one a dev-to-eval drop is judged against; at a dev score of 1.000 the upper side is 0.
+        """
+        return self.dev_score - self.dev_lower

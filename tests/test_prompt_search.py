@@ -158,6 +158,24 @@ def test_the_guard_says_overfit_when_the_gap_exceeds_the_dev_interval(eval_score
     assert closed.overfit is overfit and closed.eval_gap == pytest.approx(0.9 - eval_score)
 
 
+@pytest.mark.parametrize(("eval_score", "overfit"), [(0.95, False), (0.85, True)])
+def test_a_perfect_dev_score_is_judged_against_the_lower_side_of_its_interval(eval_score, overfit):
+    """At dev 1.000 the interval's upper half is empty; a drop is measured against how far below 1 it reaches."""
+    search = Search(
+        budget_calls=10,
+        calls_spent=10,
+        dev_ids=["a"],
+        instructions={},
+        candidates=[],
+        winner="w",
+        baseline="w",
+        dev_score=1.0,
+        dev_lower=0.898,
+        dev_upper=1.0,
+    )
+    assert close(search, eval_score).overfit is overfit
+
+
 def test_a_small_train_set_skips_the_rung_with_the_reason(tmp_path):
     path = scenario(tmp_path)
     lines = (tmp_path / "s" / "train.jsonl").read_text().splitlines()[:40]
@@ -224,3 +242,43 @@ def test_without_a_system_prompt_the_data_s_own_messages_are_the_first_instructi
     s = record.rung("prompt_search").search
     assert s.instructions["user"] is None and s.winner == s.baseline
     assert "format_line" not in s.instructions  # no text to add a format line to
+
+
+class ReadsLabelsInline:
+    """The shipped support-intents data's gold label for every input, but wrong on a third of them unless the
+    system message lists the labels inline (the `labels_inline` rewrite): a model only a searched prompt can steer."""
+
+    spec = "fake:labels-inline"
+    identity: ClassVar[dict] = {"backend": "fake", "model": "labels-inline"}
+
+    def __init__(self, gold: dict[str, str], labels: list[str]):
+        self.gold, self.labels = gold, labels
+
+    async def complete(self, messages, params) -> Completion:
+        question = messages[-1]["content"]
+        label = self.gold[question]
+        system = messages[0]["content"] if messages[0]["role"] == "system" else ""
+        if "Labels: " not in system and sum(map(ord, question)) % 3 == 0:
+            label = self.labels[(self.labels.index(label) + 1) % len(self.labels)]  # a wrong label, still a valid one
+        return Completion(label, 40, 2, 0.01)
+
+
+def test_on_support_intents_the_recommendation_names_prompt_search_when_it_passes(tmp_path):
+    from pathlib import Path
+
+    scenario_path = Path(__file__).resolve().parents[1] / "scenarios" / "support-intents.yaml"
+    ws = prepare(scenario_path)
+    gold = {ex.prompt[-1].content: ex.expected for ex in [*ws.train_set, *ws.eval_set]}
+    backend = ReadsLabelsInline(gold, ws.scenario.task.labels)
+    opts = RunOptions(tmp_path / "run", use_cache=False, rungs=["zero_shot", "few_shot", "prompt_search", "finetune"], backend=backend)
+    record = asyncio.run(climb(ws, opts))
+
+    assert [r.name for r in record.rungs] == ["zero_shot", "few_shot", "prompt_search", "rag", "finetune"]
+    assert record.rung("rag").status == "skipped"  # no knowledge base
+    assert not record.rung("few_shot").meets_targets and record.rung("prompt_search").meets_targets
+    assert record.rung("prompt_search").search.winner.startswith("labels_inline")
+    assert record.rung("finetune").status == "skipped"  # the cheaper searched prompt passed: no weights paid for
+    assert record.recommendation.rung == "prompt_search"
+    assert record.recommendation.rationale[0].startswith("Prompt search is the cheapest rung that meets every target")
+    terminal = render(record, "terminal")
+    assert terminal.index("few-shot") < terminal.index("prompt search") < terminal.index("fine-tune")

@@ -21,15 +21,15 @@ def search_sentences(rung: RungResult) -> list[str]:
         + ("; it is the few-shot recipe itself (nothing beat it on dev)." if s.winner == s.baseline else "."),
     ]
     if s.eval_gap is not None:
-        half = s.dev_upper - s.dev_score
+        half = s.dev_margin
         if s.overfit:
             lines.append(
                 f"The search overfit the dev split: the winner scores {s.eval_gap * 100:.1f} points lower on eval "
-                f"than on dev, more than the dev interval's half-width of {half * 100:.1f} points."
+                f"than on dev, more than the dev interval's lower half-width of {half * 100:.1f} points."
             )
         else:
             lines.append(
-                f"Dev to eval gap {s.eval_gap * 100:+.1f} points, within the dev interval's half-width of "
+                f"Dev to eval gap {s.eval_gap * 100:+.1f} points, within the dev interval's lower half-width of "
                 f"{half * 100:.1f}: no sign that the search overfit the dev split."
             )
     return lines
