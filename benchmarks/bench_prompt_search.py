@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-def scenario(folder: Path, data: Path, budget: int) -> Path:
+def scenario(folder: Path, data: Path, budget: int, dev_size: int = 40) -> Path:
     """A classification scenario over a data folder; the data's own system message lists the labels."""
     raw = {
         "name": data.name,
@@ -45,7 +45,7 @@ def scenario(folder: Path, data: Path, budget: int) -> Path:
             "few_shot": {"k": 8},
             "rag": None,
             "finetune": None,
-            "prompt_search": {"budget_calls": budget, "dev_size": 40, "ks": [8], "demos": ["similar", "bootstrapped"]},
+            "prompt_search": {"budget_calls": budget, "dev_size": dev_size, "ks": [8], "demos": ["similar", "bootstrapped"]},
         },
     }
     path = folder / f"{data.name}.yaml"
@@ -96,7 +96,7 @@ def advisor_serve():
         process.wait(20)
 
 
-def dspy_side(ws, budget: int, limit: int) -> dict:
+def dspy_side(ws, budget: int, limit: int, train_cap: int) -> dict:
     """BootstrapFewShotWithRandomSearch on our dev split and budget, through advisor serve; eval accuracy and calls."""
     import dspy
 
@@ -122,7 +122,10 @@ def dspy_side(ws, budget: int, limit: int) -> dict:
         optimizer = dspy.BootstrapFewShotWithRandomSearch(
             metric=metric, max_bootstrapped_demos=4, max_labeled_demos=8, num_candidate_programs=programs, num_threads=4
         )
-        compiled = optimizer.compile(dspy.Predict(signature), trainset=[example(e) for e in pool], valset=[example(e) for e in dev])
+        # BootstrapFewShot walks the train set until it holds max_bootstrapped_demos traces the model got right; a
+        # weak model fails most, so the walk is capped at train_cap examples (each is one call).
+        trainset = [example(e) for e in pool[:train_cap]]
+        compiled = optimizer.compile(dspy.Predict(signature), trainset=trainset, valset=[example(e) for e in dev])
         calls = len(lm.history)
         right = sum(metric(example(e), _safe(compiled, e.user_text)) for e in ws.eval_set[:limit])
     return {"accuracy": right / len(ws.eval_set[:limit]), "calls": calls, "programs": programs}
@@ -154,6 +157,8 @@ def main() -> int:
     parser.add_argument("--tasks", default="banking77,clinc150_bank_oos")
     parser.add_argument("--limit", type=int, default=60)
     parser.add_argument("--budget", type=int, default=120)
+    parser.add_argument("--dev-size", type=int, default=40, help="the dev split carved from train, for both searches")
+    parser.add_argument("--dspy-train", type=int, default=32, help="train examples DSPy may bootstrap from (one call each)")
     parser.add_argument("--no-dspy", action="store_true")
     parser.add_argument("--out", type=Path, default=None, help="keep the run folders here")
     args = parser.parse_args()
@@ -170,12 +175,12 @@ def main() -> int:
     lines = [header, "|---|---|---|---|---|---|---|---|---|---|"]
     dspy_lines = []
     for task in args.tasks.split(","):
-        result = ours(scenario(out, args.data / task, args.budget), args.limit, out / task)
+        result = ours(scenario(out, args.data / task, args.budget, args.dev_size), args.limit, out / task)
         lines.append(row(task, result, args.limit, args.budget))
         print(lines[-1], flush=True)
         (out / f"{task}-search.json").write_text(json.dumps(result["search"].search.model_dump(), indent=1))
         if not args.no_dspy:
-            dspy_lines.append(_dspy_line(task, result, args.budget, args.limit))
+            dspy_lines.append(_dspy_line(task, result, args.budget, args.limit, args.dspy_train))
             print(dspy_lines[-1], flush=True)
     print("\n".join(lines))
     if dspy_lines:
@@ -184,7 +189,7 @@ def main() -> int:
     return 0
 
 
-def _dspy_line(task: str, result: dict, budget: int, limit: int) -> str:
+def _dspy_line(task: str, result: dict, budget: int, limit: int, train_cap: int) -> str:
     ours_acc = result["search"].metrics["accuracy"].value
     try:
         import dspy  # noqa: F401
@@ -192,7 +197,7 @@ def _dspy_line(task: str, result: dict, budget: int, limit: int) -> str:
         return f"| {task} | {ours_acc:.3f} | not run: dspy is not installed (pip install -e '.[bench]') | |"
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # litellm would fetch its price list
     try:
-        got = dspy_side(result["ws"], budget, limit)
+        got = dspy_side(result["ws"], budget, limit, train_cap)
     except Exception as exc:  # noqa: BLE001 - the reason it cannot run offline is the result
         return f"| {task} | {ours_acc:.3f} | not run: {type(exc).__name__}: {str(exc)[:300]} | |"
     return f"| {task} | {ours_acc:.3f} | {got['accuracy']:.3f} ({got['programs']} candidate programs) | {got['calls']} |"

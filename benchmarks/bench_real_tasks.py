@@ -9,8 +9,9 @@ credit-card intents plus out-of-scope (Larson et al. 2019, CC BY 3.0) and SNIPS 
 without that folder has nothing to measure: the script says so and exits 0.
 
 For each task it writes a scenario (the data's own system prompt, label or JSON-Schema grader),
-runs `advisor run --full` with `generation.structured: auto`, then again with `off` into the same
-folder (the fine-tune's adapter is reused, so only generation differs), and prints per rung accuracy
+runs `advisor run --full --no-sequential` with `generation.structured: auto`, then again with `off`
+into the same folder (the fine-tune's adapter is reused, so only generation differs; prompt search runs
+only in the first), and prints per rung accuracy
 [interval], format_valid and macro-F1 side by side. `--limit` caps the eval items, `--train-limit`
 the train examples (0: all), to keep one task within minutes on 2 cores.
 """
@@ -27,6 +28,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TASKS = ("banking77", "clinc150_bank_oos", "snips_slots_json")
+# The search is run once, constrained: `off` shows what the constraint buys the fixed prompts and the adapter.
+RUNGS = {"auto": ("zero_shot", "few_shot", "prompt_search", "finetune"), "off": ("zero_shot", "few_shot", "finetune")}
 
 
 def snips_schema(train: Path) -> dict:
@@ -56,7 +59,7 @@ def subset(source: Path, dest: Path, limit: int) -> Path:
     return dest
 
 
-def scenario(task: str, data: Path, folder: Path, train_limit: int, structured: str) -> Path:
+def scenario(task: str, data: Path, folder: Path, train_limit: int, structured: str, search_budget: int | None) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     train = subset(data / task / "train.jsonl", folder / "train.jsonl", train_limit)
     (folder / "eval.jsonl").write_text((data / task / "eval.jsonl").read_text(encoding="utf-8"), encoding="utf-8")
@@ -75,13 +78,18 @@ def scenario(task: str, data: Path, folder: Path, train_limit: int, structured: 
         "pricing": {"hardware_per_hour": 0.05},
         "generation": {"structured": structured},
     }
+    if search_budget is not None:
+        spec["ladder"] = {"prompt_search": {"budget_calls": search_budget}}
     path = folder / f"scenario-{structured}.yaml"
     path.write_text(json.dumps(spec, indent=1), encoding="utf-8")  # JSON is YAML
     return path
 
 
-def run(path: Path, out: Path, limit: int) -> dict:
+def run(path: Path, out: Path, limit: int, rungs: tuple[str, ...]) -> dict:
+    # Every item of every rung (no sequential stopping), so that on and off are compared on the same items;
+    # no latency probe: latency is not what this table reports.
     cmd = [sys.executable, "-m", "advisor", "run", str(path), "--out", str(out), "--full", "--ci", "--limit", str(limit)]
+    cmd += ["--no-sequential", "--latency-probe", "0", "--rungs", ",".join(rungs)]
     started = time.perf_counter()
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     if done.returncode not in (0, 1):
@@ -95,7 +103,7 @@ def cell(rung: dict, metric: str) -> str:
     m = rung.get("metrics", {}).get(metric)
     if m is None:
         return "—"
-    return f"{m['value']:.3f} [{m['low']:.3f}, {m['high']:.3f}]" if metric == "accuracy" else f"{m['value']:.3f}"
+    return f"{m['value']:.3f} [{m['lower']:.3f}, {m['upper']:.3f}]" if metric == "accuracy" else f"{m['value']:.3f}"
 
 
 def main() -> None:
@@ -105,6 +113,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=100)
     parser.add_argument("--train-limit", type=int, default=0)
     parser.add_argument("--out", type=Path, default=ROOT / "runs" / "real-tasks")
+    parser.add_argument("--search-budget", type=int, default=None, help="prompt_search budget_calls (default: the rung's own)")
     args = parser.parse_args()
     print("$ python " + " ".join(sys.argv))
     if not args.data.is_dir():
@@ -116,8 +125,11 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|")
     for task in args.tasks.split(","):
         folder = args.out / task
-        records = {s: run(scenario(task, args.data, folder, args.train_limit, s), folder / "run", args.limit) for s in ("auto", "off")}
-        for rung in ("zero_shot", "few_shot", "finetune"):
+        records = {
+            s: run(scenario(task, args.data, folder, args.train_limit, s, args.search_budget), folder / "run", args.limit, RUNGS[s])
+            for s in ("auto", "off")
+        }
+        for rung in RUNGS["auto"]:
             for structured, record in records.items():
                 r = next((x for x in record["rungs"] if x["name"] == rung), None)
                 if r is None or r["status"] != "measured":
