@@ -162,6 +162,7 @@ def main() -> int:
     parser.add_argument("--no-dspy", action="store_true")
     parser.add_argument("--out", type=Path, default=None, help="keep the run folders here")
     args = parser.parse_args()
+    args.data = args.data.resolve()  # the scenario files it writes live elsewhere
     missing = [t for t in args.tasks.split(",") if not (args.data / t / "train.jsonl").is_file()]
     if missing:
         print(f"skipped: no {', '.join(missing)} under {args.data} (the shared data sits beside the checkout; pass --data DIR)")
