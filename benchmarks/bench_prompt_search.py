@@ -93,7 +93,11 @@ def advisor_serve():
         yield url
     finally:
         process.terminate()
-        process.wait(20)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:  # mid-batch on a busy machine: do not let it mask the run's own outcome
+            process.kill()
+            process.wait()
 
 
 def dspy_side(ws, budget: int, limit: int, train_cap: int) -> dict:
@@ -120,7 +124,14 @@ def dspy_side(ws, budget: int, limit: int, train_cap: int) -> dict:
         # Its calls: bootstrapping on the train pool plus one pass of dev per candidate program (and 3 baselines).
         programs = max(1, budget // len(dev) - 3)
         optimizer = dspy.BootstrapFewShotWithRandomSearch(
-            metric=metric, max_bootstrapped_demos=4, max_labeled_demos=8, num_candidate_programs=programs, num_threads=4
+            metric=metric,
+            max_bootstrapped_demos=4,
+            max_labeled_demos=8,
+            num_candidate_programs=programs,
+            num_threads=4,
+            # An answer its adapters cannot parse is an error to DSPy, and 10 of them cancel the search; here it is
+            # a wrong answer, as in our grader.
+            max_errors=1_000_000,
         )
         # BootstrapFewShot walks the train set until it holds max_bootstrapped_demos traces the model got right; a
         # weak model fails most, so the walk is capped at train_cap examples (each is one call).
