@@ -1,19 +1,23 @@
 """The fine-tune rung on a hosted API: a fine-tuning job on the scenario's OpenAI-compatible server.
 
 The job id is kept in the run folder, so an interrupted run picks up the same job instead of paying
-twice. There is no local adapter, so no forgetting check: the base model's weights are not ours to probe.
+twice. The forgetting check asks the canary tasks of the base model and of the tuned model through the
+same server (`evals.lmeval.chat_forgetting_check`), once per finished job.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
+import hashlib
+import json
 from pathlib import Path
 
 from evals.example import Example
 
 from . import events as ev
 from .cost import finetune_cost
-from .finetune_rung import Tuned, finetune_settings
+from .finetune_rung import Tuned, checked_once, finetune_settings
 from .record import Training
 from .workspace import Workspace
 
@@ -30,6 +34,7 @@ def server_url(model: str) -> str | None:
 
 async def train_hosted(ws: Workspace, examples: list[Example], out_dir: Path, on_event) -> Tuned:
     """Run (or resume) the hosted job and return the tuned model as an `openai` backend."""
+    from evals.lmeval import chat_forgetting_check
     from trainers import hosted_backend_spec, train_openai
 
     from .workspace import open_backend
@@ -53,4 +58,16 @@ async def train_hosted(ws: Workspace, examples: list[Example], out_dir: Path, on
         cost_usd=finetune_cost(pricing, 0.0, result.trained_tokens),
         model_id=result.model_id,
     )
-    return Tuned(open_backend(hosted_backend_spec(result, base_url), options), training)
+    assert config.model is not None  # train_openai starts no job without it
+    tuned, base = (open_backend(hosted_backend_spec(model, base_url), options) for model in (result.model_id, config.model))
+    check = functools.partial(
+        chat_forgetting_check,
+        base,
+        tuned,
+        confidence=ws.scenario.confidence,
+        threshold=config.forgetting_threshold,
+        extra=config.forgetting_tasks,
+    )
+    stamp = hashlib.sha256(json.dumps([config.model_dump(mode="json", exclude={"compare"}), result.model_id]).encode()).hexdigest()
+    forgetting = await checked_once(out_dir / "forgetting.json", stamp, check, "through the openai backend", on_event)
+    return Tuned(tuned, training, forgetting)

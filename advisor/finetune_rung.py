@@ -9,8 +9,10 @@ interruption measures the same adapter instead of training again.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,7 +75,8 @@ async def _train_local(ws: Workspace, config: Finetune, examples: list[Example],
     else:
         on_event(ev.Note(f"fine-tune: reusing the {saved.name} in {saved} (trained on the same data and settings)"))
     backend = LocalBackend(str(saved)) if full else LocalBackend(model, adapter=saved)
-    forgetting = await asyncio.to_thread(_forgetting, ws, model, saved, stamp, on_event)
+    check = functools.partial(asyncio.to_thread, _forgetting, ws, model, saved)
+    forgetting = await checked_once(out_dir / "forgetting.json", stamp, check, "through lm-eval", on_event)
     return Tuned(backend, training, forgetting)
 
 
@@ -116,28 +119,30 @@ def finetune_settings(ws: Workspace) -> Finetune:
     return config
 
 
-def _forgetting(ws: Workspace, model: str, saved: Path, stamp: str, on_event) -> Forgetting | None:
-    """The canary check of base vs the tuned model (adapter or whole model) through lm-eval, once per training."""
+def _forgetting(ws: Workspace, model: str, saved: Path) -> dict:
+    """The canary check of base vs the tuned model (adapter or whole model) through lm-eval."""
     from evals.lmeval import forgetting_check
 
-    path = saved.parent / "forgetting.json"
+    config, full = finetune_settings(ws), saved.name == "model"
+    return forgetting_check(
+        model,
+        None if full else saved,
+        tuned_model=saved if full else None,
+        confidence=ws.scenario.confidence,
+        threshold=config.forgetting_threshold,
+        extra=config.forgetting_tasks,
+    )
+
+
+async def checked_once(path: Path, stamp: str, check: Callable[[], Awaitable[dict]], how: str, on_event: ev.OnEvent) -> Forgetting:
+    """The forgetting check of one training: read back from `path` when made for the same `stamp`, else run and saved there."""
     found_before = read_saved(path)
     if path.is_file() and found_before is None:
         on_event(ev.Note(f"fine-tune: {path} is torn or unreadable; checking forgetting again"))
     if found_before is not None and found_before.get("stamp") == stamp:
         return Forgetting(**found_before["forgetting"])
-    on_event(ev.Note("fine-tune: forgetting check (canary tasks, base vs tuned, through lm-eval)"))
-    config, full = finetune_settings(ws), saved.name == "model"
-    found = Forgetting(
-        **forgetting_check(
-            model,
-            None if full else saved,
-            tuned_model=saved if full else None,
-            confidence=ws.scenario.confidence,
-            threshold=config.forgetting_threshold,
-            extra=config.forgetting_tasks,
-        )
-    )
+    on_event(ev.Note(f"fine-tune: forgetting check (canary tasks, base vs tuned, {how})"))
+    found = Forgetting(**await check())
     write_json(path, {"stamp": stamp, "forgetting": found.model_dump()})
     return found
 

@@ -90,7 +90,8 @@ class Training(BaseModel):
 
 
 class Forgetting(BaseModel):
-    """General-ability canary tasks, base model vs adapter (through lm-eval)."""
+    """General-ability canary tasks, base model vs tuned model: an adapter or a whole model through lm-eval, a hosted
+    fine-tune through the openai backend. `adapter` holds the tuned model's score."""
 
     base: MetricValue
     adapter: MetricValue

@@ -297,7 +297,7 @@ class Finetune(LoraSettings):
     model: str | None = None
     """openai only: the base model to fine-tune."""
     forgetting_threshold: float = Field(default=0.05, ge=0, le=1)
-    """Flag the adapter when its canary score (general ability, through lm-eval) drops by more than this (0.05 = 5 points).
+    """Flag the tuned model when its canary score (general ability) drops by more than this (0.05 = 5 points).
     To fail the run on it, add a target instead: {metric: forgetting_change, min: -0.05}."""
     forgetting_tasks: list[Path] = Field(default_factory=list)
     """More canary tasks on top of the built-in set: chat-JSONL files in the canary format (one task per file; an eval

@@ -157,7 +157,7 @@ def test_settings_the_api_cannot_take_are_reported_together(tmp_path):
 
 def test_the_fine_tuned_model_evaluates_through_the_openai_backend(server, tmp_path):
     result = run(server, tmp_path)
-    spec = hosted_backend_spec(result, server.base_url)
+    spec = hosted_backend_spec(result.model_id, server.base_url)
     assert spec == f"openai:{server.base_url}#ft:{BASE}:advisor::abc123"
     unseen = [example(100, "billing"), example(101, "refund")]
     items = [(ex, [m.model_dump() for m in ex.prompt]) for ex in TRAIN + unseen]
@@ -170,5 +170,5 @@ def test_the_fine_tuned_model_evaluates_through_the_openai_backend(server, tmp_p
 
 def test_the_real_api_spec_names_the_model_alone():
     result = HostedResult("ft:gpt-4o-mini:org::x1", "ftjob-9", 10, 1.0, "succeeded", [])
-    assert hosted_backend_spec(result) == "openai:ft:gpt-4o-mini:org::x1"
+    assert hosted_backend_spec(result.model_id) == "openai:ft:gpt-4o-mini:org::x1"
     assert "2027-01-06" in docs and "2027-01-14" in docs

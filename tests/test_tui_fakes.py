@@ -15,7 +15,7 @@ from test_reports import make_record
 
 from advisor import events as ev
 from advisor.record import RunRecord
-from advisor.tui import Prepared, RunCancelled
+from advisor.tui import Prepared, RunCancelled, RunChoices
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "tui"
 
@@ -75,11 +75,11 @@ class ScriptedLadder:
         """Set once the script has played and the job waits to be cancelled."""
         self.ended = threading.Event()
         self._cancelled = threading.Event()
-        self.calls: list[tuple[Path, Path, int | None]] = []
+        self.calls: list[tuple[Path, Path, RunChoices]] = []
 
-    def __call__(self, scenario_path: Path, out_dir: Path, limit: int | None) -> ScriptedLadder:
+    def __call__(self, scenario_path: Path, out_dir: Path, choices: RunChoices) -> ScriptedLadder:
         """The app's job factory: remember what it was asked to run, hand back a fresh job."""
-        self.calls.append((scenario_path, out_dir, limit))
+        self.calls.append((scenario_path, out_dir, choices))
         self._cancelled.clear()
         self.holding.clear()
         self.ended.clear()
@@ -115,8 +115,8 @@ async def until(pilot, check, timeout: float = 5.0) -> None:
 
 
 def test_the_scripted_ladder_plays_then_returns_its_record():
-    job = ScriptedLadder()(Path("s.yaml"), Path("out"), None)
+    job = ScriptedLadder()(Path("s.yaml"), Path("out"), RunChoices())
     seen: list[object] = []
     assert job.run(seen.append) is job.record
     assert isinstance(seen[0], Prepared) and isinstance(seen[-1], ev.RungFinished)
-    assert job.calls == [(Path("s.yaml"), Path("out"), None)]
+    assert job.calls == [(Path("s.yaml"), Path("out"), RunChoices())]

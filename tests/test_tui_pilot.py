@@ -10,7 +10,7 @@ import yaml
 from test_reports import make_record
 from test_tui_fakes import FIXTURES, ScriptedLadder, until
 
-from advisor.tui import create_app
+from advisor.tui import RunChoices, create_app
 from advisor.tui.places import Shipped
 from advisor.tui.screens.interview import InterviewScreen
 from advisor.tui.screens.results import ResultsScreen
@@ -57,7 +57,7 @@ async def test_a_shipped_scenario_goes_from_interview_to_a_live_run_to_results(w
         await until(pilot, lambda: isinstance(app.screen, ResultsScreen))
         assert app.record is job.record
     copy = workdir / "runs" / "support-intents" / "scenario.yaml"
-    assert job.calls == [(copy, workdir / "runs" / "support-intents", None)]
+    assert job.calls == [(copy, workdir / "runs" / "support-intents", RunChoices())]
     assert yaml.safe_load(copy.read_text())["ladder"]["rag"] is None  # a rung left out stays out
     assert app.return_value is None  # quit with ctrl+q, not from the results
 
@@ -283,3 +283,54 @@ async def test_a_binary_scenario_says_why_on_the_start_screen_instead_of_crashin
         error = str(app.screen.query_one("#open-error").render())
         assert "binary.yaml" in error and "not UTF-8" in error
     assert app.return_code in (0, None)
+
+
+def curved_record():
+    """The sample record with a learning curve: the fine-tune on 75, 150 and 300 train examples, fitted and forecast."""
+    from advisor.learning_curve import forecast
+    from advisor.record import CurvePoint, LearningCurve
+    from evals.stats import wilson
+
+    record = make_record()
+    points = []
+    for n, correct in ((75, 140), (150, 168), (300, 186)):  # of 200 eval items
+        rate = wilson(correct, 200, 0.95)
+        points.append(CurvePoint(n=n, value=rate.value, lower=rate.lower, upper=rate.upper))
+    fit, needed, sentence = forecast(points, "accuracy", 0.95, 0.95)
+    assert fit is not None
+    record.learning_curve = LearningCurve(
+        metric="accuracy", target=0.95, points=points, fit=list(fit), examples_needed=needed, forecast=sentence
+    )
+    return record
+
+
+async def test_the_learning_curve_is_offered_with_the_fine_tune_passed_to_the_run_and_shown_in_the_results(workdir, steady):
+    from advisor.reports._curve import fit_text
+
+    record = curved_record()
+    job = ScriptedLadder(record=record)
+    app = create_app(workdir / "support-intents.yaml", make_job=job, runs_dir=workdir / "runs")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, InterviewScreen))
+        offer = question(app, "learning_curve")
+        assert "25%, 50%, 100% of train" in str(offer.control.label) and not offer.control.value
+        rungs = question(app, "rungs").control
+        rungs.deselect("finetune")
+        await pilot.pause()
+        assert not offer.display  # no fine-tune, nothing to curve
+        rungs.select("finetune")
+        await pilot.press("pagedown", "pagedown")  # the task section
+        assert offer.display
+        offer.control.focus()
+        await pilot.press("space")
+        assert app.screen.answers.values["learning_curve"] is True
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: isinstance(app.screen, ResultsScreen))
+        shown = str(app.screen.query_one("#learning-curve").render())
+        curve = record.learning_curve
+        for point in curve.points:
+            assert f"{point.n:>14,}  {point.value:>9.3f}  [{point.lower:.3f}, {point.upper:.3f}]" in shown
+        assert fit_text(curve) in shown and curve.forecast in shown and "examples would reach accuracy >= 0.95" in shown
+        await pilot.press("y")
+        assert app.clipboard == "advisor run runs/support-intents/scenario.yaml --out runs/support-intents --learning-curve"
+    assert [choices for _, _, choices in job.calls] == [RunChoices(learning_curve=True)]

@@ -119,10 +119,10 @@ def job_request(train: list[Example], settings: Any, suffix: str | None) -> dict
     return {name: value for name, value in request.items() if value is not None}
 
 
-def hosted_backend_spec(result: HostedResult, base_url: str | None = None) -> str:
-    """The backend spec that evaluates the fine-tuned model, e.g. `openai:ft:gpt-4o-mini:org::abc123`."""
+def hosted_backend_spec(model_id: str, base_url: str | None = None) -> str:
+    """The backend spec of a model on the fine-tuning server: the tuned one (`openai:ft:gpt-4o-mini:org::abc123`) or its base."""
     server = _server(base_url)
-    return f"openai:{result.model_id}" if server == _openai_url() else f"openai:{server}#{result.model_id}"
+    return f"openai:{model_id}" if server == _openai_url() else f"openai:{server}#{model_id}"
 
 
 def _submit(client, state: dict, out_dir: Path, request: dict, has_val: bool) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..record import RunRecord
+from ..record import LearningCurve, RunRecord
 
 
 def lines(record: RunRecord) -> list[str]:
@@ -11,8 +11,12 @@ def lines(record: RunRecord) -> list[str]:
     if curve is None:
         return []
     points = ", ".join(f"{p.n} examples {p.value:.3f} [{p.lower:.3f}, {p.upper:.3f}]" for p in curve.points)
-    fitted = f"fit: error = {curve.fit[0]:.3g}·n^-{curve.fit[1]:.3g} + {curve.fit[2]:.3g}" if curve.fit else "no fit"
-    return [f"{curve.metric} by train size: {points}", fitted, curve.forecast]
+    return [f"{curve.metric} by train size: {points}", fit_text(curve), curve.forecast]
+
+
+def fit_text(curve: LearningCurve) -> str:
+    """The fitted power law, 'fit: error = 0.8·n^-0.5 + 0.02', or 'no fit'."""
+    return f"fit: error = {curve.fit[0]:.3g}·n^-{curve.fit[1]:.3g} + {curve.fit[2]:.3g}" if curve.fit else "no fit"
 
 
 def figure(record: RunRecord) -> bytes | None:

@@ -14,6 +14,7 @@ from evals.errors import InputError
 
 from ..record import RUNG_ORDER
 from ..scenario import FORGETTING_METRICS, RATE_METRICS, Profile, Scenario, Target
+from .job import RunChoices
 from .parse import PATH_KEYS, TARGET_METRICS, as_text, message, number, path_errors, question_of
 from .places import shown
 
@@ -39,6 +40,7 @@ BLANK: dict[str, Any] = {
     "pattern": "",
     "system_prompt": "",
     "rungs": list(RUNG_ORDER),
+    "learning_curve": False,
     "confidence": "0.95",
     **{f"target.{m}": "" for m in TARGET_METRICS},
     "target.accuracy": "0.9",
@@ -51,7 +53,7 @@ class Build:
 
     scenario: Scenario | None
     errors: dict[str, str] = field(default_factory=dict)
-    limit: int | None = None
+    choices: RunChoices = RunChoices()
 
 
 @dataclass
@@ -138,7 +140,8 @@ class Answers:
             for err in exc.errors():
                 errors.setdefault(question_of(err, raw["targets"]), message(err))
             scenario = None
-        return Build(None if errors else scenario, errors, limit)
+        curve = bool(self.values["learning_curve"]) and "finetune" in self.values["rungs"]
+        return Build(None if errors else scenario, errors, RunChoices(limit, curve))
 
     def _raw(self, errors: dict[str, str]) -> dict:
         """The scenario as a dict in the file's shape, from the answers over the base."""

@@ -15,7 +15,7 @@ from ..record import RunRecord
 from ..scenario import Scenario
 from ..scenario_file import dump_scenario
 from .answers import Answers
-from .job import Job, LadderJob
+from .job import Job, LadderJob, RunChoices
 from .places import Shipped, reproduce_command, shipped_scenarios, shown
 from .screens.interview import InterviewScreen
 from .screens.results import ResultsScreen
@@ -23,7 +23,7 @@ from .screens.run import RunScreen
 from .screens.save import SaveScreen
 from .screens.start import StartScreen
 
-JobFactory = Callable[[Path, Path, "int | None"], Job]
+JobFactory = Callable[[Path, Path, RunChoices], Job]
 
 
 class WizardApp(App[RunRecord | None]):
@@ -48,8 +48,8 @@ class WizardApp(App[RunRecord | None]):
         self.shipped = shipped_scenarios() if shipped is None else shipped
         self.source: Path | None = None
         """The user's own scenario file the answers came from (the default place to save)."""
-        self.measured: tuple[Scenario, Path, int | None] | None = None
-        """The scenario last sent to measure, its run folder, and the eval limit."""
+        self.measured: tuple[Scenario, Path, RunChoices] | None = None
+        """The scenario last sent to measure, its run folder, and how it was run."""
         self.saved: tuple[Path, Scenario] | None = None
         self.record: RunRecord | None = None
 
@@ -76,7 +76,7 @@ class WizardApp(App[RunRecord | None]):
             self._save(message.build.scenario)
 
     def on_interview_screen_measure(self, message: InterviewScreen.Measure) -> None:
-        scenario, limit = message.build.scenario, message.build.limit
+        scenario, choices = message.build.scenario, message.build.choices
         if scenario is None:
             return
         out_dir = self.runs_dir / scenario.name
@@ -90,9 +90,9 @@ class WizardApp(App[RunRecord | None]):
             for problem in rest:
                 self.notify(str(problem), severity="error", timeout=10)
             return
-        self.measured = (scenario, out_dir, limit)
+        self.measured = (scenario, out_dir, choices)
         self.sub_title = scenario.name
-        self.push_screen(RunScreen(lambda: self.make_job(copy, out_dir, limit)))
+        self.push_screen(RunScreen(lambda: self.make_job(copy, out_dir, choices)))
 
     def on_run_screen_finished(self, message: RunScreen.Finished) -> None:
         self.record = message.record
@@ -112,9 +112,9 @@ class WizardApp(App[RunRecord | None]):
     def command(self) -> str:
         """`advisor run` on the saved file when it holds what ran, else on the run folder's copy."""
         assert self.measured is not None
-        scenario, out_dir, limit = self.measured
+        scenario, out_dir, choices = self.measured
         saved = self.saved[0] if self.saved and self.saved[1] == scenario else out_dir / "scenario.yaml"
-        return reproduce_command(saved, out_dir, limit)
+        return reproduce_command(saved, out_dir, choices)
 
     def _save(self, scenario: Scenario) -> None:
         def saved(path: Path | None) -> None:

@@ -38,6 +38,16 @@ class Prepared:
     warnings: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class RunChoices:
+    """What the interview decides about a run beyond the scenario: `advisor run`'s --limit and --learning-curve."""
+
+    limit: int | None = None
+    """Measure the first N eval examples (None: all)."""
+    learning_curve: bool = False
+    """Also fine-tune on growing shares of train and forecast the data the target needs."""
+
+
 class Job(Protocol):
     """What the run screen drives: `run` blocks in a worker thread, `cancel` is thread-safe (tests script one)."""
 
@@ -52,7 +62,7 @@ class LadderJob:
 
     scenario_path: Path
     out_dir: Path
-    limit: int | None = None
+    choices: RunChoices = RunChoices()
     _cancelled: threading.Event = field(default_factory=threading.Event, repr=False)
     _loop: asyncio.AbstractEventLoop | None = field(default=None, repr=False)
     _task: asyncio.Task | None = field(default=None, repr=False)
@@ -67,7 +77,7 @@ class LadderJob:
         from ..rungs import plan_rungs
         from ..workspace import prepare
 
-        ws = prepare(self.scenario_path, self.limit)
+        ws = prepare(self.scenario_path, self.choices.limit)
         plans = plan_rungs(ws)
         on_event(
             Prepared(
@@ -82,7 +92,8 @@ class LadderJob:
                 warnings_before(ws),
             )
         )
-        record = self._climb(climb(ws, RunOptions(self.out_dir), self._guard(on_event)))
+        opts = RunOptions(self.out_dir, learning_curve=self.choices.learning_curve)
+        record = self._climb(climb(ws, opts, self._guard(on_event)))
         self.out_dir.mkdir(parents=True, exist_ok=True)
         record.save(self.out_dir / "run.json")
         return record

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import yaml
 
+from .job import RunChoices
+
 
 @dataclass(frozen=True)
 class Shipped:
@@ -62,9 +64,11 @@ def shown(path: Path | None, cwd: Path | None = None) -> str:
         return os.fspath(path)
 
 
-def reproduce_command(scenario_path: Path, out_dir: Path, limit: int | None = None) -> str:
+def reproduce_command(scenario_path: Path, out_dir: Path, choices: RunChoices = RunChoices()) -> str:
     """The `advisor run` line that measures the same scenario into the same folder (answers come from the cache)."""
     parts = ["advisor", "run", shown(scenario_path), "--out", shown(out_dir)]
-    if limit:
-        parts += ["--limit", str(limit)]
+    if choices.limit:
+        parts += ["--limit", str(choices.limit)]
+    if choices.learning_curve:
+        parts += ["--learning-curve"]
     return shlex.join(parts)

@@ -14,13 +14,15 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
 from ..backends.base import GenerationParams
 from ..data import load_jsonl, write_atomic
 from ..errors import InputError, Problem
-from ._grading import grading_of
+from ..example import Example
+from ._grading import Grading, grading_of
 from ._task import choice_task, generation_task
 
 CANARY_DIR = Path(__file__).resolve().parent.parent / "canary"
@@ -52,31 +54,49 @@ def canary_hash(folder: str | Path = CANARY_DIR, extra: Sequence[str | Path] = (
     return digest.hexdigest()
 
 
+@dataclass(frozen=True)
+class CanaryTask:
+    """One canary file read: its task name, its items, and how they are graded (None: multiple choice)."""
+
+    name: str
+    examples: list[Example]
+    grading: Grading | None
+
+
+def read_canary(folder: str | Path = CANARY_DIR, extra: Sequence[str | Path] = ()) -> list[CanaryTask]:
+    """The canary files (named `canary_<file stem>`) and the `extra` files (`extra_<i>_<stem>`), read and checked."""
+    builtin = canary_files(folder)
+    names = [f"canary_{p.stem}" for p in builtin] + [f"extra_{i}_{_safe(Path(p).stem)}" for i, p in enumerate(extra)]
+    return [_read(path, name) for path, name in zip(canary_files(folder, extra), names)]
+
+
 def canary_tasks(folder: str | Path = CANARY_DIR, docs_dir: str | Path | None = None, extra: Sequence[str | Path] = ()) -> list[dict]:
-    """lm-eval task configs of the canary files (named `canary_<file stem>`) and of the `extra` files (`extra_<i>_<stem>`),
-    documents written to `docs_dir`."""
+    """lm-eval task configs of the canary files and of the `extra` files (see `read_canary`), documents written to `docs_dir`."""
     from ..models import cache_dir
 
     docs_dir = Path(docs_dir) if docs_dir else cache_dir() / "canary" / f"docs-{canary_hash(folder, extra)[:16]}"
-    builtin = canary_files(folder)
-    names = [f"canary_{p.stem}" for p in builtin] + [f"extra_{i}_{_safe(Path(p).stem)}" for i, p in enumerate(extra)]
-    return [_task(path, name, docs_dir) for path, name in zip(canary_files(folder, extra), names)]
+    return [
+        choice_task(t.examples, t.name, docs_dir)
+        if t.grading is None
+        else generation_task(t.examples, t.name, t.grading, docs_dir, CANARY_PARAMS)
+        for t in read_canary(folder, extra)
+    ]
 
 
 def _safe(stem: str) -> str:
     return "".join(ch if ch.isalnum() else "_" for ch in stem)
 
 
-def _task(path: Path, name: str, docs_dir: Path) -> dict:
+def _read(path: Path, name: str) -> CanaryTask:
     examples = load_jsonl(path, name="canary task")
     if all(ex.meta.get("choices") for ex in examples):
-        return choice_task(examples, name, docs_dir)
+        return CanaryTask(name, examples, None)
     kinds = {ex.meta.get("grader", "normalized") for ex in examples}
     if len(kinds) != 1:
         fix = "give every item of a file the same meta.grader (or none, for normalized)"
         message = f"the items name several graders: {', '.join(sorted(kinds))}"
         raise InputError(Problem(message, fix=fix, file=path, field="meta.grader"))
-    return generation_task(examples, name, grading_of(kinds.pop()), docs_dir, CANARY_PARAMS)
+    return CanaryTask(name, examples, grading_of(kinds.pop()))
 
 
 def model_key(model: str) -> str:

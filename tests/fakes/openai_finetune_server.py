@@ -3,7 +3,9 @@
 Runs on the thread runner of `fakes.openai_server` and speaks the same bare HTTP/1.1. It checks what
 the real API would reject (an uploaded line with keys other than `messages`), counts requests per
 endpoint, and "fine-tunes" by memorizing the uploaded file: chat requests to the fine-tuned model get
-the assistant answer that training gave to the same user message, and "unknown" otherwise.
+the assistant answer that training gave to the same user message, else what the base model knows.
+The base model (any model a job was started from) answers from `knows` (user message -> answer), and
+"unknown" otherwise. `forgets=0.25` makes the fine-tuned model lose the first quarter of `knows`.
 `fail="message"` makes every job fail at validation with that message.
 """
 
@@ -26,9 +28,11 @@ TRAINED_TOKENS = 4242
 class FakeFineTuning:
     """The request handler and its state; the chat replies reuse `FakeOpenAI`'s completion shape."""
 
-    def __init__(self, *, fail: str | None = None, org: str = "advisor"):
+    def __init__(self, *, fail: str | None = None, org: str = "advisor", knows: dict[str, str] | None = None, forgets: float = 0.0):
         self.fail = fail
         self.org = org
+        self.knows = dict(knows or {})
+        self.forgotten = set(list(self.knows)[: round(forgets * len(self.knows))])
         self.calls = Counter()  # "POST /files", "GET /fine_tuning/jobs/{id}", ... -> requests received
         self.files: dict[str, list[dict]] = {}
         self.jobs: dict[str, dict] = {}
@@ -129,10 +133,15 @@ class FakeFineTuning:
         return 200, {"object": "list", "data": page, "has_more": len(newest_first) > limit}
 
     def _complete(self, request):
-        if request.get("model") not in self.answers:
-            return _error(404, f"The model '{request.get('model')}' does not exist")
+        model = request.get("model")
         user = next(m["content"] for m in reversed(request["messages"]) if m["role"] == "user")
-        answer = self.answers[request["model"]].get(user, "unknown")
+        if model in self.answers:
+            known = "unknown" if user in self.forgotten else self.knows.get(user, "unknown")
+            answer = self.answers[model].get(user, known)
+        elif model in {job["request"]["model"] for job in self.jobs.values()}:
+            answer = self.knows.get(user, "unknown")
+        else:
+            return _error(404, f"The model '{model}' does not exist")
         return 200, self.chat._completion(request, answer)
 
     def _learn(self, job):

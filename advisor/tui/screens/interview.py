@@ -113,6 +113,7 @@ class InterviewScreen(Screen):
         self._question("labels").display = v["task_kind"] == "classification"
         self._question("schema").display = v["grader"] == "json"
         self._question("pattern").display = v["grader"] == "regex"
+        self._question("learning_curve").display = "finetune" in v["rungs"]
         visible = self.answers.visible_targets()
         for metric in TARGET_METRICS:
             self._question(f"target.{metric}").display = metric in visible

@@ -8,6 +8,7 @@ from textual.widgets import Checkbox, Input, Select, SelectionList, TextArea
 
 from evals.kinds import MODEL_FREE_GRADER_KINDS
 
+from ...learning_curve import FRACTIONS
 from ...scenario import TASK_KINDS as SCENARIO_TASK_KINDS
 from ..widgets.question import Question
 
@@ -30,6 +31,8 @@ RUNGS = [
     ("RAG (retrieval from knowledge)", "rag"),
     ("fine-tune (LoRA on train)", "finetune"),
 ]
+SHARES = ", ".join(f"{f:.0%}" for f in FRACTIONS)
+"""The learning curve's shares of train, as the interview names them."""
 TARGET_LABELS = {
     "accuracy": "accuracy ≥",
     "macro_f1": "macro F1 ≥",
@@ -99,6 +102,7 @@ def task(v: dict[str, Any], graders: list[str]) -> list[Question]:
         _text(v, "pattern", "Pattern", r"^\d{4}-\d{2}-\d{2}$", "a regular expression the output must match"),
         Question("system_prompt", "System prompt", prompt, tall=True),
         _many(v, "rungs", "Rungs to try", RUNGS),
+        _flag(v, "learning_curve", "Learning curve", f"also fine-tune on {SHARES} of train: would more data reach the target?"),
     ]
 
 

@@ -1,4 +1,4 @@
-"""The results: the verdict, the rung table, why, the training curve, and what to do with them."""
+"""The results: the verdict, the rung table, why, the training and learning curves, and what to do with them."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from ...record import RunRecord
 from ...reports import _cells as cells
 from ...reports import write_reports
 from ..places import shown
-from ..widgets.results import LossCurve, RungTable, checks, facts, fine_tune, rationale, verdict, warnings
+from ..widgets.results import LossCurve, RungTable, checks, facts, fine_tune, learning_curve, rationale, verdict, warnings
 
 
 class ResultsScreen(Screen):
@@ -58,6 +58,9 @@ class ResultsScreen(Screen):
                 sentence = cells.forgetting_sentence(tuned)
                 if sentence:
                     yield Static(sentence, classes="facts", markup=False)
+            curve = learning_curve(self.record)
+            if curve is not None:
+                yield Static(curve, id="learning-curve")
             alerts = warnings(self.record)
             if alerts is not None:
                 yield Static(alerts, id="warnings")

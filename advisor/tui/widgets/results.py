@@ -1,4 +1,4 @@
-"""The results of a run, drawn from its RunRecord: the verdict, the rung table, the rationale, the loss curve."""
+"""The results of a run, drawn from its RunRecord: the verdict, the rung table, the rationale, the loss and learning curves."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from textual.widgets import DataTable, Label, Sparkline, Static
 from ...decision import closest
 from ...record import RungResult, RunRecord
 from ...reports import _cells as cells
+from ...reports import _curve
 
 
 class RungTable(DataTable):
@@ -122,3 +123,20 @@ def facts(rung: RungResult) -> Static:
     """The fine-tune's costs and settings, one `label value` pair a line."""
     pairs = cells.training_facts(rung)
     return Static(Content("\n").join(Content.from_markup("[dim]$k[/] $v", k=k, v=v) for k, v in pairs), classes="facts")
+
+
+def learning_curve(record: RunRecord) -> Content | None:
+    """The fine-tune at each share of train as a small table, then the fit and the forecast; None without a curve."""
+    curve = record.learning_curve
+    if curve is None:
+        return None
+    rows = [f"{p.n:>14,}  {p.value:>9.3f}  [{p.lower:.3f}, {p.upper:.3f}]" for p in curve.points]
+    return Content("\n").join(
+        [
+            Content.from_markup("[b]Learning curve[/] [dim]the fine-tune on shares of train, scored on the same eval items[/]"),
+            Content.from_markup("[dim]$head[/]", head=f"{'train examples':>14}  {curve.metric[:9]:>9}  interval"),
+            *(Content(row) for row in rows),
+            Content(_curve.fit_text(curve)),
+            Content.from_markup("[b]$forecast[/]", forecast=curve.forecast),
+        ]
+    )
