@@ -116,12 +116,14 @@ def _knowledge_problems(folder: Path) -> list[Problem]:
 
 
 def _model_problems(path: Path, scenario: Scenario) -> list[Problem]:
-    """What the run would refuse about its models: a missing key, max_tokens beyond the context."""
+    """What the run would refuse about its models: a missing key, max_tokens beyond the context, a rung a model cannot climb."""
     from evals.backends.spec import ModelSpec, key_env
-    from evals.models import context_length
 
     problems = []
-    models = [("model", scenario.model, scenario.model_options.api_key_env)]
+    models = [
+        (_candidate_field(scenario, i), c.model, (c.model_options or scenario.model_options).api_key_env)
+        for i, c in enumerate(scenario.candidates)
+    ]
     if scenario.grader.judge is not None:
         models.append(("grader.judge.model", scenario.grader.judge.model, None))
     for field_, model, named in models:
@@ -137,18 +139,56 @@ def _model_problems(path: Path, scenario: Scenario) -> list[Problem]:
                     fix=f"export {env}=... before the run (or use a local model)",
                 )
             )
-    spec, max_tokens = scenario.model_spec, scenario.generation.max_tokens
+    for i, candidate in enumerate(scenario.candidates):
+        problems += _context_problems(path, scenario, candidate.spec, _candidate_field(scenario, i))
+        problems += _rung_problems(path, scenario, candidate, i)
+    return problems
+
+
+def _candidate_field(scenario: Scenario, i: int) -> str:
+    return "model" if scenario.models is None else f"models.{i}.model"
+
+
+def _context_problems(path: Path, scenario: Scenario, spec, field_: str) -> list[Problem]:
+    from evals.models import context_length
+
+    max_tokens = scenario.generation.max_tokens
     context = context_length(str(spec.name)) if spec.is_local and max_tokens else None
-    if context is not None and max_tokens is not None and max_tokens >= context:
-        problems.append(
-            Problem(
-                f"generation.max_tokens {max_tokens} is not below the model's context of {context} tokens",
-                fix=f"lower it well below {context} (the prompt needs room too)",
-                file=path,
-                line=_key_line(path, "generation", "max_tokens"),
-                field="generation.max_tokens",
-            )
+    if context is None or max_tokens is None or max_tokens < context:
+        return []
+    return [
+        Problem(
+            f"generation.max_tokens {max_tokens} is not below the context of {spec} ({context} tokens)",
+            fix=f"lower it well below {context} (the prompt needs room too)",
+            file=path,
+            line=_key_line(path, "generation", "max_tokens"),
+            field="generation.max_tokens",
         )
+    ]
+
+
+def _rung_problems(path: Path, scenario: Scenario, candidate, i: int) -> list[Problem]:
+    """A candidate's own rung list may name only rungs its backend can climb and the ladder has on."""
+    finetune, problems = scenario.ladder.finetune, []
+    where: dict[str, Any] = dict(file=path, line=_key_line(path, "models", str(i), "rungs"), field=f"models.{i}.rungs")
+    for rung in candidate.rungs or []:
+        if getattr(scenario.ladder, rung) is None:
+            problems.append(
+                Problem(
+                    f"{candidate.model} lists rung '{rung}', which ladder.{rung} turns off",
+                    fix=f"drop '{rung}' from its rungs or turn ladder.{rung} on",
+                    **where,
+                )
+            )
+        elif rung == "finetune" and finetune is not None and (finetune.method == "openai") == candidate.spec.is_local:
+            needs = "an openai: model (method: openai)" if finetune.method == "openai" else "local weights (local: model)"
+            problems.append(
+                Problem(
+                    f"{candidate.model} lists rung 'finetune', but ladder.finetune.method {finetune.method} needs {needs}",
+                    fix="drop 'finetune' from its rungs (a hosted chat model climbs only the prompting rungs)",
+                    **where,
+                )
+            )
     return problems
 
 
@@ -256,9 +296,12 @@ def _key_line(path: Path, *keys: str) -> int | None:
         return None
     line = None
     for key in keys:
-        if not isinstance(node, yaml.MappingNode):
+        if isinstance(node, yaml.SequenceNode) and key.isdigit():  # a list item: models.1.rungs
+            node = node.value[int(key)] if int(key) < len(node.value) else None
+        elif isinstance(node, yaml.MappingNode):
+            node = next((v for k, v in node.value if k.value == key), None)
+        else:
             return line
-        node = next((v for k, v in node.value if k.value == key), None)
         if node is None:
             return line
         line = node.start_mark.line + 1
