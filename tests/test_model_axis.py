@@ -135,6 +135,13 @@ def test_the_cheapest_passing_cell_at_the_volume_wins_and_the_frontier_says_why(
     assert paired.against_model == record.models[0] and paired.n == 30 and paired.diff == 0.0
     code, gate_out, _ = run_cli(["gate", str(tmp_path / "out" / "run.json")], capsys)
     assert code == 0 and "Gate PASS" in gate_out
+    # The reports: the matrix (quality lower bound · cost per 1M calls at the volume), the frontier and where lines cross.
+    chosen = f"{cheaper.quality:.3f} · ${cheaper.per_1m_calls_usd:,.2f} ✓ ★"
+    assert f"| {winner} |" in (markdown := (tmp_path / "out" / "report.md").read_text()) and chosen in markdown
+    assert "### Cost–quality frontier" in markdown and f"{cross.calls_per_day:,.0f} calls/day" in markdown
+    assert chosen in out and f"zero-shot on {winner} · " not in out  # the terminal matrix names models short
+    html = (tmp_path / "out" / "report.html").read_text()
+    assert "Cost–quality frontier across models" in html and f"Recommended: zero-shot on {winner}" in html
 
 
 def test_a_cell_that_cannot_be_cheaper_is_skipped_unless_full(servers, tmp_path, capsys, run_cache):
