@@ -55,6 +55,15 @@ def candidate_workspaces(ws: Workspace) -> list[tuple[Candidate, Workspace]]:
     return [(c, replace(ws, scenario=ws.scenario.for_candidate(c))) for c in ws.scenario.candidates]
 
 
+def tuned_workspace(ws: Workspace) -> Workspace:
+    """The workspace whose model the fine-tune rung trains: the scenario's own, or the first candidate that climbs it."""
+    for candidate, sub in candidate_workspaces(ws):
+        finetune = sub.scenario.ladder.finetune
+        if finetune is not None and finetune.method != "openai" and candidate.spec.is_local:
+            return sub
+    return candidate_workspaces(ws)[0][1]
+
+
 def plan_cells(ws: Workspace, selected: list[str] | None = None) -> list[Cell]:
     """Every (model, rung) cell in matrix order: candidates as given, rungs cheapest first."""
     finetune = ws.scenario.ladder.finetune

@@ -184,3 +184,13 @@ def test_a_version_1_record_still_loads_and_gates(tmp_path, capsys):
     assert record.version == 1 and record.rungs[0].model is None and record.frontier is None and record.passed
     code, out, _ = run_cli(["gate", str(tmp_path / "run.json")], capsys)
     assert code == 0 and "Gate PASS: zero-shot meets every target." in out
+
+
+def test_advisor_train_trains_the_first_local_candidate_that_fine_tunes(tmp_path):
+    from advisor.model_axis import tuned_workspace
+    from advisor.workspace import prepare
+
+    models = [{"model": "openai:http://127.0.0.1:9/v1#big"}, {"model": "local:smollm2-135m", "rungs": ["finetune"]}]
+    ws = tuned_workspace(prepare(axis_scenario(tmp_path, models, 100)))
+    assert ws.scenario.model == "local:smollm2-135m" and ws.scenario.models is None
+    assert ws.scenario.ladder.finetune is not None and ws.scenario.ladder.zero_shot is None
