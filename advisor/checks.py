@@ -41,6 +41,8 @@ class ScenarioCheck:
     knowledge_docs: int = 0
     warnings: list[Problem] = field(default_factory=list)
     leaks: int = 0
+    unlabeled: list[Example] = field(default_factory=list)
+    """data.unlabeled: inputs for a distillation teacher, each with a placeholder answer."""
 
     @property
     def summary(self) -> str:
@@ -72,7 +74,7 @@ def check_scenario(path: str | Path) -> ScenarioCheck:
     except InputError as exc:  # still check the data files it names, so that all problems show at once
         raise InputError(exc.problems + _load_data(path, _raw_data_paths(path))[1], title=exc.title) from None
     data = scenario.data
-    sets, problems = _load_data(path, {"eval": data.eval, "train": data.train, "knowledge": data.knowledge})
+    sets, problems = _load_data(path, {"eval": data.eval, "train": data.train, "knowledge": data.knowledge, "unlabeled": data.unlabeled})
     eval_set, train = sets.get("eval", []), sets.get("train", [])
     problems += _label_problems(scenario, eval_set, data.eval) + _label_problems(scenario, train, data.train)
     problems += _grader_problems(path, scenario, eval_set) + _forgetting_task_problems(path, scenario) + _model_problems(path, scenario)
@@ -81,7 +83,7 @@ def check_scenario(path: str | Path) -> ScenarioCheck:
     leaks = leak_problems(find_leaks(eval_set, train), data.eval, data.train) if train and data.train else []
     leaks += near_duplicate_problems(find_near_duplicates(eval_set, train), data.eval, data.train) if train and data.train else []
     warnings = leaks + _unseen_labels(scenario, eval_set, train, data.eval) + source_warnings(eval_set, data.knowledge, data.eval)
-    return ScenarioCheck(scenario, eval_set, train, _count_docs(data.knowledge), warnings, len(leaks))
+    return ScenarioCheck(scenario, eval_set, train, _count_docs(data.knowledge), warnings, len(leaks), sets.get("unlabeled", []))
 
 
 def _load_data(path: Path, paths: Mapping[str, Path | None]) -> tuple[dict[str, list[Example]], list[Problem]]:
@@ -103,7 +105,7 @@ def _load_data(path: Path, paths: Mapping[str, Path | None]) -> tuple[dict[str, 
         elif not target.is_file():
             problems.append(Problem(f"{key} file {target} not found", fix=PATH_FIX, **where))
         else:
-            sets[key], found = read_jsonl(target, name=f"{key} set")
+            sets[key], found = read_jsonl(target, name=f"{key} set", inputs=key == "unlabeled")
             problems += found
     return sets, problems
 
@@ -126,6 +128,9 @@ def _model_problems(path: Path, scenario: Scenario) -> list[Problem]:
     ]
     if scenario.grader.judge is not None:
         models.append(("grader.judge.model", scenario.grader.judge.model, None))
+    if scenario.ladder.distill is not None:
+        teacher = scenario.ladder.distill.teacher_candidate(scenario)
+        models.append(("ladder.distill.teacher", teacher.model, (teacher.model_options or scenario.model_options).api_key_env))
     for field_, model, named in models:
         spec = ModelSpec.parse(model)
         env = key_env(spec, named)
@@ -177,6 +182,14 @@ def _rung_problems(path: Path, scenario: Scenario, candidate, i: int) -> list[Pr
                 Problem(
                     f"{candidate.model} lists rung '{rung}', which ladder.{rung} turns off",
                     fix=f"drop '{rung}' from its rungs or turn ladder.{rung} on",
+                    **where,
+                )
+            )
+        elif rung == "distill" and not candidate.spec.is_local:
+            problems.append(
+                Problem(
+                    f"{candidate.model} lists rung 'distill', but distillation trains local weights",
+                    fix="list 'distill' on a local: model",
                     **where,
                 )
             )
@@ -285,7 +298,9 @@ def _raw_data_paths(path: Path) -> dict[str, Path]:
     data = data.get("data") if isinstance(data, dict) else None
     if not isinstance(data, dict):
         return {}
-    return {k: (path.parent / v).resolve() for k, v in data.items() if k in ("eval", "train", "knowledge") and isinstance(v, str)}
+    return {
+        k: (path.parent / v).resolve() for k, v in data.items() if k in ("eval", "train", "knowledge", "unlabeled") and isinstance(v, str)
+    }
 
 
 def _key_line(path: Path, *keys: str) -> int | None:

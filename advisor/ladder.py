@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 from evals.backends.base import Backend
 from evals.errors import BackendError
@@ -116,9 +116,10 @@ async def climb(ws: Workspace, opts: RunOptions, on_event: ev.OnEvent = lambda e
             result = RungResult(name=plan.name, status="skipped", skip_reason=f"stopped: {failure}")
         else:
             result, rows = await measure_cell(ws, plan, base, opts, on_event)
-            scores[plan.name] = item_scores(rows)  # averaged over --repeat samples
-            result.comparisons = comparisons(plan.name, scores)
-            failure = error_budget(result, opts.max_error_rate, rows)
+            if rows is not None:
+                scores[plan.name] = item_scores(rows)  # averaged over --repeat samples
+                result.comparisons = comparisons(plan.name, scores)
+                failure = error_budget(result, opts.max_error_rate, rows)
             if result.meets_targets and passed_by is None:
                 passed_by = plan.name
         results.append(result)
@@ -164,8 +165,19 @@ async def _learning_curve(ws: Workspace, opts: RunOptions, on_event):
     return curve, None
 
 
-async def measure_cell(ws: Workspace, plan: RungPlan, base: Backend, opts: RunOptions, on_event: ev.OnEvent) -> tuple[RungResult, object]:
-    """Measure one rung of the workspace's model (each `finetune.compare` variant too) and return its result and rows."""
+async def measure_cell(ws: Workspace, plan: RungPlan, base: Backend, opts: RunOptions, on_event: ev.OnEvent) -> tuple[RungResult, Any]:
+    """Measure one rung of the workspace's model (each `finetune.compare` variant too) and return its result and rows.
+
+    A distillation whose teacher misses its own targets comes back skipped, with no rows."""
+    if plan.name == "distill":
+        from .distill import student_workspace, teach
+
+        teaching = await teach(ws, opts.out_dir / "distill", opts.concurrency, opts.use_cache, opts.timeout, on_event)
+        if teaching.skip_reason is not None:
+            return RungResult(name="distill", status="skipped", skip_reason=teaching.skip_reason, distill=teaching.details), None
+        result, rows = await _measure(student_workspace(ws, teaching), plan, base, opts, on_event, ws.scenario.ladder.finetune, "distill")
+        result.distill = teaching.details
+        return result, rows
     result, rows = await _measure(ws, plan, base, opts, on_event)
     if plan.trains and ws.scenario.ladder.finetune and ws.scenario.ladder.finetune.compare:
         from .finetune_compare import measure_variants

@@ -126,9 +126,10 @@ async def climb_models(ws: Workspace, opts: RunOptions, on_event: ev.OnEvent = l
             on_event(ev.Note(f"{model}: {RUNG_TITLES[name]}"))
             cell_opts = replace(opts, out_dir=opts.out_dir / "models" / slug(model), learning_curve=False, backend=None)
             result, rows = await measure_cell(cell.ws, cell.plan, backends[model], cell_opts, on_event)
-            scores[cell.key] = item_scores(rows)
-            prices[cell.key] = _price(cell, result)
-            failure = error_budget(result, opts.max_error_rate, rows)
+            if rows is not None:
+                scores[cell.key] = item_scores(rows)
+                prices[cell.key] = _price(cell, result)
+                failure = error_budget(result, opts.max_error_rate, rows)
             if result.meets_targets and eligible(model):
                 best = min(best, prices[cell.key].total(volume, days))
         result.model = model

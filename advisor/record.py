@@ -104,6 +104,23 @@ class Forgetting(BaseModel):
     tasks: dict[str, dict[str, float]] = Field(default_factory=dict)
 
 
+class Distillation(BaseModel):
+    """The distillation rung's teacher: how it did on eval, and what it labeled for the student."""
+
+    teacher: str
+    teacher_metrics: dict[str, MetricValue] = Field(default_factory=dict)
+    """The teacher zero-shot on the same eval items: it must meet the targets before it labels anything."""
+    teacher_meets_targets: bool
+    inputs: int = 0
+    """Inputs given to the teacher (train inputs without their answers, and data.unlabeled)."""
+    labeled: int = 0
+    """Labels kept: they passed the grader's format check."""
+    invalid: int = 0
+    """Labels dropped by the grader's format check."""
+    failed: int = 0
+    """Inputs whose call failed after retries."""
+
+
 class Stopping(BaseModel):
     """Sequential stopping: how many eval items it took to settle the rung's verdict."""
 
@@ -183,6 +200,8 @@ class RungResult(BaseModel):
     """Fine-tune with `finetune.compare`: every method measured on the same items; the rung reports the chosen one."""
     search: Search | None = None
     """prompt_search only: the candidates, their dev scores, the calls spent and the winner's prompt."""
+    distill: Distillation | None = None
+    """distill only: the teacher's eval metrics and how many of its labels were kept."""
 
     @model_validator(mode="after")
     def _rates_are_rates(self) -> RungResult:

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
 from evals.backends.spec import ModelSpec
 from evals.errors import InputError
@@ -88,8 +88,10 @@ class Data(Strict):
     """Chat JSONL: the final assistant turn of each line is the expected output."""
     knowledge: Path | None = None
     """Folder of .txt/.md/.jsonl documents; enables the RAG rung."""
+    unlabeled: Path | None = None
+    """Input-only chat JSONL (each line's messages end with the user turn): more inputs for a distillation teacher to label."""
 
-    _resolve_paths = field_validator("train", "eval", "knowledge")(_resolve)
+    _resolve_paths = field_validator("train", "eval", "knowledge", "unlabeled")(_resolve)
 
 
 def _known_backend(value: str) -> str:
@@ -243,9 +245,9 @@ class Candidate(Strict):
         """The rungs this model climbs: its own list, or the default for its kind of backend."""
         if self.rungs is not None:
             return tuple(r for r in RUNG_ORDER if r in self.rungs)
-        if self.spec.is_local or finetune_method == "openai":
+        if self.spec.is_local:
             return RUNG_ORDER
-        return PROMPTING_RUNGS
+        return PROMPTING_RUNGS + (("finetune",) if finetune_method == "openai" else ())
 
 
 class Generation(Strict):
@@ -349,6 +351,22 @@ class Finetune(LoraSettings):
     (fewest trained weights) unless a costlier one is significantly better on the first target's metric."""
 
 
+class Distill(Strict):
+    """The distillation rung: a stronger model labels inputs and the small model is fine-tuned on its labels (with
+    `ladder.finetune`'s recipe). The teacher must first meet the targets itself, zero-shot on eval."""
+
+    teacher: str
+    """Backend spec of the teacher, e.g. openai:gpt-4o-mini (one of `models:` or any other model)."""
+    _known_backend = field_validator("teacher")(_known_backend)
+    inputs: Literal["train", "unlabeled", "both"] = "both"
+    """What the teacher labels: the train inputs (their gold answers are not used), data.unlabeled, or both."""
+    _teacher: Candidate | None = PrivateAttr(default=None)
+
+    def teacher_candidate(self, scenario: Scenario) -> Candidate:
+        """The teacher with its prices and options: as a candidate of the scenario it was set in, or with the scenario's."""
+        return self._teacher or scenario.candidate(self.teacher)
+
+
 class Ladder(Strict):
     """The rungs to try, cheapest first. Set a rung to null to skip it; a rung not named runs with its defaults."""
 
@@ -357,6 +375,8 @@ class Ladder(Strict):
     prompt_search: PromptSearch | None = Field(default_factory=PromptSearch)
     rag: Rag | None = Field(default_factory=Rag)
     finetune: Finetune | None = Field(default_factory=Finetune)
+    distill: Distill | None = None
+    """Off unless it names a teacher."""
 
 
 class Scenario(Strict):
@@ -399,11 +419,22 @@ class Scenario(Strict):
             return self.models
         return [Candidate(model=self.model, pricing=self.pricing, model_options=self.model_options)]
 
+    def candidate(self, model: str) -> Candidate:
+        """The candidate of that spec, or one with the scenario's pricing and options (a teacher outside `models:`)."""
+        spec = str(ModelSpec.parse(model))
+        found = next((c for c in self.candidates if str(c.spec) == spec), None)
+        return found or Candidate(model=model, pricing=self.pricing, model_options=self.model_options)
+
     def for_candidate(self, candidate: Candidate) -> Scenario:
         """The one-model scenario a candidate climbs: its model, prices and options, only its rungs on."""
         method = self.ladder.finetune.method if self.ladder.finetune else None
         allowed = candidate.allowed_rungs(method)
-        ladder = self.ladder.model_copy(update={r: None for r in RUNG_ORDER if r not in allowed})
+        # Distillation trains with the fine-tune's recipe: its settings stay even when the rung itself is not climbed.
+        kept = set(allowed) | ({"finetune"} if "distill" in allowed else set())
+        ladder = self.ladder.model_copy(update={r: None for r in RUNG_ORDER if r not in kept})
+        if ladder.distill is not None:  # the one-model scenario no longer lists the teacher among its candidates
+            ladder.distill = ladder.distill.model_copy()
+            ladder.distill._teacher = self.ladder.distill.teacher_candidate(self) if self.ladder.distill else None
         return self.model_copy(
             update={
                 "model": candidate.model,

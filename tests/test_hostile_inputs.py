@@ -163,6 +163,18 @@ def scenario_cases() -> list[Case]:
             ("models.0.rungs", "ladder.rag"),
         ),
         "horizon-zero": ({"profile": {"horizon_days": 0}}, ("profile.horizon_days",)),
+        "distill-no-teacher": ({"ladder": {"distill": {}}}, ("ladder.distill.teacher",)),
+        "distill-teacher-no-key": ({"ladder": {"distill": {"teacher": "openai:gpt-4o"}}}, ("OPENAI_API_KEY", "ladder.distill.teacher")),
+        "distill-bogus-teacher": ({"ladder": {"distill": {"teacher": "nope:x"}}}, ("ladder.distill.teacher", "unknown backend")),
+        "distill-bad-inputs": ({"ladder": {"distill": {"teacher": "local:x", "inputs": "all"}}}, ("ladder.distill.inputs",)),
+        "models-hosted-distill": (
+            {
+                "model": DROP,
+                "ladder": {"distill": {"teacher": "local:x"}},
+                "models": [{"model": "openai:http://127.0.0.1:9/v1#b", "rungs": ["distill"]}],
+            },
+            ("models.0.rungs", "distill", "local weights"),
+        ),
     }
     for name, (changes, names) in bad_values.items():
         raw.append((name, {"s.yaml": scenario_text(**_floats(changes)), **base}, ("s.yaml", *names)))
@@ -171,9 +183,15 @@ def scenario_cases() -> list[Case]:
         "eval-folder": ({"eval.jsonl": None}, ("eval.jsonl",)),
         **{f"eval-{k}": ({"eval.jsonl": v[0]}, ("eval.jsonl", v[1])) for k, v in {**BAD_BYTES, **BAD_JSONL}.items()},
         "answer-not-a-label": ({"eval.jsonl": good_eval}, ("eval.jsonl:1", "task.labels")),
+        "unlabeled-missing": ({"eval.jsonl": good_eval}, ("data.unlabeled", "not found")),
+        "unlabeled-answered": ({"eval.jsonl": good_eval, "in.jsonl": good_eval}, ("in.jsonl:1", "must end with the user turn")),
+        "unlabeled-not-json": ({"eval.jsonl": good_eval, "in.jsonl": b"{nope\n"}, ("in.jsonl:1", "not valid JSON")),
     }
     for name, (files, names) in data_cases.items():
-        text = scenario_text(**({"task.labels": ["maybe"]} if name == "answer-not-a-label" else {}))
+        text = scenario_text(
+            **({"task.labels": ["maybe"]} if name == "answer-not-a-label" else {}),
+            **({"data.unlabeled": "in.jsonl"} if name.startswith("unlabeled") else {}),
+        )
         raw.append((name, {"s.yaml": text, **files}, names))
     knowledge = {
         "binary": ({"kb/doc.md": bytes(range(256))}, ("doc.md", "not UTF-8")),

@@ -82,7 +82,7 @@ def test_the_single_model_form_is_one_candidate_and_a_hosted_candidate_climbs_on
     assert candidate.model == "openai:gpt-4o-mini" and candidate.pricing == one.pricing and one.models is None
     assert Candidate(model="openai:gpt-4o-mini").allowed_rungs("lora") == ("zero_shot", "few_shot", "prompt_search", "rag")
     assert Candidate(model="openai:gpt-4o-mini").allowed_rungs("openai")[-1] == "finetune"
-    assert Candidate(model="local:smollm2-135m").allowed_rungs("lora")[-1] == "finetune"
+    assert Candidate(model="local:smollm2-135m").allowed_rungs("lora")[-2:] == ("finetune", "distill")
     many = Scenario.model_validate(
         {
             **base,

@@ -26,7 +26,7 @@ from .params import FiniteRange
 )
 @click.option("--ci", is_flag=True, help="No colours or prompts; the exit status is the gate.")
 @click.option("--full", is_flag=True, help="Measure every rung, even after one meets the targets.")
-@click.option("--rungs", default=None, help="Comma-separated rungs to measure: zero_shot,few_shot,prompt_search,rag,finetune.")
+@click.option("--rungs", default=None, help="Comma-separated rungs to measure: zero_shot,few_shot,prompt_search,rag,finetune,distill.")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Evaluate only the first N eval examples.")
 @click.option("--max-cost", type=FiniteRange(min=0), default=None, help="Refuse to start if the estimate exceeds USD.")
 @click.option("--no-cache", is_flag=True, help="Ask the backend again instead of reusing cached answers.")

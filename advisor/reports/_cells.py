@@ -198,6 +198,19 @@ def _kept(t) -> str | None:
     return f"step {t.best_step}" + (f" (val score {t.best_val_score:.3f})" if t.best_val_score is not None else "")
 
 
+def distill_sentence(rung: RungResult) -> str | None:
+    """What the distillation's teacher scored on eval and how many of its labels the student trained on."""
+    d = rung.distill
+    if d is None:
+        return None
+    scores = "; ".join(f"{name} {metric(value)}" for name, value in d.teacher_metrics.items() if name in ("accuracy", "format_valid"))
+    verdict = "meets every target" if d.teacher_meets_targets else "misses a target, so it labeled nothing"
+    said = f"Teacher {d.teacher} on eval, zero-shot: {scores}; it {verdict}."
+    if d.inputs:
+        said += f" It labeled {d.inputs} inputs: {d.labeled} kept, {d.invalid} dropped by the format check, {d.failed} failed calls."
+    return said
+
+
 def forgetting_sentence(rung: RungResult) -> str | None:
     """One line: base vs adapter on the general-ability canaries, and whether the drop is flagged."""
     f = rung.forgetting

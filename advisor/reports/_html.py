@@ -111,11 +111,12 @@ def training(record: RunRecord) -> str:
     parts = []
     for rung in record.rungs:
         facts = cells.training_facts(rung)
-        sentence = cells.forgetting_sentence(rung)
-        if not facts and not sentence and not rung.variants:
+        sentence, taught = cells.forgetting_sentence(rung), cells.distill_sentence(rung)
+        if not facts and not sentence and not rung.variants and not taught:
             continue
         dl = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in facts)
-        body = f'<h2>Training: {escape(cells.title(rung.name))}</h2><dl class="facts">{dl}</dl>' if facts else ""
+        body = f'<h2>Training: {escape(cells.rung_label(rung, record))}</h2><dl class="facts">{dl}</dl>' if facts else ""
+        body += f"<h2>Distillation</h2><p>{escape(taught)}</p>" if taught else ""
         if sentence:
             cls = "bad" if rung.forgetting and rung.forgetting.flagged else ""
             body += f'<h2>Forgetting check</h2><p class="{cls}">{escape(sentence)}</p>'

@@ -86,6 +86,8 @@ def training(record: RunRecord) -> list[str]:
         facts = cells.training_facts(rung)
         if facts:
             lines += [f"**Training ({cells.title(rung.name)})**: " + " · ".join(f"{k} {esc(v)}" for k, v in facts), ""]
+        if taught := cells.distill_sentence(rung):
+            lines += [f"**Distillation**: {esc(taught)}", ""]
         sentence = cells.forgetting_sentence(rung)
         if sentence:
             mark = "⚠️ " if rung.forgetting and rung.forgetting.flagged else ""

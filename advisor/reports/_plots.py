@@ -10,7 +10,14 @@ from . import _cells as cells
 
 MODEL_MARKERS = ("o", "s", "^", "D", "v", "P")
 """One marker shape per model on the frontier plot (the colour is the rung's)."""
-COLORS = {"zero_shot": "#8c96a8", "few_shot": "#4c78a8", "prompt_search": "#b279a2", "rag": "#f58518", "finetune": "#54a24b"}
+COLORS = {
+    "zero_shot": "#8c96a8",
+    "few_shot": "#4c78a8",
+    "prompt_search": "#b279a2",
+    "rag": "#f58518",
+    "finetune": "#54a24b",
+    "distill": "#e45756",
+}
 
 
 def _figure(width: float, height: float):

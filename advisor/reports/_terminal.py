@@ -100,6 +100,8 @@ def training(record: RunRecord) -> Group | None:
         facts = cells.training_facts(rung)
         if facts:
             lines.append(Text.assemble((f"Training ({cells.title(rung.name)}): ", "bold"), " · ".join(f"{k} {v}" for k, v in facts)))
+        if taught := cells.distill_sentence(rung):
+            lines.append(Text.assemble(("Distillation: ", "bold"), taught))
         sentence = cells.forgetting_sentence(rung)
         if sentence:
             lines.append(Text(sentence, style="yellow" if rung.forgetting and rung.forgetting.flagged else ""))

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from evals.backends.spec import ModelSpec
 from evals.errors import InputError
 
-from ..record import RUNG_ORDER
+from ..rung_names import WIZARD_RUNGS
 from ..scenario import FORGETTING_METRICS, RATE_METRICS, Profile, Scenario, Target
 from .parse import PATH_KEYS, TARGET_METRICS, as_text, message, number, path_errors, question_of
 from .places import shown
@@ -38,7 +38,7 @@ BLANK: dict[str, Any] = {
     "schema": "",
     "pattern": "",
     "system_prompt": "",
-    "rungs": list(RUNG_ORDER),
+    "rungs": list(WIZARD_RUNGS),
     "confidence": "0.95",
     **{f"target.{m}": "" for m in TARGET_METRICS},
     "target.accuracy": "0.9",
@@ -77,7 +77,7 @@ class Answers:
             pattern=s.grader.pattern or "",
             schema=shown(s.grader.schema_, cwd),
             confidence=f"{s.confidence:g}",
-            rungs=[r for r in RUNG_ORDER if getattr(s.ladder, r) is not None],
+            rungs=[r for r in WIZARD_RUNGS if getattr(s.ladder, r) is not None],
             limit=str(limit) if limit else "",
         )
         values.update({k: shown(getattr(s.data, k), cwd) for k in PATH_KEYS})
@@ -156,7 +156,8 @@ class Answers:
         raw["confidence"] = number(v["confidence"], float, "confidence", errors) or 0.95  # a bad one is reported once
         raw["profile"] = _profile(v, errors)
         ladder = raw.get("ladder") or {}
-        raw["ladder"] = {r: (ladder.get(r) or {}) if r in v["rungs"] else None for r in RUNG_ORDER}
+        # A distillation the scenario file set up is kept as it was: the wizard does not ask for a teacher.
+        raw["ladder"] = {**ladder, **{r: (ladder.get(r) or {}) if r in v["rungs"] else None for r in WIZARD_RUNGS}}
         return raw
 
     def _targets(self, errors: dict[str, str]) -> list[dict]:

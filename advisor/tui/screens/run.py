@@ -17,7 +17,8 @@ from textual.widgets import Footer, Header, Static
 from evals.errors import InputError
 
 from ... import events as ev
-from ...record import RUNG_ORDER, RunRecord
+from ...record import RunRecord
+from ...rung_names import WIZARD_RUNGS
 from ..job import Job, Prepared, RunCancelled
 from ..widgets.notes import Notes
 from ..widgets.rung_row import RungRow, TrainingRow, duration
@@ -71,7 +72,7 @@ class RunScreen(Screen):
             yield Static(id="run-title")
             yield Static(id="run-estimate", markup=False)
             with Vertical(id="rungs"):
-                yield from (RungRow(rung) for rung in RUNG_ORDER)
+                yield from (RungRow(rung) for rung in WIZARD_RUNGS)
                 yield TrainingRow()
             yield Notes(id="notes")
             yield Static(id="run-status")
