@@ -69,7 +69,7 @@ class Answers:
         values.update(
             name=s.name,
             description=s.description,
-            model=s.model,
+            model=", ".join(c.model for c in s.candidates),
             task_kind=s.task.kind,
             grader=s.grader.kind,
             system_prompt=s.task.system_prompt or "",
@@ -129,9 +129,10 @@ class Answers:
         limit = number(self.values["limit"], int, "limit", errors, low=1)
         errors.update(path_errors(self.values, cwd))
         try:
-            ModelSpec.parse(str(self.values["model"]))
+            for spec in self.models() or [""]:
+                ModelSpec.parse(spec)
         except InputError:
-            errors["model"] = "use local:NAME_OR_PATH or openai:MODEL (or openai:http://HOST:PORT/v1#MODEL)"
+            errors["model"] = "use local:NAME_OR_PATH or openai:MODEL (or openai:http://HOST:PORT/v1#MODEL), comma-separated"
         try:
             scenario = Scenario.model_validate(raw, context={"base": cwd})
         except ValidationError as exc:
@@ -140,10 +141,21 @@ class Answers:
             scenario = None
         return Build(None if errors else scenario, errors, limit)
 
+    def models(self) -> list[str]:
+        """The models to use, as typed: one, or several comma-separated."""
+        return [m.strip() for m in str(self.values["model"]).split(",") if m.strip()]
+
     def _raw(self, errors: dict[str, str]) -> dict:
         """The scenario as a dict in the file's shape, from the answers over the base."""
         v, raw = self.values, copy.deepcopy(self.base)
-        raw.update(name=v["name"].strip(), description=v["description"].strip(), model=v["model"].strip())
+        raw.update(name=v["name"].strip(), description=v["description"].strip())
+        models = self.models()
+        raw.pop("model", None), raw.pop("models", None)
+        if len(models) > 1:  # candidates: each keeps the prices and rungs the file gave it
+            known = {c.get("model"): c for c in self.base.get("models") or []}
+            raw["models"] = [known.get(m) or {"model": m} for m in models]
+        else:
+            raw["model"] = models[0] if models else ""
         labels = [x.strip() for x in v["labels"].split(",") if x.strip()]
         raw["task"] = {
             "kind": v["task_kind"],
