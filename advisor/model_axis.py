@@ -153,6 +153,7 @@ async def climb_models(ws: Workspace, opts: RunOptions, on_event: ev.OnEvent = l
         dropped_leaks=ws.dropped_leaks,
         warnings=warnings_before(ws)
         + [w for r in rungs if r.rag for w in r.rag.warnings]
+        + (["no learning curve: --learning-curve runs with one model (drop models:)"] if opts.learning_curve else [])
         + ([f"backend failure: {failure}"] if failure else []),
         estimate=estimate_cells(ws, opts.rungs).as_dict(),
         rungs=rungs,
