@@ -36,7 +36,7 @@ def train(scenario_path: Path, out_dir: Path, max_steps: int | None, device: str
     from .progress import LadderProgress
 
     ws = tuned_workspace(prepare(scenario_path))  # with `models:`, the first local candidate that fine-tunes
-    [plan] = plan_rungs(ws, ["finetune"])[-1:]
+    plan = next(p for p in plan_rungs(ws, ["finetune"]) if p.name == "finetune")
     if plan.strategy is None:
         from evals.errors import InputError, Problem
 
