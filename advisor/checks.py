@@ -41,6 +41,8 @@ class ScenarioCheck:
     knowledge_docs: int = 0
     warnings: list[Problem] = field(default_factory=list)
     leaks: int = 0
+    unlabeled: list[Example] = field(default_factory=list)
+    """data.unlabeled: inputs for a distillation teacher, each with a placeholder answer."""
 
     @property
     def summary(self) -> str:
@@ -72,7 +74,7 @@ def check_scenario(path: str | Path) -> ScenarioCheck:
     except InputError as exc:  # still check the data files it names, so that all problems show at once
         raise InputError(exc.problems + _load_data(path, _raw_data_paths(path))[1], title=exc.title) from None
     data = scenario.data
-    sets, problems = _load_data(path, {"eval": data.eval, "train": data.train, "knowledge": data.knowledge})
+    sets, problems = _load_data(path, {"eval": data.eval, "train": data.train, "knowledge": data.knowledge, "unlabeled": data.unlabeled})
     eval_set, train = sets.get("eval", []), sets.get("train", [])
     problems += _label_problems(scenario, eval_set, data.eval) + _label_problems(scenario, train, data.train)
     problems += _grader_problems(path, scenario, eval_set) + _forgetting_task_problems(path, scenario) + _model_problems(path, scenario)
@@ -81,7 +83,7 @@ def check_scenario(path: str | Path) -> ScenarioCheck:
     leaks = leak_problems(find_leaks(eval_set, train), data.eval, data.train) if train and data.train else []
     leaks += near_duplicate_problems(find_near_duplicates(eval_set, train), data.eval, data.train) if train and data.train else []
     warnings = leaks + _unseen_labels(scenario, eval_set, train, data.eval) + source_warnings(eval_set, data.knowledge, data.eval)
-    return ScenarioCheck(scenario, eval_set, train, _count_docs(data.knowledge), warnings, len(leaks))
+    return ScenarioCheck(scenario, eval_set, train, _count_docs(data.knowledge), warnings, len(leaks), sets.get("unlabeled", []))
 
 
 def _load_data(path: Path, paths: Mapping[str, Path | None]) -> tuple[dict[str, list[Example]], list[Problem]]:
@@ -103,7 +105,7 @@ def _load_data(path: Path, paths: Mapping[str, Path | None]) -> tuple[dict[str, 
         elif not target.is_file():
             problems.append(Problem(f"{key} file {target} not found", fix=PATH_FIX, **where))
         else:
-            sets[key], found = read_jsonl(target, name=f"{key} set")
+            sets[key], found = read_jsonl(target, name=f"{key} set", inputs=key == "unlabeled")
             problems += found
     return sets, problems
 
@@ -116,14 +118,19 @@ def _knowledge_problems(folder: Path) -> list[Problem]:
 
 
 def _model_problems(path: Path, scenario: Scenario) -> list[Problem]:
-    """What the run would refuse about its models: a missing key, max_tokens beyond the context."""
+    """What the run would refuse about its models: a missing key, max_tokens beyond the context, a rung a model cannot climb."""
     from evals.backends.spec import ModelSpec, key_env
-    from evals.models import context_length
 
     problems = []
-    models = [("model", scenario.model, scenario.model_options.api_key_env)]
+    models = [
+        (_candidate_field(scenario, i), c.model, (c.model_options or scenario.model_options).api_key_env)
+        for i, c in enumerate(scenario.candidates)
+    ]
     if scenario.grader.judge is not None:
         models.append(("grader.judge.model", scenario.grader.judge.model, None))
+    if scenario.ladder.distill is not None:
+        teacher = scenario.ladder.distill.teacher_candidate(scenario)
+        models.append(("ladder.distill.teacher", teacher.model, (teacher.model_options or scenario.model_options).api_key_env))
     for field_, model, named in models:
         spec = ModelSpec.parse(model)
         env = key_env(spec, named)
@@ -137,18 +144,64 @@ def _model_problems(path: Path, scenario: Scenario) -> list[Problem]:
                     fix=f"export {env}=... before the run (or use a local model)",
                 )
             )
-    spec, max_tokens = scenario.model_spec, scenario.generation.max_tokens
+    for i, candidate in enumerate(scenario.candidates):
+        problems += _context_problems(path, scenario, candidate.spec, _candidate_field(scenario, i))
+        problems += _rung_problems(path, scenario, candidate, i)
+    return problems
+
+
+def _candidate_field(scenario: Scenario, i: int) -> str:
+    return "model" if scenario.models is None else f"models.{i}.model"
+
+
+def _context_problems(path: Path, scenario: Scenario, spec, field_: str) -> list[Problem]:
+    from evals.models import context_length
+
+    max_tokens = scenario.generation.max_tokens
     context = context_length(str(spec.name)) if spec.is_local and max_tokens else None
-    if context is not None and max_tokens is not None and max_tokens >= context:
-        problems.append(
-            Problem(
-                f"generation.max_tokens {max_tokens} is not below the model's context of {context} tokens",
-                fix=f"lower it well below {context} (the prompt needs room too)",
-                file=path,
-                line=_key_line(path, "generation", "max_tokens"),
-                field="generation.max_tokens",
-            )
+    if context is None or max_tokens is None or max_tokens < context:
+        return []
+    return [
+        Problem(
+            f"generation.max_tokens {max_tokens} is not below the context of {spec} ({context} tokens)",
+            fix=f"lower it well below {context} (the prompt needs room too)",
+            file=path,
+            line=_key_line(path, "generation", "max_tokens"),
+            field="generation.max_tokens",
         )
+    ]
+
+
+def _rung_problems(path: Path, scenario: Scenario, candidate, i: int) -> list[Problem]:
+    """A candidate's own rung list may name only rungs its backend can climb and the ladder has on."""
+    finetune, problems = scenario.ladder.finetune, []
+    where: dict[str, Any] = dict(file=path, line=_key_line(path, "models", str(i), "rungs"), field=f"models.{i}.rungs")
+    for rung in candidate.rungs or []:
+        if getattr(scenario.ladder, rung) is None:
+            problems.append(
+                Problem(
+                    f"{candidate.model} lists rung '{rung}', which ladder.{rung} turns off",
+                    fix=f"drop '{rung}' from its rungs or turn ladder.{rung} on",
+                    **where,
+                )
+            )
+        elif rung == "distill" and not candidate.spec.is_local:
+            problems.append(
+                Problem(
+                    f"{candidate.model} lists rung 'distill', but distillation trains local weights",
+                    fix="list 'distill' on a local: model",
+                    **where,
+                )
+            )
+        elif rung == "finetune" and finetune is not None and (finetune.method == "openai") == candidate.spec.is_local:
+            needs = "an openai: model (method: openai)" if finetune.method == "openai" else "local weights (local: model)"
+            problems.append(
+                Problem(
+                    f"{candidate.model} lists rung 'finetune', but ladder.finetune.method {finetune.method} needs {needs}",
+                    fix="drop 'finetune' from its rungs (a hosted chat model climbs only the prompting rungs)",
+                    **where,
+                )
+            )
     return problems
 
 
@@ -245,7 +298,9 @@ def _raw_data_paths(path: Path) -> dict[str, Path]:
     data = data.get("data") if isinstance(data, dict) else None
     if not isinstance(data, dict):
         return {}
-    return {k: (path.parent / v).resolve() for k, v in data.items() if k in ("eval", "train", "knowledge") and isinstance(v, str)}
+    return {
+        k: (path.parent / v).resolve() for k, v in data.items() if k in ("eval", "train", "knowledge", "unlabeled") and isinstance(v, str)
+    }
 
 
 def _key_line(path: Path, *keys: str) -> int | None:
@@ -256,9 +311,12 @@ def _key_line(path: Path, *keys: str) -> int | None:
         return None
     line = None
     for key in keys:
-        if not isinstance(node, yaml.MappingNode):
+        if isinstance(node, yaml.SequenceNode) and key.isdigit():  # a list item: models.1.rungs
+            node = node.value[int(key)] if int(key) < len(node.value) else None
+        elif isinstance(node, yaml.MappingNode):
+            node = next((v for k, v in node.value if k.value == key), None)
+        else:
             return line
-        node = next((v for k, v in node.value if k.value == key), None)
         if node is None:
             return line
         line = node.start_mark.line + 1

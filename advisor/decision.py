@@ -38,16 +38,16 @@ def recommend(rungs: list[RungResult], profile: Profile, model: str, confidence:
         )
     passing = [r for r in measured if r.meets_targets]
     if not passing:
-        return _none_passes(rungs, measured, confidence)
+        return none_passes(rungs, measured, confidence)
     choice = passing[0]
-    rationale = [f"{_title(choice)} is the cheapest rung that meets every target: {_reasons(choice)}."]
+    rationale = [f"{_title(choice)} is the cheapest rung that meets every target: {reasons(choice)}."]
     next_steps: list[str] = []
     choice = _adjust_for_knowledge(choice, rungs, profile, rationale, next_steps)
-    rationale += _significance(choice)
+    rationale += significance(choice)
     rationale.append(_cost_sentence(choice, profile))
     rationale += _break_even(choice, measured, profile)
-    rationale += _forgetting(choice, next_steps)
-    next_steps += _serve_constrained(choice)
+    rationale += forgetting_note(choice, next_steps)
+    next_steps += serve_constrained(choice)
     if profile.latency_budget_ms and choice.latency_ms.get("p95", 0) > profile.latency_budget_ms:
         rationale.append(f"Its p95 latency of {choice.latency_ms['p95']:.0f} ms exceeds the budget of {profile.latency_budget_ms:.0f} ms.")
         next_steps.append("Serve it on faster hardware or batch requests to meet the latency budget.")
@@ -58,7 +58,7 @@ def _title(rung: RungResult) -> str:
     return RUNG_TITLES[rung.name].capitalize() if rung.name != "rag" else "RAG"
 
 
-def _reasons(rung: RungResult) -> str:
+def reasons(rung: RungResult) -> str:
     return "; ".join(f"{c.target.metric} {c.reason}" for c in rung.checks)
 
 
@@ -87,12 +87,13 @@ def _adjust_for_knowledge(choice, rungs, profile, rationale, next_steps) -> Rung
     return choice
 
 
-def _significance(choice: RungResult) -> list[str]:
+def significance(choice: RungResult) -> list[str]:
     out = []
     for c in choice.comparisons:
         verdict = "significant" if c.p_value < 0.05 else "not significant"
+        other = f"{RUNG_TITLES[c.against]} on {c.against_model}" if c.against_model else RUNG_TITLES[c.against]
         out.append(
-            f"Against {RUNG_TITLES[c.against]} on the same {c.n} items it scores {c.diff * 100:+.1f} points "
+            f"Against {other} on the same {c.n} items it scores {c.diff * 100:+.1f} points "
             f"({c.test} p = {c.p_value:.3g}, {verdict} at 0.05)."
         )
     return out
@@ -135,7 +136,7 @@ def _pays_back(ft: RungResult, best: RungResult, profile: Profile) -> str:
     )
 
 
-def _forgetting(choice: RungResult, next_steps: list[str]) -> list[str]:
+def forgetting_note(choice: RungResult, next_steps: list[str]) -> list[str]:
     """A tuned model that lost general ability is fine for its task only: say so with the canary numbers."""
     f = choice.forgetting
     if f is None or not f.flagged:
@@ -160,14 +161,14 @@ SERVE_CONSTRAINED = {
 }
 
 
-def _serve_constrained(choice: RungResult) -> list[str]:
+def serve_constrained(choice: RungResult) -> list[str]:
     """How to get in production what was measured: the same structured output."""
     if not choice.structure or not choice.constrained:
         return []
     return [SERVE_CONSTRAINED[choice.structure]]
 
 
-def _none_passes(rungs, measured, confidence) -> Recommendation:
+def none_passes(rungs, measured, confidence) -> Recommendation:
     if not measured:
         return Recommendation(rung=None, rationale=["No rung was measured."], next_steps=["Enable at least one rung in `ladder`."])
     rung = closest(measured)

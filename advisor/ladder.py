@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 from evals.backends.base import Backend
 from evals.errors import BackendError
@@ -53,14 +53,12 @@ def estimate(ws: Workspace, plans: list[RungPlan]) -> ev.Estimate:
     from .cost import per_call
 
     n, per_rung, calls, tokens_in, tokens_out = len(ws.eval_set), {}, 0, 0, 0
-    sample = ws.eval_set[:20]
     for plan in plans:
-        if plan.strategy is None or not sample:
+        if plan.strategy is None or not ws.eval_set:
             continue
-        chars = sum(len(m["content"]) for ex in sample for m in plan.strategy(ex).messages) / len(sample)
         search = ws.scenario.ladder.prompt_search
         rung_calls = n + (search.budget_calls if plan.searches and search else 0)  # the search's at most
-        rung_in, rung_out = int(chars / 4 * rung_calls), ws.params.max_tokens * rung_calls
+        rung_in, rung_out = int(prompt_tokens(ws, plan) * rung_calls), ws.params.max_tokens * rung_calls
         per_rung[plan.name] = {"calls": rung_calls, "input_tokens": rung_in, "output_tokens": rung_out}
         calls, tokens_in, tokens_out = calls + rung_calls, tokens_in + rung_in, tokens_out + rung_out
     from trainers import planned_epochs
@@ -79,6 +77,14 @@ def estimate(ws: Workspace, plans: list[RungPlan]) -> ev.Estimate:
     return ev.Estimate(calls, tokens_in, tokens_out, train_tokens, cost, per_rung)
 
 
+def prompt_tokens(ws: Workspace, plan: RungPlan) -> float:
+    """Estimated input tokens of one call of a rung (four characters a token, over the first 20 eval items)."""
+    sample = ws.eval_set[:20]
+    if plan.strategy is None or not sample:
+        return 0.0
+    return sum(len(m["content"]) for ex in sample for m in plan.strategy(ex).messages) / len(sample) / 4
+
+
 def warnings_before(ws: Workspace) -> list[str]:
     """What the user should know before anything is spent: sample size and leakage."""
     return sample_size_warnings(ws.scenario.targets, len(ws.eval_set), ws.scenario.confidence) + ws.warnings
@@ -86,6 +92,10 @@ def warnings_before(ws: Workspace) -> list[str]:
 
 async def climb(ws: Workspace, opts: RunOptions, on_event: ev.OnEvent = lambda e: None) -> RunRecord:
     """Measure the rungs in order and return the full record (reports are written by the caller)."""
+    if ws.scenario.models is not None:
+        from .model_axis import climb_models
+
+        return await climb_models(ws, opts, on_event)
     started = time.perf_counter()
     opts.out_dir.mkdir(parents=True, exist_ok=True)
     plans = plan_rungs(ws, opts.rungs)
@@ -105,24 +115,21 @@ async def climb(ws: Workspace, opts: RunOptions, on_event: ev.OnEvent = lambda e
         elif failure:
             result = RungResult(name=plan.name, status="skipped", skip_reason=f"stopped: {failure}")
         else:
-            result, rows = await _measure(ws, plan, base, opts, on_event)
-            if plan.trains and ws.scenario.ladder.finetune and ws.scenario.ladder.finetune.compare:
-                from .finetune_compare import measure_variants
-
-                async def variant(config, label, plan=plan):
-                    return await _measure(ws, plan, base, opts, on_event, config, label)
-
-                result, rows = await measure_variants(ws.scenario.ladder.finetune, (result, rows), ws.scenario.confidence, variant)
-            scores[plan.name] = item_scores(rows)  # averaged over --repeat samples
-            result.comparisons = comparisons(plan.name, scores)
-            failure = _error_budget(result, opts.max_error_rate, rows)
+            result, rows = await measure_cell(ws, plan, base, opts, on_event)
+            if rows is not None:
+                scores[plan.name] = item_scores(rows)  # averaged over --repeat samples
+                result.comparisons = comparisons(plan.name, scores)
+                failure = error_budget(result, opts.max_error_rate, rows)
             if result.meets_targets and passed_by is None:
                 passed_by = plan.name
         results.append(result)
         on_event(ev.RungFinished(result))
     curve, curve_note = await _learning_curve(ws, opts, on_event) if opts.learning_curve and not failure else (None, None)
     warnings += [curve_note] if curve_note else []
+    for result in results:
+        result.model = ws.scenario.model
     recommendation = recommend(results, ws.scenario.profile, ws.scenario.model, ws.scenario.confidence)
+    recommendation.model = ws.scenario.model if recommendation.rung else None
     record = RunRecord(
         scenario=ws.scenario.name,
         description=ws.scenario.description,
@@ -158,7 +165,32 @@ async def _learning_curve(ws: Workspace, opts: RunOptions, on_event):
     return curve, None
 
 
-def _error_budget(result: RungResult, max_rate: float, rows) -> str | None:
+async def measure_cell(ws: Workspace, plan: RungPlan, base: Backend, opts: RunOptions, on_event: ev.OnEvent) -> tuple[RungResult, Any]:
+    """Measure one rung of the workspace's model (each `finetune.compare` variant too) and return its result and rows.
+
+    A distillation whose teacher misses its own targets comes back skipped, with no rows."""
+    if plan.name == "distill":
+        from .distill import student_workspace, teach
+
+        teaching = await teach(ws, opts.out_dir / "distill", opts.concurrency, opts.use_cache, opts.timeout, on_event)
+        if teaching.skip_reason is not None:
+            return RungResult(name="distill", status="skipped", skip_reason=teaching.skip_reason, distill=teaching.details), None
+        result, rows = await _measure(student_workspace(ws, teaching), plan, base, opts, on_event, ws.scenario.ladder.finetune, "distill")
+        result.distill = teaching.details
+        return result, rows
+    result, rows = await _measure(ws, plan, base, opts, on_event)
+    if plan.trains and ws.scenario.ladder.finetune and ws.scenario.ladder.finetune.compare:
+        from .finetune_compare import measure_variants
+
+        async def variant(config, label):
+            return await _measure(ws, plan, base, opts, on_event, config, label)
+
+        result, rows = await measure_variants(ws.scenario.ladder.finetune, (result, rows), ws.scenario.confidence, variant)
+    return result, rows
+
+
+def error_budget(result: RungResult, max_rate: float, rows) -> str | None:
+    """Why the run stops when too many of a rung's calls failed after retries, or None."""
     if result.n and result.errors / result.n > max_rate:
         errors = rows["error"].dropna()
         cause = f"; the most common error: {errors.mode().iloc[0]}" if len(errors) else ""

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from evals.stats import compare, latency_summary, wilson
 
 from .cost import per_call
@@ -9,6 +12,8 @@ from .record import Comparison, MetricValue, RungName, RungResult
 from .repeats import repeat_summary
 from .scenario import Scenario
 from .targets import check_all
+
+K = TypeVar("K")
 
 
 def rung_result(
@@ -45,7 +50,8 @@ def rung_result(
     tokens = {"input": float(first["input_tokens"].mean()), "output": float(first["output_tokens"].mean())}
     ok = first[first["error"].isna()]
     latency = latency_summary(list(ok["latency_s"])) if len(ok) else {"p50": 0.0, "p95": 0.0}
-    cost = per_call(scenario.pricing, tokens["input"], tokens["output"], machine_seconds(ok))
+    machine_s = machine_seconds(ok)
+    cost = per_call(scenario.pricing, tokens["input"], tokens["output"], machine_s)
     result = RungResult(
         name=name,
         status="measured",
@@ -56,6 +62,7 @@ def rung_result(
         cost_per_1k_calls_usd=cost.total * 1e3,
         cost_per_1m_calls_usd=cost.total * 1e6,
         cost_per_1k_calls_bounds=cost_bounds(first, scenario, cost.total * 1e3),
+        machine_s_per_call=machine_s,
         latency_from="run",
         errors=int(first["error"].notna().sum()),
         seconds=seconds,
@@ -109,8 +116,12 @@ def _confusion(rows, labels: list[str] | None) -> dict | None:
     return {"labels": matrix["labels"], "matrix": matrix["matrix"]}
 
 
-def comparisons(name: RungName, scores: dict[RungName, dict[str, float]]) -> list[Comparison]:
-    """Paired tests of a rung against each rung measured before it, on the items both scored."""
+def comparisons(
+    name: K, scores: dict[K, dict[str, float]], against: Callable[[K], dict] = lambda other: {"against": other}
+) -> list[Comparison]:
+    """Paired tests of a rung (or a cell) against each one measured before it, on the items both scored.
+
+    `against` names the other one in the Comparison: a rung by default, a (model, rung) cell across models."""
     mine = scores[name]
     out = []
     for other, theirs in scores.items():
@@ -122,7 +133,7 @@ def comparisons(name: RungName, scores: dict[RungName, dict[str, float]]) -> lis
         paired = compare([theirs[i] for i in ids], [mine[i] for i in ids])
         out.append(
             Comparison(
-                against=other,
+                **against(other),
                 test=paired.test,
                 n=paired.n,
                 diff=paired.diff,

@@ -11,15 +11,17 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 from evals.errors import InputError, Problem
 
 from .rag_record import RagDetails
+from .rung_names import RUNG_ORDER as RUNG_ORDER  # re-exported: the record is where readers look for them
+from .rung_names import RUNG_TITLES as RUNG_TITLES
+from .rung_names import RungName
 from .scenario import RATE_METRICS, Profile, Target
+from .frontier_record import Frontier
 from .search_record import Search
 
-RECORD_VERSION = 1
+RECORD_VERSION = 2
+"""2: rungs[] and the recommendation name their model, and a scenario with `models:` records the frontier."""
 EPS = 1e-9
 """Slack for floating-point rounding when checking a stored record's bounds."""
-RungName = Literal["zero_shot", "few_shot", "prompt_search", "rag", "finetune"]
-RUNG_ORDER: tuple[RungName, ...] = ("zero_shot", "few_shot", "prompt_search", "rag", "finetune")
-RUNG_TITLES = {"zero_shot": "zero-shot", "few_shot": "few-shot", "prompt_search": "prompt search", "rag": "RAG", "finetune": "fine-tune"}
 
 
 class MetricValue(BaseModel):
@@ -48,6 +50,8 @@ class Comparison(BaseModel):
     """Paired test of this rung against another on the same items."""
 
     against: RungName
+    against_model: str | None = None
+    """The other cell's model, when it is not this rung's (a scenario with `models:`)."""
     test: str
     n: int
     diff: float
@@ -101,6 +105,23 @@ class Forgetting(BaseModel):
     tasks: dict[str, dict[str, float]] = Field(default_factory=dict)
 
 
+class Distillation(BaseModel):
+    """The distillation rung's teacher: how it did on eval, and what it labeled for the student."""
+
+    teacher: str
+    teacher_metrics: dict[str, MetricValue] = Field(default_factory=dict)
+    """The teacher zero-shot on the same eval items: it must meet the targets before it labels anything."""
+    teacher_meets_targets: bool
+    inputs: int = 0
+    """Inputs given to the teacher (train inputs without their answers, and data.unlabeled)."""
+    labeled: int = 0
+    """Labels kept: they passed the grader's format check."""
+    invalid: int = 0
+    """Labels dropped by the grader's format check."""
+    failed: int = 0
+    """Inputs whose call failed after retries."""
+
+
 class Stopping(BaseModel):
     """Sequential stopping: how many eval items it took to settle the rung's verdict."""
 
@@ -136,6 +157,8 @@ class RungResult(BaseModel):
     model_config = ConfigDict(allow_inf_nan=False)
 
     name: RungName
+    model: str | None = None
+    """The model measured (version 2 on); None in older records, where it is the record's `model`."""
     status: Literal["measured", "skipped"]
     skip_reason: str | None = None
     n: int = Field(default=0, ge=0)
@@ -151,6 +174,8 @@ class RungResult(BaseModel):
     """Mean input and output tokens per call."""
     cost_per_1k_calls_usd: float | None = None
     cost_per_1m_calls_usd: float | None = None
+    machine_s_per_call: float | None = None
+    """Seconds of one machine per call (a local call's share of its batch, else its latency): one replica's capacity."""
     cost_per_1k_calls_bounds: list[float] | None = None
     """[lower, upper] of the cost per 1k calls: a bootstrap over the calls' tokens and machine time; cost targets check the upper."""
     errors: int = Field(default=0, ge=0)
@@ -176,6 +201,8 @@ class RungResult(BaseModel):
     """Fine-tune with `finetune.compare`: every method measured on the same items; the rung reports the chosen one."""
     search: Search | None = None
     """prompt_search only: the candidates, their dev scores, the calls spent and the winner's prompt."""
+    distill: Distillation | None = None
+    """distill only: the teacher's eval metrics and how many of its labels were kept."""
 
     @model_validator(mode="after")
     def _rates_are_rates(self) -> RungResult:
@@ -211,6 +238,8 @@ class LearningCurve(BaseModel):
 
 class Recommendation(BaseModel):
     rung: RungName | None
+    model: str | None = None
+    """The recommended cell's model (version 2 on)."""
     rationale: list[str]
     next_steps: list[str] = Field(default_factory=list)
 
@@ -237,6 +266,10 @@ class RunRecord(BaseModel):
     recommendation: Recommendation
     seconds: float = 0.0
     learning_curve: LearningCurve | None = None
+    models: list[str] = Field(default_factory=list)
+    """The candidate models (`models:`) in the order given; empty for a one-model scenario."""
+    frontier: Frontier | None = None
+    """With `models:`: every measured cell's total cost at the profile's volume against its quality, the Pareto set."""
     backend_failure: str | None = None
     """Set when too many calls failed after retries; the run then exits 3."""
     _path: Path | None = PrivateAttr(default=None)
@@ -251,16 +284,17 @@ class RunRecord(BaseModel):
 
     @model_validator(mode="after")
     def _one_result_per_rung(self) -> RunRecord:
-        names = [r.name for r in self.rungs]
-        twice = sorted({n for n in names if names.count(n) > 1})
+        cells = [(r.model or self.model, r.name) for r in self.rungs]
+        twice = sorted({f"{m} {n}" if self.models else n for m, n in cells if cells.count((m, n)) > 1})
         if twice:
             raise ValueError(f"rung {', '.join(twice)} appears more than once")
         if not 0.0 < self.confidence < 1.0:
             raise ValueError(f"confidence {self.confidence:g} must lie between 0 and 1")
         return self
 
-    def rung(self, name: str) -> RungResult | None:
-        return next((r for r in self.rungs if r.name == name), None)
+    def rung(self, name: str, model: str | None = None) -> RungResult | None:
+        """The rung of that name (of `model`, when the record has several models: the first otherwise)."""
+        return next((r for r in self.rungs if r.name == name and model in (None, r.model or self.model)), None)
 
     @property
     def measured(self) -> list[RungResult]:
@@ -269,7 +303,8 @@ class RunRecord(BaseModel):
     @property
     def passed(self) -> bool:
         """The gate: the recommended rung meets every target."""
-        rung = self.rung(self.recommendation.rung) if self.recommendation.rung else None
+        rec = self.recommendation
+        rung = self.rung(rec.rung, rec.model) if rec.rung else None
         return bool(rung and rung.meets_targets)
 
     def save(self, path: Path) -> Path:

@@ -90,4 +90,29 @@ def _finetune(ws: Workspace, config) -> RungPlan:
     return RungPlan("finetune", ZeroShot(ws.system_prompt if config.prompt == "full" else ""), trains=True)
 
 
-_BUILDERS = {"zero_shot": _zero_shot, "few_shot": _few_shot, "prompt_search": _prompt_search, "rag": _rag, "finetune": _finetune}
+def _distill(ws: Workspace, config) -> RungPlan:
+    from .distill import teacher_inputs
+
+    finetune = ws.scenario.ladder.finetune
+    if finetune is None or finetune.method == "openai" or not ws.scenario.model_spec.is_local:
+        return RungPlan(
+            "distill",
+            skip_reason=f"distillation trains {ws.scenario.model} locally with ladder.finetune's recipe (method lora, qlora or full)",
+        )
+    n = len(teacher_inputs(ws, config))
+    if n < FINETUNE_MIN_TRAIN:
+        return RungPlan(
+            "distill",
+            skip_reason=f"{n} inputs for the teacher to label; distillation needs at least {FINETUNE_MIN_TRAIN} (data.unlabeled adds more)",
+        )
+    return RungPlan("distill", ZeroShot(ws.system_prompt if finetune.prompt == "full" else ""), trains=True)
+
+
+_BUILDERS = {
+    "zero_shot": _zero_shot,
+    "few_shot": _few_shot,
+    "prompt_search": _prompt_search,
+    "rag": _rag,
+    "finetune": _finetune,
+    "distill": _distill,
+}

@@ -6,13 +6,15 @@ import re
 from pathlib import Path
 from typing import Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
 from evals.backends.spec import ModelSpec
 from evals.errors import InputError
 from evals.kinds import GraderKind
 from evals.strategies import RetrieverKind
 from trainers import LoraSettings
+
+from .rung_names import PROMPTING_RUNGS, RUNG_ORDER, RungName
 
 TaskKind = Literal["classification", "extraction", "generation", "qa"]
 TASK_KINDS: tuple[str, ...] = get_args(TaskKind)
@@ -86,8 +88,10 @@ class Data(Strict):
     """Chat JSONL: the final assistant turn of each line is the expected output."""
     knowledge: Path | None = None
     """Folder of .txt/.md/.jsonl documents; enables the RAG rung."""
+    unlabeled: Path | None = None
+    """Input-only chat JSONL (each line's messages end with the user turn): more inputs for a distillation teacher to label."""
 
-    _resolve_paths = field_validator("train", "eval", "knowledge")(_resolve)
+    _resolve_paths = field_validator("train", "eval", "knowledge", "unlabeled")(_resolve)
 
 
 def _known_backend(value: str) -> str:
@@ -187,6 +191,8 @@ class Profile(Strict):
     """No data may leave the user's machines: hosted models are ruled out."""
     latency_budget_ms: float | None = Field(default=None, gt=0)
     """Largest acceptable p95 latency per call."""
+    horizon_days: int = Field(default=365, ge=1)
+    """Days the choice is priced over: always-on hosting and token costs for this long, the training paid once."""
 
 
 class Pricing(Strict):
@@ -208,6 +214,40 @@ class ModelOptions(Strict):
     api.openai.com and no key goes to any other host (a loopback server needs none)."""
     timeout: float | None = Field(default=None, gt=0, allow_inf_nan=False)
     """Seconds to wait for one answer before retrying (default 60; --timeout overrides)."""
+
+
+class Candidate(Strict):
+    """One model the ladder may use (`models:`), with its own prices and the rungs it may climb."""
+
+    model: str
+    """Backend spec: local:smollm2-135m, openai:gpt-4o-mini, openai:http://127.0.0.1:8000/v1#name."""
+    _known_backend = field_validator("model")(_known_backend)
+    pricing: Pricing | None = None
+    """Its prices (token prices for an API; hardware_per_hour, always on, for a model you host); the scenario's when omitted."""
+    model_options: ModelOptions | None = None
+    """How to reach its server (openai: models only); the scenario's when omitted."""
+    rungs: list[RungName] | None = None
+    """The rungs it may climb. Default: every rung for a local model; the prompting rungs for an openai: model
+    (and finetune too when `ladder.finetune.method` is openai)."""
+
+    @field_validator("rungs")
+    @classmethod
+    def _rungs_once(cls, rungs: list[str] | None) -> list[str] | None:
+        if rungs is not None and (not rungs or len(set(rungs)) != len(rungs)):
+            raise ValueError("list each rung once, and at least one")
+        return rungs
+
+    @property
+    def spec(self) -> ModelSpec:
+        return ModelSpec.parse(self.model)
+
+    def allowed_rungs(self, finetune_method: str | None) -> tuple[RungName, ...]:
+        """The rungs this model climbs: its own list, or the default for its kind of backend."""
+        if self.rungs is not None:
+            return tuple(r for r in RUNG_ORDER if r in self.rungs)
+        if self.spec.is_local:
+            return RUNG_ORDER
+        return PROMPTING_RUNGS + (("finetune",) if finetune_method == "openai" else ())
 
 
 class Generation(Strict):
@@ -311,6 +351,22 @@ class Finetune(LoraSettings):
     (fewest trained weights) unless a costlier one is significantly better on the first target's metric."""
 
 
+class Distill(Strict):
+    """The distillation rung: a stronger model labels inputs and the small model is fine-tuned on its labels (with
+    `ladder.finetune`'s recipe). The teacher must first meet the targets itself, zero-shot on eval."""
+
+    teacher: str
+    """Backend spec of the teacher, e.g. openai:gpt-4o-mini (one of `models:` or any other model)."""
+    _known_backend = field_validator("teacher")(_known_backend)
+    inputs: Literal["train", "unlabeled", "both"] = "both"
+    """What the teacher labels: the train inputs (their gold answers are not used), data.unlabeled, or both."""
+    _teacher: Candidate | None = PrivateAttr(default=None)
+
+    def teacher_candidate(self, scenario: Scenario) -> Candidate:
+        """The teacher with its prices and options: as a candidate of the scenario it was set in, or with the scenario's."""
+        return self._teacher or scenario.candidate(self.teacher)
+
+
 class Ladder(Strict):
     """The rungs to try, cheapest first. Set a rung to null to skip it; a rung not named runs with its defaults."""
 
@@ -319,6 +375,8 @@ class Ladder(Strict):
     prompt_search: PromptSearch | None = Field(default_factory=PromptSearch)
     rag: Rag | None = Field(default_factory=Rag)
     finetune: Finetune | None = Field(default_factory=Finetune)
+    distill: Distill | None = None
+    """Off unless it names a teacher."""
 
 
 class Scenario(Strict):
@@ -341,6 +399,9 @@ class Scenario(Strict):
     model_options: ModelOptions = Field(default_factory=ModelOptions)
     pricing: Pricing | None = None
     """Token prices of a hosted model, or the hourly cost of the machine for a local one."""
+    models: list[Candidate] | None = Field(default=None, min_length=1)
+    """Candidate models instead of one `model`: every (model, rung) cell is measured on the same eval items and the
+    cheapest cell that meets every target at the profile's volume is recommended."""
     generation: Generation = Field(default_factory=Generation)
     ladder: Ladder = Field(default_factory=Ladder)
 
@@ -350,6 +411,49 @@ class Scenario(Strict):
     def model_spec(self) -> ModelSpec:
         """The model as a typed spec (parsed when the scenario was validated)."""
         return ModelSpec.parse(self.model)
+
+    @property
+    def candidates(self) -> list[Candidate]:
+        """The models to measure: `models`, or the one `model` with the scenario's pricing and options."""
+        if self.models is not None:
+            return self.models
+        return [Candidate(model=self.model, pricing=self.pricing, model_options=self.model_options)]
+
+    def candidate(self, model: str) -> Candidate:
+        """The candidate of that spec, or one with the scenario's pricing and options (a teacher outside `models:`)."""
+        spec = str(ModelSpec.parse(model))
+        found = next((c for c in self.candidates if str(c.spec) == spec), None)
+        return found or Candidate(model=model, pricing=self.pricing, model_options=self.model_options)
+
+    def for_candidate(self, candidate: Candidate) -> Scenario:
+        """The one-model scenario a candidate climbs: its model, prices and options, only its rungs on."""
+        method = self.ladder.finetune.method if self.ladder.finetune else None
+        allowed = candidate.allowed_rungs(method)
+        # Distillation trains with the fine-tune's recipe: its settings stay even when the rung itself is not climbed.
+        kept = set(allowed) | ({"finetune"} if "distill" in allowed else set())
+        ladder = self.ladder.model_copy(update={r: None for r in RUNG_ORDER if r not in kept})
+        if ladder.distill is not None:  # the one-model scenario no longer lists the teacher among its candidates
+            ladder.distill = ladder.distill.model_copy()
+            ladder.distill._teacher = self.ladder.distill.teacher_candidate(self) if self.ladder.distill else None
+        return self.model_copy(
+            update={
+                "model": candidate.model,
+                "pricing": candidate.pricing or self.pricing,
+                "model_options": candidate.model_options or self.model_options,
+                "models": None,
+                "ladder": ladder,
+            }
+        )
+
+    @model_validator(mode="after")
+    def _one_way_to_name_models(self) -> Scenario:
+        if self.models is not None and "model" in self.model_fields_set:
+            raise ValueError("give either 'model' (one model) or 'models' (candidates), not both")
+        specs = [str(c.spec) for c in self.models or []]
+        twice = sorted({s for s in specs if specs.count(s) > 1})
+        if twice:
+            raise ValueError(f"'models' lists {', '.join(twice)} more than once")
+        return self
 
     @model_validator(mode="after")
     def _targets_fit_grader(self) -> Scenario:

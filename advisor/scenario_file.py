@@ -157,7 +157,9 @@ def dump_scenario(scenario: Scenario, path: str | Path, *, force: bool = False) 
     if path.exists() and not force:
         raise InputError(Problem("file exists and would be overwritten", fix="choose another path or pass --force", file=path))
     data = json.loads(scenario.model_dump_json(by_alias=True, exclude_defaults=False))
-    for key in ("train", "eval", "knowledge"):
+    if scenario.models is not None:  # candidates replace the one model (the file may not give both)
+        data.pop("model", None)
+    for key in ("train", "eval", "knowledge", "unlabeled"):
         if data["data"].get(key):
             data["data"][key] = _relative(Path(data["data"][key]), path.parent)
     if data["grader"].get("schema"):

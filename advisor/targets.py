@@ -26,7 +26,7 @@ def observed(rung: RungResult, target: Target) -> float | None:
 
 def _forgetting_bound(rung: RungResult, target: Target) -> float | None:
     """The bound of the canary change; a rung that trains nothing leaves the base model as it was: 0."""
-    if rung.training is None and rung.name != "finetune":
+    if rung.training is None and rung.name not in ("finetune", "distill"):
         return 0.0
     change = rung.forgetting.change if rung.forgetting else None
     if change is None:

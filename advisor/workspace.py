@@ -31,6 +31,8 @@ class Workspace:
     """The eval set's size before `limit` cut it."""
     dropped_leaks: list[str] = field(default_factory=list)
     """Ids of eval examples left out because train holds them or a near-duplicate (--drop-leaks)."""
+    unlabeled: list[Example] = field(default_factory=list)
+    """data.unlabeled: inputs a distillation teacher labels (their answers are placeholders)."""
 
     @property
     def system_prompt(self) -> str | None:
@@ -137,6 +139,7 @@ def prepare(scenario_path: Path, limit: int | None = None, drop_leaks: bool = Fa
         limit,
         eval_total=len(check.eval),
         dropped_leaks=dropped,
+        unlabeled=check.unlabeled,
     )
 
 

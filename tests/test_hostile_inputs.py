@@ -136,6 +136,45 @@ def scenario_cases() -> list[Case]:
         "labels-twice": ({"task.labels": ["yes", "yes"]}, ("task",)),
         "few-shot-k-zero": ({"ladder": {"few_shot": {"k": 0}}}, ("ladder.few_shot.k",)),
         "bad-rung": ({"ladder": {"prompt_golf": {}}}, ("prompt_golf",)),
+        "models-and-model": ({"models": [{"model": "local:smollm2-135m"}]}, ("'model' (one model) or 'models'",)),
+        "models-empty": ({"model": DROP, "models": []}, ("models",)),
+        "models-bogus-spec": ({"model": DROP, "models": [{"model": "nope:x"}]}, ("models.0.model", "unknown backend")),
+        "models-twice": (
+            {"model": DROP, "models": [{"model": "local:smollm2-135m"}, {"model": "local:smollm2-135m"}]},
+            ("more than once",),
+        ),
+        "models-unknown-rung": ({"model": DROP, "models": [{"model": "local:smollm2-135m", "rungs": ["distil"]}]}, ("models.0.rungs.0",)),
+        "models-rung-twice": (
+            {"model": DROP, "models": [{"model": "local:smollm2-135m", "rungs": ["zero_shot", "zero_shot"]}]},
+            ("models.0.rungs", "once"),
+        ),
+        "models-negative-price": (
+            {"model": DROP, "models": [{"model": "local:smollm2-135m", "pricing": {"hardware_per_hour": -1}}]},
+            ("models.0.pricing.hardware_per_hour",),
+        ),
+        "models-unknown-key": ({"model": DROP, "models": [{"model": "local:smollm2-135m", "price": 1}]}, ("models.0.price",)),
+        "models-hosted-no-key": ({"model": DROP, "models": [{"model": "openai:gpt-4o-mini"}]}, ("OPENAI_API_KEY", "models.0.model")),
+        "models-hosted-finetune": (
+            {"model": DROP, "models": [{"model": "openai:http://127.0.0.1:9/v1#big", "rungs": ["zero_shot", "finetune"]}]},
+            ("models.0.rungs", "finetune", "local weights"),
+        ),
+        "models-rung-turned-off": (
+            {"model": DROP, "ladder": {"rag": None}, "models": [{"model": "local:smollm2-135m", "rungs": ["rag"]}]},
+            ("models.0.rungs", "ladder.rag"),
+        ),
+        "horizon-zero": ({"profile": {"horizon_days": 0}}, ("profile.horizon_days",)),
+        "distill-no-teacher": ({"ladder": {"distill": {}}}, ("ladder.distill.teacher",)),
+        "distill-teacher-no-key": ({"ladder": {"distill": {"teacher": "openai:gpt-4o"}}}, ("OPENAI_API_KEY", "ladder.distill.teacher")),
+        "distill-bogus-teacher": ({"ladder": {"distill": {"teacher": "nope:x"}}}, ("ladder.distill.teacher", "unknown backend")),
+        "distill-bad-inputs": ({"ladder": {"distill": {"teacher": "local:x", "inputs": "all"}}}, ("ladder.distill.inputs",)),
+        "models-hosted-distill": (
+            {
+                "model": DROP,
+                "ladder": {"distill": {"teacher": "local:x"}},
+                "models": [{"model": "openai:http://127.0.0.1:9/v1#b", "rungs": ["distill"]}],
+            },
+            ("models.0.rungs", "distill", "local weights"),
+        ),
     }
     for name, (changes, names) in bad_values.items():
         raw.append((name, {"s.yaml": scenario_text(**_floats(changes)), **base}, ("s.yaml", *names)))
@@ -144,9 +183,15 @@ def scenario_cases() -> list[Case]:
         "eval-folder": ({"eval.jsonl": None}, ("eval.jsonl",)),
         **{f"eval-{k}": ({"eval.jsonl": v[0]}, ("eval.jsonl", v[1])) for k, v in {**BAD_BYTES, **BAD_JSONL}.items()},
         "answer-not-a-label": ({"eval.jsonl": good_eval}, ("eval.jsonl:1", "task.labels")),
+        "unlabeled-missing": ({"eval.jsonl": good_eval}, ("data.unlabeled", "not found")),
+        "unlabeled-answered": ({"eval.jsonl": good_eval, "in.jsonl": good_eval}, ("in.jsonl:1", "must end with the user turn")),
+        "unlabeled-not-json": ({"eval.jsonl": good_eval, "in.jsonl": b"{nope\n"}, ("in.jsonl:1", "not valid JSON")),
     }
     for name, (files, names) in data_cases.items():
-        text = scenario_text(**({"task.labels": ["maybe"]} if name == "answer-not-a-label" else {}))
+        text = scenario_text(
+            **({"task.labels": ["maybe"]} if name == "answer-not-a-label" else {}),
+            **({"data.unlabeled": "in.jsonl"} if name.startswith("unlabeled") else {}),
+        )
         raw.append((name, {"s.yaml": text, **files}, names))
     knowledge = {
         "binary": ({"kb/doc.md": bytes(range(256))}, ("doc.md", "not UTF-8")),

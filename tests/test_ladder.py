@@ -89,8 +89,8 @@ def test_the_ladder_stops_at_the_first_rung_that_meets_every_target(tmp_path):
     record, events = climb_with(
         write_scenario(tmp_path / "s", knowledge=True), tmp_path, rungs=["zero_shot", "few_shot", "rag"], sequential=False
     )
-    zero, few, search, rag, finetune = record.rungs
-    assert search.skip_reason == "not selected (--rungs)"
+    zero, few, search, rag, finetune, distill = record.rungs
+    assert search.skip_reason == "not selected (--rungs)" and distill.status == "skipped"
     assert zero.status == "measured" and zero.meets_targets is False and zero.metrics["accuracy"].value == 0
     assert few.status == "measured" and few.meets_targets is True and few.metrics["accuracy"].lower >= 0.9
     assert rag.status == "skipped" and "few_shot already meets every target" in rag.skip_reason
@@ -100,7 +100,7 @@ def test_the_ladder_stops_at_the_first_rung_that_meets_every_target(tmp_path):
     comparison = few.comparisons[0]
     assert (comparison.against, comparison.n, comparison.this_only, comparison.other_only) == ("zero_shot", 60, 60, 0)
     assert comparison.p_value < 1e-10
-    assert [type(e).__name__ for e in events].count("RungFinished") == 5
+    assert [type(e).__name__ for e in events].count("RungFinished") == len(record.rungs) == 6
 
 
 def test_full_measures_every_rung_and_rag_reports_recall(tmp_path):

@@ -18,7 +18,7 @@ from conftest import copy_shipped
 from test_tui_fakes import until
 
 from advisor import events as ev
-from advisor.record import load_record
+from advisor.record import RUNG_ORDER, load_record
 from advisor.tui import LadderJob, Prepared, create_app
 from advisor.tui.screens.interview import InterviewScreen
 from advisor.tui.screens.results import ResultsScreen
@@ -82,7 +82,7 @@ def wizard_run(tmp_path_factory, embedded_model):
                 await until(pilot, watch, 600)
                 seen["rows"], seen["details"] = rows, details
                 table = app.screen.query_one("#rung-table")
-                await until(pilot, lambda: table.row_count == 5, 10)  # rows are added once the table mounts
+                await until(pilot, lambda: table.row_count == len(RUNG_ORDER), 10)  # rows are added once the table mounts
                 seen["table"] = [str(cell) for cell in table.get_row("few_shot")]
                 await pilot.press("s")
                 await until(pilot, lambda: isinstance(app.screen, SaveScreen), 10)

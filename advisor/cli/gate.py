@@ -58,6 +58,10 @@ def regate(record, targets=None):
         record.targets = list(targets)
     for rung in record.measured:
         check_all(rung, record.targets, record.confidence)
+    if record.frontier is not None:  # a run across models: the cheapest passing cell at the profile's volume
+        from ..cell_decision import redecide
+
+        return redecide(record)
     record.recommendation = recommend(record.rungs, record.profile, record.model, record.confidence)
     return record
 

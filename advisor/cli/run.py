@@ -26,7 +26,7 @@ from .params import FiniteRange
 )
 @click.option("--ci", is_flag=True, help="No colours or prompts; the exit status is the gate.")
 @click.option("--full", is_flag=True, help="Measure every rung, even after one meets the targets.")
-@click.option("--rungs", default=None, help="Comma-separated rungs to measure: zero_shot,few_shot,prompt_search,rag,finetune.")
+@click.option("--rungs", default=None, help="Comma-separated rungs to measure: zero_shot,few_shot,prompt_search,rag,finetune,distill.")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Evaluate only the first N eval examples.")
 @click.option("--max-cost", type=FiniteRange(min=0), default=None, help="Refuse to start if the estimate exceeds USD.")
 @click.option("--no-cache", is_flag=True, help="Ask the backend again instead of reusing cached answers.")
@@ -98,11 +98,11 @@ def run(
 
     Exit status: 0 targets met (and no regression), 1 missed or regressed, 2 bad input, 3 backend failure.
     """
-    from ..ladder import RunOptions, climb, estimate, raise_on_backend_failure, warnings_before
+    from ..ladder import RunOptions, climb, raise_on_backend_failure, warnings_before
+    from ..model_axis import estimate_cells
     from ..record import RUNG_ORDER
     from ..reports import print_summary, write_reports
     from ..run_lock import run_lock
-    from ..rungs import plan_rungs
     from ..workspace import prepare
     from .progress import LadderProgress
 
@@ -127,8 +127,11 @@ def run(
         learning_curve=learning_curve,
         timeout=timeout,
     )
-    est = estimate(ws, plan_rungs(ws, selected))
-    console.print(f"[bold]{scenario.name}[/]: {len(ws.eval_set)} eval, {len(ws.train_set)} train, model {scenario.model}")
+    est = estimate_cells(ws, selected)
+    models = ", ".join(c.model for c in scenario.candidates)
+    console.print(
+        f"[bold]{scenario.name}[/]: {len(ws.eval_set)} eval, {len(ws.train_set)} train, model{'s' * (len(scenario.candidates) > 1)} {models}"
+    )
     console.print(
         f"Estimate (every rung): {est.calls} calls, {est.input_tokens:,} input + {est.output_tokens:,} output tokens, "
         f"{est.train_tokens:,} training tokens, ${est.cost_usd:.4f}"

@@ -30,12 +30,13 @@ def train(scenario_path: Path, out_dir: Path, max_steps: int | None, device: str
     from trainers import grader_scorer, train_lora
 
     from ..finetune_rung import training_examples
+    from ..model_axis import tuned_workspace
     from ..rungs import plan_rungs
     from ..workspace import prepare
     from .progress import LadderProgress
 
-    ws = prepare(scenario_path)
-    [plan] = plan_rungs(ws, ["finetune"])[-1:]
+    ws = tuned_workspace(prepare(scenario_path))  # with `models:`, the first local candidate that fine-tunes
+    plan = next(p for p in plan_rungs(ws, ["finetune"]) if p.name == "finetune")
     if plan.strategy is None:
         from evals.errors import InputError, Problem
 

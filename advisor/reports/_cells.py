@@ -19,6 +19,46 @@ def title(name: str | None) -> str:
     return RUNG_TITLES.get(name, name) if name else "none"
 
 
+def short_model(model: str | None) -> str:
+    """A model as a table cell: the name after '#' or 'openai:', a local folder's last part."""
+    if not model:
+        return DASH
+    from pathlib import PurePath
+
+    from evals.backends.spec import ModelSpec
+
+    spec = ModelSpec.parse(model)
+    return PurePath(spec.name).name if spec.name else spec.host or model
+
+
+def models_text(record: RunRecord) -> str:
+    """'model X', or 'models X, Y' for a run across models."""
+    return "models " + ", ".join(record.models) if record.models else f"model {record.model}"
+
+
+def rung_label(rung: RungResult, record: RunRecord) -> str:
+    """A rung's row title: its name, after its model's when the run compared models."""
+    return f"{short_model(rung.model)} · {title(rung.name)}" if record.models else title(rung.name)
+
+
+def against_label(comparison) -> str:
+    """The other side of a paired test: a rung, or a cell of another model."""
+    name = title(comparison.against)
+    return f"{short_model(comparison.against_model)} · {name}" if comparison.against_model else name
+
+
+def is_chosen(rung: RungResult, record: RunRecord) -> bool:
+    """The recommended cell: its rung, and its model when the run compared models."""
+    rec = record.recommendation
+    return rung.name == rec.rung and (not record.models or rung.model == rec.model)
+
+
+def recommended(record: RunRecord) -> str:
+    """The recommended rung as a heading says it (with its model when the run compared models); 'none' for none."""
+    rec = record.recommendation
+    return f"{title(rec.rung)} on {short_model(rec.model)}" if rec.rung and record.models else title(rec.rung)
+
+
 def verdict(record: RunRecord) -> str:
     """PASS when the recommended rung meets every target (the gate), FAIL when not, ERROR when the backend failed."""
     if record.backend_failure:
@@ -156,6 +196,19 @@ def _kept(t) -> str | None:
     if t.best_step is None:
         return None
     return f"step {t.best_step}" + (f" (val score {t.best_val_score:.3f})" if t.best_val_score is not None else "")
+
+
+def distill_sentence(rung: RungResult) -> str | None:
+    """What the distillation's teacher scored on eval and how many of its labels the student trained on."""
+    d = rung.distill
+    if d is None:
+        return None
+    scores = "; ".join(f"{name} {metric(value)}" for name, value in d.teacher_metrics.items() if name in ("accuracy", "format_valid"))
+    verdict = "meets every target" if d.teacher_meets_targets else "misses a target, so it labeled nothing"
+    said = f"Teacher {d.teacher} on eval, zero-shot: {scores}; it {verdict}."
+    if d.inputs:
+        said += f" It labeled {d.inputs} inputs: {d.labeled} kept, {d.invalid} dropped by the format check, {d.failed} failed calls."
+    return said
 
 
 def forgetting_sentence(rung: RungResult) -> str | None:

@@ -7,7 +7,7 @@ from html import escape
 
 from ..record import RunRecord, RungResult
 from . import _cells as cells
-from . import _curve
+from . import _curve, _frontier
 from . import _plots as plots
 from . import _rag
 from ._html_style import CSS, REVIEW_CSS
@@ -34,7 +34,7 @@ def _tr(cells_: list[str], cls: str = "", text_cols: int = 1) -> str:
 def banner(record: RunRecord) -> str:
     word = cells.verdict(record)
     meta = (
-        f"model {record.model} · grader {record.grader} · targets "
+        f"{cells.models_text(record)} · grader {record.grader} · targets "
         + ", ".join(cells.target_text(t) for t in record.targets)
         + f" at {record.confidence:.0%} confidence · {record.created}"
     )
@@ -47,7 +47,7 @@ def banner(record: RunRecord) -> str:
 
 def recommendation(record: RunRecord) -> str:
     rec = record.recommendation
-    name = f"Recommended: {cells.title(rec.rung)}" if rec.rung else "No rung meets every target"
+    name = f"Recommended: {cells.recommended(record)}" if rec.rung else "No rung meets every target"
     steps = f"<h2>Next steps</h2>{_list(rec.next_steps, 'ol', 'steps')}" if rec.next_steps else ""
     return f'<section class="card"><div class="rec-name">{escape(name)}</div>{_list(rec.rationale, "ul", "rationale")}{steps}</section>'
 
@@ -64,19 +64,32 @@ def rung_table(record: RunRecord) -> str:
     note = cells.latency_note(record)
     return (
         f'<section class="card"><h2>Rungs</h2>'
-        f"{_table(header, [_rung_row(r, columns, record.recommendation.rung) for r in record.rungs], 2)}"
+        f"{_table(header, [_rung_row(r, columns, record) for r in record.rungs], 2)}"
         f"{f'<p>{escape(note)}.</p>' if note else ''}</section>"
     )
 
 
-def _rung_row(rung: RungResult, columns: list[str], chosen: str | None) -> str:
-    name = escape(cells.title(rung.name)) + (' <span class="star">★</span>' if rung.name == chosen else "")
+def _rung_row(rung: RungResult, columns: list[str], record: RunRecord) -> str:
+    chosen = cells.is_chosen(rung, record)
+    name = escape(cells.rung_label(rung, record)) + (' <span class="star">★</span>' if chosen else "")
     if rung.status != "measured":
         return _tr([name, escape(cells.status(rung)), *[cells.DASH] * (len(columns) + 5)], "skipped", 2)
     mark = f'<span class="{"ok" if rung.meets_targets else "bad"}">{cells.meets(rung)}</span>'
     values = [cells.metric(rung.metrics.get(c)) for c in columns]
     values += [cells.latency(rung), cells.tokens(rung), cells.money(rung.cost_per_1m_calls_usd)]
-    return _tr([name, escape(cells.status(rung)), str(rung.n), *map(escape, values), mark], "chosen" if rung.name == chosen else "", 2)
+    return _tr([name, escape(cells.status(rung)), str(rung.n), *map(escape, values), mark], "chosen" if chosen else "", 2)
+
+
+def models(record: RunRecord) -> str:
+    """The models x rungs matrix, the frontier table and the crossovers (a run across models only)."""
+    found = _frontier.matrix(record)
+    if found is None:
+        return ""
+    head, rows = found
+    body = "<h2>Models × rungs</h2>" + _table(head, [_tr([escape(c) for c in row]) for row in rows])
+    body += f"<p>{escape(_frontier.caption(record))}.</p><h2 class=gap>Cost–quality frontier</h2>"
+    body += _table(_frontier.FRONTIER_COLUMNS, [_tr([escape(c) for c in row], text_cols=2) for row in _frontier.frontier_rows(record)], 2)
+    return f'<section class="card">{body}{_list(_frontier.crossover_sentences(record))}</section>'
 
 
 def figures(record: RunRecord) -> str:
@@ -98,11 +111,12 @@ def training(record: RunRecord) -> str:
     parts = []
     for rung in record.rungs:
         facts = cells.training_facts(rung)
-        sentence = cells.forgetting_sentence(rung)
-        if not facts and not sentence and not rung.variants:
+        sentence, taught = cells.forgetting_sentence(rung), cells.distill_sentence(rung)
+        if not facts and not sentence and not rung.variants and not taught:
             continue
         dl = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in facts)
-        body = f'<h2>Training: {escape(cells.title(rung.name))}</h2><dl class="facts">{dl}</dl>' if facts else ""
+        body = f'<h2>Training: {escape(cells.rung_label(rung, record))}</h2><dl class="facts">{dl}</dl>' if facts else ""
+        body += f"<h2>Distillation</h2><p>{escape(taught)}</p>" if taught else ""
         if sentence:
             cls = "bad" if rung.forgetting and rung.forgetting.flagged else ""
             body += f'<h2>Forgetting check</h2><p class="{cls}">{escape(sentence)}</p>'
@@ -142,7 +156,7 @@ def checks(record: RunRecord) -> str:
     rows = [
         _tr(
             [
-                escape(cells.title(r.name)),
+                escape(cells.rung_label(r, record)),
                 escape(cells.target_text(c.target)),
                 f'<span class="{"ok" if c.passed else "bad"}">{"pass" if c.passed else "miss"}</span>',
                 escape(c.reason),
@@ -154,7 +168,13 @@ def checks(record: RunRecord) -> str:
     ]
     pairs = [
         _tr(
-            [escape(cells.title(r.name)), escape(cells.title(c.against)), f"{c.diff * 100:+.1f} pts", escape(c.test), f"{c.p_value:.3g}"],
+            [
+                escape(cells.rung_label(r, record)),
+                escape(cells.against_label(c)),
+                f"{c.diff * 100:+.1f} pts",
+                escape(c.test),
+                f"{c.p_value:.3g}",
+            ],
             text_cols=2,
         )
         for r in record.measured
@@ -196,6 +216,7 @@ def render(record: RunRecord, samples: list | None = None) -> str:
             recommendation(record),
             warnings(record),
             rung_table(record),
+            models(record),
             figures(record),
             _rag.html(record),
             training(record),

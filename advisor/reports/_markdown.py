@@ -6,6 +6,7 @@ import re
 
 from ..record import RunRecord, RungResult
 from . import _cells as cells
+from . import _frontier
 from . import _curve, _rag
 
 
@@ -32,7 +33,10 @@ def header(record: RunRecord) -> list[str]:
     lines = [f"## advisor · {esc(record.scenario)} · {badge}", ""]
     if record.description:
         lines += [f"_{esc(record.description)}_", ""]
-    lines.append(f"Model `{esc(record.model)}` · grader `{esc(record.grader)}` · targets {targets} at {record.confidence:.0%} confidence")
+    models = ", ".join(f"`{esc(m)}`" for m in record.models or [record.model])
+    lines.append(
+        f"Model{'s' * (len(record.models) > 1)} {models} · grader `{esc(record.grader)}` · targets {targets} at {record.confidence:.0%} confidence"
+    )
     return lines + [""]
 
 
@@ -40,11 +44,12 @@ def rung_rows(record: RunRecord) -> list[str]:
     columns = cells.metric_columns(record)
     head = ["Rung", "Status", "n", *columns, "p50 / p95 ms", "tokens in / out", "$ / 1M calls", "Meets targets"]
     note = cells.latency_note(record)
-    return table(head, [_row(r, columns, record.recommendation.rung) for r in record.rungs]) + (["", f"_{note}._"] if note else [])
+    return table(head, [_row(r, columns, record) for r in record.rungs]) + (["", f"_{note}._"] if note else [])
 
 
-def _row(rung: RungResult, columns: list[str], chosen: str | None) -> list[str]:
-    name = f"**{cells.title(rung.name)}** ★" if rung.name == chosen else cells.title(rung.name)
+def _row(rung: RungResult, columns: list[str], record: RunRecord) -> list[str]:
+    label = esc(cells.rung_label(rung, record))
+    name = f"**{label}** ★" if cells.is_chosen(rung, record) else label
     if rung.status != "measured":
         return [name, esc(cells.status(rung)), *[cells.DASH] * (len(columns) + 5)]
     return [
@@ -61,7 +66,7 @@ def _row(rung: RungResult, columns: list[str], chosen: str | None) -> list[str]:
 
 def recommendation(record: RunRecord) -> list[str]:
     rec = record.recommendation
-    lines = [f"**Recommendation: {cells.title(rec.rung) if rec.rung else 'no rung meets the targets'}**", ""]
+    lines = [f"**Recommendation: {cells.recommended(record) if rec.rung else 'no rung meets the targets'}**", ""]
     lines += [f"- {esc(line)}" for line in rec.rationale]
     if rec.next_steps:
         lines += ["", "Next steps:", ""] + [f"- {esc(step)}" for step in rec.next_steps]
@@ -81,6 +86,8 @@ def training(record: RunRecord) -> list[str]:
         facts = cells.training_facts(rung)
         if facts:
             lines += [f"**Training ({cells.title(rung.name)})**: " + " · ".join(f"{k} {esc(v)}" for k, v in facts), ""]
+        if taught := cells.distill_sentence(rung):
+            lines += [f"**Distillation**: {esc(taught)}", ""]
         sentence = cells.forgetting_sentence(rung)
         if sentence:
             mark = "⚠️ " if rung.forgetting and rung.forgetting.flagged else ""
@@ -115,14 +122,14 @@ def search(record: RunRecord) -> list[str]:
 def checks(record: RunRecord) -> list[str]:
     """Every target check of every measured rung, folded away."""
     rows = [
-        [cells.title(r.name), f"`{cells.target_text(c.target)}`", "✅" if c.passed else "❌", esc(c.reason)]
+        [esc(cells.rung_label(r, record)), f"`{cells.target_text(c.target)}`", "✅" if c.passed else "❌", esc(c.reason)]
         for r in record.measured
         for c in r.checks
     ]
     if not rows:
         return []
     pairs = [
-        [cells.title(r.name), cells.title(c.against), f"{c.diff * 100:+.1f} pts", esc(c.test), f"{c.p_value:.3g}"]
+        [esc(cells.rung_label(r, record)), esc(cells.against_label(c)), f"{c.diff * 100:+.1f} pts", esc(c.test), f"{c.p_value:.3g}"]
         for r in record.measured
         for c in r.comparisons
     ]
@@ -132,12 +139,28 @@ def checks(record: RunRecord) -> list[str]:
     return ["<details><summary>Target checks</summary>", "", *body, "", "</details>", ""]
 
 
+def models(record: RunRecord) -> list[str]:
+    """The models x rungs matrix, the frontier table and where the cheapest cells trade places."""
+    found = _frontier.matrix(record)
+    if found is None:
+        return []
+    head, rows = found
+    lines = ["### Models × rungs", "", *table(head, [[esc(c) for c in row] for row in rows]), "", f"_{_frontier.caption(record)}._", ""]
+    lines += [
+        "### Cost–quality frontier",
+        "",
+        *table(_frontier.FRONTIER_COLUMNS, [[esc(c) for c in r] for r in _frontier.frontier_rows(record)]),
+    ]
+    return lines + [""] + [f"- {esc(s)}" for s in _frontier.crossover_sentences(record)] + [""]
+
+
 def render(record: RunRecord) -> str:
     """The whole report.md."""
     parts = [
         header(record),
         rung_rows(record),
         [""],
+        models(record),
         recommendation(record),
         warnings(record),
         _rag.markdown(record),

@@ -8,7 +8,16 @@ import math
 from ..record import RunRecord, RungResult
 from . import _cells as cells
 
-COLORS = {"zero_shot": "#8c96a8", "few_shot": "#4c78a8", "prompt_search": "#b279a2", "rag": "#f58518", "finetune": "#54a24b"}
+MODEL_MARKERS = ("o", "s", "^", "D", "v", "P")
+"""One marker shape per model on the frontier plot (the colour is the rung's)."""
+COLORS = {
+    "zero_shot": "#8c96a8",
+    "few_shot": "#4c78a8",
+    "prompt_search": "#b279a2",
+    "rag": "#f58518",
+    "finetune": "#54a24b",
+    "distill": "#e45756",
+}
 
 
 def _figure(width: float, height: float):
@@ -51,7 +60,7 @@ def metrics(record: RunRecord) -> bytes | None:
                 ax.axhline(bound, ls="--", color="#d62728", lw=1.2, label=cells.target_text(target))
                 ax.legend(loc="lower right", fontsize=7, frameon=False)
         ax.set_title(name, fontsize=10)
-        ax.set_xticks(range(len(rungs)), [cells.title(r.name) for r in rungs], fontsize=8)
+        ax.set_xticks(range(len(rungs)), [cells.rung_label(r, record) for r in rungs], fontsize=8)
         ax.set_xlim(-0.5, len(rungs) - 0.5)
         ax.set_ylim(-0.03, 1.03)
         ax.grid(axis="y", alpha=0.3)
@@ -73,7 +82,7 @@ def cost_quality(record: RunRecord) -> bytes | None:
     xs, free_x = _cost_positions([cost for _, cost, _ in points])
     for (rung, _, m), x in zip(points, xs):
         ax.errorbar(x, m.value, yerr=[[m.value - m.lower], [m.upper - m.value]], fmt="o", capsize=5, color=COLORS[rung.name], markersize=8)
-        ax.annotate(cells.title(rung.name), (x, m.value), textcoords="offset points", xytext=(8, 4), fontsize=8)
+        ax.annotate(cells.rung_label(rung, record), (x, m.value), textcoords="offset points", xytext=(8, 4), fontsize=8)
     for target in record.targets:
         if target.metric == name:
             ax.axhline(target.min if target.min is not None else target.max, ls="--", color="#d62728", lw=1.2)
@@ -82,6 +91,40 @@ def cost_quality(record: RunRecord) -> bytes | None:
     ax.set_ylabel(name)
     ax.set_ylim(-0.03, 1.08)
     ax.grid(alpha=0.3)
+    return _png(fig)
+
+
+def frontier(record: RunRecord) -> bytes | None:
+    """Across models: each cell's total cost per 1M calls at the profile's volume against its quality's lower bound,
+    the Pareto set joined and filled, the others hollow, the target dashed."""
+    f = record.frontier
+    points = [c for c in f.cells if c.quality is not None] if f is not None else []
+    if f is None or not points:
+        return None
+    fig = _figure(6.4, 4.0)
+    ax = fig.subplots()
+    xs, free_x = _cost_positions([c.per_1m_calls_usd for c in points])
+    chosen = (record.recommendation.model, record.recommendation.rung)
+    shapes = {model: MODEL_MARKERS[i % len(MODEL_MARKERS)] for i, model in enumerate(record.models)}
+    seen: dict[tuple[float, float | None], int] = {}
+    for cell, x in zip(points, xs):
+        color, size = COLORS[cell.rung], 12 if cell.key == chosen else 8
+        face = color if cell.pareto else "white"
+        ax.plot(x, cell.quality, shapes.get(cell.model, "o"), color=color, markerfacecolor=face, markersize=size, markeredgewidth=1.8)
+        label = f"{cells.short_model(cell.model)} · {cells.title(cell.rung)}" + (" ★" if cell.key == chosen else "")
+        stacked = seen[(x, cell.quality)] = seen.get((x, cell.quality), -1) + 1  # cells at one spot: labels one above the other
+        ax.annotate(label, (x, cell.quality), textcoords="offset points", xytext=(8, 4 - 11 * stacked), fontsize=8)
+    pareto = sorted((x, c.quality) for c, x in zip(points, xs) if c.pareto)
+    if len(pareto) > 1:
+        ax.plot(*zip(*pareto), "-", color="#54a24b", lw=1.5, alpha=0.6, label="Pareto set")
+    if f.target is not None:
+        ax.axhline(f.target, ls="--", color="#d62728", lw=1.2, label=f"target {f.metric} >= {f.target:g}")
+    _cost_axis(ax, xs, free_x)
+    ax.set_xlabel(f"USD per 1M calls at {f.calls_per_day:,} calls/day over {f.horizon_days} days")
+    ax.set_ylabel(f"{f.metric} (lower bound)")
+    ax.set_ylim(-0.03, 1.08)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right", fontsize=7, frameon=False)
     return _png(fig)
 
 
@@ -124,7 +167,7 @@ def latency(record: RunRecord) -> bytes | None:
     for offset, key, alpha in ((-0.2, "p50", 0.5), (0.2, "p95", 1.0)):
         values = [r.latency_ms.get(key, 0.0) for r in rungs]
         ax.bar([x + offset for x in xs], values, width=0.38, alpha=alpha, color=[COLORS[r.name] for r in rungs])
-    ax.set_xticks(list(xs), [cells.title(r.name) for r in rungs], fontsize=8)
+    ax.set_xticks(list(xs), [cells.rung_label(r, record) for r in rungs], fontsize=8)
     ax.set_ylabel("ms per call")
     # Bars take their rung's colour, so the legend shows the shade only.
     shades = [Patch(color="#555", alpha=0.5, label="p50 (light)"), Patch(color="#555", label="p95 (dark)")]
@@ -212,17 +255,18 @@ def _score(rung: RungResult, name: str | None) -> float:
 def figures(record: RunRecord) -> list[tuple[str, bytes]]:
     """Every figure the record supports, titled, in reading order."""
     drawn = [
+        ("Cost–quality frontier across models (filled: Pareto set, ★: recommended, dashed: target)", frontier(record)),
         ("Quality per rung (bars: confidence interval, dashed: target)", metrics(record)),
         ("Cost vs quality", cost_quality(record)),
         ("Latency per call", latency(record)),
     ]
-    drawn += [(f"{cells.title(r.name)}: training loss and validation score", training(r)) for r in record.rungs]
+    drawn += [(f"{cells.rung_label(r, record)}: training loss and validation score", training(r)) for r in record.rungs]
     with_confusion = [r for r in record.measured if r.confusion]
     # One matrix is enough to read: the recommended rung's, else the best-scoring one's.
     if with_confusion:
-        best = next((r for r in with_confusion if r.name == record.recommendation.rung), None)
+        best = next((r for r in with_confusion if cells.is_chosen(r, record)), None)
         best = best or max(with_confusion, key=lambda r: _score(r, cells.primary_metric(record)))
-        drawn.append((f"{cells.title(best.name)}: confusion matrix", confusion(best)))
+        drawn.append((f"{cells.rung_label(best, record)}: confusion matrix", confusion(best)))
     from . import _curve
 
     drawn.append(("Learning curve (fine-tune on 25/50/100% of train)", _curve.figure(record)))

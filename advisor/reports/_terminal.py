@@ -11,7 +11,7 @@ from rich.text import Text
 
 from ..record import RunRecord, RungResult
 from . import _cells as cells
-from . import _curve
+from . import _curve, _frontier
 
 
 def rung_table(record: RunRecord) -> Table:
@@ -21,7 +21,7 @@ def rung_table(record: RunRecord) -> Table:
     notes += [note] if (note := cells.latency_note(record)) else []
     # Text, not str: user text must not be read as rich markup.
     table = Table(
-        title=Text(f"{record.scenario} · {record.model}", style="bold"),
+        title=Text(f"{record.scenario} · {', '.join(record.models) or record.model}", style="bold"),
         title_justify="left",
         caption=Text("\n".join(notes), style="dim") if notes else None,
         caption_justify="left",
@@ -36,12 +36,12 @@ def rung_table(record: RunRecord) -> Table:
         table.add_column(header, justify="right")
     table.add_column("meets", justify="center")
     for rung in record.rungs:
-        table.add_row(*_row(rung, columns, record.recommendation.rung))
+        table.add_row(*_row(rung, columns, record))
     return table
 
 
-def _row(rung: RungResult, columns: list[str], chosen: str | None) -> list[str | Text]:
-    name = cells.title(rung.name) + (" ★" if rung.name == chosen else "")
+def _row(rung: RungResult, columns: list[str], record: RunRecord) -> list[str | Text]:
+    name = cells.rung_label(rung, record) + (" ★" if cells.is_chosen(rung, record) else "")
     if rung.status != "measured":
         return [Text(name, style="dim"), cells.DASH, *[cells.DASH] * (len(columns) + 4)]
     return [
@@ -79,7 +79,7 @@ def recommendation(record: RunRecord) -> Group:
         ("Verdict: ", "bold"),
         (word, "bold green" if word == "PASS" else "bold red"),
         ("  ·  Recommendation: ", "bold"),
-        (cells.title(rec.rung) if rec.rung else "no rung", "bold"),
+        (cells.recommended(record) if rec.rung else "no rung", "bold"),
     )
     parts: list = [head, _bullets("•", rec.rationale)]
     if rec.next_steps:
@@ -100,6 +100,8 @@ def training(record: RunRecord) -> Group | None:
         facts = cells.training_facts(rung)
         if facts:
             lines.append(Text.assemble((f"Training ({cells.title(rung.name)}): ", "bold"), " · ".join(f"{k} {v}" for k, v in facts)))
+        if taught := cells.distill_sentence(rung):
+            lines.append(Text.assemble(("Distillation: ", "bold"), taught))
         sentence = cells.forgetting_sentence(rung)
         if sentence:
             lines.append(Text(sentence, style="yellow" if rung.forgetting and rung.forgetting.flagged else ""))
@@ -125,9 +127,24 @@ def _search_lines(rung: RungResult) -> list[Text]:
     return [Text.assemble(("Prompt search: ", "bold"), said[0])] + [Text(s, style=style) for s in said[1:]]
 
 
+def model_matrix(record: RunRecord) -> Table | None:
+    """Models x rungs, compact: each cell's quality lower bound, its cost per 1M calls at the volume, ✓/✗, ★."""
+    found = _frontier.matrix(record)
+    if found is None:
+        return None
+    head, rows = found
+    table = Table(*head, box=box.SIMPLE_HEAD, caption=Text(_frontier.caption(record), style="dim"), caption_justify="left")
+    for row in rows:
+        table.add_row(*(Text(c) for c in row))
+    return table
+
+
 def summary(record: RunRecord) -> Group:
     """Everything the terminal shows after a run, as one renderable."""
     parts: list[RenderableType] = [rung_table(record), Text("")]
+    grid = model_matrix(record)
+    if grid is not None:
+        parts += [grid, *(Text(s) for s in _frontier.crossover_sentences(record)), Text("")]
     tuned = training(record)
     if tuned is not None:
         parts += [tuned, Text("")]

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from evals.backends.spec import ModelSpec
 from evals.errors import InputError
 
-from ..record import RUNG_ORDER
+from ..rung_names import WIZARD_RUNGS
 from ..scenario import FORGETTING_METRICS, RATE_METRICS, Profile, Scenario, Target
 from .job import RunChoices
 from .parse import PATH_KEYS, TARGET_METRICS, as_text, message, number, path_errors, question_of
@@ -39,7 +39,7 @@ BLANK: dict[str, Any] = {
     "schema": "",
     "pattern": "",
     "system_prompt": "",
-    "rungs": list(RUNG_ORDER),
+    "rungs": list(WIZARD_RUNGS),
     "learning_curve": False,
     "confidence": "0.95",
     **{f"target.{m}": "" for m in TARGET_METRICS},
@@ -71,7 +71,7 @@ class Answers:
         values.update(
             name=s.name,
             description=s.description,
-            model=s.model,
+            model=", ".join(c.model for c in s.candidates),
             task_kind=s.task.kind,
             grader=s.grader.kind,
             system_prompt=s.task.system_prompt or "",
@@ -79,7 +79,7 @@ class Answers:
             pattern=s.grader.pattern or "",
             schema=shown(s.grader.schema_, cwd),
             confidence=f"{s.confidence:g}",
-            rungs=[r for r in RUNG_ORDER if getattr(s.ladder, r) is not None],
+            rungs=[r for r in WIZARD_RUNGS if getattr(s.ladder, r) is not None],
             limit=str(limit) if limit else "",
         )
         values.update({k: shown(getattr(s.data, k), cwd) for k in PATH_KEYS})
@@ -131,9 +131,10 @@ class Answers:
         limit = number(self.values["limit"], int, "limit", errors, low=1)
         errors.update(path_errors(self.values, cwd))
         try:
-            ModelSpec.parse(str(self.values["model"]))
+            for spec in self.models() or [""]:
+                ModelSpec.parse(spec)
         except InputError:
-            errors["model"] = "use local:NAME_OR_PATH or openai:MODEL (or openai:http://HOST:PORT/v1#MODEL)"
+            errors["model"] = "use local:NAME_OR_PATH or openai:MODEL (or openai:http://HOST:PORT/v1#MODEL), comma-separated"
         try:
             scenario = Scenario.model_validate(raw, context={"base": cwd})
         except ValidationError as exc:
@@ -143,10 +144,21 @@ class Answers:
         curve = bool(self.values["learning_curve"]) and "finetune" in self.values["rungs"]
         return Build(None if errors else scenario, errors, RunChoices(limit, curve))
 
+    def models(self) -> list[str]:
+        """The models to use, as typed: one, or several comma-separated."""
+        return [m.strip() for m in str(self.values["model"]).split(",") if m.strip()]
+
     def _raw(self, errors: dict[str, str]) -> dict:
         """The scenario as a dict in the file's shape, from the answers over the base."""
         v, raw = self.values, copy.deepcopy(self.base)
-        raw.update(name=v["name"].strip(), description=v["description"].strip(), model=v["model"].strip())
+        raw.update(name=v["name"].strip(), description=v["description"].strip())
+        models = self.models()
+        raw.pop("model", None), raw.pop("models", None)
+        if len(models) > 1:  # candidates: each keeps the prices and rungs the file gave it
+            known = {c.get("model"): c for c in self.base.get("models") or []}
+            raw["models"] = [known.get(m) or {"model": m} for m in models]
+        else:
+            raw["model"] = models[0] if models else ""
         labels = [x.strip() for x in v["labels"].split(",") if x.strip()]
         raw["task"] = {
             "kind": v["task_kind"],
@@ -159,7 +171,8 @@ class Answers:
         raw["confidence"] = number(v["confidence"], float, "confidence", errors) or 0.95  # a bad one is reported once
         raw["profile"] = _profile(v, errors)
         ladder = raw.get("ladder") or {}
-        raw["ladder"] = {r: (ladder.get(r) or {}) if r in v["rungs"] else None for r in RUNG_ORDER}
+        # A distillation the scenario file set up is kept as it was: the wizard does not ask for a teacher.
+        raw["ladder"] = {**ladder, **{r: (ladder.get(r) or {}) if r in v["rungs"] else None for r in WIZARD_RUNGS}}
         return raw
 
     def _targets(self, errors: dict[str, str]) -> list[dict]:

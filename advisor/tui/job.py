@@ -73,7 +73,8 @@ class LadderJob:
 
     def run(self, on_event: Callable[[Event | Prepared], None]) -> RunRecord:
         """Check the data, measure the ladder, save run.json; raises RunCancelled after `cancel`."""
-        from ..ladder import RunOptions, climb, estimate, warnings_before
+        from ..ladder import RunOptions, climb, warnings_before
+        from ..model_axis import estimate_cells
         from ..rungs import plan_rungs
         from ..workspace import prepare
 
@@ -82,13 +83,13 @@ class LadderJob:
         on_event(
             Prepared(
                 ws.scenario.name,
-                ws.scenario.model,
+                ", ".join(c.model for c in ws.scenario.candidates),
                 len(ws.eval_set),
                 ws.eval_total,
                 len(ws.train_set),
                 [(p.name, p.skip_reason) for p in plans],
                 ws.scenario.confidence,
-                estimate(ws, plans).as_dict(),
+                estimate_cells(ws).as_dict(),
                 warnings_before(ws),
             )
         )

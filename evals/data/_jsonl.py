@@ -27,10 +27,16 @@ def validate_jsonl(path: str | Path, tokenizer: Any = None, max_tokens: int | No
     return read_jsonl(path, tokenizer=tokenizer, max_tokens=max_tokens)[1]
 
 
+UNLABELED = "?"
+"""The answer an input-only line gets until a teacher writes one (`inputs=True`)."""
+
+
 def read_jsonl(
-    path: str | Path, *, tokenizer: Any = None, max_tokens: int | None = None, name: str = "data set"
+    path: str | Path, *, tokenizer: Any = None, max_tokens: int | None = None, name: str = "data set", inputs: bool = False
 ) -> tuple[list[Example], list[Problem]]:
-    """The examples that parse and every problem in the file (duplicates among them); blank lines are skipped."""
+    """The examples that parse and every problem in the file (duplicates among them); blank lines are skipped.
+
+    `inputs`: the lines end with the user turn (nothing answered yet); each example gets `UNLABELED` as its answer."""
     path = Path(path)
     if not path.is_file():
         return [], [Problem(f"{name} file not found", fix="check the path", file=path)]
@@ -46,7 +52,7 @@ def read_jsonl(
         if not raw.strip():
             continue
         rows += 1
-        record, found = _parse_line(raw, path, number)
+        record, found = _parse_line(raw, path, number, inputs)
         problems += found
         if record is not None:
             examples.append(Example.model_validate({**record, "line": number}))
@@ -58,7 +64,7 @@ def read_jsonl(
     return examples, sorted(problems, key=lambda p: p.line or 0)
 
 
-def _parse_line(raw: bytes, path: Path, number: int) -> tuple[dict | None, list[Problem]]:
+def _parse_line(raw: bytes, path: Path, number: int, inputs: bool = False) -> tuple[dict | None, list[Problem]]:
     """The record on one line when it is valid, and the problems found on it."""
 
     def at(message: str, fix: str, field: str | None = None) -> Problem:
@@ -79,8 +85,23 @@ def _parse_line(raw: bytes, path: Path, number: int) -> tuple[dict | None, list[
                 fix="remove it, or pair it with its other half",
             )
         ]
+    if inputs:
+        record, problems = _as_input(record, at)
+        if problems:
+            return None, problems
     problems = check_record(record, at)
     return (record if not problems else None), problems
+
+
+def _as_input(record: Any, at) -> tuple[Any, list[Problem]]:
+    """An input-only line with the placeholder answer appended (check_record then checks it as any line)."""
+    messages = record.get("messages") if isinstance(record, dict) else None
+    if not isinstance(messages, list) or not messages or not isinstance(messages[-1], dict):
+        return record, []
+    if messages[-1].get("role") == "assistant":
+        last = f"messages[{len(messages) - 1}].role"
+        return None, [at("an input-only line must end with the user turn", fix="drop the answer: the teacher writes it", field=last)]
+    return {**record, "messages": [*messages, {"role": "assistant", "content": UNLABELED}]}, []
 
 
 def _has_lone_surrogate(raw: bytes) -> bool:

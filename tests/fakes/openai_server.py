@@ -25,8 +25,10 @@ REASONS = {200: "OK", 401: "Unauthorized", 404: "Not Found", 429: "Too Many Requ
 class FakeOpenAI:
     """The request handler and its state; serve it with `serve()` on a running loop."""
 
-    def __init__(self, *, model="fake-model", faults=None, delay_s=0.0, hang_s=5.0, retry_after="0", usage=True):
+    def __init__(self, *, model="fake-model", faults=None, delay_s=0.0, hang_s=5.0, retry_after="0", usage=True, answers=None):
         self.model = model
+        self.answers: dict[str, str] = answers or {}
+        """Answers by the whole last user message (a teacher that knows the labels); any other message gets its last word."""
         self.faults = {key: list(schedule) for key, schedule in (faults or {}).items()}
         self.delay_s = delay_s
         self.hang_s = hang_s
@@ -84,7 +86,7 @@ class FakeOpenAI:
             return await self._fault(fault, headers)
         if self.delay_s:
             await asyncio.sleep(self.delay_s)
-        return 200, {}, json.dumps(self._completion(request, _structured(request, words[-1])))
+        return 200, {}, json.dumps(self._completion(request, _structured(request, self.answers.get(user, words[-1]))))
 
     async def _fault(self, fault, headers):
         if fault == "429":

@@ -94,7 +94,14 @@ def data(v: dict[str, Any]) -> list[Question]:
 def task(v: dict[str, Any], graders: list[str]) -> list[Question]:
     prompt = TextArea(str(v["system_prompt"]), compact=True, soft_wrap=True, show_line_numbers=False)
     return [
-        _text(v, "model", "Model", "local:smollm2-135m", "local:NAME_OR_PATH, openai:MODEL or openai:URL#MODEL"),
+        _text(
+            v,
+            "model",
+            "Which models could you use?",
+            "local:smollm2-135m",
+            "the embedded local:smollm2-135m and any OpenAI-compatible endpoint (openai:MODEL, openai:URL#MODEL), "
+            "comma-separated: each is measured and the cheapest that meets the targets at your volume wins",
+        ),
         _choice(v, "task_kind", "Task", TASK_KINDS),
         _choice(v, "grader", "Grader", graders),
         _text(v, "labels", "Labels", "inferred from train", "comma-separated"),

@@ -17,7 +17,18 @@ from ...record import RunRecord
 from ...reports import _cells as cells
 from ...reports import write_reports
 from ..places import shown
-from ..widgets.results import LossCurve, RungTable, checks, facts, fine_tune, learning_curve, rationale, verdict, warnings
+from ..widgets.results import (
+    LossCurve,
+    RungTable,
+    checks,
+    facts,
+    fine_tune,
+    learning_curve,
+    model_matrix,
+    rationale,
+    verdict,
+    warnings,
+)
 
 
 class ResultsScreen(Screen):
@@ -49,6 +60,8 @@ class ResultsScreen(Screen):
         with VerticalScroll(id="results"):
             yield Static(verdict(self.record), id="verdict")
             yield RungTable(self.record, id="rung-table")
+            if (grid := model_matrix(self.record)) is not None:
+                yield grid
             yield Static(id="checks")
             yield Static(rationale(self.record), id="rationale")
             tuned = fine_tune(self.record)

@@ -17,7 +17,8 @@ from textual.widgets import Footer, Header, Static
 from evals.errors import InputError
 
 from ... import events as ev
-from ...record import RUNG_ORDER, RunRecord
+from ...record import RunRecord
+from ...rung_names import WIZARD_RUNGS
 from ..job import Job, Prepared, RunCancelled
 from ..widgets.notes import Notes
 from ..widgets.rung_row import RungRow, TrainingRow, duration
@@ -71,7 +72,7 @@ class RunScreen(Screen):
             yield Static(id="run-title")
             yield Static(id="run-estimate", markup=False)
             with Vertical(id="rungs"):
-                yield from (RungRow(rung) for rung in RUNG_ORDER)
+                yield from (RungRow(rung) for rung in WIZARD_RUNGS)
                 yield TrainingRow()
             yield Notes(id="notes")
             yield Static(id="run-status")
@@ -109,15 +110,16 @@ class RunScreen(Screen):
         event = message.event
         if isinstance(event, Prepared):
             self._prepared(event)
-        elif isinstance(event, ev.RungStarted):
-            self._row(event.rung).start(event.total)
-        elif isinstance(event, ev.RowsDone):
-            self._row(event.rung).progress(event.done, event.total, event.accuracy, event.errors, event.eta_s, self.confidence)
+        elif isinstance(event, ev.RungStarted) and (row := self._row(event.rung)):
+            row.start(event.total)
+        elif isinstance(event, ev.RowsDone) and (row := self._row(event.rung)):
+            row.progress(event.done, event.total, event.accuracy, event.errors, event.eta_s, self.confidence)
         elif isinstance(event, ev.TrainingStep):
-            self._row("finetune").training()
+            if row := self._row("finetune"):
+                row.training()
             self.query_one(TrainingRow).step(event.step, event.total, event.loss, event.eta_s)
-        elif isinstance(event, ev.RungFinished):
-            self._row(event.result.name).finish(event.result)
+        elif isinstance(event, ev.RungFinished) and (row := self._row(event.result.name)):
+            row.finish(event.result)
         elif isinstance(event, ev.Note):
             self._note(event.text, event.level)
 
@@ -134,13 +136,14 @@ class RunScreen(Screen):
             f"{est.get('output_tokens', 0):,} out tokens · ${est.get('cost_usd', 0):.4f}"
         )
         for rung, reason in p.rungs:
-            if reason:
-                self._row(rung).skip(reason)
+            if reason and (row := self._row(rung)):
+                row.skip(reason)
         for warning in p.warnings:
             self._note(warning, "warning")
 
-    def _row(self, rung: str) -> RungRow:
-        return self.query_one(f"#rung-{rung}", RungRow)
+    def _row(self, rung: str) -> RungRow | None:
+        """The rung's row; None for a rung the wizard draws no row for (distillation: its notes still show)."""
+        return next(iter(self.query(f"#rung-{rung}").results(RungRow)), None)
 
     def _note(self, text: str, level: str = "info") -> None:
         self.query_one(Notes).add(text, level)

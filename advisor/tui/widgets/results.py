@@ -25,17 +25,20 @@ class RungTable(DataTable):
         columns = cells.metric_columns(self.record)
         self.add_columns("rung", *columns, "p50/p95 ms", "$/1M calls", "meets")
         for rung in self.record.rungs:
-            self.add_row(*self._cells(rung, columns), height=2 if rung.status == "measured" else 1, key=rung.name)
+            self.add_row(*self._cells(rung, columns), height=2 if rung.status == "measured" else 1, key=row_key(rung, self.record))
         measured = self.record.measured
-        chosen = self.record.recommendation.rung or (closest(measured).name if measured else None)
+        rec = self.record.recommendation
+        chosen = next((r for r in measured if cells.is_chosen(r, self.record)), None) if rec.rung else None
+        chosen = chosen or (closest(measured) if measured else None)
         if chosen is not None:  # the recommended rung, or the one that came closest
-            self.move_cursor(row=self.get_row_index(chosen))
+            self.move_cursor(row=self.get_row_index(row_key(chosen, self.record)))
 
     def _cells(self, rung: RungResult, columns: list[str]) -> list[Text | str]:
+        label = cells.rung_label(rung, self.record)
         if rung.status != "measured":
-            return [Text(cells.title(rung.name), style="dim"), *[cells.DASH] * (len(columns) + 2), Text("skip", style="dim")]
-        chosen = rung.name == self.record.recommendation.rung
-        name = Text.assemble((cells.title(rung.name) + (" ★" if chosen else ""), "bold" if chosen else ""), (f"\nn {rung.n}", "dim"))
+            return [Text(label, style="dim"), *[cells.DASH] * (len(columns) + 2), Text("skip", style="dim")]
+        chosen = cells.is_chosen(rung, self.record)
+        name = Text.assemble((label + (" ★" if chosen else ""), "bold" if chosen else ""), (f"\nn {rung.n}", "dim"))
         metrics = [Text(cells.metric(rung.metrics.get(c)).replace(" ", "\n", 1), justify="right") for c in columns]
         mark = Text(cells.meets(rung), style="green" if rung.meets_targets else "red", justify="center")
         return [
@@ -47,10 +50,31 @@ class RungTable(DataTable):
         ]
 
 
+def row_key(rung: RungResult, record: RunRecord) -> str:
+    """A row's key: the rung's name, and its model's when the run compared models ('MODEL|RUNG')."""
+    return f"{rung.model}|{rung.name}" if record.models else rung.name
+
+
+def model_matrix(record: RunRecord) -> Static | None:
+    """Models x rungs (a run across models only): each cell's quality lower bound and cost per 1M calls at the volume."""
+    import io
+
+    from rich.console import Console
+
+    from ...reports._terminal import model_matrix as matrix
+
+    table = matrix(record)
+    if table is None:
+        return None
+    buffer = io.StringIO()
+    Console(file=buffer, width=100, no_color=True, highlight=False).print(table)
+    return Static(buffer.getvalue().rstrip(), id="matrix", markup=False)
+
+
 def verdict(record: RunRecord) -> Content:
     """One line: PASS or FAIL, and the rung to use."""
     word = cells.verdict(record)
-    rung = cells.title(record.recommendation.rung) if record.recommendation.rung else "no rung meets the targets"
+    rung = cells.recommended(record) if record.recommendation.rung else "no rung meets the targets"
     return Content.from_markup(
         f"[b reverse {'$success' if word == 'PASS' else '$error'}] $word [/]  [b]Recommendation:[/] [b $accent]$rung[/]",
         word=word,
@@ -58,13 +82,15 @@ def verdict(record: RunRecord) -> Content:
     )
 
 
-def checks(record: RunRecord, name: str) -> Content:
-    """Why one rung meets the targets or not: each target check, or why it was skipped."""
-    rung = record.rung(name)
+def checks(record: RunRecord, key: str) -> Content:
+    """Why one rung (a row key, see `row_key`) meets the targets or not: each target check, or why it was skipped."""
+    model, _, name = key.rpartition("|")
+    rung = record.rung(name, model or None)
+    title = cells.rung_label(rung, record) if rung is not None else cells.title(name)
     if rung is None or rung.status != "measured":
         reason = rung.skip_reason if rung is not None else None
-        return Content.from_markup("[b]$rung[/] [dim]skipped: $reason[/]", rung=cells.title(name), reason=reason or "")
-    lines = [Content.from_markup("[b]$rung[/] [dim]against the targets[/]", rung=cells.title(name))]
+        return Content.from_markup("[b]$rung[/] [dim]skipped: $reason[/]", rung=title, reason=reason or "")
+    lines = [Content.from_markup("[b]$rung[/] [dim]against the targets[/]", rung=title)]
     for check in rung.checks:
         mark = "[$success]✓[/]" if check.passed else "[$error]✗[/]"
         lines.append(Content.from_markup(f"{mark} $target [dim]$reason[/]", target=cells.target_text(check.target), reason=check.reason))
@@ -115,7 +141,7 @@ class LossCurve(Vertical):
 
 def fine_tune(record: RunRecord) -> RungResult | None:
     """The measured fine-tune with a training curve, if the run has one."""
-    rung = record.rung("finetune")
+    rung = next((r for r in record.rungs if r.name == "finetune" and r.status == "measured"), None) or record.rung("finetune")
     return rung if rung is not None and rung.training is not None and rung.training.curve else None
 
 
