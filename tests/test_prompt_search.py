@@ -273,7 +273,7 @@ def test_on_support_intents_the_recommendation_names_prompt_search_when_it_passe
     opts = RunOptions(tmp_path / "run", use_cache=False, rungs=["zero_shot", "few_shot", "prompt_search", "finetune"], backend=backend)
     record = asyncio.run(climb(ws, opts))
 
-    assert [r.name for r in record.rungs] == ["zero_shot", "few_shot", "prompt_search", "rag", "finetune"]
+    assert [r.name for r in record.rungs] == ["zero_shot", "few_shot", "prompt_search", "rag", "finetune", "distill"]
     assert record.rung("rag").status == "skipped"  # no knowledge base
     assert not record.rung("few_shot").meets_targets and record.rung("prompt_search").meets_targets
     assert record.rung("prompt_search").search.winner.startswith("labels_inline")
