@@ -94,7 +94,7 @@ def arms(chunks, examples, top_k: int):
     for kind in ("bm25", "hybrid"):
         retriever = make_retriever(kind, chunks)
         prepare(retriever, [ex.user_text for ex in examples])
-        rung[kind] = Rag(retriever, top_k, qa=True, cite=config.cite, name=f"rag_{kind}")
+        rung[kind] = Rag(retriever, top_k, qa=True, cite=config.cite, name=f"rag_{kind}", extract=config.extract)
     return {"zero_shot": ZeroShot(), "tfidf_top3": TfidfTop3(chunks), "rag_bm25": rung["bm25"], "rag_hybrid": rung["hybrid"]}
 
 

@@ -136,6 +136,7 @@ def scenario_cases() -> list[Case]:
         "labels-twice": ({"task.labels": ["yes", "yes"]}, ("task",)),
         "few-shot-k-zero": ({"ladder": {"few_shot": {"k": 0}}}, ("ladder.few_shot.k",)),
         "bad-rung": ({"ladder": {"prompt_golf": {}}}, ("prompt_golf",)),
+        "rag-extract-not-bool": ({"ladder": {"rag": {"extract": "sometimes"}}}, ("ladder.rag.extract",)),
     }
     for name, (changes, names) in bad_values.items():
         raw.append((name, {"s.yaml": scenario_text(**_floats(changes)), **base}, ("s.yaml", *names)))
