@@ -70,7 +70,8 @@ def _rag(ws: Workspace, config) -> RungPlan:
         return RungPlan("rag", skip_reason="no knowledge folder (data.knowledge)")
     retriever = make_retriever(config.retriever, load_knowledge(folder, config.chunk_tokens, config.chunk_overlap))
     prepare(retriever, [ex.user_text for ex in ws.eval_set])
-    return RungPlan("rag", Rag(retriever, config.top_k, ws.system_prompt, qa=ws.scenario.task.kind == "qa", cite=config.cite))
+    qa = ws.scenario.task.kind == "qa"
+    return RungPlan("rag", Rag(retriever, config.top_k, ws.system_prompt, qa=qa, cite=config.cite, extract=config.extract))
 
 
 def _finetune(ws: Workspace, config) -> RungPlan:

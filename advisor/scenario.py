@@ -320,6 +320,10 @@ class Rag(Strict):
     """Tokens that consecutive chunks of a document share."""
     cite: bool = True
     """Ask for the source id in brackets after the answer, and score citation_precision / citation_recall."""
+    extract: bool = False
+    """qa, local model: constrain each answer to words copied from one retrieved passage, under that passage's
+    `[id]` when `cite` is on (extractive QA; every answer grounded and cited). Off by default: on SQuADShifts train
+    questions the embedded model answered fewer right so than freely (README, "Retrieval")."""
 
     @model_validator(mode="after")
     def _overlap_below_size(self) -> Rag:

@@ -175,6 +175,7 @@ def scenario_cases() -> list[Case]:
             },
             ("models.0.rungs", "distill", "local weights"),
         ),
+        "rag-extract-not-bool": ({"ladder": {"rag": {"extract": "sometimes"}}}, ("ladder.rag.extract",)),
     }
     for name, (changes, names) in bad_values.items():
         raw.append((name, {"s.yaml": scenario_text(**_floats(changes)), **base}, ("s.yaml", *names)))

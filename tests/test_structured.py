@@ -135,6 +135,8 @@ def test_strict_mode_only_for_schemas_it_accepts():
 def test_vllm_fields_carry_the_plain_constraint():
     assert request_fields(Structure("choice", choices=("a", "b"), via="vllm")) == {"extra_body": {"guided_choice": ["a", "b"]}}
     assert request_fields(Structure("regex", pattern="a+", via="vllm")) == {"extra_body": {"guided_regex": "a+"}}
+    for via in ("vllm", "response_format"):  # llguidance's own lexemes: no server takes the extractive grammar
+        assert request_fields(Structure("extract", passages=("a b",), via=via)) == {}
     assert from_request(None, {"guided_choice": ["a", "b"]}) == Structure("choice", choices=("a", "b"))
     assert from_request({"type": "json_schema", "json_schema": {"schema": NESTED}}, {}).kind == "json"
     with pytest.raises(ValueError, match="not supported"):

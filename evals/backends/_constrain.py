@@ -19,6 +19,9 @@ from .base import Structure
 _lock = threading.Lock()
 _tokenizers: dict[int, tuple[object, object]] = {}
 _prototypes: dict[tuple[int, Structure], Any] = {}
+MAX_PROTOTYPES = 256
+"""Compiled grammars kept: a label set is asked thousands of times, an extractive grammar (its question's
+passages) once, so the oldest are dropped rather than kept for every question."""
 
 
 def engine_tokenizer(tokenizer):
@@ -47,6 +50,8 @@ def matcher(tokenizer, structure: Structure):
             prototype = llguidance.LLMatcher(info, grammar_of(structure))
             if prototype.is_error():
                 raise ValueError(f"cannot constrain to this {structure.kind}: {prototype.get_error()}")
+            if len(_prototypes) >= MAX_PROTOTYPES:
+                del _prototypes[next(iter(_prototypes))]
             _prototypes[key] = prototype
     return prototype.deep_copy()
 

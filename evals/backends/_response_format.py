@@ -3,7 +3,8 @@
 OpenAI's structured outputs take a JSON Schema (`response_format: json_schema`, strict where the schema
 allows it); labels become an enum inside a one-field object that `unwrap` takes apart. vLLM (and
 `advisor serve`) also take `guided_choice` / `guided_json` / `guided_regex` in the request body, which
-constrain the plain answer with no wrapper. OpenAI has no regex constraint: such requests go unconstrained.
+constrain the plain answer with no wrapper. OpenAI has no regex constraint, and neither transport an extractive
+one (its grammar uses llguidance's own lexemes): such requests go unconstrained.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ WRAPPER_FIELD = "answer"
 
 def request_fields(structure: Structure) -> dict:
     """Extra chat-completion fields that constrain the answer; {} when its transport (`via`) cannot express it."""
+    if structure.kind == "extract":
+        return {}
     if structure.via == "vllm":
         if structure.kind == "choice":
             return {"extra_body": {"guided_choice": list(structure.choices)}}

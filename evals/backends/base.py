@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
-StructureKind = Literal["choice", "json", "regex"]
+StructureKind = Literal["choice", "json", "regex", "extract"]
 StructureVia = Literal["response_format", "vllm"]
 
 
@@ -15,7 +15,9 @@ class Structure:
     """What every answer must look like; a backend that supports it constrains generation to it.
 
     choice: exactly one of `choices`; json: a JSON value valid against `schema` (JSON text; an object
-    schema when none was given); regex: a string that fully matches `pattern`. `via` is how an
+    schema when none was given); regex: a string that fully matches `pattern`; extract: whole words copied
+    in order from one of `passages` (extractive QA), with `choices` as further answers allowed as they are
+    (e.g. "unknown"). `via` is how an
     OpenAI-compatible server is asked: OpenAI's `response_format`, or vLLM's `guided_*` fields.
     """
 
@@ -23,6 +25,9 @@ class Structure:
     choices: tuple[str, ...] = ()
     schema: str | None = None
     pattern: str | None = None
+    passages: tuple[str, ...] = ()
+    cite: tuple[str, ...] = ()
+    """extract: the id of each passage, written in brackets before a span copied from it; () for no citation."""
     via: StructureVia = "response_format"
 
 

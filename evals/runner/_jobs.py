@@ -77,7 +77,11 @@ class Job:
 
 
 def plan_jobs(items, rung: str, identity: dict, params: GenerationParams, repeat: int) -> list[Job]:
-    """A job per item and repeat, in item order; ids must be unique since rows are resumed by id."""
+    """A job per item and repeat, in item order; ids must be unique since rows are resumed by id.
+
+    A prompt with a `structure` of its own (extractive RAG: the grammar is its passages) constrains its row
+    in place of the run's.
+    """
     per_repeat = [repeat_params(params, r, repeat) for r in range(repeat)]
     dicts = [p.as_dict() for p in per_repeat]  # asdict is slow enough to matter per row
     jobs: list[Job] = []
@@ -91,9 +95,11 @@ def plan_jobs(items, rung: str, identity: dict, params: GenerationParams, repeat
             )
         seen.add(example.key)
         messages, context = prompt_parts(prompt)
+        structure = getattr(prompt, "structure", None)
         for r in range(repeat):
-            key = params_key(identity, messages, dicts[r])
-            jobs.append(Job(len(jobs), rung, example, messages, context, r, per_repeat[r], key))
+            params_r = replace(per_repeat[r], structure=structure) if structure is not None else per_repeat[r]
+            key = params_key(identity, messages, params_r.as_dict() if structure is not None else dicts[r])
+            jobs.append(Job(len(jobs), rung, example, messages, context, r, params_r, key))
     return jobs
 
 
