@@ -152,6 +152,18 @@ async def test_in_memory_model_keeps_training_mode_and_identity(backend):
     assert len(hashed) == 64
 
 
+async def test_release_drops_the_loaded_model_and_the_next_call_loads_it_again(backend):
+    own, params = LocalBackend("smollm2-135m"), GenerationParams(max_tokens=8)
+    before = await own.complete(chat(PROMPTS[4]), params)
+    own.release()
+    assert own._model is None and own._tokenizer is None
+    after = await own.complete(chat(PROMPTS[4]), params)
+    assert after.text == before.text and own._model is not None
+    given = LocalBackend(model_obj=backend.model, tokenizer=backend.tokenizer, identity="handed-in")
+    given.release()  # the caller's model is the caller's to free
+    assert given.model is backend.model
+
+
 def test_plan_groups_by_key_and_length():
     items = [Pending(i, key, length, None) for i, (key, length) in enumerate([("a", 9), ("b", 1), ("a", 1), ("a", 5), ("a", 7)])]
     batches = plan(items, max_batch_size=2)

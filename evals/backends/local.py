@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from ..errors import BackendError, InputError, Problem
+from ..memory import release_memory
 from ._batching import MicroBatcher
 from ._identity import adapter_weights, file_sha256, weights_sha256
 from .base import Completion, GenerationParams
@@ -89,6 +90,20 @@ class LocalBackend:
     def tokenizer(self):
         self.load()
         return self._tokenizer
+
+    @property
+    def model(self):
+        """The loaded model (loaded now if needed), e.g. to check it with lm-eval without loading a second copy."""
+        self.load()
+        return self._model
+
+    def release(self) -> None:
+        """Drop the model this backend loaded and give its memory back (the next call loads it again); one handed in is kept."""
+        if self._given_model:
+            return
+        with self._load_lock, self._generate_lock:
+            self._model = self._tokenizer = None
+        release_memory()
 
     def load(self) -> None:
         """Load the model, tokenizer and adapter now (otherwise the first `complete` does)."""
