@@ -170,6 +170,14 @@ def test_plan_groups_by_key_and_length():
     assert [[p.item for p in b] for b in batches] == [[2, 3], [4, 0], [1]]
 
 
+def test_plan_caps_a_batch_s_padded_tokens():
+    items = [Pending(i, "k", length, None) for i, length in enumerate([100, 300, 200, 700, 400, 900])]
+    batches = plan(items, max_batch_size=8, max_batch_tokens=1000)
+    # 100+200+300 padded to 300 is 900 tokens; a fourth row of 400 would make 1,600. 900 alone passes the cap and runs alone.
+    assert [[p.length for p in b] for b in batches] == [[100, 200, 300], [400], [700], [900]]
+    assert all(len(b) * max(p.length for p in b) <= 1000 or len(b) == 1 for b in batches)
+
+
 async def test_batcher_batches_and_reports_failures_to_every_caller():
     seen = []
 
