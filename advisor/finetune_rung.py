@@ -17,8 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from evals.backends.base import Backend
+from evals.backends.local import LocalBackend
 from evals.data import read_saved, write_json
 from evals.example import Example, Message
+from evals.memory import release_memory
 
 from . import events as ev
 from .cost import finetune_cost
@@ -57,8 +59,6 @@ async def train_rung(ws: Workspace, strategy, out_dir: Path, on_event: ev.OnEven
 
 
 async def _train_local(ws: Workspace, config: Finetune, examples: list[Example], out_dir: Path, on_event) -> Tuned:
-    from evals.backends.local import LocalBackend
-
     model = ws.scenario.model_spec.local_model
     stamp = _stamp(config.model_dump(exclude={"compare"}), model, examples)
     full = config.method == "full"
@@ -71,11 +71,12 @@ async def _train_local(ws: Workspace, config: Finetune, examples: list[Example],
             ev.Note(f"fine-tune: {what} on {len(examples)} examples, {epochs}, validation scored with the {ws.scenario.grader.kind} grader")
         )
         training = await asyncio.to_thread(_run_local, ws, config, examples, out_dir, model, on_event)
+        release_memory()  # the trainer's model, gradients and optimizer, before the tuned model loads
         write_json(out_dir / "rung.json", {"stamp": stamp, "training": training.model_dump()})
     else:
         on_event(ev.Note(f"fine-tune: reusing the {saved.name} in {saved} (trained on the same data and settings)"))
     backend = LocalBackend(str(saved)) if full else LocalBackend(model, adapter=saved)
-    check = functools.partial(asyncio.to_thread, _forgetting, ws, model, saved)
+    check = functools.partial(asyncio.to_thread, _forgetting, ws, model, saved, backend)
     forgetting = await checked_once(out_dir / "forgetting.json", stamp, check, "through lm-eval", on_event)
     return Tuned(backend, training, forgetting)
 
@@ -119,15 +120,20 @@ def finetune_settings(ws: Workspace) -> Finetune:
     return config
 
 
-def _forgetting(ws: Workspace, model: str, saved: Path) -> dict:
-    """The canary check of base vs the tuned model (adapter or whole model) through lm-eval."""
+def _forgetting(ws: Workspace, model: str, saved: Path, tuned: LocalBackend) -> dict:
+    """The canary check of base vs the tuned model (adapter or whole model) through lm-eval.
+
+    An adapter is checked on the tuned backend's own model (the base answers with the adapter disabled), so the
+    check loads no copy of its own.
+    """
     from evals.lmeval import forgetting_check
 
     config, full = finetune_settings(ws), saved.name == "model"
     return forgetting_check(
         model,
-        None if full else saved,
         tuned_model=saved if full else None,
+        peft_model=None if full else tuned.model,
+        tokenizer=None if full else tuned.tokenizer,
         confidence=ws.scenario.confidence,
         threshold=config.forgetting_threshold,
         extra=config.forgetting_tasks,

@@ -211,6 +211,7 @@ async def _measure(
     if plan.trains:
         from .finetune_rung import train_rung
 
+        _release(base)  # one base model in memory at a time: the trainer loads its own
         tuned = await train_rung(ws, plan.strategy, opts.out_dir / label, on_event, config)
         backend = tuned.backend
     strategy, found = plan.strategy, None
@@ -269,6 +270,14 @@ async def _measure(
         result.search = close(found.search, float(rows[rows["repeat"] == 0]["score"].mean()))
     _save_samples(opts.out_dir, label, rows, {ex.key: p for ex, p in zip(ws.eval_set, prompts)})
     return result, rows
+
+
+def _release(backend: Backend) -> None:
+    """Give back the memory of a local model that no later step needs (it loads again if one does)."""
+    from evals.backends.local import LocalBackend
+
+    if isinstance(backend, LocalBackend):
+        backend.release()
 
 
 async def _latency(result: RungResult, rows, backend, prompts: list, ws: Workspace, opts: RunOptions, cache) -> None:

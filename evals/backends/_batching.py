@@ -25,15 +25,26 @@ class Pending:
     """Already passed over once to fill a later batch; it runs in the next one whatever its size."""
 
 
-def plan(pending: list[Pending], max_batch_size: int) -> list[list[Pending]]:
-    """Split waiting requests into batches of one key each, neighbours in length, so padding stays small."""
+def plan(pending: list[Pending], max_batch_size: int, max_batch_tokens: int | None = None) -> list[list[Pending]]:
+    """Split waiting requests into batches of one key each, neighbours in length, so padding stays small.
+
+    With `max_batch_tokens`, a batch also stops growing before its rows, padded to the longest, would pass that
+    many tokens (a single longer request still runs, alone).
+    """
     groups: dict[Hashable, list[Pending]] = defaultdict(list)
     for p in pending:
         groups[p.key].append(p)
-    batches = []
+    batches: list[list[Pending]] = []
     for group in groups.values():
         group.sort(key=lambda p: p.length)
-        batches += [group[i : i + max_batch_size] for i in range(0, len(group), max_batch_size)]
+        batch: list[Pending] = []
+        for p in group:  # ascending lengths: the newest row is the longest
+            full = len(batch) == max_batch_size or (max_batch_tokens is not None and (len(batch) + 1) * p.length > max_batch_tokens)
+            if batch and full:
+                batches.append(batch)
+                batch = []
+            batch.append(p)
+        batches += [batch] if batch else []
     return batches
 
 
@@ -44,10 +55,16 @@ class MicroBatcher:
     while a batch generates; the next batch is formed from whatever arrived meanwhile.
     """
 
-    def __init__(self, run: Callable[[Any, list[Any]], list[Any]], max_batch_size: int = 16, wait_s: float = 0.002):
+    def __init__(
+        self,
+        run: Callable[[Any, list[Any]], list[Any]],
+        max_batch_size: int = 16,
+        wait_s: float = 0.002,
+        max_batch_tokens: int | None = None,
+    ):
         if max_batch_size < 1:
             raise ValueError("max_batch_size must be at least 1")
-        self.run, self.max_batch_size, self.wait_s = run, max_batch_size, wait_s
+        self.run, self.max_batch_size, self.wait_s, self.max_batch_tokens = run, max_batch_size, wait_s, max_batch_tokens
         # A queue belongs to one event loop: each loop using this batcher (asyncio.run twice, a server
         # thread beside a script) gets its own queue and worker; the caller's lock keeps runs one at a time.
         self._workers: dict[asyncio.AbstractEventLoop, tuple[asyncio.Queue, asyncio.Task]] = {}
@@ -75,7 +92,7 @@ class MicroBatcher:
             pending = held or [await queue.get()]
             await self._gather(queue, pending)
             held = []
-            for batch in plan(pending, self.max_batch_size):
+            for batch in plan(pending, self.max_batch_size, self.max_batch_tokens):
                 if len(batch) < self.max_batch_size and not queue.empty() and not any(p.held for p in batch):
                     # Requests arrived while the full batches ran: this part-full one waits once to join them.
                     for p in batch:

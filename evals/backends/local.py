@@ -20,9 +20,17 @@ import time
 from pathlib import Path
 
 from ..errors import BackendError, InputError, Problem
+from ..memory import release_memory
 from ._batching import MicroBatcher
 from ._identity import adapter_weights, file_sha256, weights_sha256
 from .base import Completion, GenerationParams
+
+
+MAX_BATCH_TOKENS = 2048
+"""Long prompts (few-shot, retrieved passages) share a generate call only up to this many padded tokens: memory
+grows with them (the KV cache, the prefill's activations), while the prefill's time per token hardly depends on the
+batch. The quick start's few-shot rung (prompts of 410 to 590 tokens, up to 8 per call) peaked at 2.56 GB without
+the cap, 1.83 GB with it (benchmarks/bench_memory.py)."""
 
 
 def set_threads() -> None:
@@ -45,6 +53,7 @@ class LocalBackend:
         adapter: a peft adapter folder to apply on top of the model.
         model_obj, tokenizer: an already-loaded model (e.g. a PeftModel fresh from training) and its tokenizer.
         max_batch_size: the most requests in one generate call.
+        max_batch_tokens: the most prompt tokens in one generate call, every row padded to the longest (None: no cap).
         device: "cpu", "cuda"...; default cuda when available.
         identity: names an in-memory model for caches; default a hash of its (adapter) weights.
     """
@@ -57,6 +66,7 @@ class LocalBackend:
         model_obj=None,
         tokenizer=None,
         max_batch_size: int = 16,
+        max_batch_tokens: int | None = MAX_BATCH_TOKENS,
         device: str | None = None,
         identity: str | None = None,
     ):
@@ -71,7 +81,7 @@ class LocalBackend:
         self._given_model = model_obj is not None
         self._load_lock, self._generate_lock = threading.Lock(), threading.Lock()
         self._encode_lock = threading.Lock()
-        self._batcher = MicroBatcher(self._run_batch, max_batch_size)
+        self._batcher = MicroBatcher(self._run_batch, max_batch_size, max_batch_tokens=max_batch_tokens)
         self.stats = {"requests": 0, "batches": 0, "largest_batch": 0}
 
     @property
@@ -89,6 +99,20 @@ class LocalBackend:
     def tokenizer(self):
         self.load()
         return self._tokenizer
+
+    @property
+    def model(self):
+        """The loaded model (loaded now if needed), e.g. to check it with lm-eval without loading a second copy."""
+        self.load()
+        return self._model
+
+    def release(self) -> None:
+        """Drop the model this backend loaded and give its memory back (the next call loads it again); one handed in is kept."""
+        if self._given_model:
+            return
+        with self._load_lock, self._generate_lock:
+            self._model = self._tokenizer = None
+        release_memory()
 
     def load(self) -> None:
         """Load the model, tokenizer and adapter now (otherwise the first `complete` does)."""
