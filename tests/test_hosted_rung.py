@@ -102,6 +102,7 @@ def test_a_hosted_fine_tune_that_forgets_fails_the_gate_with_exit_1(tmp_path, ca
     assert "forgetting_change >= -0.05" in printed
     code, printed, _ = run_cli(["gate", str(out / "run.json")], capsys)
     assert code == 1 and "fine-tune  MISS  forgetting_change >= -0.05: lower bound" in printed
-    forgetting = json.loads((out / "run.json").read_text())["rungs"][-1]["forgetting"]
+    rungs = json.loads((out / "run.json").read_text())["rungs"]
+    forgetting = next(r for r in rungs if r["name"] == "finetune")["forgetting"]
     assert forgetting["base"]["value"] == 1.0 and forgetting["adapter"]["value"] == pytest.approx(1 - lost / len(knows))
     assert forgetting["change"]["upper"] < -0.05 and forgetting["flagged"]
