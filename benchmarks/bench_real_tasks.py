@@ -12,7 +12,7 @@ For each task it writes a scenario (the data's own system prompt, label or JSON-
 runs `advisor run --full --no-sequential` with `generation.structured: auto`, then again with `off`
 into the same folder (the fine-tune's adapter is reused, so only generation differs; prompt search runs
 only in the first), and prints per rung accuracy
-[interval], format_valid and macro-F1 side by side. `--limit` caps the eval items, `--train-limit`
+[interval], format_valid, macro-F1 (labels) and field_accuracy (JSON) side by side. `--limit` caps the eval items, `--train-limit`
 the train examples (0: all), to keep one task within minutes on 2 cores.
 """
 
@@ -121,8 +121,8 @@ def main() -> None:
             f"{args.data} is not here: this benchmark needs the public task data (shared/data beside the repository); nothing to measure."
         )
         return
-    print("| task | rung | structured | accuracy [95% interval] | format_valid | macro-F1 | constrained |")
-    print("|---|---|---|---|---|---|---|")
+    print("| task | rung | structured | accuracy [95% interval] | format_valid | macro-F1 | field_accuracy | constrained |")
+    print("|---|---|---|---|---|---|---|---|")
     for task in args.tasks.split(","):
         folder = args.out / task
         records = {
@@ -136,7 +136,7 @@ def main() -> None:
                     continue
                 print(
                     f"| {task} | {rung} | {structured} | {cell(r, 'accuracy')} | {cell(r, 'format_valid')} | "
-                    f"{cell(r, 'macro_f1')} | {r.get('constrained') if r.get('constrained') is not None else '—'} |",
+                    f"{cell(r, 'macro_f1')} | {cell(r, 'field_accuracy')} | {r.get('constrained') if r.get('constrained') is not None else '—'} |",
                     flush=True,
                 )
         ft = next(x for x in records["auto"]["rungs"] if x["name"] == "finetune")
