@@ -140,9 +140,9 @@ def test_the_report_shows_the_search_and_its_winning_prompt(tmp_path):
     assert "<h2>Prompt search</h2>" in render(record, "html")
 
 
-@pytest.mark.parametrize(("eval_score", "overfit"), [(0.6, True), (0.85, False), (0.95, False)])
-def test_the_guard_says_overfit_when_the_gap_exceeds_the_dev_interval(eval_score, overfit):
-    search = Search(
+def searched(dev_score: float, dev_lower: float, dev_upper: float) -> Search:
+    """A finished search whose winner scored `dev_score` [dev_lower, dev_upper] on dev."""
+    return Search(
         budget_calls=10,
         calls_spent=10,
         dev_ids=["a"],
@@ -150,30 +150,22 @@ def test_the_guard_says_overfit_when_the_gap_exceeds_the_dev_interval(eval_score
         candidates=[],
         winner="w",
         baseline="w",
-        dev_score=0.9,
-        dev_lower=0.75,
-        dev_upper=0.97,
+        dev_score=dev_score,
+        dev_lower=dev_lower,
+        dev_upper=dev_upper,
     )
-    closed = close(search, eval_score)
+
+
+@pytest.mark.parametrize(("eval_score", "overfit"), [(0.6, True), (0.85, False), (0.95, False)])
+def test_the_guard_says_overfit_when_the_gap_exceeds_the_dev_interval(eval_score, overfit):
+    closed = close(searched(0.9, 0.75, 0.97), eval_score)
     assert closed.overfit is overfit and closed.eval_gap == pytest.approx(0.9 - eval_score)
 
 
 @pytest.mark.parametrize(("eval_score", "overfit"), [(0.95, False), (0.85, True)])
 def test_a_perfect_dev_score_is_judged_against_the_lower_side_of_its_interval(eval_score, overfit):
     """At dev 1.000 the interval's upper half is empty; a drop is measured against how far below 1 it reaches."""
-    search = Search(
-        budget_calls=10,
-        calls_spent=10,
-        dev_ids=["a"],
-        instructions={},
-        candidates=[],
-        winner="w",
-        baseline="w",
-        dev_score=1.0,
-        dev_lower=0.898,
-        dev_upper=1.0,
-    )
-    assert close(search, eval_score).overfit is overfit
+    assert close(searched(1.0, 0.898, 1.0), eval_score).overfit is overfit
 
 
 def test_a_small_train_set_skips_the_rung_with_the_reason(tmp_path):
