@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from evals.backends.spec import ModelSpec
 
-from .cost import CellPrice
+from .cost import HOURS_PER_DAY, SECONDS_PER_DAY, CellPrice
 from .decision import forgetting_note, none_passes, reasons, serve_constrained, significance
 from .frontier import build_frontier, cheapest_passing
 from .frontier_record import CellCost, Frontier
@@ -62,10 +62,10 @@ def _breakdown(cell: CellCost, rung: RungResult) -> str:
         f"(${cell.per_call_usd * 1e6:,.2f} per 1M calls in tokens)"
     )
     if cell.replicas:
-        capacity = 86_400 / cell.seconds_per_call if cell.seconds_per_call else float("inf")
+        capacity = SECONDS_PER_DAY / cell.seconds_per_call if cell.seconds_per_call else float("inf")
         text += (
             f"; it needs {cell.replicas} always-on replica{'s' if cell.replicas > 1 else ''} at ${cell.hardware_per_hour:g}/h "
-            f"(${cell.replicas * cell.hardware_per_hour * 24:,.2f}/day; one serves {capacity:,.0f} calls/day at {cell.seconds_per_call:.3f} s a call)"
+            f"(${cell.replicas * cell.hardware_per_hour * HOURS_PER_DAY:,.2f}/day; one serves {capacity:,.0f} calls/day at {cell.seconds_per_call:.3f} s a call)"
         )
     if cell.one_off_usd:
         text += f"; training cost ${cell.one_off_usd:,.2f} once"
