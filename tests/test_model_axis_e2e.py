@@ -23,6 +23,7 @@ FINETUNE = {
     "epochs": 1,
     "lr": 1.0e-3,
     "batch_size": 4,
+    "grad_accum": 1,
     "val_fraction": 0.05,
     "prompt": "full",
     "forgetting_threshold": 1.0,

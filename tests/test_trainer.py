@@ -84,7 +84,16 @@ def tiny_model(tmp_path_factory, tokenizer):
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory, tiny_model):
     settings = LoraSettings(
-        r=4, alpha=8, dropout=0.0, epochs=4, lr=3e-2, batch_size=4, max_seq_len=64, val_fraction=0.2, early_stopping_patience=0
+        r=4,
+        alpha=8,
+        dropout=0.0,
+        epochs=4,
+        lr=3e-2,
+        batch_size=4,
+        grad_accum=1,
+        max_seq_len=64,
+        val_fraction=0.2,
+        early_stopping_patience=0,
     )
     return train_lora(EXAMPLES, settings, tmp_path_factory.mktemp("run"), model=tiny_model, resume=False)
 
@@ -195,7 +204,7 @@ def test_run_stopped_after_a_checkpoint_resumes_from_it(tmp_path, tiny_model):
     import torch
     from safetensors.torch import load_file
 
-    settings = LoraSettings(r=4, alpha=8, epochs=1, lr=1e-2, batch_size=4, max_seq_len=64, val_fraction=0)
+    settings = LoraSettings(r=4, alpha=8, epochs=1, lr=1e-2, batch_size=4, grad_accum=1, max_seq_len=64, val_fraction=0)
 
     def stop_at_step_3(tick):
         if tick.step == 3:
@@ -212,7 +221,12 @@ def test_run_stopped_after_a_checkpoint_resumes_from_it(tmp_path, tiny_model):
     a, b = (load_file(r.adapter_dir / "adapter_model.safetensors") for r in (resumed, straight))
     assert all(torch.allclose(a[k], b[k], atol=1e-6) for k in a), "same data order and state after resume"
     with pytest.raises(InputError, match="different run"):
-        train_lora(EXAMPLES, LoraSettings(r=8, epochs=1, batch_size=4, max_seq_len=64, val_fraction=0), tmp_path / "run", model=tiny_model)
+        train_lora(
+            EXAMPLES,
+            LoraSettings(r=8, epochs=1, batch_size=4, grad_accum=1, max_seq_len=64, val_fraction=0),
+            tmp_path / "run",
+            model=tiny_model,
+        )
 
 
 def test_merged_model_gives_the_adapter_logits(trained, tiny_model, tmp_path):
@@ -263,14 +277,16 @@ def test_validation_losses_decide_early_stop_and_overfitting():
 
 def test_a_run_whose_val_loss_stops_improving_stops_early(tmp_path, tiny_model):
     # lr=1e-30 keeps the val loss flat (updates vanish in float32 rounding), so the second evaluation is the first without improvement.
-    settings = LoraSettings(r=4, epochs=2, lr=1e-30, batch_size=4, max_seq_len=64, val_fraction=0.2, early_stopping_patience=1)
+    settings = LoraSettings(
+        r=4, epochs=2, lr=1e-30, batch_size=4, grad_accum=1, max_seq_len=64, val_fraction=0.2, early_stopping_patience=1
+    )
     result = train_lora(EXAMPLES, settings, tmp_path, model=tiny_model, eval_steps=1)
     assert result.stopped_early and result.steps == 2 < result.total_steps and result.best_step == 1
 
 
 @pytest.mark.slow
 def test_embedded_model_loss_falls_in_a_few_steps(tmp_path):
-    settings = LoraSettings(r=4, alpha=8, epochs=1, lr=2e-3, batch_size=8, max_seq_len=64, val_fraction=0)
+    settings = LoraSettings(r=4, alpha=8, epochs=1, lr=2e-3, batch_size=8, grad_accum=1, max_seq_len=64, val_fraction=0)
     result = train_lora(EXAMPLES, settings, tmp_path, max_steps=3)
     losses = [p["loss"] for p in result.curve if p["loss"] is not None]
     assert result.steps == 3 and losses[-1] < losses[0]
@@ -303,7 +319,9 @@ def test_the_kept_weights_are_the_best_validation_score_s_even_when_not_the_last
     from safetensors.torch import load_file
 
     scorer = ScriptedScores([0.2, 0.9, 0.5, 0.6])
-    settings = LoraSettings(r=4, alpha=8, epochs=1, lr=3e-2, batch_size=4, max_seq_len=64, val_fraction=0.2, early_stopping_patience=0)
+    settings = LoraSettings(
+        r=4, alpha=8, epochs=1, lr=3e-2, batch_size=4, grad_accum=1, max_seq_len=64, val_fraction=0.2, early_stopping_patience=0
+    )
     result = train_lora(EXAMPLES, settings, tmp_path, model=tiny_model, eval_steps=1, max_steps=4, val_scorer=scorer)
     assert result.steps == 4 and scorer.calls == [5] * 4
     assert [p["val_score"] for p in result.curve if p["val_loss"] is not None] == [0.2, 0.9, 0.5, 0.6]
@@ -318,14 +336,18 @@ def test_the_kept_weights_are_the_best_validation_score_s_even_when_not_the_last
 
 
 def test_equal_scores_keep_the_lower_val_loss_and_early_stopping_follows_the_score(tmp_path, tiny_model):
-    settings = LoraSettings(r=4, alpha=8, epochs=1, lr=3e-2, batch_size=4, max_seq_len=64, val_fraction=0.2, early_stopping_patience=0)
+    settings = LoraSettings(
+        r=4, alpha=8, epochs=1, lr=3e-2, batch_size=4, grad_accum=1, max_seq_len=64, val_fraction=0.2, early_stopping_patience=0
+    )
     tie = train_lora(
         EXAMPLES, settings, tmp_path / "tie", model=tiny_model, eval_steps=1, max_steps=4, val_scorer=ScriptedScores([0.5] * 4)
     )
     losses = [p["val_loss"] for p in tie.curve if p["val_loss"] is not None]
     assert tie.best_val_loss == min(losses) and tie.best_step == 1 + losses.index(min(losses))
     # The val loss falls all along (lr 3e-2), but the score does not improve after the first evaluation.
-    patient = LoraSettings(r=4, alpha=8, epochs=1, lr=3e-2, batch_size=4, max_seq_len=64, val_fraction=0.2, early_stopping_patience=2)
+    patient = LoraSettings(
+        r=4, alpha=8, epochs=1, lr=3e-2, batch_size=4, grad_accum=1, max_seq_len=64, val_fraction=0.2, early_stopping_patience=2
+    )
     stopped = train_lora(
         EXAMPLES, patient, tmp_path / "stop", model=tiny_model, eval_steps=1, max_steps=4, val_scorer=ScriptedScores([0.8, 0.7, 0.6, 0.9])
     )
@@ -363,7 +385,7 @@ def test_a_full_fine_tune_moves_every_weight_lowers_the_loss_and_saves_a_whole_m
 
     before = dict(AutoModelForCausalLM.from_pretrained(tiny_model, dtype=torch.float32).named_parameters())
     settings = LoraSettings(
-        method="full", epochs=4, full_lr=3e-3, batch_size=4, max_seq_len=64, val_fraction=0.2, early_stopping_patience=0
+        method="full", epochs=4, full_lr=3e-3, batch_size=4, grad_accum=1, max_seq_len=64, val_fraction=0.2, early_stopping_patience=0
     )
     result = train_lora(EXAMPLES, settings, tmp_path, model=tiny_model, resume=False)
     after = dict(result.model.named_parameters())
@@ -382,7 +404,7 @@ def test_a_full_fine_tune_moves_every_weight_lowers_the_loss_and_saves_a_whole_m
 def test_a_full_fine_tune_that_would_not_fit_is_refused_before_it_starts_with_the_estimate(tmp_path, tiny_model):
     from trainers._memory import STATE_BYTES_PER_PARAM
 
-    settings = LoraSettings(method="full", batch_size=4, max_seq_len=64, max_memory_gb=0.01)
+    settings = LoraSettings(method="full", batch_size=4, grad_accum=1, max_seq_len=64, max_memory_gb=0.01)
     with pytest.raises(InputError) as error:
         train_lora(EXAMPLES, settings, tmp_path, model=tiny_model)
     problem = error.value.problems[0]
@@ -392,3 +414,14 @@ def test_a_full_fine_tune_that_would_not_fit_is_refused_before_it_starts_with_th
     assert f"{params * STATE_BYTES_PER_PARAM / 1e9:.2f} GB" in problem.message and "max_memory_gb is 0.01" in problem.message
     assert "method: lora" in problem.fix and problem.field == "ladder.finetune.method"
     assert not (tmp_path / "checkpoints").exists()
+
+
+def test_activation_checkpointing_auto_follows_the_widest_micro_batch():
+    from trainers._config import CHECKPOINT_TOKENS, checkpointing_needed
+
+    settings = LoraSettings(batch_size=4)
+    assert settings.activation_checkpointing == "auto" and settings.grad_accum == 2  # updates of 8 examples
+    assert not checkpointing_needed(settings, CHECKPOINT_TOKENS // 4)  # the quick start's short inputs
+    assert checkpointing_needed(settings, CHECKPOINT_TOKENS // 4 + 1)
+    assert checkpointing_needed(LoraSettings(activation_checkpointing=True), 1)
+    assert not checkpointing_needed(LoraSettings(activation_checkpointing=False), 100_000)

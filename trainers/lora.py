@@ -18,7 +18,7 @@ from evals.errors import InputError, Problem
 from evals.example import Example
 from evals.models import quiet_transformers, resolve_model, set_offline_env
 
-from ._config import LoraSettings, check_method, lora_config, quantization_config, training_args
+from ._config import LoraSettings, check_method, checkpointing_needed, lora_config, quantization_config, training_args
 from ._data import Collator, LengthGroupedData, padding_waste, prepare, split_val
 from ._epochs import resolve_epochs
 from ._result import TrainProgress, TrainResult
@@ -79,7 +79,14 @@ def train_lora(
     trainer = Trainer(
         model=trained,
         args=training_args(
-            settings, out_dir, epochs=epochs, cuda=cuda, has_val=bool(val_features), max_steps=max_steps, eval_steps=eval_steps
+            settings,
+            out_dir,
+            epochs=epochs,
+            cuda=cuda,
+            has_val=bool(val_features),
+            max_steps=max_steps,
+            eval_steps=eval_steps,
+            checkpointing=checkpointing_needed(settings, max(len(f["input_ids"]) for f in train_features)),
         ),
         train_dataset=LengthGroupedData(train_features, settings.batch_size, settings.seed),
         eval_dataset=val_features or None,
