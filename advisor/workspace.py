@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import hashlib
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from evals.backends.base import Backend, GenerationParams, Structure, StructureVia, answer_room
 from evals.backends.spec import ModelSpec
-from evals.example import Example
+from evals.example import Example, Message
 
 from .scenario import ModelOptions, Scenario
 
@@ -74,6 +78,28 @@ def structure_of(scenario: Scenario, labels: list[str] | None) -> Structure | No
     return None
 
 
+def _as_constrained(structure: Structure, train_set: list[Example]) -> tuple[Structure, list[Example]]:
+    """JSON answers are generated in the schema's property order, so the train answers that become demonstrations
+    and fine-tune targets are written that way too; the bounds on strings and arrays follow their sizes."""
+    from evals.backends._grammar import as_constrained, bounds_from
+
+    schema = json.loads(structure.schema) if structure.schema else {}
+    values: dict[int, Any] = {}
+    for n, example in enumerate(train_set):
+        with contextlib.suppress(json.JSONDecodeError):
+            values[n] = json.loads(example.expected)
+    if not values:
+        return structure, train_set
+    max_length, max_items = bounds_from(values.values())
+    rewritten = [
+        ex.model_copy(update={"messages": [*ex.prompt, Message(role="assistant", content=as_constrained(values[n], schema))]})
+        if n in values
+        else ex
+        for n, ex in enumerate(train_set)
+    ]
+    return dataclasses.replace(structure, max_length=max_length, max_items=max_items), rewritten
+
+
 def _grammar_problem(structure: Structure) -> str | None:
     from evals.backends._grammar import grammar_problem
 
@@ -127,6 +153,8 @@ def prepare(scenario_path: Path, limit: int | None = None, drop_leaks: bool = Fa
     if structure is not None and (problem := _grammar_problem(structure)):
         warnings.append(f"generation is not constrained: the {structure.kind} cannot be compiled to a grammar ({problem})")
         structure = None
+    if structure is not None and structure.kind == "json":
+        structure, train_set = _as_constrained(structure, train_set)
     params = GenerationParams(max_tokens=scenario.generation.max_tokens or auto, stop=tuple(scenario.generation.stop), structure=structure)
     return Workspace(
         scenario,

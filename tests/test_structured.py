@@ -187,3 +187,91 @@ def test_a_pattern_the_engine_cannot_compile_falls_back_to_free_generation_with_
     ws = prepare(path)
     assert ws.params.structure is None
     assert any("not constrained" in w and "regex" in w for w in ws.warnings)
+
+
+def test_json_answers_are_written_in_the_order_the_grammar_generates():
+    from evals.backends._grammar import as_constrained
+    from evals.backends._constrain import matcher
+    from evals.data._tokens import load_tokenizer
+
+    schema = {
+        "anyOf": [
+            {"type": "object", "properties": {"kind": {"const": "a"}, "x": {"type": "string"}, "y": {"type": "string"}}},
+            {"type": "object", "properties": {"kind": {"const": "b"}, "y": {"type": "array", "items": NESTED}}},
+        ]
+    }
+    nested = {"tags": [], "slots": {"party_size": 2, "city": "Oslo"}, "intent": "get_weather"}
+    assert as_constrained({"y": "2", "x": "1", "kind": "a"}, schema) == '{"kind":"a","x":"1","y":"2"}'
+    assert as_constrained({"y": [nested], "kind": "b"}, schema) == (
+        '{"kind":"b","y":[{"intent":"get_weather","slots":{"city":"Oslo","party_size":2},"tags":[]}]}'
+    )
+    tokenizer, _ = load_tokenizer("smollm2-135m")
+    structure = Structure("json", schema=json.dumps(schema))
+    for text, fits in (('{"kind":"a","x":"1","y":"2"}', True), ('{"kind":"a","y":"2","x":"1"}', False)):
+        m = matcher(tokenizer, structure)
+        assert all(m.consume_token(t) for t in tokenizer.encode(text)) is fits  # the grammar takes the schema's order only
+
+
+def test_json_bounds_cut_a_repeated_value_and_keep_the_schemas_own():
+    from evals.backends._constrain import matcher
+    from evals.backends._grammar import bounded, bounds_from
+    from evals.data._tokens import load_tokenizer
+
+    assert bounds_from([{"a": ["x" * 40, "y"], "b": "z"}]) == (80, 4)  # twice the longest string and the most items
+    assert bounds_from([{"a": "short"}]) == (64, 4)  # never below the floors
+    schema = {"type": "object", "properties": {"v": {"type": ["string", "null"]}, "w": {"type": "array", "maxItems": 9}}}
+    assert bounded(schema, 10, 3)["properties"] == {
+        "v": {"type": ["string", "null"], "maxLength": 10},
+        "w": {"type": "array", "maxItems": 9},
+    }
+    assert bounded({"type": "array", "enum": [["a", "b", "c"]], "minItems": 5}, None, 3)["maxItems"] == 5  # never below minItems
+
+    tokenizer, _ = load_tokenizer("smollm2-135m")
+    structure = Structure("json", schema=json.dumps({"type": "object", "properties": {"v": {"type": "string"}}}), max_length=12)
+    for value, fits in (("Symphony", True), ("Symphony, Symphony, Symphony", False)):
+        m = matcher(tokenizer, structure)
+        assert all(m.consume_token(t) for t in tokenizer.encode(json.dumps({"v": value}, separators=(",", ":")))) is fits
+
+
+def test_a_json_scenarios_demonstrations_and_targets_follow_the_schemas_order(tmp_path):
+    from conftest import copy_shipped
+
+    from advisor.workspace import prepare
+
+    ws = prepare(copy_shipped("invoice-extraction", tmp_path))
+    schema, structure = json.loads(ws.params.structure.schema), ws.params.structure
+    order = list(schema["properties"])
+    for example in ws.train_set:
+        keys = list(json.loads(example.expected))
+        assert keys == [k for k in order if k in keys] and ": " not in example.expected
+    longest = max(len(v) for ex in ws.train_set for v in json.loads(ex.expected).values() if isinstance(v, str))
+    assert structure.max_length == max(64, 2 * longest) and structure.max_items is not None
+    first = json.loads((tmp_path / "invoice-extraction" / "eval.jsonl").read_text().splitlines()[0])
+    assert ws.eval_set[0].expected == first["messages"][-1]["content"]  # eval answers stay as written: graded by value
+
+
+def test_a_json_answer_about_to_run_out_of_tokens_is_closed_instead_of_cut():
+    import torch
+
+    from evals.backends._constrain import GrammarMask
+    from evals.data._tokens import load_tokenizer
+
+    tokenizer, _ = load_tokenizer("smollm2-135m")
+    schema = {"type": "object", "properties": {"v": {"type": "array", "items": {"type": "string"}}}, "required": ["v"]}
+    structure = Structure("json", schema=json.dumps(schema))
+    liking = torch.zeros(len(tokenizer))  # a model that loves to repeat "la" inside a string, as a 135M model does
+    liking[tokenizer.convert_tokens_to_ids("la")], liking[tokenizer.convert_tokens_to_ids('"')] = 10.0, 5.0
+
+    def greedy(budgets: list[int] | None) -> tuple[str, GrammarMask]:
+        mask, ids = GrammarMask(tokenizer, [structure], 1, budgets), torch.tensor([[0]])
+        for _ in range(40):
+            step = mask(ids, liking[None].clone()).argmax(-1)
+            ids = torch.cat([ids, step[:, None]], dim=1)
+            if step.item() == tokenizer.eos_token_id:
+                break
+        return tokenizer.decode(ids[0, 1:], skip_special_tokens=True), mask
+
+    cut, free = greedy(None)
+    assert cut.startswith('{"v":["lala') and not free.matchers[0].is_accepting() and not free.closed[0]
+    closed, steered = greedy([40])
+    assert json.loads(closed)["v"][0].startswith("lala") and steered.closed[0]  # valid JSON within the 40 tokens

@@ -32,6 +32,8 @@ class Generated:
     """"stop" (end of turn or a stop string) or "length" (max_tokens reached)."""
     constraint_error: str | None = None
     """Why the engine stopped constraining this row mid-answer (None when it held, or was not asked)."""
+    closed_at_budget: bool = False
+    """A JSON answer about to run out of max_tokens was steered to close its strings, arrays and objects."""
 
 
 class RowStops(StoppingCriteria):
@@ -104,7 +106,7 @@ def generate_batch(model, tokenizer, prompts: list[Prompt], *, temperature: floa
     if any(p.structure is not None for p in prompts):
         from ._constrain import GrammarMask
 
-        grammar = GrammarMask(tokenizer, [p.structure for p in prompts], ids.shape[1])
+        grammar = GrammarMask(tokenizer, [p.structure for p in prompts], ids.shape[1], [p.max_tokens for p in prompts])
     if temperature > 0 and seed is not None:
         torch.manual_seed(seed)
     with torch.inference_mode():
@@ -119,6 +121,6 @@ def generate_batch(model, tokenizer, prompts: list[Prompt], *, temperature: floa
     for row, prompt in enumerate(prompts):
         count, reason = stops.finished[row] or (out.shape[1] - ids.shape[1], "length")
         generated = out[row, ids.shape[1] : ids.shape[1] + count].tolist()
-        failed = grammar.failed[row] if grammar else None
-        results.append(Generated(decode(tokenizer, generated, prompt.stop), count, reason, failed))
+        failed, closed = (grammar.failed[row], grammar.closed[row]) if grammar else (None, False)
+        results.append(Generated(decode(tokenizer, generated, prompt.stop), count, reason, failed, closed))
     return results

@@ -29,6 +29,11 @@ class Structure:
     cite: tuple[str, ...] = ()
     """extract: the id of each passage, written in brackets before a span copied from it; () for no citation."""
     via: StructureVia = "response_format"
+    max_length: int | None = None
+    """json: the longest string the grammar lets a value run to where the schema sets no maxLength (None: unbounded)."""
+    max_items: int | None = None
+    """json: the most items of an array where the schema sets no maxItems. Both bound a 135M model that repeats a value
+    until max_tokens cuts the document; only grammar engines apply them (a hosted API gets the schema as written)."""
 
 
 @dataclass(frozen=True)

@@ -160,6 +160,8 @@ class LocalBackend:
             extra["constrained"] = out.constraint_error is None
             if out.constraint_error:
                 extra["constraint_error"] = out.constraint_error
+            if out.closed_at_budget:
+                extra["closed_at_budget"] = True
         return Completion(out.text, len(ids), out.output_tokens, time.perf_counter() - start, extra=extra)
 
     def _check_context(self, prompt_tokens: int, max_tokens: int) -> None:
