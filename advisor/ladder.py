@@ -14,7 +14,7 @@ from evals.strategies import Rag
 from . import events as ev
 from .decision import prefers_retrieval, recommend
 from .latency import PROBE_ITEMS, probe
-from .measure import comparisons, constrained_share, rung_result
+from .measure import backend_share, comparisons, rung_result
 from .record import RunRecord, RungName, RungResult, Stopping
 from .repeats import item_scores
 from .rungs import RungPlan, plan_rungs
@@ -256,7 +256,9 @@ async def _measure(
             used=len(rows), available=len(prompts), calls=runner.rows_made, decided_by=stopper.deciding if stopper.decided else []
         )
     if ws.params.structure is not None:
-        result.structure, result.constrained = ws.params.structure.kind, constrained_share(rows)
+        result.structure, result.constrained = ws.params.structure.kind, backend_share(rows)
+        if ws.params.structure.kind == "json":
+            result.closed_at_budget = backend_share(rows, "closed_at_budget")
     if outcome is not None:
         result.rag = outcome.details
         for ex, prompt in zip(ws.eval_set, prompts):  # the samples read what a prompt used from its context

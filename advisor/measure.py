@@ -72,9 +72,10 @@ def rung_result(
     return check_all(result, scenario.targets, scenario.confidence)
 
 
-def constrained_share(rows) -> float:
-    """Share of rows whose backend says it held the answer to the asked structure."""
-    flags = [bool(d.get("backend", {}).get("constrained")) if isinstance(d, dict) else False for d in rows["details"]]
+def backend_share(rows, flag: str = "constrained") -> float:
+    """Share of rows whose backend set `flag`: "constrained" (it held the answer to the asked structure) or
+    "closed_at_budget" (it steered a JSON answer to close before max_tokens)."""
+    flags = [bool(d.get("backend", {}).get(flag)) if isinstance(d, dict) else False for d in rows["details"]]
     return sum(flags) / len(flags) if flags else 0.0
 
 

@@ -193,6 +193,8 @@ class RungResult(BaseModel):
     """The answer format generation was held to (choice, json, regex); None: free generation."""
     constrained: float | None = None
     """Share of calls whose backend applied that constraint (1.0: all; 0.0: the backend could not, e.g. regex on OpenAI)."""
+    closed_at_budget: float | None = None
+    """JSON only: share of calls steered to close their document because max_tokens was near (a repeated value)."""
     rag: RagDetails | None = None
     """RAG only: the recall@k / MRR curve and the split of failures into retrieval misses and wrong answers."""
     stopping: Stopping | None = None

@@ -10,8 +10,9 @@ without that folder has nothing to measure: the script says so and exits 0.
 
 For each task it writes a scenario (the data's own system prompt, label or JSON-Schema grader),
 runs `advisor run --full --no-sequential` with `generation.structured: auto`, then again with `off`
-into the same folder (the fine-tune's adapter is reused, so only generation differs; prompt search runs
-only in the first), and prints per rung accuracy
+into the same folder (the fine-tune's adapter is reused, so only generation differs; on SNIPS, whose JSON
+answers the constrained run writes in the schema's order, `off` trains its own on the answers as written;
+prompt search runs only in the first), and prints per rung accuracy
 [interval], format_valid, macro-F1 (labels) and field_accuracy (JSON) side by side. `--limit` caps the eval items, `--train-limit`
 the train examples (0: all), to keep one task within minutes on 2 cores.
 """
@@ -125,8 +126,11 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|")
     for task in args.tasks.split(","):
         folder = args.out / task
+        # `off` reuses the adapter `auto` trained where the training data are the same. JSON answers are written in the
+        # schema's property order for constrained generation only, so on the JSON task `off` trains on them as written.
+        outs = {"auto": folder / "run", "off": folder / ("run-off" if task == "snips_slots_json" else "run")}
         records = {
-            s: run(scenario(task, args.data, folder, args.train_limit, s, args.search_budget), folder / "run", args.limit, RUNGS[s])
+            s: run(scenario(task, args.data, folder, args.train_limit, s, args.search_budget), outs[s], args.limit, RUNGS[s])
             for s in ("auto", "off")
         }
         for rung in RUNGS["auto"]:

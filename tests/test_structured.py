@@ -275,3 +275,13 @@ def test_a_json_answer_about_to_run_out_of_tokens_is_closed_instead_of_cut():
     assert cut.startswith('{"v":["lala') and not free.matchers[0].is_accepting() and not free.closed[0]
     closed, steered = greedy([40])
     assert json.loads(closed)["v"][0].startswith("lala") and steered.closed[0]  # valid JSON within the 40 tokens
+
+
+def test_the_record_counts_the_answers_held_to_the_format_and_those_closed_at_the_budget():
+    import pandas as pd
+
+    from advisor.measure import backend_share
+
+    details = [{"backend": {"constrained": True, "closed_at_budget": True}}, {"backend": {"constrained": True}}, None, {"backend": {}}]
+    rows = pd.DataFrame({"details": details})
+    assert backend_share(rows) == 0.5 and backend_share(rows, "closed_at_budget") == 0.25

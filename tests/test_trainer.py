@@ -419,9 +419,9 @@ def test_a_full_fine_tune_that_would_not_fit_is_refused_before_it_starts_with_th
 def test_activation_checkpointing_auto_follows_the_widest_micro_batch():
     from trainers._config import CHECKPOINT_TOKENS, checkpointing_needed
 
-    settings = LoraSettings(batch_size=4)
-    assert settings.activation_checkpointing == "auto" and settings.grad_accum == 2  # updates of 8 examples
-    assert not checkpointing_needed(settings, CHECKPOINT_TOKENS // 4)  # the quick start's short inputs
-    assert checkpointing_needed(settings, CHECKPOINT_TOKENS // 4 + 1)
+    settings = LoraSettings()
+    assert settings.activation_checkpointing == "auto" and settings.batch_size * settings.grad_accum == 8  # updates of 8
+    assert not checkpointing_needed(settings, CHECKPOINT_TOKENS // 2)  # the quick start's short inputs
+    assert checkpointing_needed(settings, CHECKPOINT_TOKENS // 2 + 1)
     assert checkpointing_needed(LoraSettings(activation_checkpointing=True), 1)
     assert not checkpointing_needed(LoraSettings(activation_checkpointing=False), 100_000)

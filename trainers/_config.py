@@ -26,8 +26,9 @@ class LoraSettings(BaseModel):
     """LoRA rank."""
     alpha: int = Field(default=32, ge=1)
     """LoRA scaling numerator (scale = alpha / r)."""
-    dropout: float = Field(default=0.05, ge=0, lt=1)
-    """LoRA dropout."""
+    dropout: float = Field(default=0.0, ge=0, lt=1)
+    """LoRA dropout (peft's default, 0: a dropout layer keeps a copy of each adapted layer's input for the backward
+    pass, 0.18 GB at the quick start's peak; the kept weights are the best validation score's either way)."""
     target_modules: list[str] | Literal["all-linear"] = "all-linear"
     """Which projections get adapters."""
     epochs: Annotated[float, Field(gt=0)] | Literal["auto"] = "auto"
@@ -43,11 +44,11 @@ class LoraSettings(BaseModel):
     max_memory_gb: float | None = Field(default=None, gt=0)
     """method full: refuse to start when the estimated memory (weights, gradients, AdamW states, activations)
     exceeds this many GB (default: the memory available when it starts)."""
-    batch_size: int = Field(default=4, ge=1)
+    batch_size: int = Field(default=2, ge=1)
     """Examples per forward pass (micro-batch) per device."""
-    grad_accum: int = Field(default=2, ge=1)
+    grad_accum: int = Field(default=4, ge=1)
     """Micro-batches accumulated per optimizer update: each update sees batch_size x grad_accum examples (8 by
-    default; two micro-batches of 4 hold half the activations of one of 8, for the same updates)."""
+    default; four micro-batches of 2 hold a quarter of the activations of one of 8, for the same updates)."""
     activation_checkpointing: bool | Literal["auto"] = "auto"
     """Recompute each layer's activations in the backward pass instead of keeping them: far less memory for about a
     third more time per step. auto: only when the widest micro-batch holds more than CHECKPOINT_TOKENS tokens."""
@@ -128,9 +129,10 @@ def quantization_config(settings: LoraSettings):
 
 CHECKPOINT_TOKENS = 384
 """Tokens in the widest micro-batch above which `activation_checkpointing: auto` recomputes activations. Measured on
-the embedded model (LoRA on every linear layer, CPU, fp32, the quick start's inputs): an epoch in micro-batches of 4
-(the widest 336 tokens) peaked at 2.22 GB resident without recomputing, batches of 8 at 3.34 GB, and batches of 8
-recomputed at 1.99 GB but 1.6x slower per step (3.11 s against 1.93 s for an update of 8 examples)."""
+the embedded model (LoRA on every linear layer, CPU, fp32, an epoch of the quick start's inputs, updates of 8):
+micro-batches of 2 (the widest 168 tokens) peaked at 1.64 GB resident and took 2.23 s an update without
+recomputing; micro-batches of 4 at 2.06 GB (1.62 s); one batch of 8 recomputed at 1.99 GB but 3.11 s an update.
+About 2.7 MB a token without recomputing: 384 tokens keep about 1 GB."""
 
 
 def checkpointing_needed(settings: LoraSettings, longest: int) -> bool:
