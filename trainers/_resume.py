@@ -33,7 +33,8 @@ def resume_point(out_dir: Path, stamp_text: str, resume: bool) -> str | None:
             raise InputError(
                 Problem(
                     f"{folder} holds checkpoints of a different run (other data, model or settings)",
-                    fix="pass resume=False to start over, or use another output folder",
+                    fix="delete this folder to train from the start (resume=False from Python), or write the run to another "
+                    "output folder (--out)",
                     file=folder,
                 )
             )
