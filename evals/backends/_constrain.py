@@ -25,6 +25,9 @@ _closers: dict[int, torch.Tensor] = {}
 CLOSING_CHARS = frozenset('"]}')
 CLOSE_RESERVE = 8
 """Tokens before max_tokens at which a JSON answer starts closing (a quarter of the budget when that is less)."""
+DECODING = f"json closed {CLOSE_RESERVE} tokens before max_tokens"
+"""How constrained answers are made beyond the grammar itself: part of the local backend's identity, so answers
+cached before a change to it are not reused."""
 MAX_PROTOTYPES = 256
 """Compiled grammars kept: a label set is asked thousands of times, an extractive grammar (its question's
 passages) once, so the oldest are dropped rather than kept for every question."""

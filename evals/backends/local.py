@@ -86,7 +86,9 @@ class LocalBackend:
 
     @property
     def identity(self) -> dict:
-        ident = {"backend": "local", "model": self.model_name}
+        from ._constrain import DECODING
+
+        ident = {"backend": "local", "model": self.model_name, "constrained_decoding": DECODING}
         if self._adapter_sha:
             ident["adapter_sha256"] = self._adapter_sha
         if self._given_model and self._label is None:
