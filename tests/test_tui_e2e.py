@@ -81,6 +81,8 @@ def wizard_run(tmp_path_factory, embedded_model):
 
                 await until(pilot, watch, 600)
                 seen["rows"], seen["details"] = rows, details
+                # the results screen is current before its widgets mount: on a busy machine the table comes a moment later
+                await until(pilot, lambda: bool(app.screen.query("#rung-table")), 10)
                 table = app.screen.query_one("#rung-table")
                 await until(pilot, lambda: table.row_count == len(RUNG_ORDER), 10)  # rows are added once the table mounts
                 seen["table"] = [str(cell) for cell in table.get_row("few_shot")]
