@@ -50,8 +50,8 @@ class LoraSettings(BaseModel):
     """Micro-batches accumulated per optimizer update: each update sees batch_size x grad_accum examples (8 by
     default; four micro-batches of 2 hold a quarter of the activations of one of 8, for the same updates)."""
     activation_checkpointing: bool | Literal["auto"] = "auto"
-    """Recompute each layer's activations in the backward pass instead of keeping them: far less memory for about a
-    third more time per step. auto: only when the widest micro-batch holds more than CHECKPOINT_TOKENS tokens."""
+    """Recompute each layer's activations in the backward pass instead of keeping them: far less memory for more time
+    per step (see CHECKPOINT_TOKENS). auto: only when the widest micro-batch holds more than CHECKPOINT_TOKENS tokens."""
     max_seq_len: int = Field(default=512, ge=16)
     """Longer examples are truncated."""
     val_fraction: float = Field(default=0.1, ge=0, lt=0.5)
@@ -131,7 +131,8 @@ CHECKPOINT_TOKENS = 384
 """Tokens in the widest micro-batch above which `activation_checkpointing: auto` recomputes activations. Measured on
 the embedded model (LoRA on every linear layer, CPU, fp32, an epoch of the quick start's inputs, updates of 8):
 micro-batches of 2 (the widest 168 tokens) peaked at 1.64 GB resident and took 2.23 s an update without
-recomputing; micro-batches of 4 at 2.06 GB (1.62 s); one batch of 8 recomputed at 1.99 GB but 3.11 s an update.
+recomputing; micro-batches of 4 at 2.06 GB (1.62 s); one batch of 8 recomputed at 1.99 GB but 3.11 s an update
+(that one with LoRA dropout 0.05 and over the first 12 updates, the others with dropout 0 over the epoch).
 About 2.7 MB a token without recomputing: 384 tokens keep about 1 GB."""
 
 
