@@ -25,7 +25,7 @@ from _report import emit, set_threads  # benchmarks/_report.py
 
 GOAL_GB = 2.5
 STATUS, CLEAR_REFS = Path("/proc/self/status"), Path("/proc/self/clear_refs")
-FORGETTING_NOTE = "fine-tune: forgetting check"  # advisor.finetune_rung's note as the check starts
+FORGETTING_NOTE = "fine-tune: forgetting check"  # advisor.rungs.finetune.train's note as the check starts
 
 
 def status_gb(field: str) -> float:
@@ -62,7 +62,7 @@ class Phases:
 
     def on_event(self, event) -> None:
         """Close a phase at the ladder's events: a rung finished, the forgetting check or the adapter's eval began."""
-        from advisor import events as ev
+        from advisor.measure import events as ev
 
         if isinstance(event, ev.RungFinished) and event.result.status != "skipped":
             self.close("fine-tune: eval of the adapter" if event.result.name == "finetune" else event.result.name)
@@ -75,9 +75,9 @@ class Phases:
 def run(scenario: Path, out_dir: Path, limit: int | None, epochs: float | None) -> Phases:
     """The quick start in this process, phase by phase: conversion, each rung, the fine-tune's parts, the report."""
     phases = Phases()
-    from advisor.ladder import RunOptions, climb
     from advisor.reports import write_reports
-    from advisor.workspace import prepare
+    from advisor.run import RunOptions, climb
+    from advisor.scenario.workspace import prepare
     from evals.models import resolve_model
 
     ws = prepare(scenario, limit)

@@ -54,8 +54,8 @@ def scenario(folder: Path, data: Path, budget: int, dev_size: int = 40) -> Path:
 
 
 def ours(path: Path, limit: int, out: Path) -> dict:
-    from advisor.ladder import RunOptions, climb
-    from advisor.workspace import prepare
+    from advisor.run import RunOptions, climb
+    from advisor.scenario.workspace import prepare
 
     ws = prepare(path, limit=limit)
     started = time.perf_counter()
@@ -104,8 +104,8 @@ def dspy_side(ws, budget: int, limit: int, train_cap: int) -> dict:
     """BootstrapFewShotWithRandomSearch on our dev split and budget, through advisor serve; eval accuracy and calls."""
     import dspy
 
-    from advisor.prompt_search import carve_dev
-    from advisor.scenario import PromptSearch
+    from advisor.rungs.prompt_search.search import carve_dev
+    from advisor.scenario.schema import PromptSearch
 
     config = ws.scenario.ladder.prompt_search or PromptSearch()
     pool, dev = carve_dev(ws.train_set, config.dev_size, config.seed)

@@ -21,8 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from advisor.record.samples import Retrieved, Sample  # noqa: E402
 from advisor.reports._review import section  # noqa: E402  (after the path set-up)
-from advisor.samples import Retrieved, Sample  # noqa: E402
 
 LABELS = ["refund", "shipping", "account", "billing", "product_question"]
 

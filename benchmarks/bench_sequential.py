@@ -61,8 +61,8 @@ def shared_scenario(folder: Path, name: str, spec: dict, out: Path) -> Path:
 
 
 def measure(path: Path, out: Path, limit: int, rungs: list[str], sequential: bool, concurrency: int):
-    from advisor.ladder import RunOptions, climb
-    from advisor.workspace import prepare
+    from advisor.run import RunOptions, climb
+    from advisor.scenario.workspace import prepare
 
     ws = prepare(path, limit)
     opts = RunOptions(out, full=True, rungs=rungs, concurrency=concurrency, sequential=sequential, latency_probe=0)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from advisor.advice import Facts, first_opinion
-from advisor.scenario import Profile, Target
+from advisor.decide.advice import Facts, first_opinion
+from advisor.scenario.schema import Profile, Target
 
 ENOUGH = Facts(n_eval=120, n_train=300)
 

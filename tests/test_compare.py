@@ -17,11 +17,11 @@ from fakes.served import served_scenario
 from scipy.stats import binomtest
 from test_ladder import PromptAwareFake, write_scenario
 
-from advisor.ladder import RunOptions, climb
-from advisor.record import load_record
+from advisor.record.run import load_record
+from advisor.record.samples import Sample, load
 from advisor.reports import write_reports
-from advisor.samples import Sample, load
-from advisor.workspace import prepare
+from advisor.run import RunOptions, climb
+from advisor.scenario.workspace import prepare
 from evals.noninferiority import noninferiority
 
 
@@ -109,7 +109,7 @@ def test_samples_written_before_the_new_fields_still_load(tmp_path):
 
 
 def test_retrieved_chunks_are_read_as_ids_or_id_and_score():
-    from advisor.samples import from_row
+    from advisor.record.samples import from_row
 
     row = {
         "id": "q",

@@ -6,10 +6,10 @@ import re
 
 from test_reports import measured, training
 
-from advisor.decision import is_hosted, prefers_retrieval, recommend
-from advisor.record import MetricValue, RungResult
-from advisor.scenario import Profile, Target
-from advisor.targets import check_all
+from advisor.decide.decision import is_hosted, prefers_retrieval, recommend
+from advisor.decide.targets import check_all
+from advisor.record.run import MetricValue, RungResult
+from advisor.scenario.schema import Profile, Target
 from evals.stats import min_examples, wilson
 
 LOCAL = "local:smollm2-135m"

@@ -18,9 +18,9 @@ from clirun import run_cli
 from conftest import copy_shipped
 from fakes.openai_server import FakeOpenAIServer
 
-from advisor.distill import teach
-from advisor.record import load_record
-from advisor.workspace import prepare
+from advisor.record.run import load_record
+from advisor.rungs.distill import teach
+from advisor.scenario.workspace import prepare
 
 STUDENT = "local:smollm2-135m"
 

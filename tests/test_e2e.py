@@ -16,7 +16,7 @@ from clirun import run_cli
 from conftest import copy_shipped
 
 from advisor.cli import main
-from advisor.record import RUNG_ORDER, load_record
+from advisor.record.run import RUNG_ORDER, load_record
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 

@@ -8,7 +8,7 @@ import pytest
 
 from evals.backends import GenerationParams, Structure, get_backend
 from evals.backends._constrain import matcher
-from evals.backends._grammar import grammar_problem
+from evals.backends.grammar import grammar_problem
 from evals.example import Example
 from evals.runner._jobs import plan_jobs
 from evals.strategies import BM25Retriever, Chunk, Rag, citations, strip_citations

@@ -10,10 +10,10 @@ import asyncio
 import pandas as pd
 from scipy.stats import binomtest
 
-from advisor.finetune_compare import choose, measure_variants, methods_to_compare
-from advisor.record import MetricValue, RungResult, Training
+from advisor.record.run import MetricValue, RungResult, Training
 from advisor.reports import render
-from advisor.scenario import Finetune
+from advisor.rungs.finetune.variants import choose, measure_variants, methods_to_compare
+from advisor.scenario.schema import Finetune
 
 
 def measured(method: str, correct: list[int]) -> tuple[RungResult, pd.DataFrame]:

@@ -16,7 +16,7 @@ from clirun import run_cli as cli
 from conftest import copy_shipped
 
 from advisor.cli import main
-from advisor.record import load_record
+from advisor.record.run import load_record
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 

@@ -9,9 +9,9 @@ from clirun import run_cli
 from pydantic import ValidationError
 from test_reports import make_record
 
-from advisor.record import MetricValue
-from advisor.scenario import Target
-from advisor.targets import check
+from advisor.decide.targets import check
+from advisor.record.run import MetricValue
+from advisor.scenario.schema import Target
 
 FORGETS = Target(metric="forgetting_change", min=-0.05)
 

@@ -16,9 +16,9 @@ import yaml
 from clirun import run_cli
 from fakes.openai_finetune_server import TRAINED_TOKENS, finetune_server
 
-import advisor.finetune_hosted
-from advisor.ladder import RunOptions, climb
-from advisor.workspace import prepare
+import advisor.rungs.finetune.hosted
+from advisor.run import RunOptions, climb
+from advisor.scenario.workspace import prepare
 from evals.lmeval import asked_with_options, read_canary
 
 BASE = "gpt-4o-mini-2024-07-18"
@@ -33,7 +33,7 @@ def canary_answers() -> dict[str, str]:
 
 @pytest.fixture(autouse=True)
 def fast_polls(monkeypatch):
-    monkeypatch.setattr(advisor.finetune_hosted, "POLL_S", 0.01)
+    monkeypatch.setattr(advisor.rungs.finetune.hosted, "POLL_S", 0.01)
 
 
 def write_scenario(folder, base_url: str, targets=({"metric": "accuracy", "min": 0.8},)):

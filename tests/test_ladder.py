@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from advisor.ladder import RunOptions, climb
-from advisor.workspace import prepare
+from advisor.run import RunOptions, climb
+from advisor.scenario.workspace import prepare
 from evals.backends.base import Completion
 from evals.errors import BackendError
 

@@ -6,7 +6,7 @@ import asyncio
 
 from test_ladder import LABELS, climb_with, write_scenario
 
-from advisor.latency import Probe
+from advisor.measure.latency import Probe
 from evals.backends.base import Completion
 
 
@@ -52,8 +52,8 @@ def test_without_the_probe_the_run_latencies_show_the_queue(tmp_path):
 def test_a_latency_target_is_checked_on_the_upper_bound_of_the_probe():
     from test_reports import make_record
 
-    from advisor.scenario import Target
-    from advisor.targets import check
+    from advisor.decide.targets import check
+    from advisor.scenario.schema import Target
 
     rung = make_record().rung("few_shot")
     rung.latency_ms = Probe([0.1] * 18 + [0.2, 0.9]).summary(0.95)
@@ -65,8 +65,8 @@ def test_a_latency_target_is_checked_on_the_upper_bound_of_the_probe():
 
 
 def test_a_cached_rerun_reports_the_same_probe_without_calling_the_model(tmp_path, run_cache):
-    from advisor.ladder import RunOptions, climb
-    from advisor.workspace import prepare
+    from advisor.run import RunOptions, climb
+    from advisor.scenario.workspace import prepare
 
     ws = prepare(write_scenario(tmp_path / "s"))
     first = asyncio.run(climb(ws, RunOptions(tmp_path / "a", backend=QueueingFake(), rungs=["zero_shot"])))

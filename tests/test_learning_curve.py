@@ -10,8 +10,8 @@ import yaml
 from conftest import copy_shipped
 from test_reports import make_record
 
-from advisor.learning_curve import examples_needed, fit, forecast, power_law
-from advisor.record import CurvePoint, LearningCurve
+from advisor.record.run import CurvePoint, LearningCurve
+from advisor.rungs.finetune.curve import examples_needed, fit, forecast, power_law
 from evals.stats import wilson
 
 NS = [75, 150, 300]
@@ -70,8 +70,8 @@ def test_the_reports_print_the_points_and_the_forecast_and_plot_them():
 @pytest.mark.slow
 def test_a_tiny_learning_curve_on_support_intents_trains_three_adapters_on_the_same_items(tmp_path, embedded_model, run_cache):
     """One optimizer step per point: it checks the plumbing (nested subsets, same eval items, a fit), not the forecast."""
-    from advisor.ladder import RunOptions, climb
-    from advisor.workspace import prepare
+    from advisor.run import RunOptions, climb
+    from advisor.scenario.workspace import prepare
 
     path = copy_shipped("support-intents", tmp_path)
     data = yaml.safe_load(path.read_text())

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from advisor.record import Forgetting
+from advisor.record.run import Forgetting
 from evals.backends.base import GenerationParams
 from evals.data import load_jsonl
 from evals.errors import InputError

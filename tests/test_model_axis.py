@@ -14,9 +14,10 @@ import yaml
 from clirun import run_cli
 from fakes.openai_server import FakeOpenAIServer
 
-from advisor.cost import CellPrice, crossover
-from advisor.record import load_record
-from advisor.scenario import Candidate, Scenario
+from advisor.decide.cost import crossover
+from advisor.record.frontier import CellPrice
+from advisor.record.run import load_record
+from advisor.scenario.schema import Candidate, Scenario
 
 INTENTS = {
     "refund": ["the blender broke, give my money back", "return this jacket for a refund", "I want to send the boots back"],
@@ -187,8 +188,8 @@ def test_a_version_1_record_still_loads_and_gates(tmp_path, capsys):
 
 
 def test_advisor_train_trains_the_first_local_candidate_that_fine_tunes(tmp_path):
-    from advisor.model_axis import tuned_workspace
-    from advisor.workspace import prepare
+    from advisor.run import tuned_workspace
+    from advisor.scenario.workspace import prepare
 
     models = [{"model": "openai:http://127.0.0.1:9/v1#big"}, {"model": "local:smollm2-135m", "rungs": ["finetune"]}]
     ws = tuned_workspace(prepare(axis_scenario(tmp_path, models, 100)))

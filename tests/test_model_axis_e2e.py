@@ -14,7 +14,7 @@ import pytest
 from fakes.openai_server import FakeOpenAIServer
 from test_model_axis import axis_rows, axis_scenario
 
-from advisor.record import load_record
+from advisor.record.run import load_record
 
 SMALL = "local:smollm2-135m"
 FINETUNE = {

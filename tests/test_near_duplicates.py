@@ -9,8 +9,8 @@ from pathlib import Path
 from clirun import run_cli
 from test_ladder import PromptAwareFake, write_scenario
 
-from advisor.ladder import RunOptions, climb
-from advisor.workspace import prepare
+from advisor.run import RunOptions, climb
+from advisor.scenario.workspace import prepare
 from evals.data import NEAR_DUPLICATE_THRESHOLD, find_leaks, find_near_duplicates
 from evals.example import Example
 

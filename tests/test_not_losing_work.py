@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from clirun import run_cli
 
-from advisor.run_lock import LOCK_FILE, run_lock
+from advisor.run.lock import LOCK_FILE, run_lock
 from evals.data import read_saved, write_atomic
 from evals.errors import InputError
 from evals.kinds import knowledge_files
@@ -60,7 +60,7 @@ def test_atomic_writes_scrub_registered_keys_and_name_an_unwritable_path(tmp_pat
 
 
 def test_a_torn_rung_state_is_redone_not_a_traceback(tmp_path):
-    from advisor.finetune_rung import _finished
+    from advisor.rungs.finetune.train import _finished
 
     (tmp_path / "adapter").mkdir()
     (tmp_path / "adapter" / "adapter_config.json").write_text("{}")

@@ -158,8 +158,8 @@ def test_retry_after_parses_seconds_milliseconds_and_http_dates():
 
 
 def test_the_runs_concurrency_reaches_the_openai_backend_beyond_eight():
-    from advisor.scenario import ModelOptions
-    from advisor.workspace import open_backend
+    from advisor.scenario.schema import ModelOptions
+    from advisor.scenario.workspace import open_backend
 
     async def burst(backend):
         return await asyncio.gather(*(backend.complete([{"role": "user", "content": f"q{i} x y"}], GenerationParams()) for i in range(16)))

@@ -14,18 +14,18 @@ from typing import ClassVar
 import pytest
 from test_ladder import LABELS, write_scenario
 
-from advisor.ladder import RunOptions, climb
-from advisor.prompt_candidates import (
+from advisor.record.search import Search
+from advisor.reports import render
+from advisor.run import RunOptions, climb
+from advisor.run import plan_rungs
+from advisor.rungs.prompt_search.candidates import (
     Candidate,
     candidates,
     instruction_variants,
     strategy,
 )
-from advisor.prompt_search import carve_dev, close, successive_halving
-from advisor.reports import render
-from advisor.rungs import plan_rungs
-from advisor.search_record import Search
-from advisor.workspace import prepare
+from advisor.rungs.prompt_search.search import carve_dev, close, successive_halving
+from advisor.scenario.workspace import prepare
 from evals.backends.base import Completion
 from evals.graders import make_grader
 from evals.runner import Runner
@@ -212,8 +212,8 @@ def test_the_fine_tune_break_even_is_stated_against_the_prompt_search_too():
     from test_decision import LOCAL
     from test_reports import measured, training
 
-    from advisor.decision import recommend
-    from advisor.scenario import Profile
+    from advisor.decide.decision import recommend
+    from advisor.scenario.schema import Profile
 
     rungs = [
         measured("few_shot", 190, 200, 900.0, 1400.0, 640.0, 4.0, 40.0),

@@ -11,9 +11,9 @@ from pathlib import Path
 
 from clirun import run_cli
 
-from advisor.ladder import RunOptions, climb
 from advisor.reports import write_reports
-from advisor.workspace import prepare
+from advisor.run import RunOptions, climb
+from advisor.scenario.workspace import prepare
 from evals.backends.base import Completion
 
 FAQ = Path(__file__).resolve().parent.parent / "scenarios" / "product-faq.yaml"

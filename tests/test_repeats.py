@@ -6,7 +6,7 @@ import pandas as pd
 from scipy.stats import binomtest
 from test_ladder import PromptAwareFake, climb_with, write_scenario
 
-from advisor.repeats import item_scores, repeat_summary
+from advisor.measure.repeats import item_scores, repeat_summary
 
 
 def test_pass_all_agreement_and_mean_against_a_hand_count():

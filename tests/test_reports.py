@@ -8,12 +8,12 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from advisor.decision import recommend
-from advisor.record import Comparison, Forgetting, MetricValue, RunRecord, RungResult, Training
+from advisor.decide.decision import recommend
+from advisor.decide.targets import check_all
+from advisor.record.run import Comparison, Forgetting, MetricValue, RungResult, RunRecord, Training
 from advisor.reports import FILES, render, write_reports
 from advisor.reports import _plots as plots
-from advisor.scenario import Profile, Target
-from advisor.targets import check_all
+from advisor.scenario.schema import Profile, Target
 from evals.stats import wilson
 
 LABELS = ["billing", "cancel", "refund", "shipping", "tech"]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from advisor.rag_sources import source_warnings
+from advisor.scenario.sources import source_warnings
 from evals.data import load_jsonl
 from evals.example import Example
 from evals.strategies import (

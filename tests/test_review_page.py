@@ -14,9 +14,9 @@ import pytest
 from test_compare import make_run
 from test_ladder import write_scenario
 
-from advisor.record import RungResult, load_record
+from advisor.record.run import RungResult, load_record
+from advisor.record.samples import Sample, load, write
 from advisor.reports import write_reports
-from advisor.samples import Sample, load, write
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PATH: `apt-get install -y chromium` (.ci/run does)")

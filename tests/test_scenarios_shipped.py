@@ -14,7 +14,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from advisor.scenario_file import dump_scenario, load_scenario
+from advisor.scenario.file import dump_scenario, load_scenario
 from evals.example import Example
 
 ROOT = Path(__file__).resolve().parents[1] / "scenarios"

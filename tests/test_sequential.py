@@ -6,12 +6,12 @@ import asyncio
 
 import numpy as np
 import pytest
+from test_ladder import PromptAwareFake, climb_with, write_scenario
 
-from advisor.scenario import Target
-from advisor.sequential import MIN_ITEMS, Stopper
+from advisor.measure.sequential import MIN_ITEMS, Stopper
+from advisor.scenario.schema import Target
 from evals.confseq import BettingSequence
 from evals.stats import wilson
-from test_ladder import PromptAwareFake, climb_with, write_scenario
 
 
 @pytest.mark.parametrize("p", [0.1, 0.5, 0.9])
@@ -120,10 +120,10 @@ def test_a_stopped_rung_leaves_the_journal_consistent_so_a_full_rerun_calls_only
 
 
 def test_the_runner_hands_rows_to_the_stop_rule_in_item_order():
-    from evals.runner import Runner
-    from evals.example import Example
     from evals.backends.base import Completion
+    from evals.example import Example
     from evals.graders import make_grader
+    from evals.runner import Runner
 
     class Jittery:
         """Finishes later items first: the stop rule must still see them in item order."""
@@ -153,9 +153,10 @@ def test_the_runner_hands_rows_to_the_stop_rule_in_item_order():
 
 
 def test_reports_say_when_a_rung_was_decided_early_and_that_p_values_are_per_comparison():
-    from advisor.record import Stopping
-    from advisor.reports import render
     from test_reports import make_record
+
+    from advisor.record.run import Stopping
+    from advisor.reports import render
 
     record = make_record()
     record.rungs[0].stopping = Stopping(used=40, available=200, calls=46, decided_by=["accuracy >= 0.8 (fail)"])

@@ -14,7 +14,7 @@ import pytest
 import uvicorn
 
 from advisor.cli import main
-from advisor.serve import create_app
+from advisor.serve.app import create_app
 from evals.backends.local import LocalBackend
 
 

@@ -7,7 +7,7 @@ import asyncio
 import httpx
 from fakes.backends import ScriptedBackend
 
-from advisor.serve import create_app
+from advisor.serve.app import create_app
 
 KEY = "serve-secret-123456"
 BODY = {"model": "scripted", "messages": [{"role": "user", "content": "q1 say billing"}]}

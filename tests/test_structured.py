@@ -12,8 +12,8 @@ import pytest
 from fakes.openai_server import FakeOpenAIServer
 
 from evals.backends import GenerationParams, Structure, get_backend
-from evals.backends._grammar import grammar_problem
-from evals.backends._response_format import from_request, is_strict_compatible, request_fields, unwrap
+from evals.backends.grammar import grammar_problem
+from evals.backends.response_format import from_request, is_strict_compatible, request_fields, unwrap
 
 LABELS = ("refund", "shipping", "account", "billing", "product_question", "lost_card", "top_up_failed")
 NESTED = {
@@ -156,7 +156,7 @@ def test_openai_backend_sends_response_format_to_a_loopback_server_and_unwraps_t
 def test_the_shipped_scenarios_ask_for_the_structure_their_task_has(tmp_path):
     from conftest import copy_shipped
 
-    from advisor.workspace import prepare
+    from advisor.scenario.workspace import prepare
 
     intents = prepare(copy_shipped("support-intents", tmp_path))
     assert intents.params.structure == Structure("choice", choices=tuple(intents.labels))
@@ -171,7 +171,7 @@ def test_the_shipped_scenarios_ask_for_the_structure_their_task_has(tmp_path):
 def test_a_pattern_the_engine_cannot_compile_falls_back_to_free_generation_with_a_warning(tmp_path):
     from conftest import copy_shipped
 
-    from advisor.workspace import prepare
+    from advisor.scenario.workspace import prepare
 
     path = copy_shipped("support-intents", tmp_path)
     text = (
@@ -190,8 +190,8 @@ def test_a_pattern_the_engine_cannot_compile_falls_back_to_free_generation_with_
 
 
 def test_json_answers_are_written_in_the_order_the_grammar_generates():
-    from evals.backends._grammar import as_constrained
     from evals.backends._constrain import matcher
+    from evals.backends.grammar import as_constrained
     from evals.data._tokens import load_tokenizer
 
     schema = {
@@ -214,7 +214,7 @@ def test_json_answers_are_written_in_the_order_the_grammar_generates():
 
 def test_json_bounds_cut_a_repeated_value_and_keep_the_schemas_own():
     from evals.backends._constrain import matcher
-    from evals.backends._grammar import bounded, bounds_from
+    from evals.backends.grammar import bounded, bounds_from
     from evals.data._tokens import load_tokenizer
 
     assert bounds_from([{"a": ["x" * 40, "y"], "b": "z"}]) == (80, 4)  # twice the longest string and the most items
@@ -236,7 +236,7 @@ def test_json_bounds_cut_a_repeated_value_and_keep_the_schemas_own():
 def test_a_json_scenarios_demonstrations_and_targets_follow_the_schemas_order(tmp_path):
     from conftest import copy_shipped
 
-    from advisor.workspace import prepare
+    from advisor.scenario.workspace import prepare
 
     ws = prepare(copy_shipped("invoice-extraction", tmp_path))
     schema, structure = json.loads(ws.params.structure.schema), ws.params.structure
@@ -280,7 +280,7 @@ def test_a_json_answer_about_to_run_out_of_tokens_is_closed_instead_of_cut():
 def test_the_record_counts_the_answers_held_to_the_format_and_those_closed_at_the_budget():
     import pandas as pd
 
-    from advisor.measure import backend_share
+    from advisor.measure.results import backend_share
 
     details = [{"backend": {"constrained": True, "closed_at_budget": True}}, {"backend": {"constrained": True}}, None, {"backend": {}}]
     rows = pd.DataFrame({"details": details})

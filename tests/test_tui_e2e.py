@@ -17,8 +17,8 @@ from clirun import run_cli
 from conftest import copy_shipped
 from test_tui_fakes import until
 
-from advisor import events as ev
-from advisor.record import RUNG_ORDER, load_record
+from advisor.measure import events as ev
+from advisor.record.run import RUNG_ORDER, load_record
 from advisor.tui import LadderJob, Prepared, create_app
 from advisor.tui.screens.interview import InterviewScreen
 from advisor.tui.screens.results import ResultsScreen

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from test_reports import make_record
 
-from advisor import events as ev
-from advisor.record import RunRecord
+from advisor.measure import events as ev
+from advisor.record.run import RunRecord
 from advisor.tui import Prepared, RunCancelled, RunChoices
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "tui"

@@ -13,7 +13,7 @@ from test_model_axis import axis_scenario, two_models
 from test_tui_fakes import ScriptedLadder, until
 from test_tui_pilot import answer, question, shipped
 
-from advisor.record import load_record
+from advisor.record.run import load_record
 from advisor.tui import create_app
 from advisor.tui.screens.interview import InterviewScreen
 from advisor.tui.screens.results import ResultsScreen

@@ -287,8 +287,8 @@ async def test_a_binary_scenario_says_why_on_the_start_screen_instead_of_crashin
 
 def curved_record():
     """The sample record with a learning curve: the fine-tune on 75, 150 and 300 train examples, fitted and forecast."""
-    from advisor.learning_curve import forecast
-    from advisor.record import CurvePoint, LearningCurve
+    from advisor.record.run import CurvePoint, LearningCurve
+    from advisor.rungs.finetune.curve import forecast
     from evals.stats import wilson
 
     record = make_record()

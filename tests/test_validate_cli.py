@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from advisor.checks import check_scenario, check_scenario_file
 from advisor.cli import main, output
+from advisor.scenario.checks import check_scenario, check_scenario_file
 from evals.errors import InputError
 
 BAD = Path(__file__).parent / "fixtures" / "bad_scenarios"
@@ -130,7 +130,7 @@ def test_checking_a_scenario_does_not_import_torch(tmp_path):
     scenario = _good_scenario(tmp_path, [("Card lost", "card")])
     code = (
         "import sys\n"
-        "from advisor.checks import check_scenario_file\n"
+        "from advisor.scenario.checks import check_scenario_file\n"
         f"print(check_scenario_file({str(scenario)!r}))\n"
         "from advisor.cli import main\n"
         "try:\n"

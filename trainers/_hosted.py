@@ -20,8 +20,8 @@ from typing import Any
 
 from evals.data import write_atomic
 from evals.errors import BackendError, InputError, Problem
-from evals.secrets import register_secret
 from evals.example import Example
+from evals.secrets import register_secret
 
 from ._config import FIELD
 from ._hosted_poll import watch

@@ -22,8 +22,8 @@ from ._config import LoraSettings, check_method, checkpointing_needed, lora_conf
 from ._data import Collator, LengthGroupedData, padding_waste, prepare, split_val
 from ._epochs import resolve_epochs
 from ._result import TrainProgress, TrainResult
-from ._score import ValScorer
 from ._resume import fingerprint, resume_point
+from ._score import ValScorer
 
 
 def train_lora(

@@ -49,7 +49,7 @@ def compare(
 
     Exit status: 0 (with --gate: no rung regressed), 1 with --gate when one did, 2 bad input.
     """
-    from ..compare import compare_runs
+    from advisor.compare.runs import compare_runs
 
     comparison = compare_runs(base, new, margin, confidence)
     finish(comparison, md_path, json_path, junit_path)
@@ -58,12 +58,11 @@ def compare(
 
 def finish(comparison, md_path: Path | None = None, json_path: Path | None = None, junit_path: Path | None = None) -> None:
     """Print the comparison and write the files asked for."""
+    from advisor.reports import comparison_junit, comparison_markdown, comparison_text
     from evals.data import write_atomic
 
-    from ..compare_report import render_junit, render_markdown, render_text
-
-    click.echo(render_text(comparison), nl=False)
-    for path, text in ((md_path, render_markdown), (json_path, lambda c: c.model_dump_json(indent=2)), (junit_path, render_junit)):
+    click.echo(comparison_text(comparison), nl=False)
+    for path, text in ((md_path, comparison_markdown), (json_path, lambda c: c.model_dump_json(indent=2)), (junit_path, comparison_junit)):
         if path is not None:
             write_atomic(path, text(comparison))
             click.echo(f"Wrote {path}")
@@ -71,7 +70,7 @@ def finish(comparison, md_path: Path | None = None, json_path: Path | None = Non
 
 def check_baseline(path: Path) -> None:
     """Fail before a run, not after it, when --baseline names no run."""
-    from ..samples import run_folder
+    from advisor.record.samples import run_folder
 
     if not (run_folder(path) / "run.json").is_file():
         raise InputError(

@@ -89,15 +89,14 @@ def eval_cmd(
 
     Exit status: 0 done, 2 bad input, 3 too many backend failures.
     """
+    from advisor.record import samples
+    from advisor.run.lock import run_lock
+    from advisor.scenario.schema import ModelOptions
+    from advisor.scenario.workspace import open_backend
     from evals.backends import GenerationParams
     from evals.data import load_jsonl, write_atomic, write_json
     from evals.graders import check_answers, make_grader
     from evals.runner import Cache, Journal, Runner, check_error_budget
-
-    from .. import samples
-    from ..run_lock import run_lock
-    from ..scenario import ModelOptions
-    from ..workspace import open_backend
 
     examples = load_jsonl(eval_path)[:limit] if limit else load_jsonl(eval_path)
     label_list = [v.strip() for v in labels.split(",")] if labels else None

@@ -26,11 +26,9 @@ def export(run_dir: Path, merged_dir: Path, force: bool) -> None:
 
     To serve the adapter as it is instead: `advisor serve --model NAME --adapter RUN_DIR/finetune/adapter`.
     """
-    from trainers import merge_adapter
-
+    from advisor.record.run import load_record
     from evals.backends.spec import ModelSpec
-
-    from ..record import load_record
+    from trainers import merge_adapter
 
     record = load_record(run_dir / "run.json")
     adapter = run_dir / "finetune" / "adapter"

@@ -20,7 +20,7 @@ def parse_targets(texts: tuple[str, ...] | list[str]):
     """'accuracy>=0.95' / 'p95_latency_ms<=800' into Targets; every bad one reported at once."""
     from pydantic import ValidationError
 
-    from ..scenario import Target
+    from advisor.scenario.schema import Target
 
     targets, problems = [], []
     for text in texts:
@@ -50,8 +50,8 @@ def regate(record, targets=None):
     The recommendation is derived again the way `advisor run` derives it, because new targets can change
     which rung is the cheapest one that meets them.
     """
-    from ..decision import recommend
-    from ..targets import check_all
+    from advisor.decide.decision import recommend
+    from advisor.decide.targets import check_all
 
     record = record.model_copy(deep=True)
     if targets is not None:
@@ -59,7 +59,7 @@ def regate(record, targets=None):
     for rung in record.measured:
         check_all(rung, record.targets, record.confidence)
     if record.frontier is not None:  # a run across models: the cheapest passing cell at the profile's volume
-        from ..cell_decision import redecide
+        from advisor.decide.cells import redecide
 
         return redecide(record)
     record.recommendation = recommend(record.rungs, record.profile, record.model, record.confidence)
@@ -68,7 +68,7 @@ def regate(record, targets=None):
 
 def summary_lines(record, stored_rung: str | None) -> list[str]:
     """One plain line per target check, then the verdict."""
-    from ..reports._cells import target_text, title
+    from ..reports.cells import target_text, title
 
     targets = ", ".join(target_text(t) for t in record.targets)
     lines = [f"{record.scenario} ({record.model}): targets {targets} at {record.confidence:.0%} confidence"]
@@ -116,7 +116,8 @@ def gate(run_json: Path, targets: tuple[str, ...], junit_path: Path | None) -> N
 
     Exit status: 0 pass, 1 fail, 2 missing or invalid record or --target, 3 the run's backend failed.
     """
-    from ..record import load_record
+    from advisor.record.run import load_record
+
     from ..reports import render, write_atomic
 
     parsed = parse_targets(targets) if targets else None
@@ -152,7 +153,8 @@ def gate(run_json: Path, targets: tuple[str, ...], junit_path: Path | None) -> N
 @click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
 def report(run_json: Path, fmt: str, out_path: Path | None, force: bool) -> None:
     """Render a stored run (run.json) as a terminal summary, Markdown, HTML or JUnit XML, or export its samples."""
-    from ..record import load_record
+    from advisor.record.run import load_record
+
     from ..reports import print_summary, render, write_atomic
 
     record = load_record(run_json)
@@ -176,8 +178,8 @@ def report(run_json: Path, fmt: str, out_path: Path | None, force: bool) -> None
 
 
 def _export_samples(record, fmt: str, out_path: Path | None, force: bool) -> None:
-    """The per-item table (advisor.samples.Sample columns) as CSV (to stdout without --out) or Parquet."""
-    from ..samples import flat_frame, for_record
+    """The per-item table (advisor.record.samples.Sample columns) as CSV (to stdout without --out) or Parquet."""
+    from advisor.record.samples import flat_frame, for_record
 
     if out_path is None and fmt == "parquet":
         raise InputError(Problem("parquet is binary and needs a file", fix="pass --out samples.parquet", field="--out"))

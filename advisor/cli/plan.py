@@ -7,7 +7,6 @@ import click
 from . import output
 from .params import FiniteRange
 
-
 MAX_FAILURES = 10_000
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from .. import events as ev
-from ..record import RUNG_TITLES
+from advisor.measure import events as ev
+from advisor.record.run import RUNG_TITLES
 
 
 class LadderProgress:

@@ -20,11 +20,10 @@ from . import output
 @click.option("--limit", type=click.IntRange(min=1), help="Score only the first N eval examples.")
 def retrieve(scenario: str, retriever: str | None, limit: int | None) -> None:
     """Print recall@k and MRR@k for k = 1..10: where the eval questions' source documents rank."""
+    from advisor.scenario.file import load_scenario
+    from advisor.scenario.schema import Rag
     from evals.data import load_jsonl
     from evals.strategies import FORMS, SourceIndex, load_knowledge, make_retriever, retrieval_curve
-
-    from ..scenario import Rag
-    from ..scenario_file import load_scenario
 
     started = time.perf_counter()
     spec = load_scenario(scenario)

@@ -98,12 +98,13 @@ def run(
 
     Exit status: 0 targets met (and no regression), 1 missed or regressed, 2 bad input, 3 backend failure.
     """
-    from ..ladder import RunOptions, climb, raise_on_backend_failure, warnings_before
-    from ..model_axis import estimate_cells
-    from ..record import RUNG_ORDER
+    from advisor.record.run import RUNG_ORDER
+    from advisor.run import RunOptions, climb, raise_on_backend_failure, warnings_before
+    from advisor.run.lock import run_lock
+    from advisor.run import estimate_cells
+    from advisor.scenario.workspace import prepare
+
     from ..reports import print_summary, write_reports
-    from ..run_lock import run_lock
-    from ..workspace import prepare
     from .progress import LadderProgress
 
     output.set_plain(ci)
@@ -160,7 +161,7 @@ def run(
 
 def _compare(baseline: Path, out_dir: Path, margin: float) -> bool:
     """Compare the run with the baseline (compare.md, compare.json, compare-junit.xml); True when a rung regressed."""
-    from ..compare import compare_runs
+    from advisor.compare.runs import compare_runs
 
     comparison = compare_runs(baseline, out_dir, margin)
     finish(comparison, out_dir / "compare.md", out_dir / "compare.json", out_dir / "compare-junit.xml")

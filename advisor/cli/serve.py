@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
+from advisor.serve.guard import DEFAULT_MAX_BODY_BYTES
 from evals.errors import InputError, Problem
 
-from ..serve_guard import DEFAULT_MAX_BODY_BYTES
 from . import output
 
 KEY_ENV = "ADVISOR_SERVE_API_KEY"
@@ -72,9 +72,8 @@ def serve(
     """Serve a local model with an OpenAI-compatible API (/v1/chat/completions, /v1/models)."""
     import uvicorn
 
+    from advisor.serve.app import create_app, served_models
     from evals.backends.local import LocalBackend
-
-    from ..serve import create_app, served_models
 
     name = local_model_name(model_spec)
     if not api_key and host not in LOOPBACK_HOSTS:

@@ -27,12 +27,12 @@ def train(scenario_path: Path, out_dir: Path, max_steps: int | None, device: str
 
     Runs unchanged under `accelerate launch` (one process per GPU); only the first process prints.
     """
+    from advisor.run import tuned_workspace
+    from advisor.run import plan_rungs
+    from advisor.rungs.finetune.train import training_examples
+    from advisor.scenario.workspace import prepare
     from trainers import grader_scorer, train_lora
 
-    from ..finetune_rung import training_examples
-    from ..model_axis import tuned_workspace
-    from ..rungs import plan_rungs
-    from ..workspace import prepare
     from .progress import LadderProgress
 
     ws = tuned_workspace(prepare(scenario_path))  # with `models:`, the first local candidate that fine-tunes

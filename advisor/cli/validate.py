@@ -7,9 +7,9 @@ import json
 import click
 from rich.markup import escape
 
+from advisor.scenario.file import scenario_schema
 from evals.errors import InputError
 
-from ..scenario_file import scenario_schema
 from . import output
 
 
@@ -17,7 +17,7 @@ from . import output
 @click.argument("scenarios", nargs=-1, required=True, type=click.Path(dir_okay=False))
 def validate(scenarios: tuple[str, ...]) -> None:
     """Check scenario files and all their data; report every problem at once."""
-    from ..checks import check_scenario
+    from advisor.scenario.checks import check_scenario
 
     problems = []
     for path in scenarios:

@@ -17,9 +17,10 @@ def view(run: Path, no_browser: bool) -> None:
     """
     import webbrowser
 
-    from ..record import load_record
+    from advisor.record.run import load_record
+    from advisor.record.samples import FOLDER, run_folder
+
     from ..reports import render, write_atomic
-    from ..samples import FOLDER, run_folder
 
     folder = run_folder(run)
     record = load_record(folder / "run.json")

@@ -7,17 +7,33 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from advisor.record.run import RunRecord
+from advisor.record.samples import for_record
 from evals.data import write_atomic
 
-from ..record import RunRecord
-from ..samples import for_record
 from . import _html, _junit, _markdown, _terminal
-from ._terminal import print_summary
+from ._comparison import render_junit as comparison_junit
+from ._comparison import render_markdown as comparison_markdown
+from ._comparison import render_text as comparison_text
+from ._curve import fit_text as curve_fit_text
+from ._terminal import model_matrix, print_summary
 
 FORMATS = ("terminal", "md", "html", "junit")
 FILES = {"md": "report.md", "html": "report.html", "junit": "junit.xml"}
 
-__all__ = ["FILES", "FORMATS", "print_summary", "render", "write_atomic", "write_reports"]
+__all__ = [
+    "FILES",
+    "FORMATS",
+    "comparison_junit",
+    "comparison_markdown",
+    "comparison_text",
+    "curve_fit_text",
+    "model_matrix",
+    "print_summary",
+    "render",
+    "write_atomic",
+    "write_reports",
+]
 
 
 def render(record: RunRecord, fmt: str, run_dir: str | Path | None = None) -> str:

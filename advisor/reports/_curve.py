@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from ..record import LearningCurve, RunRecord
+from advisor.record.run import LearningCurve, RunRecord
+
+from ._canvas import figure as new_figure
+from ._canvas import png
 
 
 def lines(record: RunRecord) -> list[str]:
@@ -26,9 +29,7 @@ def figure(record: RunRecord) -> bytes | None:
         return None
     import numpy as np
 
-    from ._plots import _figure, _png
-
-    fig = _figure(5.2, 3.4)
+    fig = new_figure(5.2, 3.4)
     ax = fig.subplots()
     ns = [p.n for p in curve.points]
     ax.errorbar(
@@ -54,4 +55,4 @@ def figure(record: RunRecord) -> bytes | None:
     ax.set_ylabel(curve.metric)
     ax.legend(fontsize=8, frameon=False)
     ax.grid(alpha=0.3)
-    return _png(fig)
+    return png(fig)

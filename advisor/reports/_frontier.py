@@ -3,9 +3,10 @@ formatted once for the terminal, Markdown and HTML (the plot is in `_plots`)."""
 
 from __future__ import annotations
 
-from ..frontier_record import CellCost
-from ..record import RUNG_ORDER, RunRecord
-from . import _cells as cells
+from advisor.record.frontier import CellCost
+from advisor.record.run import RUNG_ORDER, RunRecord
+
+from . import cells
 
 FRONTIER_COLUMNS = ["Model", "Rung", "Quality (lower bound)", "$ / 1M calls", "Total", "Replicas", "Pareto", "Meets"]
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import base64
 from html import escape
 
-from ..record import RunRecord, RungResult
-from . import _cells as cells
-from . import _curve, _frontier
+from advisor.record.run import RungResult, RunRecord
+
+from . import cells
+from . import _curve, _frontier, _rag
 from . import _plots as plots
-from . import _rag
 from ._html_style import CSS, REVIEW_CSS
 from ._review import section as review_section
 
@@ -209,7 +209,7 @@ def learning_curve(record: RunRecord) -> str:
 
 
 def render(record: RunRecord, samples: list | None = None) -> str:
-    """The whole report.html; with the run's samples (advisor.samples.Sample) it ends with the per-item review."""
+    """The whole report.html; with the run's samples (advisor.record.samples.Sample) it ends with the per-item review."""
     body = "".join(
         [
             banner(record),

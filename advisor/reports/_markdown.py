@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 
-from ..record import RunRecord, RungResult
-from . import _cells as cells
-from . import _frontier
-from . import _curve, _rag
+from advisor.record.run import RungResult, RunRecord
+
+from . import cells
+from . import _curve, _frontier, _rag
 
 
 def esc(text: object) -> str:

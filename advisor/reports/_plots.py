@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-import io
 import math
 
-from ..record import RunRecord, RungResult
-from . import _cells as cells
+from advisor.record.run import RungResult, RunRecord
+
+from . import cells
+from . import _curve
+from ._canvas import figure as _figure
+from ._canvas import png as _png
 
 MODEL_MARKERS = ("o", "s", "^", "D", "v", "P")
 """One marker shape per model on the frontier plot (the colour is the rung's)."""
@@ -18,21 +21,6 @@ COLORS = {
     "finetune": "#54a24b",
     "distill": "#e45756",
 }
-
-
-def _figure(width: float, height: float):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width, height), dpi=110, layout="constrained")
-    FigureCanvasAgg(fig)  # a private Agg canvas: no pyplot, no global backend switch
-    return fig
-
-
-def _png(fig) -> bytes:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", facecolor="white")
-    return buffer.getvalue()
 
 
 def _finite(x: float | None) -> bool:
@@ -267,7 +255,5 @@ def figures(record: RunRecord) -> list[tuple[str, bytes]]:
         best = next((r for r in with_confusion if cells.is_chosen(r, record)), None)
         best = best or max(with_confusion, key=lambda r: _score(r, cells.primary_metric(record)))
         drawn.append((f"{cells.rung_label(best, record)}: confusion matrix", confusion(best)))
-    from . import _curve
-
     drawn.append(("Learning curve (fine-tune on 25/50/100% of train)", _curve.figure(record)))
     return [(caption, png) for caption, png in drawn if png]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from html import escape
 
-from ..rag_record import MISSED, WRONG, RagDetails
-from ..record import RunRecord
+from advisor.record.rag import MISSED, WRONG, RagDetails
+from advisor.record.run import RunRecord
 
 
 def rag_rungs(record: RunRecord) -> list[RagDetails]:

@@ -11,8 +11,9 @@ import json
 from html import escape
 from importlib import resources
 
-from ..samples import Sample
-from . import _cells as cells
+from advisor.record.samples import Sample
+
+from . import cells
 
 FILTERS = {
     "all": "every item",

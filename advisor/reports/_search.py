@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..record import RungResult
+from advisor.record.run import RungResult
 
 
 def search_sentences(rung: RungResult) -> list[str]:

@@ -9,8 +9,9 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from ..record import RunRecord, RungResult
-from . import _cells as cells
+from advisor.record.run import RungResult, RunRecord
+
+from . import cells
 from . import _curve, _frontier
 
 

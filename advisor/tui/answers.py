@@ -9,11 +9,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from advisor.registry import WIZARD_RUNGS
+from advisor.scenario.schema import FORGETTING_METRICS, RATE_METRICS, Profile, Scenario, Target
 from evals.backends.spec import ModelSpec
 from evals.errors import InputError
 
-from ..rung_names import WIZARD_RUNGS
-from ..scenario import FORGETTING_METRICS, RATE_METRICS, Profile, Scenario, Target
 from .job import RunChoices
 from .parse import PATH_KEYS, TARGET_METRICS, as_text, message, number, path_errors, question_of
 from .places import shown

@@ -8,12 +8,12 @@ from pathlib import Path
 from textual.app import App
 from textual.binding import Binding
 
+from advisor.record.run import RunRecord
+from advisor.scenario.checks import check_scenario
+from advisor.scenario.file import dump_scenario
+from advisor.scenario.schema import Scenario
 from evals.errors import InputError
 
-from ..checks import check_scenario
-from ..record import RunRecord
-from ..scenario import Scenario
-from ..scenario_file import dump_scenario
 from .answers import Answers
 from .job import Job, LadderJob, RunChoices
 from .places import Shipped, reproduce_command, shipped_scenarios, shown

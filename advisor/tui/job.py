@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..events import Event, OnEvent
-from ..record import RunRecord
+from advisor.measure.events import Event, OnEvent
+from advisor.record.run import RunRecord
 
 
 class RunCancelled(Exception):
@@ -73,10 +73,10 @@ class LadderJob:
 
     def run(self, on_event: Callable[[Event | Prepared], None]) -> RunRecord:
         """Check the data, measure the ladder, save run.json; raises RunCancelled after `cancel`."""
-        from ..ladder import RunOptions, climb, warnings_before
-        from ..model_axis import estimate_cells
-        from ..rungs import plan_rungs
-        from ..workspace import prepare
+        from advisor.run import RunOptions, climb, warnings_before
+        from advisor.run import estimate_cells
+        from advisor.run import plan_rungs
+        from advisor.scenario.workspace import prepare
 
         ws = prepare(self.scenario_path, self.choices.limit)
         plans = plan_rungs(ws)

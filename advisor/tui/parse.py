@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from advisor.scenario.schema import TARGET_METRICS
 from evals.errors import Problem
-
-from ..scenario import TARGET_METRICS
 
 PATH_KEYS = ("train", "eval", "knowledge")
 

@@ -49,7 +49,7 @@ def matcher(tokenizer, structure: Structure):
     """A fresh matcher for one answer, copied from a compiled prototype per (tokenizer, structure)."""
     import llguidance
 
-    from ._grammar import grammar_of
+    from .grammar import grammar_of
 
     info = engine_tokenizer(tokenizer)
     key = (id(tokenizer), structure)

@@ -25,7 +25,6 @@ from ._batching import MicroBatcher
 from ._identity import adapter_weights, file_sha256, weights_sha256
 from .base import Completion, GenerationParams
 
-
 MAX_BATCH_TOKENS = 2048
 """Long prompts (few-shot, retrieved passages) share a generate call only up to this many padded tokens: memory
 grows with them (the KV cache, the prefill's activations), while the prefill's time per token hardly depends on the

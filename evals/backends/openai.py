@@ -15,9 +15,9 @@ import time
 import openai
 
 from ..errors import BackendError, InputError, Problem
-from ._response_format import request_fields, unwrap
 from ..secrets import register_secret
 from ._breaker import Breaker
+from .response_format import request_fields, unwrap
 from ._retry import GaveUp, RetryPolicy, Verdict, parse_retry_after, retrying
 from .base import Completion, GenerationParams
 from .spec import OPENAI_URL, ModelSpec, key_env

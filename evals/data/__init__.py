@@ -7,8 +7,8 @@ from ._leakage import Leak, find_leaks, leak_problems, normalize_text
 from ._near_dup import NEAR_DUPLICATE_THRESHOLD, NearDuplicate, find_near_duplicates, near_duplicate_problems
 from ._split import split
 from ._stats import DataStats, dataset_stats, label_counts, looks_like_classification
-from ._tokens import count_tokens, estimate_tokens, load_tokenizer
 from ._text import read_text
+from ._tokens import count_tokens, estimate_tokens, load_tokenizer
 from ._write import check_writable, example_to_dict, read_saved, write_atomic, write_json, write_jsonl
 
 __all__ = [

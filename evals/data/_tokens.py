@@ -29,9 +29,8 @@ def estimate_tokens(messages: list[Message]) -> int:
 
 def load_tokenizer(model: str) -> tuple[Any, int | None]:
     """The tokenizer of a local model (embedded name or folder) and its context length when known."""
-    from ..models import resolve_model, set_offline_env
-
     from ..backends.spec import ModelSpec
+    from ..models import resolve_model, set_offline_env
 
     ref = resolve_model(ModelSpec.local(model, field="--model").local_model)
     set_offline_env()

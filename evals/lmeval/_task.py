@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..backends.base import GenerationParams, answer_room
-from ..errors import InputError, Problem
 from ..data import write_atomic
+from ..errors import InputError, Problem
 from ..example import Example
 from ._docs import write_docs
 from ._grading import METRICS, Grading, process_results_for

@@ -7,9 +7,9 @@ check_error_budget(rows, max_error_rate=0.1)
 """
 
 from ._cache import Cache, request_key
+from ._jobs import COLUMNS, prompt_parts
 from ._journal import Journal
 from ._progress import ProgressEvent
-from ._jobs import COLUMNS, prompt_parts
 from ._runner import Runner
 from ._summary import check_error_budget, error_rate, repeat_summary
 

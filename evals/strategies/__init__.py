@@ -2,7 +2,7 @@
 
 from ._curve import MAX_K, RetrievalCurve, retrieval_curve
 from ._grounding import Grounding, citations, grade_answer_only, ground, is_grounded, strip_citations
-from ._knowledge import KNOWLEDGE_SUFFIXES, Chunk, chunk_text, load_knowledge
+from ._knowledge import KNOWLEDGE_SUFFIXES, Chunk, chunk_text, knowledge_problems, load_knowledge
 from ._prompts import FewShot, Prompt, Rag, ZeroShot
 from ._retrieval import (
     RETRIEVERS,
@@ -44,6 +44,7 @@ __all__ = [
     "grade_answer_only",
     "ground",
     "is_grounded",
+    "knowledge_problems",
     "load_knowledge",
     "make_retriever",
     "prepare",

@@ -14,7 +14,8 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Checkbox, Footer, Header, Input, Select, SelectionList, Static, TabbedContent, TabPane, TextArea
 
-from ...advice import Facts, first_opinion
+from advisor.decide.advice import Facts, first_opinion
+
 from ..answers import Answers, Build
 from ..datacheck import DataCheck, check_jsonl, check_knowledge, demonstrable, sample_hint, target_hint
 from ..parse import PATH_KEYS, TARGET_METRICS, problem_key

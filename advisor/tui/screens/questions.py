@@ -6,10 +6,10 @@ from typing import Any, Literal
 
 from textual.widgets import Checkbox, Input, Select, SelectionList, TextArea
 
+from advisor.rungs.finetune.curve import FRACTIONS
+from advisor.scenario.schema import TASK_KINDS as SCENARIO_TASK_KINDS
 from evals.kinds import MODEL_FREE_GRADER_KINDS
 
-from ...learning_curve import FRACTIONS
-from ...scenario import TASK_KINDS as SCENARIO_TASK_KINDS
 from ..widgets.question import Question
 
 SECTIONS = {"usecase": "Use case", "data": "Data", "task": "Task & model", "targets": "Targets", "opinion": "First opinion"}

@@ -13,8 +13,9 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from ...record import RunRecord
-from ...reports import _cells as cells
+from advisor.record.run import RunRecord
+
+from ...reports import cells
 from ...reports import write_reports
 from ..places import shown
 from ..widgets.results import (

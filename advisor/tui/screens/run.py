@@ -14,11 +14,11 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
+from advisor.measure import events as ev
+from advisor.record.run import RunRecord
+from advisor.registry import WIZARD_RUNGS
 from evals.errors import InputError
 
-from ... import events as ev
-from ...record import RunRecord
-from ...rung_names import WIZARD_RUNGS
 from ..job import Job, Prepared, RunCancelled
 from ..widgets.notes import Notes
 from ..widgets.rung_row import RungRow, TrainingRow, duration

@@ -12,10 +12,10 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from advisor.scenario.file import dump_scenario
+from advisor.scenario.schema import Scenario
 from evals.errors import InputError
 
-from ...scenario import Scenario
-from ...scenario_file import dump_scenario
 from ..places import free_path, shown
 
 

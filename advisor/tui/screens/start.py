@@ -13,10 +13,10 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from advisor.scenario.file import load_scenario
+from advisor.scenario.schema import Scenario
 from evals.errors import InputError
 
-from ...scenario import Scenario
-from ...scenario_file import load_scenario
 from ..places import Shipped, shown
 
 INTRO = (

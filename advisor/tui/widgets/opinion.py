@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.content import Content
 from textual.widgets import Static
 
-from ...advice import Opinion
+from advisor.decide.advice import Opinion
 
 STYLE = {"not yet": "$error", "prompt": "$success", "rag": "$accent", "finetune": "$warning", "rag+finetune": "$warning"}
 

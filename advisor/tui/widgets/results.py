@@ -8,10 +8,11 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import DataTable, Label, Sparkline, Static
 
-from ...decision import closest
-from ...record import RungResult, RunRecord
-from ...reports import _cells as cells
-from ...reports import _curve
+from advisor.decide.decision import closest
+from advisor.record.run import RungResult, RunRecord
+
+from ...reports import cells
+from ...reports import curve_fit_text
 
 
 class RungTable(DataTable):
@@ -61,7 +62,7 @@ def model_matrix(record: RunRecord) -> Static | None:
 
     from rich.console import Console
 
-    from ...reports._terminal import model_matrix as matrix
+    from ...reports import model_matrix as matrix
 
     table = matrix(record)
     if table is None:
@@ -162,7 +163,7 @@ def learning_curve(record: RunRecord) -> Content | None:
             Content.from_markup("[b]Learning curve[/] [dim]the fine-tune on shares of train, scored on the same eval items[/]"),
             Content.from_markup("[dim]$head[/]", head=f"{'train examples':>14}  {curve.metric[:9]:>9}  interval"),
             *(Content(row) for row in rows),
-            Content(_curve.fit_text(curve)),
+            Content(curve_fit_text(curve)),
             Content.from_markup("[b]$forecast[/]", forecast=curve.forecast),
         ]
     )

@@ -7,10 +7,10 @@ from textual.containers import Horizontal
 from textual.content import Content
 from textual.widgets import Label, ProgressBar, Sparkline, Static
 
+from advisor.record.run import RUNG_TITLES, RungResult
 from evals.stats import wilson
 
-from ...record import RUNG_TITLES, RungResult
-from ...reports import _cells as cells
+from ...reports import cells
 
 
 def duration(seconds: float | None) -> str:
