@@ -1,22 +1,26 @@
-"""A team's own system on the ladder: the function backend on modules written to tmp_path, through the real runner
-where a row's error is the point."""
+"""A team's own system on the ladder: the function backend on modules written to tmp_path, the endpoint backend
+against a real HTTP server on loopback, both through the real runner where a row's error is the point."""
 
 from __future__ import annotations
 
 import asyncio
+import socket
 import sys
 import textwrap
 import time
 from pathlib import Path
 
 import pytest
+from fakes.endpoint_server import EndpointServer
 from fakes.graders import exact_match
 from fakes.items import make_items
+from fakes.silent_server import SilentServer
 
 from evals.backends import GenerationParams
+from evals.backends.endpoint import EndpointBackend
 from evals.backends.function import FunctionBackend, resolve_target
 from evals.errors import BackendError, InputError
-from evals.runner import Runner
+from evals.runner import Runner, check_error_budget
 from evals.secrets import register_secret
 
 PARAMS = GenerationParams()
@@ -187,3 +191,186 @@ def test_the_identity_follows_the_source_and_each_folder_gets_its_own_module(tmp
     answers = [asyncio.run(b.complete(USER, PARAMS)).text for b in (first, other, edited)]
     assert answers == ["first", "from b", "second, edited"]
     assert len({first.identity["source_sha256"], other.identity["source_sha256"], edited.identity["source_sha256"]}) == 3
+
+
+# --- endpoint ---------------------------------------------------------------------------------------------------
+
+
+def echo_label(request):
+    """Answers the last word of what the body sent as `question`, the way a chat API would."""
+    return 200, {"choices": [{"message": {"content": request["body"]["question"].split()[-1]}}]}
+
+
+def fast(url, **options):
+    options = {"body": {"question": "{{input}}"}, "output": "choices.0.message.content", "backoff_s": 0.01, "timeout": 5, **options}
+    return EndpointBackend(url, **options)
+
+
+async def test_the_body_is_rendered_from_the_example_and_the_answer_read_at_a_list_index():
+    body = {
+        "question": "{{input}}",
+        "context": {"system": "sys: {{ system }}", "tags": ["q={{input}}", 3]},
+        "history": "{{messages}}",
+        "n": 1,
+    }
+    with EndpointServer(echo_label) as server:
+        completion = await fast(server.url(), body=body).complete(USER, PARAMS)
+        [request] = server.requests
+    assert completion.text == "refund" and completion.latency_s > 0
+    assert request["path"] == "/answer" and request["headers"]["content-type"] == "application/json"
+    assert request["body"] == {
+        "question": "q1 my ticket is about refund",
+        "context": {"system": "sys: Answer with one label.", "tags": ["q=q1 my ticket is about refund", 3]},
+        "history": USER,
+        "n": 1,
+    }
+
+
+async def test_an_environment_key_in_a_header_is_sent_and_written_nowhere(monkeypatch):
+    monkeypatch.setenv("OUR_KEY", KEY)
+
+    def echo_the_key(request):  # a careless service that quotes the header back in its error
+        return 400, {"error": f"bad request, you sent {request['headers']['authorization']}"}
+
+    with EndpointServer(echo_the_key) as server:
+        backend = fast(server.url(), headers={"Authorization": "Bearer ${OUR_KEY}"})
+        with pytest.raises(BackendError) as info:
+            await backend.complete(USER, PARAMS)
+        assert [r["headers"]["authorization"] for r in server.requests] == [f"Bearer {KEY}"]  # 400: not retried
+    message = str(info.value)
+    assert message.startswith(f"POST {server.url()}: HTTP 400") and "you sent Bearer ***" in message
+    assert KEY not in message and KEY not in repr(backend.identity) and KEY not in backend.spec
+
+
+def test_a_header_naming_an_unset_variable_is_an_input_error_with_the_export_to_run(monkeypatch):
+    monkeypatch.delenv("OUR_MISSING_KEY", raising=False)
+    with pytest.raises(InputError) as info:
+        EndpointBackend("http://127.0.0.1:9/answer", {"q": "{{input}}"}, "answer", headers={"X-Api-Key": "${OUR_MISSING_KEY}"})
+    [problem] = info.value.problems
+    assert problem.message == "$OUR_MISSING_KEY is not set" and problem.fix.startswith("export OUR_MISSING_KEY=")
+    assert problem.field == "headers.X-Api-Key"
+
+
+def test_query_secrets_stay_out_of_the_identity_and_the_spec(monkeypatch):
+    monkeypatch.setenv("FN_CODE", KEY)
+    backend = EndpointBackend(
+        "https://user:hunter2-password@rag.example/answer?code=${FN_CODE}&api_key=literal-secret-123&mode=rag",
+        {"q": "{{input}}"},
+        "answer",
+    )
+    assert backend.identity["url"] == "https://rag.example/answer?code=${FN_CODE}&api_key=***&mode=rag"
+    assert backend.spec == f"endpoint:{backend.identity['url']}"
+    assert backend.identity["body"] == {"q": "{{input}}"} and backend.identity["output"] == "answer"
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("ftp://rag.example/answer", "is not an http or https url"),
+        ("localhost:8080/answer", "is not an http or https url"),
+        ("http:///answer", "names no host"),
+        ("http://rag.example:port/answer", "is not a valid url"),
+    ],
+)
+def test_an_invalid_url_is_an_input_error_with_a_fix(url, message):
+    with pytest.raises(InputError) as info:
+        EndpointBackend(url, {"q": "{{input}}"}, "answer")
+    [problem] = info.value.problems
+    assert message in problem.message and problem.field == "url" and "http://127.0.0.1:8080/answer" in problem.fix
+
+
+def test_every_template_mistake_is_reported_at_once():
+    with pytest.raises(InputError) as info:
+        EndpointBackend("ftp://x/y", {"q": "{{question}}", "all": "history: {{messages}}"}, "choices..content")
+    messages = [p.message for p in info.value.problems]
+    assert len(messages) == 4, messages
+    assert "unknown placeholder {{question}}" in messages[1] and "inside other text" in messages[2] and "not a path" in messages[3]
+    with pytest.raises(InputError, match="uses no placeholder"):
+        EndpointBackend("http://127.0.0.1:9/answer", {"q": "the same for everyone"}, "answer")
+
+
+@pytest.mark.parametrize(("status", "headers"), [(500, {}), (503, {}), (429, {"Retry-After": "0"})])
+async def test_a_server_error_or_rate_limit_is_retried_until_an_answer(status, headers):
+    calls = []
+
+    def fail_once(request):
+        calls.append(1)
+        return (status, {"error": "try again"}, headers) if len(calls) == 1 else echo_label(request)
+
+    with EndpointServer(fail_once) as server:
+        completion = await fast(server.url()).complete(USER, PARAMS)
+    assert completion.text == "refund" and completion.extra["retries"] == 1 and len(calls) == 2
+
+
+def test_a_client_error_fails_only_that_item_without_a_retry():
+    def reject_q1(request):
+        return (422, {"detail": "q1 is too long"}) if request["body"]["question"].startswith("q1 ") else echo_label(request)
+
+    with EndpointServer(reject_q1) as server:
+        rows = Runner(fast(server.url()), exact_match).run_sync(make_items(6), "zero_shot")
+        asked = [r["body"]["question"].split()[0] for r in server.requests]
+    errors = dict(zip(rows["id"], rows["error"]))
+    assert errors["q1"] == f'POST {server.url()}: HTTP 422: {{"detail": "q1 is too long"}} (after 1 attempt(s))'
+    assert rows["error"].notna().sum() == 1 and asked.count("q1") == 1
+
+
+@pytest.mark.parametrize(
+    ("reply", "output", "message"),
+    [
+        ((200, "<html>Service Unavailable</html>"), "answer", "response is not JSON: '<html>Service Unavailable</html>'"),
+        ((200, {"result": "refund"}), "answer", "response has no 'answer'"),
+        ((200, {"choices": []}), "choices.0.message.content", "response has no 'choices.0.message.content'"),
+        ((200, {"answer": None}), "answer", "response has null at 'answer'"),
+    ],
+)
+async def test_a_response_without_an_answer_fails_the_item_with_what_was_missing(reply, output, message):
+    with EndpointServer(lambda request: reply) as server:
+        with pytest.raises(BackendError) as info:
+            await fast(server.url(), output=output).complete(USER, PARAMS)
+        assert len(server.requests) == 1  # the endpoint answered: no retry
+    assert str(info.value) == f"POST {server.url()}: {message}"
+
+
+async def test_a_non_string_answer_is_read_as_json_text():
+    with EndpointServer(lambda request: (200, {"answer": {"label": "refund", "score": 0.9}})) as server:
+        completion = await fast(server.url(), output="answer").complete(USER, PARAMS)
+    assert completion.text == '{"label": "refund", "score": 0.9}'
+
+
+async def test_a_redirect_to_another_host_is_not_followed(monkeypatch):
+    monkeypatch.setenv("OUR_KEY", KEY)
+    with EndpointServer(echo_label) as elsewhere:
+        moved = (302, "", {"Location": f"http://localhost:{elsewhere.port}/answer"})
+        with EndpointServer(lambda request: moved) as server:
+            with pytest.raises(BackendError, match="HTTP 302 redirect to .* not followed"):
+                await fast(server.url(), headers={"Authorization": "Bearer ${OUR_KEY}"}).complete(USER, PARAMS)
+        assert elsewhere.requests == []
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.parametrize("options", [{}, {"max_retries": 1, "backoff_s": 0.01}], ids=["defaults", "small-retry-policy"])
+def test_a_dead_endpoint_trips_the_breaker_and_ends_the_run_with_a_backend_error_fast(options):
+    backend = EndpointBackend(f"http://127.0.0.1:{closed_port()}/answer", {"question": "{{input}}"}, "answer", **options)
+    start = time.monotonic()
+    rows = Runner(backend, exact_match).run_sync(make_items(40), "zero_shot")
+    with pytest.raises(BackendError, match="40 of 40 calls failed"):
+        check_error_budget(rows)
+    elapsed = time.monotonic() - start
+    assert elapsed < 30  # defaults: well under a second here (connection refused, 8 in flight, the breaker at 4)
+    assert backend.breaker.tripped and rows["error"].str.contains("none succeeded").sum() >= 32
+    assert rows["error"].str.contains("ConnectError").all()
+
+
+def test_an_endpoint_that_accepts_and_never_answers_fails_after_about_one_timeout():
+    with SilentServer() as server:
+        backend = EndpointBackend(f"http://127.0.0.1:{server.port}/answer", {"question": "{{input}}"}, "answer", timeout=1)
+        start = time.monotonic()
+        rows = Runner(backend, exact_match).run_sync(make_items(40), "zero_shot")
+        elapsed = time.monotonic() - start
+    assert rows["error"].notna().all() and backend.breaker.tripped
+    assert elapsed < 10 and rows["error"].str.contains("ReadTimeout").all()
