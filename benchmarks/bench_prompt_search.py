@@ -105,7 +105,7 @@ def dspy_side(ws, budget: int, limit: int, train_cap: int) -> dict:
     import dspy
 
     from advisor.rungs.prompt_search.search import carve_dev
-    from advisor.scenario.schema import PromptSearch
+    from advisor.rungs.prompt_search.settings import PromptSearchSettings as PromptSearch
 
     config = ws.scenario.ladder.prompt_search or PromptSearch()
     pool, dev = carve_dev(ws.train_set, config.dev_size, config.seed)

@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from advisor.scenario.schema import Rag as RagConfig  # noqa: E402
+from advisor.rungs.rag.settings import RagSettings as RagConfig  # noqa: E402
 from evals.backends import GenerationParams, get_backend  # noqa: E402
 from evals.data import load_jsonl  # noqa: E402
 from evals.graders import contains, normalized  # noqa: E402

@@ -44,7 +44,7 @@ def test_the_cheapest_passing_rung_is_recommended_with_its_numbers():
 
 def test_changing_knowledge_prefers_rag_when_it_also_passes():
     profile = Profile(knowledge_changes="weekly")
-    assert prefers_retrieval(profile) and not prefers_retrieval(Profile())
+    assert prefers_retrieval(profile, "rag") and not prefers_retrieval(Profile(), "rag")
     rec = recommend(ladder(rag=195), profile, LOCAL, 0.95)
     assert rec.rung == "rag"
     assert any(s.startswith("Because the knowledge changes weekly, RAG is preferred") for s in rec.rationale)

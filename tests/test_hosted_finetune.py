@@ -13,7 +13,7 @@ import json
 import pytest
 from fakes.openai_finetune_server import STATES, TRAINED_TOKENS, finetune_server
 
-from advisor.scenario.schema import Finetune
+from advisor.rungs.finetune.settings import FinetuneSettings as Finetune
 from evals.backends import GenerationParams, get_backend
 from evals.errors import BackendError, InputError
 from evals.example import Example

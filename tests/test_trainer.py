@@ -368,7 +368,7 @@ def test_a_loss_still_falling_at_the_end_is_called_undertrained():
 
 
 def test_the_scenario_s_finetune_block_is_lora_settings_plus_the_ladder_s_own_fields():
-    from advisor.scenario.schema import Finetune
+    from advisor.rungs.finetune.settings import FinetuneSettings as Finetune
 
     shared = LoraSettings.model_fields
     assert {name: (f.annotation, f.default, f.description) for name, f in shared.items()} == {

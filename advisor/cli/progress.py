@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from advisor.measure import events as ev
-from advisor.record.run import RUNG_TITLES
+from advisor.registry import rung_title
 
 
 class LadderProgress:
@@ -35,7 +35,7 @@ class LadderProgress:
 
     def __call__(self, event) -> None:
         if isinstance(event, ev.RungStarted):
-            self.tasks[event.rung] = self.progress.add_task(RUNG_TITLES[event.rung], total=event.total, info="")
+            self.tasks[event.rung] = self.progress.add_task(rung_title(event.rung), total=event.total, info="")
         elif isinstance(event, ev.RowsDone) and event.rung in self.tasks:
             info = f"acc {event.accuracy:.2f}" if event.accuracy is not None else ""
             info += f"  errors {event.errors}" if event.errors else ""
@@ -55,7 +55,7 @@ class LadderProgress:
         self(ev.TrainingStep(p.step, p.total_steps, p.loss, p.eta_s))
 
     def _finished(self, result) -> None:
-        title = RUNG_TITLES[result.name]
+        title = rung_title(result.name)
         if result.status == "skipped":
             self.console.print(f"[dim]{title}: skipped ({result.skip_reason})")
             return

@@ -98,7 +98,7 @@ def run(
 
     Exit status: 0 targets met (and no regression), 1 missed or regressed, 2 bad input, 3 backend failure.
     """
-    from advisor.record.run import RUNG_ORDER
+    from advisor.registry import rung_order
     from advisor.run import RunOptions, climb, raise_on_backend_failure, warnings_before
     from advisor.run.lock import run_lock
     from advisor.run import estimate_cells
@@ -109,9 +109,9 @@ def run(
 
     output.set_plain(ci)
     console = output.console
-    selected = _parse_rungs(rungs, RUNG_ORDER)
     ws = prepare(scenario_path, limit, drop_leaks=drop_leaks)
     scenario = ws.scenario
+    selected = _parse_rungs(rungs, rung_order() + tuple(c.name for c in scenario.ladder.custom))
     out_dir = out_dir or Path("runs") / scenario.name
     _check_out_dir(out_dir, scenario.name, force)
     if baseline is not None:

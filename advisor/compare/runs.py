@@ -11,7 +11,8 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from advisor.record import samples as smp
-from advisor.record.run import RUNG_ORDER, RunRecord, load_record
+from advisor.record.run import RunRecord, load_record
+from advisor.registry import ladder_position
 from evals.errors import InputError, Problem
 from evals.noninferiority import noninferiority
 
@@ -153,7 +154,7 @@ def _ids(samples: list[smp.Sample]) -> list[str]:
 
 
 def _ordered(rungs: dict) -> list[str]:
-    return sorted(rungs, key=lambda r: RUNG_ORDER.index(r) if r in RUNG_ORDER else len(RUNG_ORDER))
+    return sorted(rungs, key=ladder_position)
 
 
 def _value(sample: smp.Sample, metric: str) -> float:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from advisor.record.run import RUNG_TITLES
+from advisor.registry import rung_title
 from advisor.scenario.schema import Profile, Target
 from advisor.scenario.workspace import PROMPT_SEARCH_MIN_TRAIN
 from evals.stats import max_demonstrable
@@ -46,7 +46,7 @@ class Opinion:
     @property
     def ladder_text(self) -> str:
         """E.g. 'zero-shot → few-shot → fine-tune'."""
-        return " → ".join(RUNG_TITLES[r] for r in self.rungs)
+        return " → ".join(rung_title(r) for r in self.rungs)
 
 
 def first_opinion(profile: Profile, facts: Facts, targets: list[Target] | None = None) -> Opinion:

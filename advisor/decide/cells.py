@@ -9,7 +9,8 @@ from advisor.record.frontier import HOURS_PER_DAY, SECONDS_PER_DAY, CellPrice
 from advisor.decide.decision import forgetting_note, none_passes, reasons, serve_constrained, significance
 from advisor.decide.frontier import build_frontier, cheapest_passing
 from advisor.record.frontier import CellCost, Frontier
-from advisor.record.run import RUNG_TITLES, Recommendation, RungResult, RunRecord
+from advisor.registry import rung_title
+from advisor.record.run import Recommendation, RungResult, RunRecord
 from advisor.scenario.schema import Profile
 from evals.backends.spec import ModelSpec
 
@@ -20,7 +21,7 @@ def allowed_by(profile: Profile) -> Callable[[str], bool]:
 
 
 def cell_title(model: str, rung: str) -> str:
-    return f"{RUNG_TITLES[rung]} on {model}"
+    return f"{rung_title(rung)} on {model}"
 
 
 def _sentence_start(text: str) -> str:

@@ -6,7 +6,8 @@ Every sentence of the rationale cites a measured number.
 from __future__ import annotations
 
 from advisor.decide.cost import break_even_calls
-from advisor.record.run import RUNG_TITLES, Recommendation, RungResult
+from advisor.registry import needs_knowledge, prompting, rung_title, trains
+from advisor.record.run import Recommendation, RungResult
 from advisor.scenario.schema import RATE_METRICS, Profile
 from evals.stats import min_examples
 
@@ -20,9 +21,9 @@ def is_hosted(model: str) -> bool:
     return ModelSpec.parse(model).is_hosted
 
 
-def prefers_retrieval(profile: Profile, rung: str = "rag") -> bool:
-    """The profile asks for RAG (changing or cited knowledge): it is measured even after a cheaper rung passed."""
-    return rung == "rag" and (profile.knowledge_changes in VOLATILE or profile.needs_citations)
+def prefers_retrieval(profile: Profile, rung: str) -> bool:
+    """The profile asks for retrieval (changing or cited knowledge): such a rung is measured even after a cheaper one passed."""
+    return needs_knowledge(rung) and (profile.knowledge_changes in VOLATILE or profile.needs_citations)
 
 
 def recommend(rungs: list[RungResult], profile: Profile, model: str, confidence: float) -> Recommendation:
@@ -54,7 +55,8 @@ def recommend(rungs: list[RungResult], profile: Profile, model: str, confidence:
 
 
 def _title(rung: RungResult) -> str:
-    return RUNG_TITLES[rung.name].capitalize() if rung.name != "rag" else "RAG"
+    title = rung_title(rung.name)
+    return title[:1].upper() + title[1:]
 
 
 def reasons(rung: RungResult) -> str:
@@ -68,9 +70,9 @@ def _adjust_for_knowledge(choice, rungs, profile, rationale, next_steps) -> Rung
         why.append(f"the knowledge changes {profile.knowledge_changes}")
     if profile.needs_citations:
         why.append("answers must cite sources")
-    if not why or choice.name == "rag":
+    if not why or needs_knowledge(choice.name):
         return choice
-    rag = next((r for r in rungs if r.name == "rag"), None)
+    rag = next((r for r in rungs if needs_knowledge(r.name)), None)
     if rag is not None and rag.status == "measured" and rag.meets_targets:
         acc = rag.metrics.get("accuracy")
         rationale.append(
@@ -79,7 +81,7 @@ def _adjust_for_knowledge(choice, rungs, profile, rationale, next_steps) -> Rung
             + " and stays current without retraining."
         )
         return rag
-    if choice.name == "finetune":
+    if trains(choice.name):
         next_steps.append(f"Because {' and '.join(why)}, combine the adapter with retrieval (fine-tune + RAG).")
     elif rag is None or rag.status == "skipped":
         next_steps.append(f"Because {' and '.join(why)}, add a knowledge folder (data.knowledge) so RAG can be measured.")
@@ -90,7 +92,7 @@ def significance(choice: RungResult) -> list[str]:
     out = []
     for c in choice.comparisons:
         verdict = "significant" if c.p_value < 0.05 else "not significant"
-        other = f"{RUNG_TITLES[c.against]} on {c.against_model}" if c.against_model else RUNG_TITLES[c.against]
+        other = f"{rung_title(c.against)} on {c.against_model}" if c.against_model else rung_title(c.against)
         out.append(
             f"Against {other} on the same {c.n} items it scores {c.diff * 100:+.1f} points "
             f"({c.test} p = {c.p_value:.3g}, {verdict} at 0.05)."
@@ -110,12 +112,13 @@ def _cost_sentence(rung: RungResult, profile: Profile) -> str:
 
 def _break_even(choice: RungResult, measured: list[RungResult], profile: Profile) -> list[str]:
     """Fine-tuning buys a shorter prompt; say when that pays back its training cost."""
-    ft = next((r for r in measured if r.name == "finetune" and r.training), None)
-    prompting = [r for r in measured if r.name != "finetune" and r.meets_targets]
-    if ft is None or ft.training is None or not prompting or not ft.meets_targets:
+    ft = next((r for r in measured if trains(r.name) and r.training), None)
+    prompts = [r for r in measured if prompting(r.name) and r.meets_targets]
+    if ft is None or ft.training is None or not prompts or not ft.meets_targets:
         return []
-    # Against the cheapest passing prompt, and against the searched prompt too: its longer prompt is what tuning removes.
-    against = prompting[:1] + [r for r in prompting[1:] if r.name == "prompt_search"]
+    # Against the cheapest passing prompt, and against the longest one too: a long prompt is what tuning removes.
+    longest = max(prompts, key=lambda r: r.tokens_per_call.get("input", 0.0))
+    against = prompts[:1] + ([longest] if longest is not prompts[0] else [])
     return [_pays_back(ft, best, profile) for best in against]
 
 
@@ -125,13 +128,13 @@ def _pays_back(ft: RungResult, best: RungResult, profile: Profile) -> str:
     calls = break_even_calls(ft.training.cost_usd, before, after)
     if calls is None:
         return (
-            f"The fine-tune (${ft.training.cost_usd:.2f} to train) is not cheaper per call than {RUNG_TITLES[best.name]} "
+            f"The fine-tune (${ft.training.cost_usd:.2f} to train) is not cheaper per call than {rung_title(best.name)} "
             f"(${after * 1e6:,.2f} vs ${before * 1e6:,.2f} per 1M calls), so it never pays back."
         )
     days = calls / profile.calls_per_day if profile.calls_per_day else float("inf")
     return (
         f"The fine-tune cost ${ft.training.cost_usd:.2f} to train and saves ${(before - after) * 1e6:,.2f} per 1M calls "
-        f"against {RUNG_TITLES[best.name]}: it breaks even after {calls:,.0f} calls ({days:,.1f} days at {profile.calls_per_day:,}/day)."
+        f"against {rung_title(best.name)}: it breaks even after {calls:,.0f} calls ({days:,.1f} days at {profile.calls_per_day:,}/day)."
     )
 
 
@@ -173,10 +176,10 @@ def none_passes(rungs, measured, confidence) -> Recommendation:
     rung = closest(measured)
     missed = [c for c in rung.checks if not c.passed]
     rationale = [
-        f"No rung meets every target. Closest: {RUNG_TITLES[rung.name]}, which misses " + "; ".join(_miss(c, rung) for c in missed) + "."
+        f"No rung meets every target. Closest: {rung_title(rung.name)}, which misses " + "; ".join(_miss(c, rung) for c in missed) + "."
     ]
     steps = [step for c in missed if (step := _more_data(c, rung, confidence))]
-    ft = next((r for r in rungs if r.name == "finetune"), None)
+    ft = next((r for r in rungs if trains(r.name)), None)
     if ft is not None and ft.status == "skipped" and ft.skip_reason:
         steps.append(f"Fine-tuning was skipped ({ft.skip_reason}).")
     elif ft is not None and ft.status == "measured":

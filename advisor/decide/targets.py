@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from advisor.registry import trains
 from advisor.record.run import RungResult, TargetCheck
 from advisor.scenario.schema import FORGETTING_METRICS, LATENCY_METRICS, RATE_METRICS, Target
 from evals.stats import max_demonstrable
@@ -25,7 +26,7 @@ def observed(rung: RungResult, target: Target) -> float | None:
 
 def _forgetting_bound(rung: RungResult, target: Target) -> float | None:
     """The bound of the canary change; a rung that trains nothing leaves the base model as it was: 0."""
-    if rung.training is None and rung.name not in ("finetune", "distill"):
+    if rung.training is None and not trains(rung.name):
         return 0.0
     change = rung.forgetting.change if rung.forgetting else None
     if change is None:

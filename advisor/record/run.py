@@ -12,8 +12,6 @@ from advisor.record import samples
 from advisor.record.frontier import Frontier
 from advisor.record.rag import RagDetails
 from advisor.record.search import Search
-from advisor.registry import RUNG_ORDER as RUNG_ORDER  # re-exported: the record is where readers look for them
-from advisor.registry import RUNG_TITLES as RUNG_TITLES
 from advisor.registry import RungName
 from advisor.scenario.schema import RATE_METRICS, Profile, Target
 from evals.errors import InputError, Problem

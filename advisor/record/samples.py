@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from advisor.registry import RUNG_ORDER
+from advisor.registry import ladder_position
 from evals.errors import InputError, Problem
 
 FOLDER = "samples"
@@ -179,7 +179,7 @@ def run_folder(path: str | Path) -> Path:
 def load(run: str | Path, rungs: list[str] | None = None) -> list[Sample]:
     """Every Sample of a run folder (or of the run.json in it), rung files in ladder order."""
     folder = run_folder(run) / FOLDER
-    files = sorted(folder.glob("*.jsonl"), key=lambda p: (RUNG_ORDER.index(p.stem) if p.stem in RUNG_ORDER else 99, p.stem))
+    files = sorted(folder.glob("*.jsonl"), key=lambda p: ladder_position(p.stem))
     return [s for f in files if rungs is None or f.stem in rungs for s in read(f)]
 
 

@@ -4,7 +4,8 @@ formatted once for the terminal, Markdown and HTML (the plot is in `_plots`)."""
 from __future__ import annotations
 
 from advisor.record.frontier import CellCost
-from advisor.record.run import RUNG_ORDER, RunRecord
+from advisor.record.run import RunRecord
+from advisor.registry import ladder_position
 
 from . import cells
 
@@ -15,7 +16,7 @@ def matrix(record: RunRecord) -> tuple[list[str], list[list[str]]] | None:
     """Rows of models, columns of rungs; a cell reads 'lower bound · $ per 1M calls ✓', ★ for the recommended one."""
     if record.frontier is None:
         return None
-    rungs = [r for r in RUNG_ORDER if any(x.name == r and x.status == "measured" for x in record.rungs)]
+    rungs = sorted({x.name for x in record.rungs if x.status == "measured"}, key=ladder_position)
     rows = []
     for model in record.models:
         row = [cells.short_model(model)]

@@ -6,6 +6,8 @@ import math
 
 from advisor.record.run import RungResult, RunRecord
 
+from advisor.registry import get_rung
+
 from . import cells
 from . import _curve
 from ._canvas import figure as _figure
@@ -13,14 +15,12 @@ from ._canvas import png as _png
 
 MODEL_MARKERS = ("o", "s", "^", "D", "v", "P")
 """One marker shape per model on the frontier plot (the colour is the rung's)."""
-COLORS = {
-    "zero_shot": "#8c96a8",
-    "few_shot": "#4c78a8",
-    "prompt_search": "#b279a2",
-    "rag": "#f58518",
-    "finetune": "#54a24b",
-    "distill": "#e45756",
-}
+
+
+def rung_color(name: str) -> str:
+    """The rung's registered colour; a custom rung's is the neutral one."""
+    found = get_rung(name)
+    return found.color if found else "#9d755d"
 
 
 def _finite(x: float | None) -> bool:
@@ -41,7 +41,7 @@ def metrics(record: RunRecord) -> bytes | None:
             if m is None or not _finite(m.value):
                 continue
             err = [[m.value - m.lower], [m.upper - m.value]] if _finite(m.lower) and _finite(m.upper) else None
-            ax.errorbar(i, m.value, yerr=err, fmt="o", capsize=5, color=COLORS[rung.name], markersize=7)
+            ax.errorbar(i, m.value, yerr=err, fmt="o", capsize=5, color=rung_color(rung.name), markersize=7)
         for target in record.targets:
             if target.metric == name:
                 bound = target.min if target.min is not None else target.max
@@ -69,7 +69,9 @@ def cost_quality(record: RunRecord) -> bytes | None:
     ax = fig.subplots()
     xs, free_x = _cost_positions([cost for _, cost, _ in points])
     for (rung, _, m), x in zip(points, xs):
-        ax.errorbar(x, m.value, yerr=[[m.value - m.lower], [m.upper - m.value]], fmt="o", capsize=5, color=COLORS[rung.name], markersize=8)
+        ax.errorbar(
+            x, m.value, yerr=[[m.value - m.lower], [m.upper - m.value]], fmt="o", capsize=5, color=rung_color(rung.name), markersize=8
+        )
         ax.annotate(cells.rung_label(rung, record), (x, m.value), textcoords="offset points", xytext=(8, 4), fontsize=8)
     for target in record.targets:
         if target.metric == name:
@@ -96,7 +98,7 @@ def frontier(record: RunRecord) -> bytes | None:
     shapes = {model: MODEL_MARKERS[i % len(MODEL_MARKERS)] for i, model in enumerate(record.models)}
     seen: dict[tuple[float, float | None], int] = {}
     for cell, x in zip(points, xs):
-        color, size = COLORS[cell.rung], 12 if cell.key == chosen else 8
+        color, size = rung_color(cell.rung), 12 if cell.key == chosen else 8
         face = color if cell.pareto else "white"
         ax.plot(x, cell.quality, shapes.get(cell.model, "o"), color=color, markerfacecolor=face, markersize=size, markeredgewidth=1.8)
         label = f"{cells.short_model(cell.model)} · {cells.title(cell.rung)}" + (" ★" if cell.key == chosen else "")
@@ -154,7 +156,7 @@ def latency(record: RunRecord) -> bytes | None:
     xs = range(len(rungs))
     for offset, key, alpha in ((-0.2, "p50", 0.5), (0.2, "p95", 1.0)):
         values = [r.latency_ms.get(key, 0.0) for r in rungs]
-        ax.bar([x + offset for x in xs], values, width=0.38, alpha=alpha, color=[COLORS[r.name] for r in rungs])
+        ax.bar([x + offset for x in xs], values, width=0.38, alpha=alpha, color=[rung_color(r.name) for r in rungs])
     ax.set_xticks(list(xs), [cells.rung_label(r, record) for r in rungs], fontsize=8)
     ax.set_ylabel("ms per call")
     # Bars take their rung's colour, so the legend shows the shade only.

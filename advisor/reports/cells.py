@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 
-from advisor.record.run import RUNG_TITLES, MetricValue, RungResult, RunRecord
+from advisor.registry import rung_title
+from advisor.record.run import MetricValue, RungResult, RunRecord
 from advisor.scenario.schema import RATE_METRICS, Target
 
 DASH = "—"
@@ -16,7 +17,7 @@ PER_COMPARISON = (
 
 def title(name: str | None) -> str:
     """A rung's name as people say it (few-shot, RAG)."""
-    return RUNG_TITLES.get(name, name) if name else "none"
+    return rung_title(name) if name else "none"
 
 
 def short_model(model: str | None) -> str:

@@ -9,7 +9,8 @@ from advisor.measure import events as ev
 from advisor.measure.repeats import item_scores
 from advisor.measure.results import comparisons
 from advisor.record.run import RungName, RungResult, RunRecord
-from advisor.run.cell import RunOptions, error_budget, estimate, measure_cell, warnings_before
+from advisor.measure.cell import RunOptions, measure_cell
+from advisor.run.preflight import error_budget, estimate, warnings_before
 from advisor.run.models import climb_models
 from advisor.run.plans import plan_rungs
 from advisor.scenario.workspace import Workspace, open_backend
@@ -42,7 +43,7 @@ async def climb(ws: Workspace, opts: RunOptions, on_event: ev.OnEvent = lambda e
             if rows is not None:
                 scores[plan.name] = item_scores(rows)  # averaged over --repeat samples
                 result.comparisons = comparisons(plan.name, scores)
-                failure = error_budget(result, opts.max_error_rate, rows)
+                failure = error_budget(plan, result, opts.max_error_rate, rows)
             if result.meets_targets and passed_by is None:
                 passed_by = plan.name
         results.append(result)

@@ -21,9 +21,12 @@ from advisor.decide.frontier import build_frontier
 from advisor.measure import events as ev
 from advisor.measure.repeats import item_scores
 from advisor.measure.results import comparisons
-from advisor.record.run import RUNG_TITLES, RungResult, RunRecord
-from advisor.run.cell import RunOptions, error_budget, estimate, measure_cell, prompt_tokens, warnings_before
-from advisor.run.plans import RungPlan, plan_rungs
+from advisor.registry import rung_title
+from advisor.record.run import RungResult, RunRecord
+from advisor.measure.cell import RunOptions, measure_cell
+from advisor.run.preflight import error_budget, estimate, prompt_tokens, warnings_before
+from advisor.measure.cell import RungPlan
+from advisor.run.plans import plan_rungs
 from advisor.scenario.schema import Candidate
 from advisor.scenario.workspace import Workspace, open_backend
 from evals.backends.base import Backend
@@ -123,13 +126,13 @@ async def climb_models(ws: Workspace, opts: RunOptions, on_event: ev.OnEvent = l
             if model not in backends:
                 options = cell.ws.scenario.model_options
                 backends[model] = open_backend(model, options, concurrency=opts.concurrency, timeout=opts.timeout)
-            on_event(ev.Note(f"{model}: {RUNG_TITLES[name]}"))
+            on_event(ev.Note(f"{model}: {rung_title(name)}"))
             cell_opts = replace(opts, out_dir=opts.out_dir / "models" / slug(model), learning_curve=False, backend=None)
             result, rows = await measure_cell(cell.ws, cell.plan, backends[model], cell_opts, on_event)
             if rows is not None:
                 scores[cell.key] = item_scores(rows)
                 prices[cell.key] = _price(cell, result)
-                failure = error_budget(result, opts.max_error_rate, rows)
+                failure = error_budget(cell.plan, result, opts.max_error_rate, rows)
             if result.meets_targets and eligible(model):
                 best = min(best, prices[cell.key].total(volume, days))
         result.model = model

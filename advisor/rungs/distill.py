@@ -9,14 +9,36 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, replace
+from typing import Literal
+
+from pydantic import PrivateAttr, field_validator
 from pathlib import Path
 
 from advisor.measure import events as ev
+from advisor.measure.cell import Cell, Measured, RungPlan
 from advisor.measure.results import rung_result
-from advisor.record.run import Distillation
-from advisor.scenario.schema import Distill
-from advisor.scenario.workspace import Workspace, open_backend
+from advisor.record.run import Distillation, RungResult
+from advisor.registry import Rung
+from advisor.rungs.finetune.rung import train_and_evaluate, trained_plan
+from advisor.scenario.schema import Candidate, Scenario, Strict, known_backend
+from advisor.scenario.workspace import FINETUNE_MIN_TRAIN, Workspace, open_backend
 from evals.example import Example, Message
+
+
+class DistillSettings(Strict):
+    """The distillation rung: a stronger model labels inputs and the small model is fine-tuned on its labels (with
+    `ladder.finetune`'s recipe). The teacher must first meet the targets itself, zero-shot on eval."""
+
+    teacher: str
+    """Backend spec of the teacher, e.g. openai:gpt-4o-mini (one of `models:` or any other model)."""
+    _known_backend = field_validator("teacher")(known_backend)
+    inputs: Literal["train", "unlabeled", "both"] = "both"
+    """What the teacher labels: the train inputs (their gold answers are not used), data.unlabeled, or both."""
+    _teacher: Candidate | None = PrivateAttr(default=None)
+
+    def teacher_candidate(self, scenario: Scenario) -> Candidate:
+        """The teacher with its prices and options: as a candidate of the scenario it was set in, or with the scenario's."""
+        return self._teacher or scenario.candidate(self.teacher)
 
 
 @dataclass
@@ -27,7 +49,7 @@ class Teaching:
     """Set when the teacher missed its own targets: nothing is trained."""
 
 
-def teacher_inputs(ws: Workspace, config: Distill) -> list[Example]:
+def teacher_inputs(ws: Workspace, config: DistillSettings) -> list[Example]:
     """What the teacher labels: the train inputs and/or data.unlabeled, as the config says."""
     train = ws.train_set if config.inputs in ("train", "both") else []
     return train + (ws.unlabeled if config.inputs in ("unlabeled", "both") else [])
@@ -90,3 +112,43 @@ def _with_answer(example: Example, answer: str) -> Example:
 def student_workspace(ws: Workspace, teaching: Teaching) -> Workspace:
     """The workspace the student trains in: the teacher's labels as its train set."""
     return replace(ws, train_set=teaching.labeled)
+
+
+def plan(ws: Workspace, settings: DistillSettings) -> RungPlan:
+    finetune = ws.scenario.ladder.finetune
+    if finetune is None or finetune.method == "openai" or not ws.scenario.model_spec.is_local:
+        return RungPlan(
+            "distill",
+            skip_reason=f"distillation trains {ws.scenario.model} locally with ladder.finetune's recipe (method lora, qlora or full)",
+        )
+    inputs = teacher_inputs(ws, settings)
+    if len(inputs) < FINETUNE_MIN_TRAIN:
+        return RungPlan(
+            "distill",
+            skip_reason=f"{len(inputs)} inputs for the teacher to label; distillation needs at least {FINETUNE_MIN_TRAIN} (data.unlabeled adds more)",
+        )
+    return trained_plan("distill", ws, inputs, finetune, measure)
+
+
+async def measure(cell: Cell, plan: RungPlan) -> Measured:
+    """The teacher's check and labels, then the student trained on them with the fine-tune's recipe and measured."""
+    ws, opts = cell.ws, cell.opts
+    teaching = await teach(ws, opts.out_dir / "distill", opts.concurrency, opts.use_cache, opts.timeout, cell.on_event)
+    if teaching.skip_reason is not None:
+        return RungResult(name="distill", status="skipped", skip_reason=teaching.skip_reason, distill=teaching.details), None
+    assert plan.strategy is not None and ws.scenario.ladder.finetune is not None  # the plan exists only with both
+    result, rows = await train_and_evaluate(cell, plan.strategy, ws.scenario.ladder.finetune, "distill", student_workspace(ws, teaching))
+    result.distill = teaching.details
+    return result, rows
+
+
+RUNG = Rung(
+    name="distill",
+    title="distillation",
+    order=60,
+    settings=DistillSettings,
+    plan=plan,
+    on=False,
+    trains=True,
+    color="#e45756",
+)

@@ -23,6 +23,8 @@ from evals.data import (
     near_duplicate_problems,
     read_jsonl,
 )
+from evals.backends.endpoint import EndpointBackend
+from evals.backends.function import resolve_target
 from evals.errors import InputError, Problem
 from evals.example import Example
 from evals.kinds import KNOWLEDGE_SUFFIXES, knowledge_files
@@ -77,6 +79,7 @@ def check_scenario(path: str | Path) -> ScenarioCheck:
     eval_set, train = sets.get("eval", []), sets.get("train", [])
     problems += _label_problems(scenario, eval_set, data.eval) + _label_problems(scenario, train, data.train)
     problems += _grader_problems(path, scenario, eval_set) + _forgetting_task_problems(path, scenario) + _model_problems(path, scenario)
+    problems += _custom_problems(path, scenario)
     if problems:
         raise InputError(problems, title=f"Invalid data for {path}")
     leaks = leak_problems(find_leaks(eval_set, train), data.eval, data.train) if train and data.train else []
@@ -201,6 +204,24 @@ def _rung_problems(path: Path, scenario: Scenario, candidate, i: int) -> list[Pr
                     **where,
                 )
             )
+    return problems
+
+
+def _custom_problems(path: Path, scenario: Scenario) -> list[Problem]:
+    """Your own systems (`ladder.custom`) must be reachable before anything runs: the function importable and
+    callable, the endpoint's url, body and headers (with their environment variables) well formed."""
+    problems: list[Problem] = []
+    for i, custom in enumerate(scenario.ladder.custom):
+        key = "python" if custom.python is not None else "http"
+        line = _key_line(path, "ladder", "custom", str(i), key)
+        try:
+            if custom.python is not None:
+                resolve_target(custom.python, path.parent.resolve())
+            elif custom.http is not None:
+                EndpointBackend(custom.http.url, custom.http.body, custom.http.output, headers=custom.http.headers)
+        except InputError as exc:
+            field_ = f"ladder.custom.{i}.{key}"
+            problems += [replace(p, file=path, line=line, field=f"{field_}.{p.field}" if p.field else field_) for p in exc.problems]
     return problems
 
 

@@ -4,16 +4,26 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal, get_args
+from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    ValidationInfo,
+    create_model,
+    field_validator,
+    model_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import core_schema
 
-from advisor.registry import PROMPTING_RUNGS, RUNG_ORDER, RungName
+from advisor.registry import Rung, get_rung, rung_order, rungs
 from evals.backends.spec import ModelSpec
 from evals.errors import InputError
 from evals.kinds import GraderKind
-from evals.strategies import RetrieverKind
-from trainers import LoraSettings
 
 TaskKind = Literal["classification", "extraction", "generation", "qa"]
 TASK_KINDS: tuple[str, ...] = get_args(TaskKind)
@@ -56,7 +66,7 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, allow_inf_nan=False)
 
 
-def _resolve(value: Path | None, info: ValidationInfo) -> Path | None:
+def resolve_path(value: Path | None, info: ValidationInfo) -> Path | None:
     base = (info.context or {}).get("base")
     if value is None or value.is_absolute() or base is None:
         return value
@@ -90,10 +100,10 @@ class Data(Strict):
     unlabeled: Path | None = None
     """Input-only chat JSONL (each line's messages end with the user turn): more inputs for a distillation teacher to label."""
 
-    _resolve_paths = field_validator("train", "eval", "knowledge", "unlabeled")(_resolve)
+    _resolve_paths = field_validator("train", "eval", "knowledge", "unlabeled")(resolve_path)
 
 
-def _known_backend(value: str) -> str:
+def known_backend(value: str) -> str:
     """A model spec that parses (kept as the string the user wrote)."""
     try:
         ModelSpec.parse(value)
@@ -106,7 +116,7 @@ def _known_backend(value: str) -> str:
 class Judge(Strict):
     model: str
     """Backend spec of the judging model, e.g. openai:gpt-4o-mini."""
-    _known_backend = field_validator("model")(_known_backend)
+    _known_model = field_validator("model")(known_backend)
     rubric: str = "Does the answer match the reference answer in meaning? Reply PASS or FAIL."
     """What the judge is asked; it must answer PASS or FAIL."""
 
@@ -124,7 +134,7 @@ class Grader(Strict):
     """judge only: the model that grades and its rubric."""
 
     model_config = ConfigDict(populate_by_name=True)
-    _resolve_schema = field_validator("schema_")(_resolve)
+    _resolve_schema = field_validator("schema_")(resolve_path)
 
     @model_validator(mode="after")
     def _options_match_kind(self) -> Grader:
@@ -220,12 +230,12 @@ class Candidate(Strict):
 
     model: str
     """Backend spec: local:smollm2-135m, openai:gpt-4o-mini, openai:http://127.0.0.1:8000/v1#name."""
-    _known_backend = field_validator("model")(_known_backend)
+    _known_model = field_validator("model")(known_backend)
     pricing: Pricing | None = None
     """Its prices (token prices for an API; hardware_per_hour, always on, for a model you host); the scenario's when omitted."""
     model_options: ModelOptions | None = None
     """How to reach its server (openai: models only); the scenario's when omitted."""
-    rungs: list[RungName] | None = None
+    rungs: list[str] | None = None
     """The rungs it may climb. Default: every rung for a local model; the prompting rungs for an openai: model
     (and finetune too when `ladder.finetune.method` is openai)."""
 
@@ -234,19 +244,23 @@ class Candidate(Strict):
     def _rungs_once(cls, rungs: list[str] | None) -> list[str] | None:
         if rungs is not None and (not rungs or len(set(rungs)) != len(rungs)):
             raise ValueError("list each rung once, and at least one")
+        unknown = [r for r in rungs or [] if get_rung(r) is None]
+        if unknown:
+            raise ValueError(f"unknown rung {', '.join(map(repr, unknown))}; use one of {', '.join(rung_order())}")
         return rungs
 
     @property
     def spec(self) -> ModelSpec:
         return ModelSpec.parse(self.model)
 
-    def allowed_rungs(self, finetune_method: str | None) -> tuple[RungName, ...]:
+    def allowed_rungs(self, finetune_method: str | None) -> tuple[str, ...]:
         """The rungs this model climbs: its own list, or the default for its kind of backend."""
         if self.rungs is not None:
-            return tuple(r for r in RUNG_ORDER if r in self.rungs)
+            return tuple(r for r in rung_order() if r in self.rungs)
         if self.spec.is_local:
-            return RUNG_ORDER
-        return PROMPTING_RUNGS + (("finetune",) if finetune_method == "openai" else ())
+            return rung_order()
+        prompting = tuple(r.name for r in rungs() if r.prompting)
+        return prompting + (("finetune",) if finetune_method == "openai" else ())
 
 
 class Generation(Strict):
@@ -274,112 +288,110 @@ class Generation(Strict):
         return stop
 
 
-class ZeroShot(Strict):
-    pass
+class CustomPricing(Strict):
+    per_call: float = Field(ge=0)
+    """USD one call of your system costs (your API bill, your machine's share); without it only its time is measured."""
 
 
-class FewShot(Strict):
-    k: int = Field(default=8, ge=1, le=64)
-    """How many train examples go in the prompt."""
-    select: Literal["similar", "random"] = "similar"
-    """similar: the k train inputs most like the question (BM25); random: a fixed random sample."""
-    seed: int = 0
-    """Seed of the random selection."""
+class HttpTarget(Strict):
+    """An endpoint that answers one question per POST."""
+
+    url: str
+    """Where to POST, e.g. http://127.0.0.1:8000/answer (http or https)."""
+    body: dict[str, Any] = Field(default_factory=lambda: {"input": "{{input}}"})
+    """The JSON body: strings may hold {{input}} (the user's message) and {{system}}; "{{messages}}" alone is the chat."""
+    output: str = "output"
+    """Where the answer is in the JSON reply: a dotted path, list indices as numbers (choices.0.message.content)."""
+    headers: dict[str, str] = Field(default_factory=dict)
+    """Extra headers; ${NAME} in a value is read from the environment (keys never go in the file)."""
+    timeout: float = Field(default=60.0, gt=0)
+    """Seconds to wait for one answer."""
 
 
-DemoSet = Literal["similar", "random", "bootstrapped"]
-DEMO_SETS: tuple[DemoSet, ...] = get_args(DemoSet)
+class CustomRung(Strict):
+    """Your own system on the ladder (a RAG pipeline, an agent, an endpoint), measured on the same items as every rung."""
 
-
-class PromptSearch(Strict):
-    """Search instructions x demonstration sets x k on a dev split carved from train; the winner alone is measured on eval."""
-
-    budget_calls: int = Field(default=600, ge=10)
-    """Most model calls the search may spend (bootstrapping included), successive halving over the candidates."""
-    dev_size: int = Field(default=60, ge=4)
-    """Train examples held out as the dev split the candidates are scored on (at most a quarter of train)."""
-    ks: list[int] = Field(default_factory=lambda: [4, 8], min_length=1)
-    """Numbers of demonstrations tried."""
-    demos: list[DemoSet] = Field(default_factory=lambda: list(DEMO_SETS), min_length=1)
-    """Demonstration sets tried: similar (BM25), random, bootstrapped (train examples the model itself answers right)."""
-    proposer: str | None = None
-    """Backend spec of a stronger model that drafts extra instructions for the model measured (e.g. openai:gpt-4o-mini)."""
-    seed: int = 0
-    """Seed of the dev split, the random demonstrations and the bootstrap sample."""
-
-
-class Rag(Strict):
-    top_k: int = Field(default=3, ge=1, le=50)
-    """How many knowledge chunks go in the prompt."""
-    retriever: RetrieverKind = "hybrid"
-    """hybrid: BM25 and dense (all-MiniLM-L6-v2, installed with advisor) fused by reciprocal rank; bm25 needs no model."""
-    chunk_tokens: int = Field(default=256, ge=16)
-    """Chunk length in tokens (whitespace-separated words)."""
-    chunk_overlap: int = Field(default=32, ge=0)
-    """Tokens that consecutive chunks of a document share."""
-    cite: bool = True
-    """Ask for the source id in brackets after the answer, and score citation_precision / citation_recall."""
-    extract: bool = False
-    """qa, local model: constrain each answer to words copied from one retrieved passage, under that passage's
-    `[id]` when `cite` is on (extractive QA; every answer grounded and cited). Off by default: on SQuADShifts train
-    questions the embedded model answered fewer right so than freely (README, "Retrieval")."""
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    """Its name in the reports and for --rungs (lower-case letters, digits, _)."""
+    python: str | None = None
+    """module:function, importable from the scenario's folder or PYTHONPATH; called with the chat messages
+    (system and user turns), it returns the answer text. Sync or async."""
+    http: HttpTarget | None = None
+    """An HTTP endpoint instead of a Python function."""
+    pricing: CustomPricing | None = None
+    """What a call costs; otherwise cost is measured as time only."""
 
     @model_validator(mode="after")
-    def _overlap_below_size(self) -> Rag:
-        if self.chunk_overlap >= self.chunk_tokens:
-            raise ValueError("'chunk_overlap' must be smaller than 'chunk_tokens'")
+    def _one_target(self) -> CustomRung:
+        if (self.python is None) == (self.http is None):
+            raise ValueError("give either 'python' (module:function) or 'http' (an endpoint), exactly one")
+        if self.python is not None and not re.match(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$", self.python):
+            raise ValueError(f"python: {self.python!r} is not module:function (e.g. our_rag:answer)")
         return self
 
 
-class Finetune(LoraSettings):
-    """The fine-tune rung: how it trains (the fields of `trainers.LoraSettings`, defined there once) and what the
-    ladder does around the training."""
-
-    model_config = ConfigDict(extra="forbid", frozen=False, use_attribute_docstrings=True)
-
-    model: str | None = None
-    """openai only: the base model to fine-tune."""
-    forgetting_threshold: float = Field(default=0.05, ge=0, le=1)
-    """Flag the tuned model when its canary score (general ability) drops by more than this (0.05 = 5 points).
-    To fail the run on it, add a target instead: {metric: forgetting_change, min: -0.05}."""
-    forgetting_tasks: list[Path] = Field(default_factory=list)
-    """More canary tasks on top of the built-in set: chat-JSONL files in the canary format (one task per file; an eval
-    set of yours works), scored on the base model and on the adapter."""
-    _resolve_tasks = field_validator("forgetting_tasks")(lambda v, info: [_resolve(p, info) for p in v])
-    prompt: Literal["short", "full"] = "short"
-    """short: the tuned model is trained and asked with the input alone (the adapter learns the task, so calls
-    are shorter and cheaper); full: with the task's system prompt as well."""
-    compare: list[Literal["lora", "qlora", "full"]] | None = None
-    """Also train and measure these methods on the same eval items (e.g. [lora, full]); the rung reports the cheapest
-    (fewest trained weights) unless a costlier one is significantly better on the first target's metric."""
-
-
-class Distill(Strict):
-    """The distillation rung: a stronger model labels inputs and the small model is fine-tuned on its labels (with
-    `ladder.finetune`'s recipe). The teacher must first meet the targets itself, zero-shot on eval."""
-
-    teacher: str
-    """Backend spec of the teacher, e.g. openai:gpt-4o-mini (one of `models:` or any other model)."""
-    _known_backend = field_validator("teacher")(_known_backend)
-    inputs: Literal["train", "unlabeled", "both"] = "both"
-    """What the teacher labels: the train inputs (their gold answers are not used), data.unlabeled, or both."""
-    _teacher: Candidate | None = PrivateAttr(default=None)
-
-    def teacher_candidate(self, scenario: Scenario) -> Candidate:
-        """The teacher with its prices and options: as a candidate of the scenario it was set in, or with the scenario's."""
-        return self._teacher or scenario.candidate(self.teacher)
-
-
-class Ladder(Strict):
+class LadderBase(Strict):
     """The rungs to try, cheapest first. Set a rung to null to skip it; a rung not named runs with its defaults."""
 
-    zero_shot: ZeroShot | None = Field(default_factory=ZeroShot)
-    few_shot: FewShot | None = Field(default_factory=FewShot)
-    prompt_search: PromptSearch | None = Field(default_factory=PromptSearch)
-    rag: Rag | None = Field(default_factory=Rag)
-    finetune: Finetune | None = Field(default_factory=Finetune)
-    distill: Distill | None = None
-    """Off unless it names a teacher."""
+    custom: list[CustomRung] = Field(default_factory=list)
+    """Your own systems, each measured as a rung after the shipped ones."""
+
+    @field_validator("custom")
+    @classmethod
+    def _custom_names_free(cls, custom: list[CustomRung]) -> list[CustomRung]:
+        names = [c.name for c in custom]
+        taken = sorted({n for n in names if names.count(n) > 1 or get_rung(n) is not None})
+        if taken:
+            raise ValueError(f"custom rung name {', '.join(taken)} is taken (by a registered rung, or twice here); rename it")
+        return custom
+
+    def settings(self, name: str) -> BaseModel | None:
+        """A registered rung's settings, or None when it is off."""
+        return getattr(self, name, None)
+
+    if TYPE_CHECKING:  # the rungs' fields are built from the registry (`ladder_model`)
+
+        def __getattr__(self, name: str) -> Any: ...
+
+
+_ladder_models: dict[tuple, type[LadderBase]] = {}
+
+
+def ladder_model() -> type[LadderBase]:
+    """The `ladder:` schema of the registered rungs: one field per rung, its settings or null."""
+    registered = tuple(rungs())
+    key = tuple((r.name, r.settings) for r in registered)
+    if key not in _ladder_models:
+        fields: dict[str, Any] = {
+            r.name: (r.settings | None, Field(default_factory=r.settings if r.on else lambda: None, description=_doc(r)))
+            for r in registered
+        }
+        _ladder_models[key] = create_model("Ladder", __base__=LadderBase, __doc__=LadderBase.__doc__, **fields)
+    return _ladder_models[key]
+
+
+def _doc(rung: Rung) -> str:
+    first = (rung.settings.__doc__ or "").strip().split("\n\n")[0]
+    return f"The {rung.title} rung" + ("" if rung.on else " (off unless set)") + (f": {first}" if first else ".")
+
+
+class _LadderField:
+    """`Scenario.ladder`: validated and described by the model the registry builds at the time (rungs may be added)."""
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        def validate(value: Any, info: core_schema.ValidationInfo) -> LadderBase:
+            model = ladder_model()
+            return value if isinstance(value, model) else model.model_validate(value, context=info.context)
+
+        return core_schema.with_info_plain_validator_function(validate)
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        return handler(ladder_model().__pydantic_core_schema__)
+
+
+Ladder = Annotated[LadderBase, _LadderField]
 
 
 class Scenario(Strict):
@@ -406,9 +418,9 @@ class Scenario(Strict):
     """Candidate models instead of one `model`: every (model, rung) cell is measured on the same eval items and the
     cheapest cell that meets every target at the profile's volume is recommended."""
     generation: Generation = Field(default_factory=Generation)
-    ladder: Ladder = Field(default_factory=Ladder)
+    ladder: Ladder = Field(default_factory=lambda: ladder_model()())
 
-    _known_backend = field_validator("model")(_known_backend)
+    _known_model = field_validator("model")(known_backend)
 
     @property
     def model_spec(self) -> ModelSpec:
@@ -434,10 +446,11 @@ class Scenario(Strict):
         allowed = candidate.allowed_rungs(method)
         # Distillation trains with the fine-tune's recipe: its settings stay even when the rung itself is not climbed.
         kept = set(allowed) | ({"finetune"} if "distill" in allowed else set())
-        ladder = self.ladder.model_copy(update={r: None for r in RUNG_ORDER if r not in kept})
+        ladder = self.ladder.model_copy(update={r: None for r in rung_order() if r not in kept})
         if ladder.distill is not None:  # the one-model scenario no longer lists the teacher among its candidates
-            ladder.distill = ladder.distill.model_copy()
-            ladder.distill._teacher = self.ladder.distill.teacher_candidate(self) if self.ladder.distill else None
+            distill = ladder.distill.model_copy()
+            distill._teacher = self.ladder.distill.teacher_candidate(self)
+            ladder = ladder.model_copy(update={"distill": distill})
         return self.model_copy(
             update={
                 "model": candidate.model,

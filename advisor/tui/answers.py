@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from advisor.registry import WIZARD_RUNGS
+from advisor.registry import wizard_rungs
 from advisor.scenario.schema import FORGETTING_METRICS, RATE_METRICS, Profile, Scenario, Target
 from evals.backends.spec import ModelSpec
 from evals.errors import InputError
@@ -39,12 +39,20 @@ BLANK: dict[str, Any] = {
     "schema": "",
     "pattern": "",
     "system_prompt": "",
-    "rungs": list(WIZARD_RUNGS),
     "learning_curve": False,
     "confidence": "0.95",
     **{f"target.{m}": "" for m in TARGET_METRICS},
     "target.accuracy": "0.9",
 }
+
+
+def blank() -> dict[str, Any]:
+    """A new interview's answers: nothing typed yet, every rung the wizard offers on."""
+    return {**copy.deepcopy(BLANK), "rungs": _wizard_names()}
+
+
+def _wizard_names() -> list[str]:
+    return [r.name for r in wizard_rungs()]
 
 
 @dataclass
@@ -60,14 +68,14 @@ class Build:
 class Answers:
     """Every answer by question id; `base` keeps what the interview does not ask (pricing, rung settings)."""
 
-    values: dict[str, Any] = field(default_factory=lambda: copy.deepcopy(BLANK))
+    values: dict[str, Any] = field(default_factory=lambda: blank())
     base: dict = field(default_factory=dict)
 
     @classmethod
     def from_scenario(cls, scenario: Scenario, cwd: Path | None = None, limit: int | None = None) -> Answers:
         """Prefill every question from a loaded scenario; paths are shown relative to the working folder."""
         cwd = cwd or Path.cwd()
-        s, values = scenario, copy.deepcopy(BLANK)
+        s, values = scenario, blank()
         values.update(
             name=s.name,
             description=s.description,
@@ -79,7 +87,7 @@ class Answers:
             pattern=s.grader.pattern or "",
             schema=shown(s.grader.schema_, cwd),
             confidence=f"{s.confidence:g}",
-            rungs=[r for r in WIZARD_RUNGS if getattr(s.ladder, r) is not None],
+            rungs=[r.name for r in wizard_rungs() if s.ladder.settings(r.name) is not None],
             limit=str(limit) if limit else "",
         )
         values.update({k: shown(getattr(s.data, k), cwd) for k in PATH_KEYS})
@@ -172,7 +180,7 @@ class Answers:
         raw["profile"] = _profile(v, errors)
         ladder = raw.get("ladder") or {}
         # A distillation the scenario file set up is kept as it was: the wizard does not ask for a teacher.
-        raw["ladder"] = {**ladder, **{r: (ladder.get(r) or {}) if r in v["rungs"] else None for r in WIZARD_RUNGS}}
+        raw["ladder"] = {**ladder, **{r: (ladder.get(r) or {}) if r in v["rungs"] else None for r in _wizard_names()}}
         return raw
 
     def _targets(self, errors: dict[str, str]) -> list[dict]:

@@ -1,7 +1,7 @@
 """The fine-tune rung: train an adapter (or a hosted job) on train, then hand the ladder a backend to measure.
 
 Training examples are put in the very form the tuned model is later asked in: the rung's prompt
-(by default the input alone, see `Finetune.prompt`) followed by the expected answer. A finished
+(by default the input alone, see `FinetuneSettings.prompt`) followed by the expected answer. A finished
 training is kept in the run folder with a stamp of what it was trained on, so a rerun after an
 interruption measures the same adapter instead of training again.
 """
@@ -17,7 +17,7 @@ from pathlib import Path
 from advisor.decide.cost import finetune_cost
 from advisor.measure import events as ev
 from advisor.record.run import Training
-from advisor.scenario.schema import Finetune
+from advisor.rungs.finetune.settings import FinetuneSettings
 from advisor.rungs.finetune.hosted import train_hosted
 from advisor.rungs.finetune.tuned import Tuned, checked_once, finetune_settings
 from advisor.scenario.workspace import Workspace
@@ -36,7 +36,7 @@ def training_examples(train: list[Example], strategy) -> list[Example]:
     return out
 
 
-async def train_rung(ws: Workspace, strategy, out_dir: Path, on_event: ev.OnEvent, config: Finetune | None = None) -> Tuned:
+async def train_rung(ws: Workspace, strategy, out_dir: Path, on_event: ev.OnEvent, config: FinetuneSettings | None = None) -> Tuned:
     """Train with the scenario's finetune settings, or `config` (or reuse a finished training of the same data) and build its backend."""
     examples = training_examples(ws.train_set, strategy)
     config = config or finetune_settings(ws)
@@ -45,7 +45,7 @@ async def train_rung(ws: Workspace, strategy, out_dir: Path, on_event: ev.OnEven
     return await _train_local(ws, config, examples, out_dir, on_event)
 
 
-async def _train_local(ws: Workspace, config: Finetune, examples: list[Example], out_dir: Path, on_event) -> Tuned:
+async def _train_local(ws: Workspace, config: FinetuneSettings, examples: list[Example], out_dir: Path, on_event) -> Tuned:
     model = ws.scenario.model_spec.local_model
     stamp = _stamp(config.model_dump(exclude={"compare"}), model, examples)
     full = config.method == "full"
@@ -68,7 +68,7 @@ async def _train_local(ws: Workspace, config: Finetune, examples: list[Example],
     return Tuned(backend, training, forgetting)
 
 
-def _run_local(ws: Workspace, config: Finetune, examples: list[Example], out_dir: Path, model: str, on_event) -> Training:
+def _run_local(ws: Workspace, config: FinetuneSettings, examples: list[Example], out_dir: Path, model: str, on_event) -> Training:
     from trainers import grader_scorer, train_lora
 
     def progress(p) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from advisor.measure import events as ev
 from advisor.record.run import Forgetting, Training
-from advisor.scenario.schema import Finetune
+from advisor.rungs.finetune.settings import FinetuneSettings
 from advisor.scenario.workspace import Workspace
 from evals.backends.base import Backend
 from evals.data import read_saved, write_json
@@ -23,7 +23,7 @@ class Tuned:
     forgetting: Forgetting | None = None
 
 
-def finetune_settings(ws: Workspace) -> Finetune:
+def finetune_settings(ws: Workspace) -> FinetuneSettings:
     """The scenario's fine-tune settings; only a rung that is on asks for them."""
     config = ws.scenario.ladder.finetune
     if config is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from advisor.record.run import RungResult, Variant
-from advisor.scenario.schema import Finetune
+from advisor.rungs.finetune.settings import FinetuneSettings
 
 CHEAPEST_FIRST = ("qlora", "lora", "full")
 
@@ -18,14 +18,14 @@ Measured = tuple[RungResult, object]
 """A rung result and its per-item rows (a DataFrame with `id` and `score`)."""
 
 
-def methods_to_compare(config: Finetune) -> list[str]:
+def methods_to_compare(config: FinetuneSettings) -> list[str]:
     """The methods to measure, cheapest first, the configured one always among them."""
     wanted = {config.method, *(config.compare or [])}
     return sorted(wanted, key=CHEAPEST_FIRST.index)
 
 
 async def measure_variants(
-    config: Finetune, first: Measured, confidence: float, measure: Callable[[Finetune, str], Awaitable[Measured]]
+    config: FinetuneSettings, first: Measured, confidence: float, measure: Callable[[FinetuneSettings, str], Awaitable[Measured]]
 ) -> Measured:
     """Measure every other method in `config.compare` with `measure(config, label)`; return the chosen one's result
     (carrying every variant) and rows."""

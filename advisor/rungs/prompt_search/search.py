@@ -21,8 +21,8 @@ from advisor.rungs.prompt_search.candidates import (
     proposer_drafts,
     strategy,
 )
-from advisor.scenario.schema import FewShot as FewShotConfig
-from advisor.scenario.schema import PromptSearch
+from advisor.rungs.few_shot import FewShotSettings
+from advisor.rungs.prompt_search.settings import PromptSearchSettings
 from advisor.scenario.workspace import Workspace
 from evals.example import Example
 
@@ -41,7 +41,7 @@ class Found:
 
 def baseline_k(ladder) -> int:
     """k of the few-shot rung's recipe, the search's first candidate."""
-    return (ladder.few_shot or FewShotConfig()).k
+    return (ladder.few_shot or FewShotSettings()).k
 
 
 def carve_dev(train: list[Example], dev_size: int, seed: int) -> tuple[list[Example], list[Example]]:
@@ -53,12 +53,12 @@ def carve_dev(train: list[Example], dev_size: int, seed: int) -> tuple[list[Exam
 
 
 async def search_prompts(
-    ws: Workspace, backend, *, use_cache: bool = True, concurrency: int = 8, on_event: Callable[[object], None] = lambda e: None
+    ws: Workspace, backend, *, use_cache: bool = True, concurrency: int = 8, on_event: ev.OnEvent = lambda e: None
 ) -> Found:
     """Search the scenario's candidates within `budget_calls` on a dev split of train; return the winner."""
     from evals.runner import Cache, Runner
 
-    config: PromptSearch = ws.scenario.ladder.prompt_search or PromptSearch()
+    config: PromptSearchSettings = ws.scenario.ladder.prompt_search or PromptSearchSettings()
     few_k = baseline_k(ws.scenario.ladder)
     pool, dev = carve_dev(ws.train_set, config.dev_size, config.seed)
     runner = Runner(backend, ws.grader(), params=ws.params, concurrency=concurrency, cache=Cache.open_default() if use_cache else None)

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from textual.widgets import Checkbox, Input, Select, SelectionList, TextArea
 
+from advisor.registry import wizard_rungs
 from advisor.rungs.finetune.curve import FRACTIONS
 from advisor.scenario.schema import TASK_KINDS as SCENARIO_TASK_KINDS
 from evals.kinds import MODEL_FREE_GRADER_KINDS
@@ -24,13 +25,13 @@ MUST_CHANGE = [
 FREQUENCIES = ["never", "rarely", "monthly", "weekly", "daily"]
 TASK_KINDS = list(SCENARIO_TASK_KINDS)
 GRADERS = list(MODEL_FREE_GRADER_KINDS)  # the judge is offered only to a scenario that already has one
-RUNGS = [
-    ("zero-shot", "zero_shot"),
-    ("few-shot (examples from train)", "few_shot"),
-    ("prompt search (instructions and examples chosen on a dev split of train)", "prompt_search"),
-    ("RAG (retrieval from knowledge)", "rag"),
-    ("fine-tune (LoRA on train)", "finetune"),
-]
+
+
+def rung_choices() -> list[tuple[str, str]]:
+    """The rungs the wizard offers, each as (its line, its name), in ladder order."""
+    return [(r.wizard or r.title, r.name) for r in wizard_rungs()]
+
+
 SHARES = ", ".join(f"{f:.0%}" for f in FRACTIONS)
 """The learning curve's shares of train, as the interview names them."""
 TARGET_LABELS = {
@@ -108,7 +109,7 @@ def task(v: dict[str, Any], graders: list[str]) -> list[Question]:
         _text(v, "schema", "JSON Schema", "schema.json", "every output must satisfy it (optional)"),
         _text(v, "pattern", "Pattern", r"^\d{4}-\d{2}-\d{2}$", "a regular expression the output must match"),
         Question("system_prompt", "System prompt", prompt, tall=True),
-        _many(v, "rungs", "Rungs to try", RUNGS),
+        _many(v, "rungs", "Rungs to try", rung_choices()),
         _flag(v, "learning_curve", "Learning curve", f"also fine-tune on {SHARES} of train: would more data reach the target?"),
     ]
 

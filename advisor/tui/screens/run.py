@@ -16,7 +16,7 @@ from textual.widgets import Footer, Header, Static
 
 from advisor.measure import events as ev
 from advisor.record.run import RunRecord
-from advisor.registry import WIZARD_RUNGS
+from advisor.registry import wizard_rungs
 from evals.errors import InputError
 
 from ..job import Job, Prepared, RunCancelled
@@ -72,7 +72,7 @@ class RunScreen(Screen):
             yield Static(id="run-title")
             yield Static(id="run-estimate", markup=False)
             with Vertical(id="rungs"):
-                yield from (RungRow(rung) for rung in WIZARD_RUNGS)
+                yield from (RungRow(rung.name) for rung in wizard_rungs())
                 yield TrainingRow()
             yield Notes(id="notes")
             yield Static(id="run-status")

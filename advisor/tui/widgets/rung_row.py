@@ -7,7 +7,8 @@ from textual.containers import Horizontal
 from textual.content import Content
 from textual.widgets import Label, ProgressBar, Sparkline, Static
 
-from advisor.record.run import RUNG_TITLES, RungResult
+from advisor.registry import rung_title
+from advisor.record.run import RungResult
 from evals.stats import wilson
 
 from ...reports import cells
@@ -39,7 +40,7 @@ class RungRow(Horizontal):
         self.rung = rung
 
     def compose(self) -> ComposeResult:
-        yield Label(RUNG_TITLES[self.rung], classes="rung-name")
+        yield Label(rung_title(self.rung), classes="rung-name")
         yield ProgressBar(total=1, show_eta=False, show_percentage=False, classes="rung-bar")
         yield Static(Content.from_markup("[dim]waiting[/]"), classes="rung-detail")
 

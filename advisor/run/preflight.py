@@ -1,0 +1,57 @@
+"""What a run works out around its measurements: the estimate before anything is spent, the warnings, the error budget."""
+
+from __future__ import annotations
+
+from advisor.decide.cost import per_call
+from advisor.decide.targets import sample_size_warnings
+from advisor.measure import events as ev
+from advisor.measure.cell import RungPlan
+from advisor.record.run import RungResult, RunRecord
+from advisor.scenario.workspace import Workspace
+from evals.errors import BackendError
+
+
+def estimate(ws: Workspace, plans: list[RungPlan]) -> ev.Estimate:
+    """Calls, tokens and cost if every applicable rung is measured (an upper bound: the ladder may stop early)."""
+    n, per_rung, calls, tokens_in, tokens_out, train_tokens = len(ws.eval_set), {}, 0, 0, 0, 0
+    for plan in plans:
+        if plan.strategy is None or not ws.eval_set:
+            continue
+        rung_calls = n + plan.calls_before  # a search's budget, at most
+        rung_in, rung_out = int(prompt_tokens(ws, plan) * rung_calls), ws.params.max_tokens * rung_calls
+        per_rung[plan.name] = {"calls": rung_calls, "input_tokens": rung_in, "output_tokens": rung_out}
+        calls, tokens_in, tokens_out = calls + rung_calls, tokens_in + rung_in, tokens_out + rung_out
+        chars = sum(len(m.content) for ex in plan.trains_on for m in ex.messages)  # the examples as the rung trains on them
+        train_tokens += int(chars / 4 * plan.epochs)
+    cost = per_call(ws.scenario.pricing, tokens_in, tokens_out, 0).total
+    if ws.scenario.pricing:
+        cost += ws.scenario.pricing.training_per_1m * train_tokens / 1e6
+    return ev.Estimate(calls, tokens_in, tokens_out, train_tokens, cost, per_rung)
+
+
+def prompt_tokens(ws: Workspace, plan: RungPlan) -> float:
+    """Estimated input tokens of one call of a rung (four characters a token, over the first 20 eval items)."""
+    sample = ws.eval_set[:20]
+    if plan.strategy is None or not sample:
+        return 0.0
+    return sum(len(m["content"]) for ex in sample for m in plan.strategy(ex).messages) / len(sample) / 4
+
+
+def warnings_before(ws: Workspace) -> list[str]:
+    """What the user should know before anything is spent: sample size and leakage."""
+    return sample_size_warnings(ws.scenario.targets, len(ws.eval_set), ws.scenario.confidence) + ws.warnings
+
+
+def error_budget(plan: RungPlan, result: RungResult, max_rate: float, rows) -> str | None:
+    """Why the run stops when too many of a rung's calls failed after retries, or None (also when the failures are
+    the rung's own answers: your system failing on an item)."""
+    if not plan.own_failures and result.n and result.errors / result.n > max_rate:
+        errors = rows["error"].dropna()
+        cause = f"; the most common error: {errors.mode().iloc[0]}" if len(errors) else ""
+        return f"{result.errors} of {result.n} {result.name} calls failed after retries (more than {max_rate:.0%}){cause}"
+    return None
+
+
+def raise_on_backend_failure(record: RunRecord) -> None:
+    if record.backend_failure:
+        raise BackendError(record.backend_failure)

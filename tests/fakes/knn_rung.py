@@ -1,0 +1,68 @@
+"""A rung from outside the package, registered through the public API as a plugin would be: nearest neighbour.
+
+It answers each eval input with the answer of the train example whose words overlap it most: the classic
+baseline a team puts beside its prompts. It needs no model, so a test of the open ladder runs in seconds.
+"""
+
+from __future__ import annotations
+
+import time
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from advisor import Rung, RungPlan, evaluate, register_rung
+from evals.backends.base import Completion, GenerationParams
+from evals.strategies import ZeroShot
+
+
+class NearestSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+    min_overlap: int = Field(default=1, ge=0)
+    """Shared words below which it answers 'unknown'."""
+
+
+class NearestBackend:
+    """Answers with the train answer whose input shares the most words with the question."""
+
+    spec = "nearest:train"
+
+    def __init__(self, train, min_overlap: int):
+        self.train = [(set(ex.user_text.lower().split()), ex.expected) for ex in train]
+        self.min_overlap = min_overlap
+
+    @property
+    def identity(self) -> dict:
+        return {"backend": "nearest", "train": len(self.train), "min_overlap": self.min_overlap}
+
+    async def complete(self, messages: list[dict], params: GenerationParams) -> Completion:
+        started = time.perf_counter()
+        words = set(messages[-1]["content"].lower().split())
+        overlap, answer = max(((len(words & seen), answer) for seen, answer in self.train), default=(0, "unknown"))
+        text = answer if overlap >= self.min_overlap else "unknown"
+        return Completion(text, 0, 0, time.perf_counter() - started)
+
+
+def plan(ws, settings: NearestSettings) -> RungPlan:
+    if not ws.train_set:
+        return RungPlan("nearest", skip_reason="no train set to look answers up in")
+
+    async def measure(cell, plan):
+        return await evaluate(cell, plan.strategy, backend=NearestBackend(cell.ws.train_set, settings.min_overlap))
+
+    return RungPlan("nearest", ZeroShot(ws.system_prompt), measure=measure)
+
+
+RUNG = Rung(
+    name="nearest",
+    title="nearest neighbour",
+    order=15,
+    settings=NearestSettings,
+    plan=plan,
+    wizard="nearest neighbour (the answer of the most similar train example)",
+    color="#222222",
+)
+
+
+def register() -> Rung:
+    return register_rung(RUNG)
