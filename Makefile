@@ -22,7 +22,10 @@ test-all: install
 	$(PYTHON) -m pytest -m ''
 
 check: install
-	$(PIP) install -q 'ruff==0.17.5' 'mypy==2.4.1'
+	$(PIP) install -q 'ruff==0.17.5' 'mypy==2.4.1' 'import-linter==2.16'
 	$(PYTHON) -m ruff check advisor evals trainers tests benchmarks
 	$(PYTHON) -m ruff format --check advisor evals trainers tests benchmarks scenarios
 	$(PYTHON) -m mypy advisor evals trainers
+	# The layers (pyproject's [tool.importlinter]): no import circles, no package reaching above its own.
+	lint-imports
+	PYTHON=$(PYTHON) bash .ci/lint-actions

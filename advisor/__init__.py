@@ -49,7 +49,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from advisor.measure.cell import Cell, RunOptions, RungPlan, evaluate
+    from advisor.measure.cell import Cell, RungPlan, RunOptions, evaluate
     from advisor.record.run import RunRecord, load_record
     from advisor.registry import Rung, register_rung, rungs
     from advisor.reports import write_reports

@@ -12,8 +12,8 @@ from scipy.stats import binomtest
 
 from advisor.record.run import MetricValue, RungResult, Training
 from advisor.reports import render
-from advisor.rungs.finetune.variants import choose, measure_variants, methods_to_compare
 from advisor.rungs.finetune.settings import FinetuneSettings as Finetune
+from advisor.rungs.finetune.variants import choose, measure_variants, methods_to_compare
 
 
 def measured(method: str, correct: list[int]) -> tuple[RungResult, pd.DataFrame]:

@@ -16,8 +16,7 @@ from test_ladder import LABELS, write_scenario
 
 from advisor.record.search import Search
 from advisor.reports import render
-from advisor.run import RunOptions, climb
-from advisor.run import plan_rungs
+from advisor.run import RunOptions, climb, plan_rungs
 from advisor.rungs.prompt_search.candidates import (
     Candidate,
     candidates,

@@ -99,9 +99,8 @@ def run(
     Exit status: 0 targets met (and no regression), 1 missed or regressed, 2 bad input, 3 backend failure.
     """
     from advisor.registry import rung_order
-    from advisor.run import RunOptions, climb, raise_on_backend_failure, warnings_before
+    from advisor.run import RunOptions, climb, estimate_cells, raise_on_backend_failure, warnings_before
     from advisor.run.lock import run_lock
-    from advisor.run import estimate_cells
     from advisor.scenario.workspace import prepare
 
     from ..reports import print_summary, write_reports

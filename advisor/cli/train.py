@@ -27,8 +27,7 @@ def train(scenario_path: Path, out_dir: Path, max_steps: int | None, device: str
 
     Runs unchanged under `accelerate launch` (one process per GPU); only the first process prints.
     """
-    from advisor.run import tuned_workspace
-    from advisor.run import plan_rungs
+    from advisor.run import plan_rungs, tuned_workspace
     from advisor.rungs.finetune.train import training_examples
     from advisor.scenario.workspace import prepare
     from trainers import grader_scorer, train_lora

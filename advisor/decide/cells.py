@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from advisor.record.frontier import HOURS_PER_DAY, SECONDS_PER_DAY, CellPrice
 from advisor.decide.decision import forgetting_note, none_passes, reasons, serve_constrained, significance
 from advisor.decide.frontier import build_frontier, cheapest_passing
-from advisor.record.frontier import CellCost, Frontier
-from advisor.registry import rung_title
+from advisor.record.frontier import HOURS_PER_DAY, SECONDS_PER_DAY, CellCost, CellPrice, Frontier
 from advisor.record.run import Recommendation, RungResult, RunRecord
+from advisor.registry import rung_title
 from advisor.scenario.schema import Profile
 from evals.backends.spec import ModelSpec
 

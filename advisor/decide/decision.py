@@ -6,8 +6,8 @@ Every sentence of the rationale cites a measured number.
 from __future__ import annotations
 
 from advisor.decide.cost import break_even_calls
-from advisor.registry import needs_knowledge, prompting, rung_title, trains
 from advisor.record.run import Recommendation, RungResult
+from advisor.registry import needs_knowledge, prompting, rung_title, trains
 from advisor.scenario.schema import RATE_METRICS, Profile
 from evals.stats import min_examples
 

@@ -6,8 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from advisor.decide.cost import crossover
-from advisor.record.frontier import CellPrice
-from advisor.record.frontier import CellCost, Crossover, Frontier
+from advisor.record.frontier import CellCost, CellPrice, Crossover, Frontier
 from advisor.record.run import RungResult
 from advisor.scenario.schema import RATE_METRICS, Profile, Target
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from advisor.registry import trains
 from advisor.record.run import RungResult, TargetCheck
+from advisor.registry import trains
 from advisor.scenario.schema import FORGETTING_METRICS, LATENCY_METRICS, RATE_METRICS, Target
 from evals.stats import max_demonstrable
 

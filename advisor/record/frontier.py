@@ -9,7 +9,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from advisor.registry import RungName
 
-
 HOURS_PER_DAY = 24
 SECONDS_PER_DAY = 86_400
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from advisor.compare.runs import Flip, MetricDelta, RunComparison, RungDelta
-from .cells import title
+
 from ._junit import clean
 from ._markdown import esc, table
+from .cells import title
 
 MARKER = "<!-- advisor-compare -->"
 """Opens the Markdown, so that a pull-request comment can be found again and updated."""

@@ -7,8 +7,7 @@ from html import escape
 
 from advisor.record.run import RungResult, RunRecord
 
-from . import cells
-from . import _curve, _frontier, _rag
+from . import _curve, _frontier, _rag, cells
 from . import _plots as plots
 from ._html_style import CSS, REVIEW_CSS
 from ._review import section as review_section

@@ -6,8 +6,7 @@ import re
 
 from advisor.record.run import RungResult, RunRecord
 
-from . import cells
-from . import _curve, _frontier, _rag
+from . import _curve, _frontier, _rag, cells
 
 
 def esc(text: object) -> str:

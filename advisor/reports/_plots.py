@@ -5,11 +5,9 @@ from __future__ import annotations
 import math
 
 from advisor.record.run import RungResult, RunRecord
-
 from advisor.registry import get_rung
 
-from . import cells
-from . import _curve
+from . import _curve, cells
 from ._canvas import figure as _figure
 from ._canvas import png as _png
 

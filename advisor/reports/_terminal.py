@@ -11,8 +11,7 @@ from rich.text import Text
 
 from advisor.record.run import RungResult, RunRecord
 
-from . import cells
-from . import _curve, _frontier
+from . import _curve, _frontier, cells
 
 
 def rung_table(record: RunRecord) -> Table:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
-from advisor.registry import rung_title
 from advisor.record.run import MetricValue, RungResult, RunRecord
+from advisor.registry import rung_title
 from advisor.scenario.schema import RATE_METRICS, Target
 
 DASH = "—"

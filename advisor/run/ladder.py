@@ -6,13 +6,13 @@ import time
 
 from advisor.decide.decision import prefers_retrieval, recommend
 from advisor.measure import events as ev
+from advisor.measure.cell import RunOptions, measure_cell
 from advisor.measure.repeats import item_scores
 from advisor.measure.results import comparisons
 from advisor.record.run import RungName, RungResult, RunRecord
-from advisor.measure.cell import RunOptions, measure_cell
-from advisor.run.preflight import error_budget, estimate, warnings_before
 from advisor.run.models import climb_models
 from advisor.run.plans import plan_rungs
+from advisor.run.preflight import error_budget, estimate, warnings_before
 from advisor.scenario.workspace import Workspace, open_backend
 
 

@@ -15,18 +15,17 @@ from dataclasses import dataclass, replace
 
 from advisor.decide.cells import allowed_by, recommend_cells
 from advisor.decide.cost import cell_price
-from advisor.record.frontier import CellPrice
 from advisor.decide.decision import prefers_retrieval
 from advisor.decide.frontier import build_frontier
 from advisor.measure import events as ev
+from advisor.measure.cell import RungPlan, RunOptions, measure_cell
 from advisor.measure.repeats import item_scores
 from advisor.measure.results import comparisons
-from advisor.registry import rung_title
+from advisor.record.frontier import CellPrice
 from advisor.record.run import RungResult, RunRecord
-from advisor.measure.cell import RunOptions, measure_cell
-from advisor.run.preflight import error_budget, estimate, prompt_tokens, warnings_before
-from advisor.measure.cell import RungPlan
+from advisor.registry import rung_title
 from advisor.run.plans import plan_rungs
+from advisor.run.preflight import error_budget, estimate, prompt_tokens, warnings_before
 from advisor.scenario.schema import Candidate
 from advisor.scenario.workspace import Workspace, open_backend
 from evals.backends.base import Backend

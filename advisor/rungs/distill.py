@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Literal
 
 from pydantic import PrivateAttr, field_validator
-from pathlib import Path
 
 from advisor.measure import events as ev
 from advisor.measure.cell import Cell, Measured, RungPlan

@@ -14,6 +14,8 @@ import yaml
 from advisor.scenario.file import load_scenario
 from advisor.scenario.schema import Scenario
 from advisor.scenario.sources import source_warnings
+from evals.backends.endpoint import EndpointBackend
+from evals.backends.function import resolve_target
 from evals.data import (
     find_leaks,
     find_near_duplicates,
@@ -23,8 +25,6 @@ from evals.data import (
     near_duplicate_problems,
     read_jsonl,
 )
-from evals.backends.endpoint import EndpointBackend
-from evals.backends.function import resolve_target
 from evals.errors import InputError, Problem
 from evals.example import Example
 from evals.kinds import KNOWLEDGE_SUFFIXES, knowledge_files

@@ -16,8 +16,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from advisor.serve.guard import DEFAULT_MAX_BODY_BYTES, BodyTooLarge, Guard
-from evals.backends.response_format import from_request
 from evals.backends.base import GenerationParams, Structure
+from evals.backends.response_format import from_request
 from evals.errors import BackendError, InputError
 
 DEFAULT_MAX_TOKENS = 512

@@ -73,9 +73,7 @@ class LadderJob:
 
     def run(self, on_event: Callable[[Event | Prepared], None]) -> RunRecord:
         """Check the data, measure the ladder, save run.json; raises RunCancelled after `cancel`."""
-        from advisor.run import RunOptions, climb, warnings_before
-        from advisor.run import estimate_cells
-        from advisor.run import plan_rungs
+        from advisor.run import RunOptions, climb, estimate_cells, plan_rungs, warnings_before
         from advisor.scenario.workspace import prepare
 
         ws = prepare(self.scenario_path, self.choices.limit)

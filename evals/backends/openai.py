@@ -17,9 +17,9 @@ import openai
 from ..errors import BackendError, InputError, Problem
 from ..secrets import register_secret
 from ._breaker import Breaker
-from .response_format import request_fields, unwrap
 from ._retry import GaveUp, RetryPolicy, Verdict, parse_retry_after, retrying
 from .base import Completion, GenerationParams
+from .response_format import request_fields, unwrap
 from .spec import OPENAI_URL, ModelSpec, key_env
 
 DEFAULT_TIMEOUT_S = 60.0

@@ -17,8 +17,8 @@ from pathlib import Path
 from advisor.decide.cost import finetune_cost
 from advisor.measure import events as ev
 from advisor.record.run import Training
-from advisor.rungs.finetune.settings import FinetuneSettings
 from advisor.rungs.finetune.hosted import train_hosted
+from advisor.rungs.finetune.settings import FinetuneSettings
 from advisor.rungs.finetune.tuned import Tuned, checked_once, finetune_settings
 from advisor.scenario.workspace import Workspace
 from evals.backends.local import LocalBackend

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from advisor.measure import events as ev
 from advisor.record.search import CandidateScore, Search
+from advisor.rungs.few_shot import FewShotSettings
 from advisor.rungs.prompt_search.candidates import (
     Candidate,
     candidates,
@@ -21,7 +22,6 @@ from advisor.rungs.prompt_search.candidates import (
     proposer_drafts,
     strategy,
 )
-from advisor.rungs.few_shot import FewShotSettings
 from advisor.rungs.prompt_search.settings import PromptSearchSettings
 from advisor.scenario.workspace import Workspace
 from evals.example import Example

@@ -8,7 +8,6 @@ from pydantic import Field
 
 from advisor.scenario.schema import Strict
 
-
 DemoSet = Literal["similar", "random", "bootstrapped"]
 DEMO_SETS: tuple[DemoSet, ...] = get_args(DemoSet)
 

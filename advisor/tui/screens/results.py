@@ -15,8 +15,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from advisor.record.run import RunRecord
 
-from ...reports import cells
-from ...reports import write_reports
+from ...reports import cells, write_reports
 from ..places import shown
 from ..widgets.results import (
     LossCurve,

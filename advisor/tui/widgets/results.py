@@ -11,8 +11,7 @@ from textual.widgets import DataTable, Label, Sparkline, Static
 from advisor.decide.decision import closest
 from advisor.record.run import RungResult, RunRecord
 
-from ...reports import cells
-from ...reports import curve_fit_text
+from ...reports import cells, curve_fit_text
 
 
 class RungTable(DataTable):

@@ -7,8 +7,8 @@ from textual.containers import Horizontal
 from textual.content import Content
 from textual.widgets import Label, ProgressBar, Sparkline, Static
 
-from advisor.registry import rung_title
 from advisor.record.run import RungResult
+from advisor.registry import rung_title
 from evals.stats import wilson
 
 from ...reports import cells
