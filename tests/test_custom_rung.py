@@ -249,3 +249,14 @@ def test_a_rung_registered_from_outside_the_package_is_on_the_whole_ladder(tmp_p
     assert record.recommendation.rung == "nearest"
     assert "nearest neighbour" in (tmp_path / "run" / "report.md").read_text()
     assert "nearest neighbour" in (tmp_path / "run" / "report.html").read_text()
+
+
+def test_the_shipped_example_puts_a_retrieval_pipeline_on_the_ladder(tmp_path, run_cache, capsys):
+    example = Path(__file__).resolve().parent.parent / "examples" / "custom-rung" / "product-faq-pipeline.yaml"
+    out = tmp_path / "run"
+    code, _, err = run_cli(["run", str(example), "--rungs", "our_pipeline", "--no-sequential", "--out", str(out)], capsys)
+    assert code == 0, err
+    rung = load_record(out / "run.json").rung("our_pipeline")
+    assert rung is not None and rung.n == 100 and rung.errors == 0
+    assert rung.metrics["accuracy"].value == pytest.approx(0.71)  # its right answers, counted apart above: 71 of 100
+    assert rung.cost_per_1m_calls_usd == pytest.approx(100.0)
