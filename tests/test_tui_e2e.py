@@ -18,7 +18,8 @@ from conftest import copy_shipped
 from test_tui_fakes import until
 
 from advisor.measure import events as ev
-from advisor.record.run import RUNG_ORDER, load_record
+from advisor.record.run import load_record
+from advisor.registry import rung_order
 from advisor.tui import LadderJob, Prepared, create_app
 from advisor.tui.screens.interview import InterviewScreen
 from advisor.tui.screens.results import ResultsScreen
@@ -84,7 +85,7 @@ def wizard_run(tmp_path_factory, embedded_model):
                 # the results screen is current before its widgets mount: on a busy machine the table comes a moment later
                 await until(pilot, lambda: bool(app.screen.query("#rung-table")), 10)
                 table = app.screen.query_one("#rung-table")
-                await until(pilot, lambda: table.row_count == len(RUNG_ORDER), 10)  # rows are added once the table mounts
+                await until(pilot, lambda: table.row_count == len(rung_order()), 10)  # rows are added once the table mounts
                 seen["table"] = [str(cell) for cell in table.get_row("few_shot")]
                 await pilot.press("s")
                 await until(pilot, lambda: isinstance(app.screen, SaveScreen), 10)
