@@ -13,11 +13,12 @@ from pydantic import BaseModel, Field
 from advisor.record import samples as smp
 from advisor.record.run import RunRecord, load_record
 from advisor.registry import ladder_position
+from advisor.scenario.metrics import METRICS as ALL_METRICS
 from evals.errors import InputError, Problem
 from evals.noninferiority import noninferiority
 
-METRICS = ("accuracy", "format_valid")
-"""Per-item metrics compared: the mean score (every grader's accuracy) and format validity."""
+METRICS = tuple(m.name for m in ALL_METRICS if m.binary)
+"""Per-item metrics compared: those every item has a 0/1 value of (the grader's score, format validity)."""
 SHOWN_FLIPS = 5
 
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 from advisor.decide.cost import break_even_calls
 from advisor.record.run import Recommendation, RungResult
 from advisor.registry import needs_knowledge, prompting, rung_title, trains
-from advisor.scenario.schema import RATE_METRICS, Profile
+from advisor.scenario.metrics import RATE_METRICS
+from advisor.scenario.schema import Profile
 from evals.stats import min_examples
 
 VOLATILE = {"monthly", "weekly", "daily"}

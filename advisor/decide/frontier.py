@@ -8,7 +8,8 @@ from collections.abc import Callable
 from advisor.decide.cost import crossover
 from advisor.record.frontier import CellCost, CellPrice, Crossover, Frontier
 from advisor.record.run import RungResult
-from advisor.scenario.schema import RATE_METRICS, Profile, Target
+from advisor.scenario.metrics import RATE_METRICS
+from advisor.scenario.schema import Profile, Target
 
 
 def quality_metric(targets: list[Target]) -> tuple[str, float | None]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from advisor.record.run import RungResult, TargetCheck
 from advisor.registry import trains
-from advisor.scenario.schema import FORGETTING_METRICS, LATENCY_METRICS, RATE_METRICS, Target
+from advisor.scenario.metrics import COST_METRICS, FORGETTING_METRICS, LATENCY_METRICS, RATE_METRICS
+from advisor.scenario.schema import Target
 from evals.stats import max_demonstrable
 
 
@@ -13,7 +14,7 @@ def observed(rung: RungResult, target: Target) -> float | None:
     if target.metric in LATENCY_METRICS:  # the probe's interval bound when there is one
         key = target.metric.split("_")[0]
         return rung.latency_ms.get(f"{key}_{'low' if target.min is not None else 'high'}", rung.latency_ms.get(key))
-    if target.metric == "cost_per_1k_calls_usd":
+    if target.metric in COST_METRICS:
         bounds = rung.cost_per_1k_calls_bounds
         return (bounds[0] if target.min is not None else bounds[1]) if bounds else rung.cost_per_1k_calls_usd
     if target.metric in FORGETTING_METRICS:
@@ -38,7 +39,7 @@ def _bounded(rung: RungResult, target: Target) -> bool:
     """Whether the compared number is an interval's bound (rates, forgetting, probed latency, bootstrapped cost)."""
     if target.metric in LATENCY_METRICS:
         return f"{target.metric.split('_')[0]}_high" in rung.latency_ms
-    if target.metric == "cost_per_1k_calls_usd":
+    if target.metric in COST_METRICS:
         return rung.cost_per_1k_calls_bounds is not None
     return target.metric in RATE_METRICS | FORGETTING_METRICS
 

@@ -15,14 +15,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from advisor.scenario.schema import LATENCY_METRICS, Target
+from advisor.scenario.metrics import BINARY_METRICS, LATENCY_METRICS
+from advisor.scenario.schema import Target
 from evals.confseq import BettingSequence
 from evals.stats import wilson
 
 MIN_ITEMS = 10
 """No rung stops before this many items: a verdict on fewer would leave the report a rate it cannot read."""
-BINARY = {"accuracy", "format_valid"}
-"""Metrics whose per-item value is always 0 or 1 (every grader scores an item 0 or 1; field_accuracy is a share)."""
 
 
 def _value(metric: str, row: dict) -> float | None:
@@ -62,7 +61,7 @@ class TargetWatch:
             return "pass" if seq.lower >= t.min else "fail"
         if t.max is not None and (seq.upper <= t.max or seq.lower > t.max):
             return "pass" if seq.upper <= t.max else "fail"
-        return self._curtailed(available) if self.target.metric in BINARY else None
+        return self._curtailed(available) if self.target.metric in BINARY_METRICS else None
 
     def _curtailed(self, available: int) -> str | None:
         """Settled when the full-set Wilson check comes out the same whether every remaining item succeeds or fails."""

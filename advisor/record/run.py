@@ -13,7 +13,8 @@ from advisor.record.frontier import Frontier
 from advisor.record.rag import RagDetails
 from advisor.record.search import Search
 from advisor.registry import RungName
-from advisor.scenario.schema import RATE_METRICS, Profile, Target
+from advisor.scenario.metrics import RATE_METRICS
+from advisor.scenario.schema import Profile, Target
 from evals.errors import InputError, Problem
 
 RECORD_VERSION = 2

@@ -6,7 +6,8 @@ import math
 
 from advisor.record.run import MetricValue, RungResult, RunRecord
 from advisor.registry import rung_title
-from advisor.scenario.schema import RATE_METRICS, Target
+from advisor.scenario.metrics import RATE_METRICS
+from advisor.scenario.schema import Target
 
 DASH = "—"
 PER_COMPARISON = (

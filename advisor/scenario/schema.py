@@ -21,6 +21,7 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
 
 from advisor.registry import Rung, get_rung, rung_order, rungs
+from advisor.scenario.metrics import FORGETTING_METRICS, GRADER_METRICS, RATE_METRICS, TARGET_METRICS
 from evals.backends.spec import ModelSpec
 from evals.errors import InputError
 from evals.kinds import GraderKind
@@ -28,38 +29,6 @@ from evals.kinds import GraderKind
 TaskKind = Literal["classification", "extraction", "generation", "qa"]
 TASK_KINDS: tuple[str, ...] = get_args(TaskKind)
 Frequency = Literal["never", "rarely", "monthly", "weekly", "daily"]
-
-RATE_METRICS = {
-    "accuracy",
-    "format_valid",
-    "macro_f1",
-    "field_accuracy",
-    "recall_at_k",
-    "grounded",
-    "citation_precision",
-    "citation_recall",
-}
-LATENCY_METRICS = {"p50_latency_ms", "p95_latency_ms"}
-COST_METRICS = {"cost_per_1k_calls_usd"}
-FORGETTING_METRICS = {"forgetting_change"}
-"""Change in general ability (canary accuracy, adapter minus base; -0.05 = lost 5 points); 0 for rungs that do not train."""
-GRADER_METRICS = {"label": {"macro_f1"}, "json": {"field_accuracy"}}
-TARGET_METRICS: tuple[str, ...] = (
-    "accuracy",
-    "macro_f1",
-    "field_accuracy",
-    "format_valid",
-    "recall_at_k",
-    "grounded",
-    "citation_precision",
-    "citation_recall",
-    "p50_latency_ms",
-    "p95_latency_ms",
-    "cost_per_1k_calls_usd",
-    "forgetting_change",
-)
-"""Every metric a target can name, in the order the wizard asks for them."""
-assert set(TARGET_METRICS) == RATE_METRICS | LATENCY_METRICS | COST_METRICS | FORGETTING_METRICS
 
 
 class Strict(BaseModel):

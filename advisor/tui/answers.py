@@ -9,13 +9,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from advisor.registry import wizard_rungs
-from advisor.scenario.schema import FORGETTING_METRICS, RATE_METRICS, Profile, Scenario, Target
+from advisor.registry import trains, wizard_rungs
+from advisor.scenario.metrics import BY_NAME, METRICS, RATE_METRICS, TARGET_METRICS
+from advisor.scenario.schema import Profile, Scenario, Target
 from evals.backends.spec import ModelSpec
 from evals.errors import InputError
 
 from .job import RunChoices
-from .parse import PATH_KEYS, TARGET_METRICS, as_text, message, number, path_errors, question_of
+from .parse import PATH_KEYS, as_text, message, number, path_errors, question_of
 from .places import shown
 
 PROFILE_KEYS = ("must_change", "knowledge_changes", "needs_citations", "calls_per_day", "data_must_stay_local", "latency_budget_ms")
@@ -99,12 +100,11 @@ class Answers:
 
     def visible_targets(self) -> list[str]:
         """The target metrics this grader and data can measure."""
-        grader, knowledge = self.values["grader"], bool(str(self.values["knowledge"]).strip())
-        hidden = {"macro_f1"} if grader != "label" else set()
-        hidden |= {"field_accuracy"} if grader != "json" else set()
-        hidden |= {"recall_at_k", "grounded", "citation_precision", "citation_recall"} if not knowledge else set()
-        hidden |= {"forgetting_change"} if "finetune" not in self.values["rungs"] else set()
-        return [m for m in TARGET_METRICS if m not in hidden]
+        has = {
+            "knowledge": bool(str(self.values["knowledge"]).strip()),
+            "training": any(trains(r) for r in self.values["rungs"]),
+        }
+        return [m.name for m in METRICS if m.grader in (None, self.values["grader"]) and (m.needs is None or has[m.needs])]
 
     def profile(self) -> Profile:
         """The use-case profile as far as it parses; a bad number counts as unanswered."""
@@ -188,7 +188,7 @@ class Answers:
         for metric in self.visible_targets():
             bound = number(self.values[f"target.{metric}"], float, f"target.{metric}", errors, rate=metric in RATE_METRICS)
             if bound is not None:
-                targets.append({"metric": metric, "min" if metric in RATE_METRICS | FORGETTING_METRICS else "max": bound})
+                targets.append({"metric": metric, BY_NAME[metric].bound: bound})
         return targets
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from advisor.scenario.schema import RATE_METRICS
+from advisor.scenario.metrics import RATE_METRICS
 from evals.data import read_jsonl
 from evals.kinds import KNOWLEDGE_SUFFIXES, knowledge_files
 from evals.stats import max_demonstrable, min_examples

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from advisor.scenario.schema import TARGET_METRICS
+from advisor.scenario.metrics import TARGET_METRICS
 from evals.errors import Problem
 
 PATH_KEYS = ("train", "eval", "knowledge")

@@ -21,7 +21,7 @@ import numpy as np
 
 from advisor.measure import events as ev
 from advisor.record.run import CurvePoint, LearningCurve
-from advisor.scenario.schema import RATE_METRICS
+from advisor.scenario.metrics import RATE_METRICS
 from advisor.scenario.workspace import Workspace
 
 FRACTIONS = (0.25, 0.5, 1.0)

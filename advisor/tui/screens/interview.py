@@ -15,10 +15,11 @@ from textual.widget import Widget
 from textual.widgets import Checkbox, Footer, Header, Input, Select, SelectionList, Static, TabbedContent, TabPane, TextArea
 
 from advisor.decide.advice import Facts, first_opinion
+from advisor.scenario.metrics import TARGET_METRICS
 
 from ..answers import Answers, Build
 from ..datacheck import DataCheck, check_jsonl, check_knowledge, demonstrable, sample_hint, target_hint
-from ..parse import PATH_KEYS, TARGET_METRICS, problem_key
+from ..parse import PATH_KEYS, problem_key
 from ..widgets.opinion import OpinionView, opinion_line
 from ..widgets.question import Question, value_of
 from . import questions as q

@@ -8,6 +8,7 @@ from textual.widgets import Checkbox, Input, Select, SelectionList, TextArea
 
 from advisor.registry import wizard_rungs
 from advisor.rungs.finetune.curve import FRACTIONS
+from advisor.scenario.metrics import BY_NAME, target_label
 from advisor.scenario.schema import TASK_KINDS as SCENARIO_TASK_KINDS
 from evals.kinds import MODEL_FREE_GRADER_KINDS
 
@@ -34,20 +35,6 @@ def rung_choices() -> list[tuple[str, str]]:
 
 SHARES = ", ".join(f"{f:.0%}" for f in FRACTIONS)
 """The learning curve's shares of train, as the interview names them."""
-TARGET_LABELS = {
-    "accuracy": "accuracy ≥",
-    "macro_f1": "macro F1 ≥",
-    "field_accuracy": "field accuracy ≥",
-    "format_valid": "format valid ≥",
-    "recall_at_k": "retrieval recall ≥",
-    "p50_latency_ms": "p50 latency ms ≤",
-    "p95_latency_ms": "p95 latency ms ≤",
-    "cost_per_1k_calls_usd": "$ per 1k calls ≤",
-    "grounded": "grounded ≥",
-    "citation_precision": "citation precision ≥",
-    "citation_recall": "citation recall ≥",
-    "forgetting_change": "forgetting change ≥",
-}
 
 
 def _text(
@@ -115,8 +102,7 @@ def task(v: dict[str, Any], graders: list[str]) -> list[Question]:
 
 
 def targets(v: dict[str, Any], metrics: list[str]) -> list[Question]:
-    hints = {"accuracy": "a rate: 0.9 or 90%", "forgetting_change": "canary change: -0.05 = at most 5 points lost"}
-    rows = [_text(v, f"target.{m}", TARGET_LABELS[m], "none", hints.get(m, "")) for m in metrics]
+    rows = [_text(v, f"target.{m}", target_label(m), "none", BY_NAME[m].hint) for m in metrics]
     return rows + [_text(v, "confidence", "Confidence", "0.95", "of every interval and target check", kind="number")]
 
 
