@@ -26,7 +26,7 @@ from evals.kinds import KNOWLEDGE_SUFFIXES, knowledge_files
 
 from .rag_sources import source_warnings
 from .scenario import Scenario
-from .scenario_file import load_scenario
+from .scenario_file import load_scenario, load_yaml
 
 PATH_FIX = "check the path (relative paths resolve against the scenario's folder)"
 
@@ -292,7 +292,7 @@ def _count_docs(folder: Path | None) -> int:
 def _raw_data_paths(path: Path) -> dict[str, Path]:
     """The data paths of a scenario that failed its schema, when its YAML still reads."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))[1]
     except (OSError, ValueError, RecursionError, yaml.YAMLError):  # ValueError: not UTF-8
         return {}
     data = data.get("data") if isinstance(data, dict) else None
@@ -306,7 +306,7 @@ def _raw_data_paths(path: Path) -> dict[str, Path]:
 def _key_line(path: Path, *keys: str) -> int | None:
     """The 1-based line of a nested key in a YAML file (None when it cannot be found)."""
     try:
-        node = yaml.compose(path.read_text(encoding="utf-8"))
+        node = load_yaml(path.read_text(encoding="utf-8"))[0]
     except (OSError, ValueError, RecursionError, yaml.YAMLError):  # ValueError: not UTF-8
         return None
     line = None

@@ -7,6 +7,7 @@ The files are generated here; every command runs in-process through the real CLI
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,6 +61,8 @@ class Case:
     code: int = 2
     names: tuple[str, ...] = ()
     """Strings the output must contain: file names, 'file:line', fields."""
+    seconds: float | None = None
+    """The longest the refusal may take (2 CPU cores), for inputs built to make a command run for minutes."""
 
 
 def scenario_text(**changes) -> str:
@@ -574,7 +577,51 @@ def option_cases() -> list[Case]:
     return cases
 
 
-CASES = scenario_cases() + record_cases() + data_file_cases() + option_cases()
+def _laughs(levels: int, width: int) -> str:
+    """A 'billion laughs': each level lists `width` aliases of the one before, width**levels nodes from a few hundred bytes."""
+    lines = [f"l0: &l0 [{', '.join(['lol'] * width)}]"]
+    lines += [f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * width)}]" for i in range(1, levels)]
+    return "\n".join(lines) + "\n"
+
+
+def _mapping_laughs(levels: int, width: int) -> str:
+    """The same growth through mappings: each level's keys all alias the level before."""
+    keys = [f"k{j}" for j in range(width)]
+    lines = [f"m0: &m0 {{{', '.join(f'{k}: lol' for k in keys)}}}"]
+    lines += [f"m{i}: &m{i} {{{', '.join(f'{k}: *m{i - 1}' for k in keys)}}}" for i in range(1, levels)]
+    return "\n".join(lines) + "\n"
+
+
+# YAML whose aliases expand far beyond the text: (file text, line the message must name).
+BOMBS: dict[str, tuple[str, int]] = {
+    "deep": ("name: laughs\n" + _laughs(9, 9), 6),
+    "wide": ("name: wide\nblock: &b [" + ", ".join(["x"] * 1000) + "]\nuses: [" + ", ".join(["*b"] * 50_000) + "]\n", 3),
+    "mapping": ("name: maps\n" + _mapping_laughs(8, 10), 5),
+    "merge-keys": ("name: merges\n" + _mapping_laughs(3, 10) + "top: {<<: [*m2, *m2, *m2, *m2, *m2]}\n", 5),
+    "self-sequence": ("name: loop\nlabels: &l [a, *l]\n", 2),
+    "self-mapping": ("name: loop\ntask: &t {kind: classification, again: *t}\n", 2),
+}
+
+
+def _on_scenario(command: str, *extra: str) -> Callable[[Path], list[str]]:
+    """`advisor COMMAND s.yaml EXTRA...` in the test folder."""
+    return lambda d: [command, str(d / "s.yaml"), *extra]
+
+
+def out_of_proportion_cases() -> list[Case]:
+    """Inputs built to make a command run for minutes or hang: each must be refused, with its place and fix, in seconds."""
+    good: dict[str, bytes | str | None] = {"eval.jsonl": jsonl(GOOD_ROWS)}
+    cases = []
+    for name, (text, line) in BOMBS.items():
+        files: dict[str, bytes | str | None] = {"s.yaml": text, **good}
+        names: tuple[str, ...] = (f"s.yaml:{line}", "alias")
+        for command in ("validate", "run", "train", "retrieve"):
+            extra = {"run": ("--out", "out", "--ci"), "train": ("--out", "out")}.get(command, ())
+            cases.append(Case(f"{command}/bomb-{name}", _on_scenario(command, *extra), files, 2, names, 10))
+    return cases
+
+
+CASES = scenario_cases() + record_cases() + data_file_cases() + option_cases() + out_of_proportion_cases()
 
 
 def test_the_corpus_is_large_and_covers_every_command():
@@ -596,9 +643,37 @@ def test_hostile_input_is_refused_cleanly(case, tmp_path, capsys, monkeypatch):
             path.mkdir()
         else:
             path.write_bytes(content.encode() if isinstance(content, str) else content)
+    started = time.perf_counter()
     code, out, err = run_cli(case.args(tmp_path), capsys)
+    elapsed = time.perf_counter() - started
     text = out + err
     assert "Traceback" not in text and "Internal error" not in text, text
     assert code == case.code, text
     for name in case.names:
         assert name in text, f"{name!r} not in:\n{text}"
+    assert case.seconds is None or elapsed < case.seconds, f"took {elapsed:.1f} s"
+
+
+def test_aliases_in_proportion_still_read(tmp_path):
+    from advisor.scenario_file import load_scenario
+
+    text = (
+        "name: anchors\ntask: {kind: classification, labels: [spam, ham]}\ndata: {eval: eval.jsonl}\ngrader: {kind: exact}\n"
+        "targets:\n  - &target {metric: accuracy, min: 0.5}\n  - {<<: *target, min: 0.6}\n"
+        "models:\n  - {model: 'local:m0', rungs: &rungs [zero_shot]}\n  - {model: 'local:m1', rungs: *rungs}\n"
+        "ladder: {zero_shot: {}, few_shot: null, prompt_search: null, rag: null, finetune: null}\n"
+    )
+    (tmp_path / "s.yaml").write_text(text)
+    scenario = load_scenario(tmp_path / "s.yaml")  # a merge key that overrides a value is no duplicate key
+    assert [t.min for t in scenario.targets] == [0.5, 0.6] and [c.rungs for c in scenario.candidates] == [["zero_shot"]] * 2
+
+
+def test_yaml_that_blows_up_is_left_out_of_the_shipped_scenarios(tmp_path):
+    from advisor.tui.places import shipped_scenarios
+
+    for name, (text, _) in BOMBS.items():
+        (tmp_path / f"{name}.yaml").write_text(text)
+    (tmp_path / "fine.yaml").write_text("name: fine\ndescription: &d a scenario\nnote: *d\n")
+    started = time.perf_counter()
+    assert [s.name for s in shipped_scenarios([tmp_path])] == ["fine"]
+    assert time.perf_counter() - started < 10
