@@ -615,9 +615,25 @@ def out_of_proportion_cases() -> list[Case]:
     for name, (text, line) in BOMBS.items():
         files: dict[str, bytes | str | None] = {"s.yaml": text, **good}
         names: tuple[str, ...] = (f"s.yaml:{line}", "alias")
-        for command in ("validate", "run", "train", "retrieve"):
+        for command in ("validate", "run", "wizard", "train", "retrieve"):
             extra = {"run": ("--out", "out", "--ci"), "train": ("--out", "out")}.get(command, ())
             cases.append(Case(f"{command}/bomb-{name}", _on_scenario(command, *extra), files, 2, names, 10))
+    wizard_files: dict[str, tuple[dict[str, bytes | str | None], tuple[str, ...]]] = {
+        "binary": ({"s.yaml": BAD_BYTES["binary"][0]}, ("s.yaml", "not UTF-8")),
+        "utf16": ({"s.yaml": BAD_BYTES["utf16"][0]}, ("s.yaml", "UTF-16")),
+        "list": ({"s.yaml": b"- a\n- b\n"}, ("s.yaml:1", "mapping")),
+        "scalar": ({"s.yaml": b"just words\n"}, ("s.yaml:1", "mapping")),
+        "missing": ({}, ("s.yaml", "not found")),
+        "not-yaml": ({"s.yaml": b"name: [unclosed\n"}, ("s.yaml", "not valid YAML")),
+        "schema": ({"s.yaml": scenario_text(colour="red"), **good}, ("s.yaml", "colour")),
+        "no-terminal": ({"s.yaml": scenario_text(), **good}, ("terminal", "advisor run")),
+    }
+    for name, (wizard_input, says) in wizard_files.items():
+        cases.append(Case(f"wizard/{name}", _on_scenario("wizard"), wizard_input, 2, says, 10))
+    cases += [
+        Case("wizard/no-file-no-terminal", lambda d: ["wizard"], {}, 2, ("terminal",), 10),
+        Case("wizard/no-command-no-terminal", lambda d: [], {}, 2, ("terminal",), 10),
+    ]
     return cases
 
 
@@ -676,4 +692,46 @@ def test_yaml_that_blows_up_is_left_out_of_the_shipped_scenarios(tmp_path):
     (tmp_path / "fine.yaml").write_text("name: fine\ndescription: &d a scenario\nnote: *d\n")
     started = time.perf_counter()
     assert [s.name for s in shipped_scenarios([tmp_path])] == ["fine"]
+    assert time.perf_counter() - started < 10
+
+
+@pytest.mark.parametrize(
+    "args, stdin, says",
+    [
+        (["wizard", "{binary}"], "{binary}", "not UTF-8"),  # the file as argument and as stdin, as `advisor wizard f < f`
+        (["wizard", "{list}"], None, "mapping"),
+        (["wizard", "{good}"], None, "terminal"),
+        (["wizard"], None, "terminal"),
+        ([], None, "terminal"),
+    ],
+    ids=["binary", "list", "good-file", "no-file", "no-command"],
+)
+def test_the_wizard_without_a_terminal_ends_at_once(args, stdin, says, tmp_path):
+    """As a script or CI step would start it: stdin a file, or a pipe held open that never sends a key; stdout a pipe."""
+    import os
+    import subprocess
+    import sys
+
+    files = {"binary": BAD_BYTES["binary"][0], "list": b"- a\n- b\n", "good": scenario_text().encode()}
+    for name, content in files.items():
+        (tmp_path / f"{name}.yaml").write_bytes(content)
+    args = [a.format(**{name: tmp_path / f"{name}.yaml" for name in files}) for a in args]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    silent, held = os.pipe()
+    source = open(stdin.format(binary=tmp_path / "binary.yaml"), "rb") if stdin else os.fdopen(silent, "rb")
+    started = time.perf_counter()
+    try:
+        with subprocess.Popen(
+            [sys.executable, "-m", "advisor", *args], stdin=source, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env
+        ) as process:
+            try:
+                output = process.communicate(timeout=10)[0].decode(errors="replace")
+            finally:
+                process.kill()
+    finally:
+        source.close()
+        os.close(held)
+        if stdin:
+            os.close(silent)
+    assert process.returncode == 2 and says in output and "Traceback" not in output, output
     assert time.perf_counter() - started < 10
