@@ -735,3 +735,52 @@ def test_the_wizard_without_a_terminal_ends_at_once(args, stdin, says, tmp_path)
             os.close(silent)
     assert process.returncode == 2 and says in output and "Traceback" not in output, output
     assert time.perf_counter() - started < 10
+
+
+def test_a_csv_cell_past_the_csv_module_limit_converts(tmp_path, capsys):
+    answer = "long answer " * 20_000  # 240,000 characters, past the csv module's 131,072
+    (tmp_path / "in.csv").write_text(f'prompt,completion\nhi,"{answer}"\nhello,there\n')
+    code, out, err = run_cli(["data", "convert", str(tmp_path / "in.csv"), str(tmp_path / "out.jsonl")], capsys)
+    assert code == 0, out + err
+    rows = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert [len(r["messages"][1]["content"]) for r in rows] == [len(answer.strip()), 5]
+
+
+@pytest.mark.parametrize(
+    "content, where",
+    [
+        ("prompt,completion\nhi,there\n{long},yes\n", ("in.csv:3", "field 'prompt'")),
+        ("id,prompt,completion\n1,hi,there\n2,hello,{long}\n", ("in.csv:3", "field 'completion'")),
+        ("prompt,completion\n{long},{long}\n", ("in.csv:2", "field 'prompt'", "field 'completion'")),
+        ('prompt,completion\nhi,"{long}\n{long}"\nhello,there\n', ("in.csv:3", "field 'completion'")),
+        ('prompt,completion\nhi,"there\n' + "hello,there\n" * 300, ("in.csv:302", "field 'completion'", "never closed")),
+        ("prompt,{long}\nhi,there\n", ("in.csv:1", "field 'column 2'")),
+        ("prompt\tcompletion\nhi\t{long}\n", ("in.tsv:2", "field 'completion'")),
+    ],
+    ids=["first-column", "last-column", "both-columns", "quoted-across-lines", "open-quote", "header", "tab-separated"],
+)
+def test_a_csv_cell_past_the_bound_is_named_by_line_and_column(content, where, tmp_path, capsys, monkeypatch):
+    """The bound is lowered to 1,000 characters here so that each shape takes a small file; the test below has the real one."""
+    monkeypatch.setattr("evals.data._records.CSV_CELL_LIMIT", 1_000)
+    src = tmp_path / ("in.tsv" if "\t" in content else "in.csv")
+    src.write_text(content.format(long="x" * 1_001))
+    started = time.perf_counter()
+    code, out, err = run_cli(["data", "convert", str(src), str(tmp_path / "out.jsonl")], capsys)
+    text = out + err
+    assert code == 2 and "Traceback" not in text and "1,000 a cell may hold" in text and "Fix:" in text, text
+    for part in where:
+        assert part in text, f"{part!r} not in:\n{text}"
+    assert time.perf_counter() - started < 10 and not (tmp_path / "out.jsonl").exists()
+
+
+def test_a_csv_cell_past_the_real_bound_is_refused(tmp_path, capsys):
+    from evals.data._records import CSV_CELL_LIMIT
+
+    assert CSV_CELL_LIMIT == 64 * 1024 * 1024
+    (tmp_path / "in.csv").write_bytes(b"prompt,completion\nhi,there\nhello," + b"x" * (CSV_CELL_LIMIT + 1) + b"\n")
+    started = time.perf_counter()
+    code, out, err = run_cli(["data", "convert", str(tmp_path / "in.csv"), str(tmp_path / "out.jsonl")], capsys)
+    text = out + err
+    assert code == 2 and "Traceback" not in text and "shorten it" in text, text
+    assert "in.csv:3" in text and "field 'completion'" in text and f"{CSV_CELL_LIMIT + 1:,} characters" in text, text
+    assert time.perf_counter() - started < 10
