@@ -154,22 +154,27 @@ def _candidate_field(scenario: Scenario, i: int) -> str:
     return "model" if scenario.models is None else f"models.{i}.model"
 
 
+MAX_TOKENS_BOUND = 1_000_000
+"""The most generation.max_tokens may ask of a model whose context is not known here (an openai: one): no model answers at such length."""
+
+
 def _context_problems(path: Path, scenario: Scenario, spec, field_: str) -> list[Problem]:
     from evals.models import context_length
 
     max_tokens = scenario.generation.max_tokens
     context = context_length(str(spec.name)) if spec.is_local and max_tokens else None
-    if context is None or max_tokens is None or max_tokens < context:
+    if max_tokens is None or max_tokens < (context or MAX_TOKENS_BOUND + 1):
         return []
-    return [
-        Problem(
-            f"generation.max_tokens {max_tokens} is not below the context of {spec} ({context} tokens)",
-            fix=f"lower it well below {context} (the prompt needs room too)",
-            file=path,
-            line=_key_line(path, "generation", "max_tokens"),
-            field="generation.max_tokens",
+    if context is not None:
+        message = f"generation.max_tokens {max_tokens} is not below the context of {spec} ({context} tokens)"
+        fix = f"lower it well below {context} (the prompt needs room too)"
+    else:
+        message = (
+            f"generation.max_tokens {max_tokens:,} is more than any model writes in one answer (the bound is {MAX_TOKENS_BOUND:,}"
+            f" where the context of {spec} is not known)"
         )
-    ]
+        fix = "lower it to the longest answer the task needs: a label takes a few tokens, a paragraph a few hundred"
+    return [Problem(message, fix=fix, file=path, line=_key_line(path, "generation", "max_tokens"), field="generation.max_tokens")]
 
 
 def _rung_problems(path: Path, scenario: Scenario, candidate, i: int) -> list[Problem]:

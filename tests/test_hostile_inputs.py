@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import yaml
 from clirun import run_cli
 
 GOOD_ROWS = [
@@ -603,6 +604,15 @@ BOMBS: dict[str, tuple[str, int]] = {
 }
 
 
+def scenario_yaml(**changes) -> str:
+    """scenario_text as block YAML, one key a line, so that a message's line can be checked."""
+    return yaml.safe_dump(json.loads(scenario_text(**changes)), sort_keys=False)
+
+
+def line_of(text: str, start: str) -> int:
+    return next(i for i, line in enumerate(text.splitlines(), start=1) if line.strip().startswith(start))
+
+
 def _on_scenario(command: str, *extra: str) -> Callable[[Path], list[str]]:
     """`advisor COMMAND s.yaml EXTRA...` in the test folder."""
     return lambda d: [command, str(d / "s.yaml"), *extra]
@@ -634,6 +644,30 @@ def out_of_proportion_cases() -> list[Case]:
         Case("wizard/no-file-no-terminal", lambda d: ["wizard"], {}, 2, ("terminal",), 10),
         Case("wizard/no-command-no-terminal", lambda d: [], {}, 2, ("terminal",), 10),
     ]
+    huge = 10_000_000
+    max_tokens: dict[str, tuple[dict, tuple[str, ...]]] = {
+        "local": ({"generation": {"max_tokens": huge}}, ("8192", "local:smollm2-135m")),
+        "local-candidate": (
+            {"model": DROP, "models": [{"model": "local:smollm2-135m"}], "generation": {"max_tokens": huge}},
+            ("8192",),
+        ),
+        "remote": ({"model": "openai:http://127.0.0.1:9/v1#m", "generation": {"max_tokens": huge}}, ("1,000,000",)),
+        "hosted": ({"model": "openai:gpt-4o-mini", "generation": {"max_tokens": huge}}, ("1,000,000", "OPENAI_API_KEY")),
+        "remote-candidate": (
+            {
+                "model": DROP,
+                "models": [{"model": "local:smollm2-135m"}, {"model": "openai:http://127.0.0.1:9/v1#m"}],
+                "generation": {"max_tokens": 2_000_000},
+            },
+            ("8192", "1,000,000", "openai:http://127.0.0.1:9/v1#m"),
+        ),
+    }
+    for name, (changes, said) in max_tokens.items():
+        text = scenario_yaml(**changes)
+        names = (f"s.yaml:{line_of(text, 'max_tokens:')}", "generation.max_tokens", *said)
+        files = {"s.yaml": text, **good}
+        cases.append(Case(f"validate/max-tokens-huge-{name}", _on_scenario("validate"), files, 2, names, 10))
+        cases.append(Case(f"run/max-tokens-huge-{name}", _on_scenario("run", "--out", "out", "--ci"), files, 2, names, 10))
     return cases
 
 
@@ -784,3 +818,11 @@ def test_a_csv_cell_past_the_real_bound_is_refused(tmp_path, capsys):
     assert code == 2 and "Traceback" not in text and "shorten it" in text, text
     assert "in.csv:3" in text and "field 'completion'" in text and f"{CSV_CELL_LIMIT + 1:,} characters" in text, text
     assert time.perf_counter() - started < 10
+
+
+@pytest.mark.parametrize("model, max_tokens", [("local:smollm2-135m", 8191), ("openai:http://127.0.0.1:9/v1#m", 1_000_000)])
+def test_max_tokens_within_what_the_model_can_write_passes(model, max_tokens, tmp_path, capsys):
+    (tmp_path / "s.yaml").write_text(scenario_yaml(model=model, generation={"max_tokens": max_tokens}))
+    (tmp_path / "eval.jsonl").write_bytes(jsonl(GOOD_ROWS))
+    code, out, err = run_cli(["validate", str(tmp_path / "s.yaml")], capsys)
+    assert "generation.max_tokens" not in out + err and code == 0, out + err
