@@ -7,11 +7,13 @@ The files are generated here; every command runs in-process through the real CLI
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import yaml
 from clirun import run_cli
 
 GOOD_ROWS = [
@@ -60,6 +62,8 @@ class Case:
     code: int = 2
     names: tuple[str, ...] = ()
     """Strings the output must contain: file names, 'file:line', fields."""
+    seconds: float | None = None
+    """The longest the refusal may take (2 CPU cores), for inputs built to make a command run for minutes."""
 
 
 def scenario_text(**changes) -> str:
@@ -298,7 +302,7 @@ def record_cases() -> list[Case]:
         "errors-above-n": (record(**{"rung.errors": 50}), ("run.json", "errors")),
         "confidence-two": (record(confidence=2.0), ("run.json", "confidence")),
         "newer-version": (record(version=99), ("run.json", "version")),
-        "bad-rung-name": (record(**{"rung.name": "vibes"}), ("run.json", "rungs.0.name")),
+        "bad-rung-name": (record(**{"rung.name": "../vibes"}), ("run.json", "rungs.0.name")),  # any identifier names a rung
         "missing-field": (json.dumps({"scenario": "r"}), ("run.json",)),
     }
     cases = [
@@ -574,7 +578,100 @@ def option_cases() -> list[Case]:
     return cases
 
 
-CASES = scenario_cases() + record_cases() + data_file_cases() + option_cases()
+def _laughs(levels: int, width: int) -> str:
+    """A 'billion laughs': each level lists `width` aliases of the one before, width**levels nodes from a few hundred bytes."""
+    lines = [f"l0: &l0 [{', '.join(['lol'] * width)}]"]
+    lines += [f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * width)}]" for i in range(1, levels)]
+    return "\n".join(lines) + "\n"
+
+
+def _mapping_laughs(levels: int, width: int) -> str:
+    """The same growth through mappings: each level's keys all alias the level before."""
+    keys = [f"k{j}" for j in range(width)]
+    lines = [f"m0: &m0 {{{', '.join(f'{k}: lol' for k in keys)}}}"]
+    lines += [f"m{i}: &m{i} {{{', '.join(f'{k}: *m{i - 1}' for k in keys)}}}" for i in range(1, levels)]
+    return "\n".join(lines) + "\n"
+
+
+# YAML whose aliases expand far beyond the text: (file text, line the message must name).
+BOMBS: dict[str, tuple[str, int]] = {
+    "deep": ("name: laughs\n" + _laughs(9, 9), 6),
+    "wide": ("name: wide\nblock: &b [" + ", ".join(["x"] * 1000) + "]\nuses: [" + ", ".join(["*b"] * 50_000) + "]\n", 3),
+    "mapping": ("name: maps\n" + _mapping_laughs(8, 10), 5),
+    "merge-keys": ("name: merges\n" + _mapping_laughs(3, 10) + "top: {<<: [*m2, *m2, *m2, *m2, *m2]}\n", 5),
+    "self-sequence": ("name: loop\nlabels: &l [a, *l]\n", 2),
+    "self-mapping": ("name: loop\ntask: &t {kind: classification, again: *t}\n", 2),
+}
+
+
+def scenario_yaml(**changes) -> str:
+    """scenario_text as block YAML, one key a line, so that a message's line can be checked."""
+    return yaml.safe_dump(json.loads(scenario_text(**changes)), sort_keys=False)
+
+
+def line_of(text: str, start: str) -> int:
+    return next(i for i, line in enumerate(text.splitlines(), start=1) if line.strip().startswith(start))
+
+
+def _on_scenario(command: str, *extra: str) -> Callable[[Path], list[str]]:
+    """`advisor COMMAND s.yaml EXTRA...` in the test folder."""
+    return lambda d: [command, str(d / "s.yaml"), *extra]
+
+
+def out_of_proportion_cases() -> list[Case]:
+    """Inputs built to make a command run for minutes or hang: each must be refused, with its place and fix, in seconds."""
+    good: dict[str, bytes | str | None] = {"eval.jsonl": jsonl(GOOD_ROWS)}
+    cases = []
+    for name, (text, line) in BOMBS.items():
+        files: dict[str, bytes | str | None] = {"s.yaml": text, **good}
+        names: tuple[str, ...] = (f"s.yaml:{line}", "alias")
+        for command in ("validate", "run", "wizard", "train", "retrieve"):
+            extra = {"run": ("--out", "out", "--ci"), "train": ("--out", "out")}.get(command, ())
+            cases.append(Case(f"{command}/bomb-{name}", _on_scenario(command, *extra), files, 2, names, 10))
+    wizard_files: dict[str, tuple[dict[str, bytes | str | None], tuple[str, ...]]] = {
+        "binary": ({"s.yaml": BAD_BYTES["binary"][0]}, ("s.yaml", "not UTF-8")),
+        "utf16": ({"s.yaml": BAD_BYTES["utf16"][0]}, ("s.yaml", "UTF-16")),
+        "list": ({"s.yaml": b"- a\n- b\n"}, ("s.yaml:1", "mapping")),
+        "scalar": ({"s.yaml": b"just words\n"}, ("s.yaml:1", "mapping")),
+        "missing": ({}, ("s.yaml", "not found")),
+        "not-yaml": ({"s.yaml": b"name: [unclosed\n"}, ("s.yaml", "not valid YAML")),
+        "schema": ({"s.yaml": scenario_text(colour="red"), **good}, ("s.yaml", "colour")),
+        "no-terminal": ({"s.yaml": scenario_text(), **good}, ("terminal", "advisor run")),
+    }
+    for name, (wizard_input, says) in wizard_files.items():
+        cases.append(Case(f"wizard/{name}", _on_scenario("wizard"), wizard_input, 2, says, 10))
+    cases += [
+        Case("wizard/no-file-no-terminal", lambda d: ["wizard"], {}, 2, ("terminal",), 10),
+        Case("wizard/no-command-no-terminal", lambda d: [], {}, 2, ("terminal",), 10),
+    ]
+    huge = 10_000_000
+    max_tokens: dict[str, tuple[dict, tuple[str, ...]]] = {
+        "local": ({"generation": {"max_tokens": huge}}, ("8192", "local:smollm2-135m")),
+        "local-candidate": (
+            {"model": DROP, "models": [{"model": "local:smollm2-135m"}], "generation": {"max_tokens": huge}},
+            ("8192",),
+        ),
+        "remote": ({"model": "openai:http://127.0.0.1:9/v1#m", "generation": {"max_tokens": huge}}, ("1,000,000",)),
+        "hosted": ({"model": "openai:gpt-4o-mini", "generation": {"max_tokens": huge}}, ("1,000,000", "OPENAI_API_KEY")),
+        "remote-candidate": (
+            {
+                "model": DROP,
+                "models": [{"model": "local:smollm2-135m"}, {"model": "openai:http://127.0.0.1:9/v1#m"}],
+                "generation": {"max_tokens": 2_000_000},
+            },
+            ("8192", "1,000,000", "openai:http://127.0.0.1:9/v1#m"),
+        ),
+    }
+    for name, (changes, said) in max_tokens.items():
+        text = scenario_yaml(**changes)
+        names = (f"s.yaml:{line_of(text, 'max_tokens:')}", "generation.max_tokens", *said)
+        files = {"s.yaml": text, **good}
+        cases.append(Case(f"validate/max-tokens-huge-{name}", _on_scenario("validate"), files, 2, names, 10))
+        cases.append(Case(f"run/max-tokens-huge-{name}", _on_scenario("run", "--out", "out", "--ci"), files, 2, names, 10))
+    return cases
+
+
+CASES = scenario_cases() + record_cases() + data_file_cases() + option_cases() + out_of_proportion_cases()
 
 
 def test_the_corpus_is_large_and_covers_every_command():
@@ -596,9 +693,136 @@ def test_hostile_input_is_refused_cleanly(case, tmp_path, capsys, monkeypatch):
             path.mkdir()
         else:
             path.write_bytes(content.encode() if isinstance(content, str) else content)
+    started = time.perf_counter()
     code, out, err = run_cli(case.args(tmp_path), capsys)
+    elapsed = time.perf_counter() - started
     text = out + err
     assert "Traceback" not in text and "Internal error" not in text, text
     assert code == case.code, text
     for name in case.names:
         assert name in text, f"{name!r} not in:\n{text}"
+    assert case.seconds is None or elapsed < case.seconds, f"took {elapsed:.1f} s"
+
+
+def test_aliases_in_proportion_still_read(tmp_path):
+    from advisor.scenario.file import load_scenario
+
+    text = (
+        "name: anchors\ntask: {kind: classification, labels: [spam, ham]}\ndata: {eval: eval.jsonl}\ngrader: {kind: exact}\n"
+        "targets:\n  - &target {metric: accuracy, min: 0.5}\n  - {<<: *target, min: 0.6}\n"
+        "models:\n  - {model: 'local:m0', rungs: &rungs [zero_shot]}\n  - {model: 'local:m1', rungs: *rungs}\n"
+        "ladder: {zero_shot: {}, few_shot: null, prompt_search: null, rag: null, finetune: null}\n"
+    )
+    (tmp_path / "s.yaml").write_text(text)
+    scenario = load_scenario(tmp_path / "s.yaml")  # a merge key that overrides a value is no duplicate key
+    assert [t.min for t in scenario.targets] == [0.5, 0.6] and [c.rungs for c in scenario.candidates] == [["zero_shot"]] * 2
+
+
+def test_yaml_that_blows_up_is_left_out_of_the_shipped_scenarios(tmp_path):
+    from advisor.tui.places import shipped_scenarios
+
+    for name, (text, _) in BOMBS.items():
+        (tmp_path / f"{name}.yaml").write_text(text)
+    (tmp_path / "fine.yaml").write_text("name: fine\ndescription: &d a scenario\nnote: *d\n")
+    started = time.perf_counter()
+    assert [s.name for s in shipped_scenarios([tmp_path])] == ["fine"]
+    assert time.perf_counter() - started < 10
+
+
+@pytest.mark.parametrize(
+    "args, stdin, says",
+    [
+        (["wizard", "{binary}"], "{binary}", "not UTF-8"),  # the file as argument and as stdin, as `advisor wizard f < f`
+        (["wizard", "{list}"], None, "mapping"),
+        (["wizard", "{good}"], None, "terminal"),
+        (["wizard"], None, "terminal"),
+        ([], None, "terminal"),
+    ],
+    ids=["binary", "list", "good-file", "no-file", "no-command"],
+)
+def test_the_wizard_without_a_terminal_ends_at_once(args, stdin, says, tmp_path):
+    """As a script or CI step would start it: stdin a file, or a pipe held open that never sends a key; stdout a pipe."""
+    import os
+    import subprocess
+    import sys
+
+    files = {"binary": BAD_BYTES["binary"][0], "list": b"- a\n- b\n", "good": scenario_text().encode()}
+    for name, content in files.items():
+        (tmp_path / f"{name}.yaml").write_bytes(content)
+    args = [a.format(**{name: tmp_path / f"{name}.yaml" for name in files}) for a in args]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    silent, held = os.pipe()
+    source = open(stdin.format(binary=tmp_path / "binary.yaml"), "rb") if stdin else os.fdopen(silent, "rb")
+    started = time.perf_counter()
+    try:
+        with subprocess.Popen(
+            [sys.executable, "-m", "advisor", *args], stdin=source, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env
+        ) as process:
+            try:
+                output = process.communicate(timeout=10)[0].decode(errors="replace")
+            finally:
+                process.kill()
+    finally:
+        source.close()
+        os.close(held)
+        if stdin:
+            os.close(silent)
+    assert process.returncode == 2 and says in output and "Traceback" not in output, output
+    assert time.perf_counter() - started < 10
+
+
+def test_a_csv_cell_past_the_csv_module_limit_converts(tmp_path, capsys):
+    answer = "long answer " * 20_000  # 240,000 characters, past the csv module's 131,072
+    (tmp_path / "in.csv").write_text(f'prompt,completion\nhi,"{answer}"\nhello,there\n')
+    code, out, err = run_cli(["data", "convert", str(tmp_path / "in.csv"), str(tmp_path / "out.jsonl")], capsys)
+    assert code == 0, out + err
+    rows = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert [len(r["messages"][1]["content"]) for r in rows] == [len(answer.strip()), 5]
+
+
+@pytest.mark.parametrize(
+    "content, where",
+    [
+        ("prompt,completion\nhi,there\n{long},yes\n", ("in.csv:3", "field 'prompt'")),
+        ("id,prompt,completion\n1,hi,there\n2,hello,{long}\n", ("in.csv:3", "field 'completion'")),
+        ("prompt,completion\n{long},{long}\n", ("in.csv:2", "field 'prompt'", "field 'completion'")),
+        ('prompt,completion\nhi,"{long}\n{long}"\nhello,there\n', ("in.csv:3", "field 'completion'")),
+        ('prompt,completion\nhi,"there\n' + "hello,there\n" * 300, ("in.csv:302", "field 'completion'", "never closed")),
+        ("prompt,{long}\nhi,there\n", ("in.csv:1", "field 'column 2'")),
+        ("prompt\tcompletion\nhi\t{long}\n", ("in.tsv:2", "field 'completion'")),
+    ],
+    ids=["first-column", "last-column", "both-columns", "quoted-across-lines", "open-quote", "header", "tab-separated"],
+)
+def test_a_csv_cell_past_the_bound_is_named_by_line_and_column(content, where, tmp_path, capsys, monkeypatch):
+    """The bound is lowered to 1,000 characters here so that each shape takes a small file; the test below has the real one."""
+    monkeypatch.setattr("evals.data._records.CSV_CELL_LIMIT", 1_000)
+    src = tmp_path / ("in.tsv" if "\t" in content else "in.csv")
+    src.write_text(content.format(long="x" * 1_001))
+    started = time.perf_counter()
+    code, out, err = run_cli(["data", "convert", str(src), str(tmp_path / "out.jsonl")], capsys)
+    text = out + err
+    assert code == 2 and "Traceback" not in text and "1,000 a cell may hold" in text and "Fix:" in text, text
+    for part in where:
+        assert part in text, f"{part!r} not in:\n{text}"
+    assert time.perf_counter() - started < 10 and not (tmp_path / "out.jsonl").exists()
+
+
+def test_a_csv_cell_past_the_real_bound_is_refused(tmp_path, capsys):
+    from evals.data._records import CSV_CELL_LIMIT
+
+    assert CSV_CELL_LIMIT == 64 * 1024 * 1024
+    (tmp_path / "in.csv").write_bytes(b"prompt,completion\nhi,there\nhello," + b"x" * (CSV_CELL_LIMIT + 1) + b"\n")
+    started = time.perf_counter()
+    code, out, err = run_cli(["data", "convert", str(tmp_path / "in.csv"), str(tmp_path / "out.jsonl")], capsys)
+    text = out + err
+    assert code == 2 and "Traceback" not in text and "shorten it" in text, text
+    assert "in.csv:3" in text and "field 'completion'" in text and f"{CSV_CELL_LIMIT + 1:,} characters" in text, text
+    assert time.perf_counter() - started < 10
+
+
+@pytest.mark.parametrize("model, max_tokens", [("local:smollm2-135m", 8191), ("openai:http://127.0.0.1:9/v1#m", 1_000_000)])
+def test_max_tokens_within_what_the_model_can_write_passes(model, max_tokens, tmp_path, capsys):
+    (tmp_path / "s.yaml").write_text(scenario_yaml(model=model, generation={"max_tokens": max_tokens}))
+    (tmp_path / "eval.jsonl").write_bytes(jsonl(GOOD_ROWS))
+    code, out, err = run_cli(["validate", str(tmp_path / "s.yaml")], capsys)
+    assert "generation.max_tokens" not in out + err and code == 0, out + err

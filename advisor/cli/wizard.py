@@ -16,6 +16,19 @@ def wizard(scenario_path: Path | None, limit: int | None) -> None:
 
     Starts blank or from a shipped scenario, or prefilled from SCENARIO.
     """
+    from advisor.scenario.file import load_scenario
+    from evals.errors import InputError, Problem
+
+    if scenario_path is not None:
+        load_scenario(scenario_path)  # a file that is no scenario says so, even where there is no terminal to open it in
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):  # without one the app would wait for keys that never come
+        raise InputError(
+            Problem(
+                "the wizard needs a terminal, and stdin or stdout is not one",
+                fix="run it in a terminal; in scripts and CI use `advisor validate SCENARIO` and `advisor run SCENARIO`",
+            ),
+            title="Cannot open the wizard",
+        )
     from ..tui import create_app
 
     app = create_app(scenario_path, limit=limit)

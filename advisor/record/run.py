@@ -12,11 +12,12 @@ from advisor.record import samples
 from advisor.record.frontier import Frontier
 from advisor.record.rag import RagDetails
 from advisor.record.search import Search
-from advisor.registry import RungName
+from advisor.registry import NAME, RungName
 from advisor.scenario.metrics import RATE_METRICS
 from advisor.scenario.schema import Profile, Target
 from evals.errors import InputError, Problem
 
+RUNG_NAME = NAME.pattern
 RECORD_VERSION = 2
 """2: rungs[] and the recommendation name their model, and a scenario with `models:` records the frontier."""
 EPS = 1e-9
@@ -155,7 +156,8 @@ class Variant(BaseModel):
 class RungResult(BaseModel):
     model_config = ConfigDict(allow_inf_nan=False)
 
-    name: RungName
+    name: RungName = Field(pattern=RUNG_NAME)
+    """A registered rung's name or a custom one's (`ladder.custom`): an identifier, since it names files too."""
     model: str | None = None
     """The model measured (version 2 on); None in older records, where it is the record's `model`."""
     status: Literal["measured", "skipped"]

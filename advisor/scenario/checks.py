@@ -11,7 +11,7 @@ from typing import Any
 import click
 import yaml
 
-from advisor.scenario.file import load_scenario
+from advisor.scenario.file import load_scenario, load_yaml
 from advisor.scenario.schema import Scenario
 from advisor.scenario.sources import source_warnings
 from evals.backends.endpoint import EndpointBackend
@@ -156,22 +156,27 @@ def _candidate_field(scenario: Scenario, i: int) -> str:
     return "model" if scenario.models is None else f"models.{i}.model"
 
 
+MAX_TOKENS_BOUND = 1_000_000
+"""The most generation.max_tokens may ask of a model whose context is not known here (an openai: one): no model answers at such length."""
+
+
 def _context_problems(path: Path, scenario: Scenario, spec, field_: str) -> list[Problem]:
     from evals.models import context_length
 
     max_tokens = scenario.generation.max_tokens
     context = context_length(str(spec.name)) if spec.is_local and max_tokens else None
-    if context is None or max_tokens is None or max_tokens < context:
+    if max_tokens is None or max_tokens < (context or MAX_TOKENS_BOUND + 1):
         return []
-    return [
-        Problem(
-            f"generation.max_tokens {max_tokens} is not below the context of {spec} ({context} tokens)",
-            fix=f"lower it well below {context} (the prompt needs room too)",
-            file=path,
-            line=_key_line(path, "generation", "max_tokens"),
-            field="generation.max_tokens",
+    if context is not None:
+        message = f"generation.max_tokens {max_tokens} is not below the context of {spec} ({context} tokens)"
+        fix = f"lower it well below {context} (the prompt needs room too)"
+    else:
+        message = (
+            f"generation.max_tokens {max_tokens:,} is more than any model writes in one answer (the bound is {MAX_TOKENS_BOUND:,}"
+            f" where the context of {spec} is not known)"
         )
-    ]
+        fix = "lower it to the longest answer the task needs: a label takes a few tokens, a paragraph a few hundred"
+    return [Problem(message, fix=fix, file=path, line=_key_line(path, "generation", "max_tokens"), field="generation.max_tokens")]
 
 
 def _rung_problems(path: Path, scenario: Scenario, candidate, i: int) -> list[Problem]:
@@ -312,7 +317,7 @@ def _count_docs(folder: Path | None) -> int:
 def _raw_data_paths(path: Path) -> dict[str, Path]:
     """The data paths of a scenario that failed its schema, when its YAML still reads."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))[1]
     except (OSError, ValueError, RecursionError, yaml.YAMLError):  # ValueError: not UTF-8
         return {}
     data = data.get("data") if isinstance(data, dict) else None
@@ -326,7 +331,7 @@ def _raw_data_paths(path: Path) -> dict[str, Path]:
 def _key_line(path: Path, *keys: str) -> int | None:
     """The 1-based line of a nested key in a YAML file (None when it cannot be found)."""
     try:
-        node = yaml.compose(path.read_text(encoding="utf-8"))
+        node = load_yaml(path.read_text(encoding="utf-8"))[0]
     except (OSError, ValueError, RecursionError, yaml.YAMLError):  # ValueError: not UTF-8
         return None
     line = None

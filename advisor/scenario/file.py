@@ -34,10 +34,79 @@ def load_scenario(path: str | Path) -> Scenario:
         raise InputError([_problem(err, root, path) for err in exc.errors()], title=f"Invalid scenario {path}") from None
 
 
+ALIAS_NODES_FREE = 10_000
+"""Nodes that aliases may add to a document whatever its size: far more than any scenario repeats."""
+ALIAS_NODES_PER_NODE = 10
+"""Beyond ALIAS_NODES_FREE, aliases may add this many nodes per node written; a 'billion laughs' adds millions."""
+
+
+class AliasExpansionError(yaml.MarkedYAMLError):
+    """Aliases that would expand a document out of proportion to its size, or into itself."""
+
+
+class _ProportionateLoader(yaml.SafeLoader):
+    """A SafeLoader that counts, while composing, the nodes each alias stands for and stops a document they blow up."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.sizes: dict[int, int] = {}  # id(node) -> the nodes it stands for, its aliases expanded
+        self.written = 0
+        self.added = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node:
+        event = self.peek_event()
+        node = super().compose_node(parent, index)
+        if isinstance(event, yaml.AliasEvent):
+            self._count_alias(event, node)
+        else:
+            self.written += 1
+            self.sizes[id(node)] = 1 + sum(self.sizes[id(child)] for child in _children(node))
+        return node
+
+    def _count_alias(self, event: yaml.AliasEvent, node: yaml.Node) -> None:
+        if id(node) not in self.sizes:  # the anchor is still open: the alias is inside what it names
+            raise AliasExpansionError(None, None, f"alias *{event.anchor} is inside the node it names, so it never ends", event.start_mark)
+        self.added += self.sizes[id(node)]
+        if self.added > max(ALIAS_NODES_FREE, ALIAS_NODES_PER_NODE * self.written):
+            message = f"aliases (here *{event.anchor}) expand this YAML by over {self.added:,} nodes from the {self.written:,} written"
+            raise AliasExpansionError(None, None, message + ", out of proportion to its size", event.start_mark)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return node.value
+    if isinstance(node, yaml.MappingNode):
+        return [child for pair in node.value for child in pair]
+    return []
+
+
+def load_yaml(text: str) -> tuple[yaml.Node | None, object]:
+    """The node tree (for line numbers) and the value of a user's YAML text; every YAML read of a user's file goes through it.
+
+    A yaml.YAMLError when it is not YAML, AliasExpansionError when its aliases expand out of proportion to it.
+    """
+    # Two passes: constructing the value flattens merge keys (<<) in its nodes, which the tree must keep as written.
+    tree, values = _ProportionateLoader(text), _ProportionateLoader(text)
+    try:
+        return tree.get_single_node(), values.get_single_data()
+    finally:
+        tree.dispose()
+        values.dispose()
+
+
 def parse_yaml(text: str, path: Path) -> tuple[yaml.Node | None, object]:
     """The node tree (for line numbers) and the value of a YAML text; InputError when it is not YAML."""
     try:
-        return yaml.compose(text), yaml.safe_load(text)
+        return load_yaml(text)
+    except AliasExpansionError as exc:
+        raise InputError(
+            Problem(
+                str(exc.problem),
+                fix="write the repeated values out, or alias them less deeply; a scenario repeats a few values at most",
+                file=path,
+                line=exc.problem_mark.line + 1 if exc.problem_mark else None,
+            )
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise InputError(

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -194,6 +195,12 @@ class ModelOptions(Strict):
     """Seconds to wait for one answer before retrying (default 60; --timeout overrides)."""
 
 
+def _registered_rung(name: str) -> str:
+    if get_rung(name) is None:
+        raise ValueError(f"unknown rung '{name}'; use one of {', '.join(rung_order())}")
+    return name
+
+
 class Candidate(Strict):
     """One model the ladder may use (`models:`), with its own prices and the rungs it may climb."""
 
@@ -204,7 +211,7 @@ class Candidate(Strict):
     """Its prices (token prices for an API; hardware_per_hour, always on, for a model you host); the scenario's when omitted."""
     model_options: ModelOptions | None = None
     """How to reach its server (openai: models only); the scenario's when omitted."""
-    rungs: list[str] | None = None
+    rungs: list[Annotated[str, AfterValidator(_registered_rung)]] | None = None
     """The rungs it may climb. Default: every rung for a local model; the prompting rungs for an openai: model
     (and finetune too when `ladder.finetune.method` is openai)."""
 
@@ -213,9 +220,6 @@ class Candidate(Strict):
     def _rungs_once(cls, rungs: list[str] | None) -> list[str] | None:
         if rungs is not None and (not rungs or len(set(rungs)) != len(rungs)):
             raise ValueError("list each rung once, and at least one")
-        unknown = [r for r in rungs or [] if get_rung(r) is None]
-        if unknown:
-            raise ValueError(f"unknown rung {', '.join(map(repr, unknown))}; use one of {', '.join(rung_order())}")
         return rungs
 
     @property

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import yaml
 
+from advisor.scenario.file import load_yaml
+
 from .job import RunChoices
 
 
@@ -35,7 +37,7 @@ def shipped_scenarios(folders: list[Path] | None = None) -> list[Shipped]:
     for folder in scenario_folders() if folders is None else folders:
         for path in sorted(folder.glob("*.yaml")):
             try:
-                data = yaml.safe_load(path.read_text(encoding="utf-8"))
+                data = load_yaml(path.read_text(encoding="utf-8"))[1]
             except (OSError, ValueError, RecursionError, yaml.YAMLError):  # ValueError: not UTF-8
                 continue
             if isinstance(data, dict) and data.get("name") and data["name"] not in found:
