@@ -8,6 +8,7 @@ from advisor.measure import events as ev
 from advisor.measure.cell import RungPlan
 from advisor.record.run import RungResult, RunRecord
 from advisor.scenario.workspace import Workspace
+from evals.data import estimate_tokens
 from evals.errors import BackendError
 
 
@@ -21,8 +22,7 @@ def estimate(ws: Workspace, plans: list[RungPlan]) -> ev.Estimate:
         rung_in, rung_out = int(prompt_tokens(ws, plan) * rung_calls), ws.params.max_tokens * rung_calls
         per_rung[plan.name] = {"calls": rung_calls, "input_tokens": rung_in, "output_tokens": rung_out}
         calls, tokens_in, tokens_out = calls + rung_calls, tokens_in + rung_in, tokens_out + rung_out
-        chars = sum(len(m.content) for ex in plan.trains_on for m in ex.messages)  # the examples as the rung trains on them
-        train_tokens += int(chars / 4 * plan.epochs)
+        train_tokens += int(sum(estimate_tokens(ex.messages) for ex in plan.trains_on) * plan.epochs)  # as it trains on them
     cost = per_call(ws.scenario.pricing, tokens_in, tokens_out, 0).total
     if ws.scenario.pricing:
         cost += ws.scenario.pricing.training_per_1m * train_tokens / 1e6
@@ -30,11 +30,11 @@ def estimate(ws: Workspace, plans: list[RungPlan]) -> ev.Estimate:
 
 
 def prompt_tokens(ws: Workspace, plan: RungPlan) -> float:
-    """Estimated input tokens of one call of a rung (four characters a token, over the first 20 eval items)."""
+    """Estimated input tokens of one call of a rung (`evals.data.estimate_tokens`, over the first 20 eval items)."""
     sample = ws.eval_set[:20]
     if plan.strategy is None or not sample:
         return 0.0
-    return sum(len(m["content"]) for ex in sample for m in plan.strategy(ex).messages) / len(sample) / 4
+    return sum(estimate_tokens(plan.strategy(ex).messages) for ex in sample) / len(sample)
 
 
 def warnings_before(ws: Workspace) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +23,11 @@ def count_tokens(messages: list[Message], tokenizer: Any) -> int:
     return sum(len(tokenizer.encode(m.content, add_special_tokens=False)) for m in messages)
 
 
-def estimate_tokens(messages: list[Message]) -> int:
-    """A tokenizer-free estimate; see ESTIMATE_NOTE."""
-    return sum(max(len(m.content.split()), math.ceil(len(m.content) / 4)) + 4 for m in messages)
+def estimate_tokens(messages: Sequence[Message | Mapping[str, str]]) -> int:
+    """A tokenizer-free estimate (see ESTIMATE_NOTE) of messages as examples hold them or as a prompt sends them;
+    the one rule for every estimate before a run (the ladder's preflight, `advisor data stats`)."""
+    texts = [m.content if isinstance(m, Message) else m["content"] for m in messages]
+    return sum(max(len(text.split()), math.ceil(len(text) / 4)) + 4 for text in texts)
 
 
 def load_tokenizer(model: str) -> tuple[Any, int | None]:
