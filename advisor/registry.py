@@ -55,7 +55,8 @@ class Rung:
     color: str = "#9d755d"
     """Its colour in the report's plots."""
     summary: Callable[[Any], list[str]] | None = None
-    """Its section of the reports: lines about its measured RungResult beyond the metrics every rung has."""
+    """Its section of the reports: sentences about its measured RungResult (e.g. from `RungResult.details`) beyond
+    the metrics every rung has."""
 
 
 _registered: dict[str, Rung] = {}

@@ -247,8 +247,12 @@ def test_a_rung_registered_from_outside_the_package_is_on_the_whole_ladder(tmp_p
     assert rung is not None and rung.metrics["accuracy"].value == 1.0  # every eval ticket has its words in train
     assert [r.name for r in record.rungs][:2] == ["zero_shot", "nearest"]  # its place: order 15
     assert record.recommendation.rung == "nearest"
-    assert "nearest neighbour" in (tmp_path / "run" / "report.md").read_text()
-    assert "nearest neighbour" in (tmp_path / "run" / "report.html").read_text()
+    assert rung.details == {"train_examples": 40, "unknown": 0}  # its own section of the record
+    section = "Looked answers up among 40 train examples; 0 items had no overlap."
+    markdown = (tmp_path / "run" / "report.md").read_text()
+    assert "### nearest neighbour" in markdown and section in markdown
+    html = (tmp_path / "run" / "report.html").read_text()
+    assert "<h2>nearest neighbour</h2>" in html and section in html
 
 
 def test_the_shipped_example_puts_a_retrieval_pipeline_on_the_ladder(tmp_path, run_cache, capsys):

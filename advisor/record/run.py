@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
@@ -206,6 +206,8 @@ class RungResult(BaseModel):
     """prompt_search only: the candidates, their dev scores, the calls spent and the winner's prompt."""
     distill: Distillation | None = None
     """distill only: the teacher's eval metrics and how many of its labels were kept."""
+    details: dict[str, Any] | None = None
+    """What a rung measured of its own beyond the fields above (a plugin rung's section); its `summary` reads it."""
 
     @model_validator(mode="after")
     def _rates_are_rates(self) -> RungResult:

@@ -207,6 +207,13 @@ def learning_curve(record: RunRecord) -> str:
     return '<section class="card"><h2>Learning curve</h2>' + "".join(f"<p>{escape(line)}</p>" for line in found) + "</section>"
 
 
+def rung_sections(record: RunRecord) -> str:
+    """Each rung's own section (its registered summary), as a card."""
+    return "".join(
+        f'<section class="card"><h2>{escape(title)}</h2>{_list(sentences)}</section>' for title, sentences in cells.rung_sections(record)
+    )
+
+
 def render(record: RunRecord, samples: list | None = None) -> str:
     """The whole report.html; with the run's samples (advisor.record.samples.Sample) it ends with the per-item review."""
     body = "".join(
@@ -221,6 +228,7 @@ def render(record: RunRecord, samples: list | None = None) -> str:
             training(record),
             learning_curve(record),
             search(record),
+            rung_sections(record),
             checks(record),
             review_section(samples or []),
             footer(record),

@@ -153,6 +153,14 @@ def models(record: RunRecord) -> list[str]:
     return lines + [""] + [f"- {esc(s)}" for s in _frontier.crossover_sentences(record)] + [""]
 
 
+def rung_sections(record: RunRecord) -> list[str]:
+    """Each rung's own section (its registered summary), under its name."""
+    lines: list[str] = []
+    for title, sentences in cells.rung_sections(record):
+        lines += [f"### {esc(title)}", "", *(f"- {esc(s)}" for s in sentences), ""]
+    return lines
+
+
 def render(record: RunRecord) -> str:
     """The whole report.md."""
     parts = [
@@ -166,6 +174,7 @@ def render(record: RunRecord) -> str:
         training(record),
         learning_curve(record),
         search(record),
+        rung_sections(record),
         checks(record),
     ]
     return "\n".join(line for part in parts for line in part).rstrip() + "\n"

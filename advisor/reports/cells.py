@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from advisor.record.run import MetricValue, RungResult, RunRecord
-from advisor.registry import rung_title
+from advisor.registry import get_rung, rung_title
 from advisor.scenario.metrics import RATE_METRICS
 from advisor.scenario.schema import Target
 
@@ -271,3 +271,14 @@ def variant_rows(rung: RungResult) -> list[list[str]]:
             ]
         )
     return rows
+
+
+def rung_sections(record: RunRecord) -> list[tuple[str, list[str]]]:
+    """(title, sentences) of each measured rung whose registered `summary` has something to say of it."""
+    found = []
+    for rung in record.measured:
+        registered = get_rung(rung.name)
+        lines = registered.summary(rung) if registered and registered.summary else []
+        if lines:
+            found.append((rung_label(rung, record), lines))
+    return found

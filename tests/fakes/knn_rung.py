@@ -48,9 +48,20 @@ def plan(ws, settings: NearestSettings) -> RungPlan:
         return RungPlan("nearest", skip_reason="no train set to look answers up in")
 
     async def measure(cell, plan):
-        return await evaluate(cell, plan.strategy, backend=NearestBackend(cell.ws.train_set, settings.min_overlap))
+        def finish(result, rows, prompts) -> None:  # its own section of the record
+            unknown = int((rows["output"] == "unknown").sum())
+            result.details = {"train_examples": len(cell.ws.train_set), "unknown": unknown}
+
+        backend = NearestBackend(cell.ws.train_set, settings.min_overlap)
+        return await evaluate(cell, plan.strategy, backend=backend, finish=finish)
 
     return RungPlan("nearest", ZeroShot(ws.system_prompt), measure=measure)
+
+
+def summary(result) -> list[str]:
+    """Its section of the reports."""
+    d = result.details or {}
+    return [f"Looked answers up among {d.get('train_examples', 0)} train examples; {d.get('unknown', 0)} items had no overlap."]
 
 
 RUNG = Rung(
@@ -61,6 +72,7 @@ RUNG = Rung(
     plan=plan,
     wizard="nearest neighbour (the answer of the most similar train example)",
     color="#222222",
+    summary=summary,
 )
 
 
