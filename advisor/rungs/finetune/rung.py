@@ -6,13 +6,17 @@ grader, checks what the training broke (the forgetting canary), and with `compar
 
 from __future__ import annotations
 
-from advisor.measure.cell import Cell, Measured, RungPlan, Strategy, evaluate, recheck, release
+from typing import Any
+
+from advisor.measure.cell import Cell, Finish, Measured, RungPlan, Strategy, evaluate, recheck, release
+from advisor.record.run import RungResult
 from advisor.registry import Rung
 from advisor.rungs.finetune.settings import FinetuneSettings
 from advisor.rungs.finetune.train import train_rung, training_examples
+from advisor.rungs.finetune.tuned import Tuned
 from advisor.rungs.finetune.variants import measure_variants
 from advisor.scenario.workspace import FINETUNE_MIN_TRAIN, Workspace
-from evals.strategies import ZeroShot
+from evals.strategies import Prompt, ZeroShot
 from trainers import planned_epochs
 
 
@@ -64,14 +68,24 @@ async def train_and_evaluate(
 ) -> Measured:
     """Train with `settings` on `ws`'s train set (the cell's by default), then evaluate the tuned model."""
     ws, label = ws or cell.ws, label or cell.name
-    release(cell.base)  # one base model in memory at a time: the trainer loads its own
-    tuned = await train_rung(ws, strategy, cell.opts.out_dir / label, cell.on_event, settings)
+    tuned = await train(cell, strategy, settings, label, ws)
+    return await evaluate(cell, strategy, backend=tuned.backend, ws=ws, label=label, finish=with_training(tuned, ws))
 
-    def finish(result, rows, prompts) -> None:
+
+async def train(cell: Cell, strategy: Strategy, settings: FinetuneSettings, label: str, ws: Workspace) -> Tuned:
+    """The fine-tune recipe on `ws`'s train set, each example asked as `strategy` asks it (or a finished training)."""
+    release(cell.base)  # one base model in memory at a time: the trainer loads its own
+    return await train_rung(ws, strategy, cell.opts.out_dir / label, cell.on_event, settings)
+
+
+def with_training(tuned: Tuned, ws: Workspace) -> Finish:
+    """The finish step of a tuned model's evaluation: what the training cost and broke, and the targets again."""
+
+    def finish(result: RungResult, rows: Any, prompts: list[Prompt]) -> None:
         result.training, result.forgetting = tuned.training, tuned.forgetting
         recheck(result, ws)  # forgetting_change needs the canary
 
-    return await evaluate(cell, strategy, backend=tuned.backend, ws=ws, label=label, finish=finish)
+    return finish
 
 
 RUNG = Rung(

@@ -6,7 +6,9 @@ failures into retrieval misses and wrong answers.
 
 from __future__ import annotations
 
-from advisor.measure.cell import Cell, Measured, RungPlan, evaluate
+from typing import Any
+
+from advisor.measure.cell import Cell, Finish, Measured, RungPlan, evaluate
 from advisor.registry import Rung
 from advisor.rungs.rag.measure import RagOutcome, rag_outcome
 from advisor.rungs.rag.settings import RagSettings
@@ -36,8 +38,9 @@ async def measure(cell: Cell, plan: RungPlan) -> Measured:
     return await evaluate_grounded(cell, plan)
 
 
-async def evaluate_grounded(cell: Cell, plan: RungPlan, **how) -> Measured:
-    """Evaluate a retrieval plan with its grounding and citation metrics; `how` goes to `evaluate` (e.g. a tuned backend)."""
+async def evaluate_grounded(cell: Cell, plan: RungPlan, then: Finish | None = None, **how: Any) -> Measured:
+    """Evaluate a retrieval plan with its grounding and citation metrics; `then` finishes after the RAG section, `how`
+    goes to `evaluate` (e.g. a tuned backend)."""
     settings = cell.ws.scenario.ladder.rag
     strategy = plan.strategy
     assert isinstance(strategy, Rag) and settings is not None  # a retrieval plan always has a Rag strategy and settings
@@ -52,6 +55,8 @@ async def evaluate_grounded(cell: Cell, plan: RungPlan, **how) -> Measured:
         result.rag = outcome.details
         for ex, prompt in zip(cell.ws.eval_set, prompts):  # the samples read what a prompt used from its context
             prompt.context["cited"] = outcome.cited.get(ex.key, [])
+        if then is not None:
+            then(result, rows, prompts)
 
     grader = grade_answer_only(cell.ws.grader())  # citations are not part of the answer
     return await evaluate(cell, strategy, grader=grader, extra_metrics=grounding, finish=finish, **how)
