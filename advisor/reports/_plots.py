@@ -57,9 +57,9 @@ def cost_quality(record: RunRecord) -> bytes | None:
     """Cost per 1M calls against the primary quality metric, one point with its interval per rung."""
     name = cells.primary_metric(record)
     points = [
-        (r, r.cost_per_1m_calls_usd or 0.0, r.metrics[name])
+        (r, r.cost_per_1m_calls_usd, r.metrics[name])
         for r in record.measured
-        if name in r.metrics and _finite(r.metrics[name].value)
+        if name in r.metrics and _finite(r.metrics[name].value) and r.cost_per_1m_calls_usd is not None  # unpriced: no x
     ]
     if not points:
         return None
