@@ -671,7 +671,78 @@ def out_of_proportion_cases() -> list[Case]:
     return cases
 
 
-CASES = scenario_cases() + record_cases() + data_file_cases() + option_cases() + out_of_proportion_cases()
+def custom_rung_cases() -> list[Case]:
+    """Bad `ladder.custom` entries (a team's own system on the ladder): refused by validate and run before any call."""
+    module = "VALUE = 3\n\ndef answer(messages):\n    return 'yes'\n"
+    broken = {
+        "syntax": "def answer(messages)\n    return 'yes'\n",
+        "raises-on-import": "raise RuntimeError('the index is not built')\n",
+        "imports-missing": "import not_installed_anywhere\n",
+    }
+    entries: dict[str, tuple[object, tuple[str, ...]]] = {
+        "not-a-list": ({"name": "ours"}, ("ladder.custom",)),
+        "no-name": ([{"python": "mod:answer"}], ("ladder.custom.0.name",)),
+        "name-upper": ([{"name": "Ours", "python": "mod:answer"}], ("ladder.custom.0.name",)),
+        "name-path": ([{"name": "../ours", "python": "mod:answer"}], ("ladder.custom.0.name",)),
+        "name-shipped": ([{"name": "finetune", "python": "mod:answer"}], ("ladder.custom", "taken")),
+        "name-twice": ([{"name": "a", "python": "mod:answer"}, {"name": "a", "python": "mod:answer"}], ("ladder.custom", "taken")),
+        "neither": ([{"name": "ours"}], ("ladder.custom.0", "exactly one")),
+        "both": ([{"name": "ours", "python": "mod:answer", "http": {"url": "http://127.0.0.1:9/a"}}], ("exactly one",)),
+        "python-no-colon": ([{"name": "ours", "python": "mod.answer"}], ("ladder.custom.0", "module:function")),
+        "python-empty": ([{"name": "ours", "python": ""}], ("ladder.custom.0",)),
+        "python-number": ([{"name": "ours", "python": 42}], ("ladder.custom.0.python",)),
+        "python-missing-module": (
+            [{"name": "ours", "python": "nosuchmodule:answer"}],
+            ("s.yaml:", "ladder.custom.0.python", "nosuchmodule"),
+        ),
+        "python-missing-function": ([{"name": "ours", "python": "mod:nope"}], ("ladder.custom.0.python", "nope")),
+        "python-not-callable": ([{"name": "ours", "python": "mod:VALUE"}], ("ladder.custom.0.python",)),
+        "http-no-url": ([{"name": "ours", "http": {}}], ("ladder.custom.0.http.url",)),
+        "http-scheme": ([{"name": "ours", "http": {"url": "file:///etc/passwd"}}], ("ladder.custom.0.http",)),
+        "http-no-host": ([{"name": "ours", "http": {"url": "http:///answer"}}], ("ladder.custom.0.http",)),
+        "http-unset-env": (
+            [{"name": "ours", "http": {"url": "http://127.0.0.1:9/a", "headers": {"X": "${UNSET_KEY_9F}"}}}],
+            ("UNSET_KEY_9F",),
+        ),
+        "http-no-placeholder": (
+            [{"name": "ours", "http": {"url": "http://127.0.0.1:9/a", "body": {"q": "fixed"}}}],
+            ("ladder.custom.0.http",),
+        ),
+        "http-bad-output": ([{"name": "ours", "http": {"url": "http://127.0.0.1:9/a", "output": ""}}], ("ladder.custom.0.http",)),
+        "http-timeout-zero": ([{"name": "ours", "http": {"url": "http://127.0.0.1:9/a", "timeout": 0}}], ("ladder.custom.0.http.timeout",)),
+        "price-negative": ([{"name": "ours", "python": "mod:answer", "pricing": {"per_call": -1}}], ("ladder.custom.0.pricing.per_call",)),
+        "price-nan": ([{"name": "ours", "python": "mod:answer", "pricing": {"per_call": "nan"}}], ("ladder.custom.0.pricing.per_call",)),
+        "unknown-key": ([{"name": "ours", "python": "mod:answer", "endpoint": "x"}], ("ladder.custom.0",)),
+    }
+    cases = []
+    for name, (custom, names) in entries.items():
+        files = {"s.yaml": scenario_text(**_floats({"ladder.custom": custom})), "eval.jsonl": jsonl(GOOD_ROWS), "mod.py": module}
+        cases.append(Case(f"validate/custom-{name}", lambda d: ["validate", str(d / "s.yaml")], files, 2, names))
+        cases.append(Case(f"run/custom-{name}", lambda d: ["run", str(d / "s.yaml"), "--out", str(d / "out"), "--ci"], files, 2, names))
+    for name, source in broken.items():
+        files = {"s.yaml": scenario_text(**{"ladder.custom": [{"name": "ours", "python": "mod:answer"}]}), "eval.jsonl": jsonl(GOOD_ROWS)}
+        files["mod.py"] = source
+        cases.append(
+            Case(f"validate/custom-module-{name}", lambda d: ["validate", str(d / "s.yaml")], files, 2, ("ladder.custom.0.python",))
+        )
+        cases.append(Case(f"run/custom-module-{name}", lambda d: ["run", str(d / "s.yaml"), "--out", str(d / "out")], files, 2, ("mod",)))
+    cases.append(
+        Case(
+            "run/custom-not-a-rung",
+            lambda d: ["run", str(d / "s.yaml"), "--rungs", "theirs", "--out", str(d / "out")],
+            {
+                "s.yaml": scenario_text(**{"ladder.custom": [{"name": "ours", "python": "mod:answer"}]}),
+                "eval.jsonl": jsonl(GOOD_ROWS),
+                "mod.py": module,
+            },
+            2,
+            ("--rungs", "theirs"),
+        )
+    )
+    return cases
+
+
+CASES = scenario_cases() + record_cases() + data_file_cases() + option_cases() + out_of_proportion_cases() + custom_rung_cases()
 
 
 def test_the_corpus_is_large_and_covers_every_command():
