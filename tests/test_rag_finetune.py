@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
+import yaml
 from clirun import run_cli
 from conftest import copy_shipped
 
@@ -75,6 +76,9 @@ def test_training_examples_come_from_train_alone_and_cite_the_passage_they_were_
 @pytest.mark.slow
 def test_rag_finetune_climbs_beside_rag_and_finetune(tmp_path, run_cache, capsys):
     path = copy_shipped("product-faq", tmp_path)
+    scenario = yaml.safe_load(path.read_text())
+    scenario["ladder"]["rag_finetune"] = {}  # off unless a scenario sets it
+    path.write_text(yaml.safe_dump(scenario, sort_keys=False))
     out = tmp_path / "run"
     args = ["run", str(path), "--rungs", "rag,finetune,rag_finetune", "--full", "--limit", "30", "--out", str(out)]
     code, _, err = run_cli(args, capsys)

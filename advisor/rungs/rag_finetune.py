@@ -140,6 +140,7 @@ RUNG = Rung(
     order=55,
     settings=RagFinetuneSettings,
     plan=plan,
+    on=False,  # a scenario turns it on (ladder.rag_finetune: {}) until its measurements on real data say when it pays
     trains=True,
     needs_knowledge=True,
     color="#72b7b2",
