@@ -33,7 +33,7 @@ class Journal:
             self._load()
 
     @classmethod
-    def in_folder(cls, folder: str | Path, **options) -> Journal:
+    def in_folder(cls, folder: str | Path, **options: float) -> Journal:
         """The journal of the run kept in `folder`."""
         return cls(Path(folder) / FILENAME, **options)
 
@@ -69,7 +69,7 @@ class Journal:
     def __enter__(self) -> Journal:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def _load(self) -> None:
