@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
@@ -15,6 +15,9 @@ from advisor.record.search import Search
 from advisor.registry import RungName
 from advisor.scenario.schema import RATE_METRICS, Profile, Target
 from evals.errors import InputError, Problem
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 RECORD_VERSION = 2
 """2: rungs[] and the recommendation name their model, and a scenario with `models:` records the frontier."""
@@ -274,7 +277,7 @@ class RunRecord(BaseModel):
     """Set when too many calls failed after retries; the run then exits 3."""
     _path: Path | None = PrivateAttr(default=None)
 
-    def samples(self, run: str | Path | None = None):
+    def samples(self, run: str | Path | None = None) -> pd.DataFrame:
         """The per-item samples (advisor.record.samples.Sample) as a DataFrame; `run` defaults to where this record was loaded."""
         if run is None and self._path is None:
             raise ValueError("this record was not loaded from a file: pass its run folder")

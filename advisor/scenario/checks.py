@@ -12,10 +12,11 @@ import click
 import yaml
 
 from advisor.scenario.file import load_scenario
-from advisor.scenario.schema import Scenario
+from advisor.scenario.schema import Candidate, Scenario
 from advisor.scenario.sources import source_warnings
 from evals.backends.endpoint import EndpointBackend
 from evals.backends.function import resolve_target
+from evals.backends.spec import ModelSpec
 from evals.data import (
     find_leaks,
     find_near_duplicates,
@@ -156,7 +157,7 @@ def _candidate_field(scenario: Scenario, i: int) -> str:
     return "model" if scenario.models is None else f"models.{i}.model"
 
 
-def _context_problems(path: Path, scenario: Scenario, spec, field_: str) -> list[Problem]:
+def _context_problems(path: Path, scenario: Scenario, spec: ModelSpec, field_: str) -> list[Problem]:
     from evals.models import context_length
 
     max_tokens = scenario.generation.max_tokens
@@ -174,7 +175,7 @@ def _context_problems(path: Path, scenario: Scenario, spec, field_: str) -> list
     ]
 
 
-def _rung_problems(path: Path, scenario: Scenario, candidate, i: int) -> list[Problem]:
+def _rung_problems(path: Path, scenario: Scenario, candidate: Candidate, i: int) -> list[Problem]:
     """A candidate's own rung list may name only rungs its backend can climb and the ladder has on."""
     finetune, problems = scenario.ladder.finetune, []
     where: dict[str, Any] = dict(file=path, line=_key_line(path, "models", str(i), "rungs"), field=f"models.{i}.rungs")
