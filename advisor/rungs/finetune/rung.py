@@ -6,14 +6,22 @@ grader, checks what the training broke (the forgetting canary), and with `compar
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
 from advisor.measure.cell import Cell, Measured, RungPlan, Strategy, evaluate, recheck, release
-from advisor.registry import Rung
+from advisor.record.run import RungResult
+from advisor.registry import Rung, RungName
 from advisor.rungs.finetune.settings import FinetuneSettings
 from advisor.rungs.finetune.train import train_rung, training_examples
 from advisor.rungs.finetune.variants import measure_variants
 from advisor.scenario.workspace import FINETUNE_MIN_TRAIN, Workspace
-from evals.strategies import ZeroShot
+from evals.example import Example
+from evals.strategies import Prompt, ZeroShot
 from trainers import planned_epochs
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def plan(ws: Workspace, settings: FinetuneSettings) -> RungPlan:
@@ -32,7 +40,13 @@ def plan(ws: Workspace, settings: FinetuneSettings) -> RungPlan:
     return trained_plan("finetune", ws, ws.train_set, settings, measure)
 
 
-def trained_plan(name: str, ws: Workspace, train: list, settings: FinetuneSettings, measure_step) -> RungPlan:
+def trained_plan(
+    name: RungName,
+    ws: Workspace,
+    train: list[Example],
+    settings: FinetuneSettings,
+    measure_step: Callable[[Cell, RungPlan], Awaitable[Measured]],
+) -> RungPlan:
     """A rung that trains with the fine-tune's recipe on `train` and is then asked as the tuned model is."""
     # "" (not None) drops the data's own system message too: the tuned model is asked with the input alone.
     strategy = ZeroShot(ws.system_prompt if settings.prompt == "full" else "")
@@ -67,7 +81,7 @@ async def train_and_evaluate(
     release(cell.base)  # one base model in memory at a time: the trainer loads its own
     tuned = await train_rung(ws, strategy, cell.opts.out_dir / label, cell.on_event, settings)
 
-    def finish(result, rows, prompts) -> None:
+    def finish(result: RungResult, rows: pd.DataFrame, prompts: list[Prompt]) -> None:
         result.training, result.forgetting = tuned.training, tuned.forgetting
         recheck(result, ws)  # forgetting_change needs the canary
 
