@@ -110,8 +110,5 @@ def _score_against(output: str, expected: Any, validator: Validator | None, fiel
     if parsed is None:  # nothing to compare: a null expected field is not "right" by absence
         correct = dict.fromkeys(correct, False)
     details.update(fields=correct, field_score=sum(correct.values()) / len(correct) if correct else 0.0)
-    if parsed is None:
-        matched = False
-    else:
-        matched = all(correct.values()) if fields else same(value, expected)
+    matched = parsed is not None and (all(correct.values()) if fields else same(value, expected))
     return Score(float(matched), bool(valid), details)

@@ -45,7 +45,7 @@ class Journal:
         """Record one finished row; it reaches the OS now and the disk within `fsync_every_s`."""
         if self._file is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = open(self.path, "a", encoding="utf-8")
+            self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115  # kept open across appends; close() closes it
         line = redact(json.dumps({"v": VERSION, "request": request, "row": row}, ensure_ascii=False, default=str))
         self._file.write(line + "\n")
         self._file.flush()
