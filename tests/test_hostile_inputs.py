@@ -823,7 +823,7 @@ def test_the_wizard_without_a_terminal_ends_at_once(args, stdin, says, tmp_path)
     args = [a.format(**{name: tmp_path / f"{name}.yaml" for name in files}) for a in args]
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     silent, held = os.pipe()
-    source = open(stdin.format(binary=tmp_path / "binary.yaml"), "rb") if stdin else os.fdopen(silent, "rb")
+    source = open(stdin.format(binary=tmp_path / "binary.yaml"), "rb") if stdin else os.fdopen(silent, "rb")  # noqa: SIM115 (closed in the finally below, with the pipe it may stand for)
     started = time.perf_counter()
     try:
         with subprocess.Popen(

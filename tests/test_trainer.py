@@ -127,7 +127,7 @@ def test_lora_trains_adapter_only_and_loss_falls(trained, tiny_model):
     assert trained.trainable_params == 4 * 2 * (32 + 32 + 32 + 16 + 32 + 16 + 32 + 32 + 3 * (32 + 64))
     assert trained.trainable_line.endswith(f"= {trained.trainable_share:.2%}")
     assert trained.steps == trained.total_steps == 20 and trained.val_examples == 5
-    assert 0 < trained.train_tokens and trained.tokens_per_s > 0 and trained.padding_waste <= 0.10
+    assert trained.train_tokens > 0 and trained.tokens_per_s > 0 and trained.padding_waste <= 0.10
 
 
 def test_run_writes_adapter_log_and_curve(trained):

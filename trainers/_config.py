@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from evals.errors import InputError, Problem
+
+if TYPE_CHECKING:  # peft and transformers are imported when a run trains
+    from peft import LoraConfig
+    from transformers import BitsAndBytesConfig, TrainingArguments
 
 FIELD = "ladder.finetune"
 BEST_SO_FAR = "eval_best_so_far"
@@ -96,7 +100,7 @@ def check_method(settings: LoraSettings, cuda: bool) -> None:
         )
 
 
-def lora_config(settings: LoraSettings):
+def lora_config(settings: LoraSettings) -> LoraConfig:
     """The peft LoraConfig for these settings ("all-linear": every linear projection, not the LM head)."""
     from peft import LoraConfig
 
@@ -107,7 +111,7 @@ def lora_config(settings: LoraSettings):
     )
 
 
-def quantization_config(settings: LoraSettings):
+def quantization_config(settings: LoraSettings) -> BitsAndBytesConfig | None:
     """4-bit NF4 loading for QLoRA, or None for plain LoRA."""
     if settings.method != "qlora":
         return None
@@ -157,7 +161,7 @@ def training_args(
     max_steps: int | None,
     eval_steps: int | None,
     checkpointing: bool,
-):
+) -> TrainingArguments:
     """Trainer arguments: checkpoints each epoch (or every `eval_steps`), evaluation at the same moments."""
     from transformers import TrainingArguments
 

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from evals.errors import InputError, Problem
 from evals.example import Example, to_dicts
 
-from ._config import FIELD
+from ._config import FIELD, LoraSettings
+
+if TYPE_CHECKING:  # transformers is imported when a run trains
+    from transformers import PreTrainedTokenizerBase
 
 IGNORE = -100
 
 
-def encode(example: Example, tokenizer, max_seq_len: int) -> dict[str, list[int]]:
+def encode(example: Example, tokenizer: PreTrainedTokenizerBase, max_seq_len: int) -> dict[str, list[int]]:
     """Token ids and labels for one chat: labels are the assistant tokens (through the end token), -100 elsewhere."""
     messages = to_dicts(example.messages)
     ids: list[int] = []
@@ -23,8 +26,9 @@ def encode(example: Example, tokenizer, max_seq_len: int) -> dict[str, list[int]
     for i, message in enumerate(messages):
         if message["role"] != "assistant":
             continue
-        prompt = tokenizer.apply_chat_template(messages[:i], add_generation_prompt=True, tokenize=False)
-        through = tokenizer.apply_chat_template(messages[: i + 1], tokenize=False)
+        # Untokenized, one chat renders to one string (transformers types the batched and tokenized results too).
+        prompt = cast(str, tokenizer.apply_chat_template(messages[:i], add_generation_prompt=True, tokenize=False))
+        through = cast(str, tokenizer.apply_chat_template(messages[: i + 1], tokenize=False))
         if not prompt.startswith(done) or not through.startswith(prompt):
             raise InputError(
                 Problem(
@@ -51,18 +55,20 @@ def _answer_text(rendered: str, content: str, end: str | None) -> str:
     return rendered[: stop + len(end)] if end and stop >= 0 else rendered.rstrip()
 
 
-def _tokens(tokenizer, text: str) -> list[int]:
+def _tokens(tokenizer: PreTrainedTokenizerBase, text: str) -> list[int]:
     return tokenizer(text, add_special_tokens=False)["input_ids"]
 
 
-def encode_all(examples: list[Example], tokenizer, max_seq_len: int) -> tuple[list[dict], int]:
+def encode_all(examples: list[Example], tokenizer: PreTrainedTokenizerBase, max_seq_len: int) -> tuple[list[dict], int]:
     """Encode every example; drop (and count) those whose answer was cut off entirely by truncation."""
     features = [encode(example, tokenizer, max_seq_len) for example in examples]
     kept = [f for f in features if any(label != IGNORE for label in f["labels"])]
     return kept, len(features) - len(kept)
 
 
-def prepare(train: list[Example], val: list[Example] | None, tokenizer, settings) -> tuple[list[dict], list[dict], int]:
+def prepare(
+    train: list[Example], val: list[Example] | None, tokenizer: PreTrainedTokenizerBase, settings: LoraSettings
+) -> tuple[list[dict], list[dict], int]:
     """Train and validation features (val: given, or a seeded slice of train) and how many were dropped."""
     if val is None:
         train, val = split_val(train, settings.val_fraction, settings.seed)

@@ -11,6 +11,10 @@ falling. Early stopping on the validation score (see `_watch`) cuts a run that n
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ._config import LoraSettings
 
 TARGET_EPOCHS = 3
 MIN_TARGET_EXAMPLES = 100
@@ -41,7 +45,7 @@ def resolve_epochs(epochs: float | str, n_train: int, batch_size: int, grad_accu
     return auto_epochs(n_train, batch_size, grad_accum) if epochs == "auto" else float(epochs)
 
 
-def planned_epochs(settings, n_examples: int) -> float:
+def planned_epochs(settings: LoraSettings, n_examples: int) -> float:
     """The epochs a run of these settings makes on n_examples before the validation slice is held out."""
     from ._data import val_count
 

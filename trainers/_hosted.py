@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from evals.data import write_atomic
 from evals.errors import BackendError, InputError, Problem
@@ -27,6 +27,9 @@ from ._config import FIELD
 from ._hosted_poll import watch
 from ._hosted_result import HostedProgress, HostedResult
 from ._hosted_state import chat_jsonl, fingerprint, load_job, save_job
+
+if TYPE_CHECKING:  # the SDK is imported once a job is asked for
+    import openai
 
 docs = (
     "Hosted fine-tuning (`finetune: {method: openai, model: gpt-4o-mini-2024-07-18}`) uploads the train set "
@@ -125,7 +128,7 @@ def hosted_backend_spec(model_id: str, base_url: str | None = None) -> str:
     return f"openai:{model_id}" if server == _openai_url() else f"openai:{server}#{model_id}"
 
 
-def _submit(client, state: dict, out_dir: Path, request: dict, has_val: bool) -> None:
+def _submit(client: openai.OpenAI, state: dict, out_dir: Path, request: dict, has_val: bool) -> None:
     """Upload the files and create the job, unless an earlier call already did; save each id at once."""
     if state.get("job_id"):
         return
@@ -143,7 +146,7 @@ def _write(out_dir: Path, files: dict[str, bytes]) -> None:
         write_atomic(out_dir / name, data.decode("utf-8"))
 
 
-def _upload(client, path: Path) -> str:
+def _upload(client: openai.OpenAI, path: Path) -> str:
     return client.files.create(file=path, purpose="fine-tune").id
 
 
@@ -154,7 +157,7 @@ def _api_key(env: str, *, required: bool) -> str | None:
     return key
 
 
-def _client(server: str, key: str | None):
+def _client(server: str, key: str | None) -> openai.OpenAI:
     import openai
 
     from evals.backends.openai import PLACEHOLDER_KEY

@@ -5,17 +5,28 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from evals.errors import BackendError
 
 from ._hosted_result import HostedJobPending, HostedProgress, HostedResult
 from ._hosted_state import ENDED, save_job
 
+if TYPE_CHECKING:  # the SDK is imported once a job is asked for
+    import openai
+    from openai.types.fine_tuning import FineTuningJob
+
 EVENTS_PAGE = 100
 
 
 def watch(
-    client, state: dict, out_dir: Path, *, progress: Callable[[HostedProgress], None] | None, poll_s: float, timeout_s: float | None
+    client: openai.OpenAI,
+    state: dict,
+    out_dir: Path,
+    *,
+    progress: Callable[[HostedProgress], None] | None,
+    poll_s: float,
+    timeout_s: float | None,
 ) -> HostedResult:
     """Poll the job in `state` until it ends; raise BackendError if it fails, HostedJobPending on timeout."""
     start = time.monotonic()
@@ -38,7 +49,7 @@ def watch(
         time.sleep(poll_s)
 
 
-def new_events(client, job_id: str, seen: set[str]) -> list[list[str]]:
+def new_events(client: openai.OpenAI, job_id: str, seen: set[str]) -> list[list[str]]:
     """The job's events not seen yet, as [id, message] pairs, oldest first."""
     fresh = []
     # The API lists newest first and the SDK pages on by itself: stop at the first event already seen.
@@ -50,7 +61,7 @@ def new_events(client, job_id: str, seen: set[str]) -> list[list[str]]:
     return fresh[::-1]
 
 
-def finish(job, state: dict, out_dir: Path) -> HostedResult:
+def finish(job: FineTuningJob, state: dict, out_dir: Path) -> HostedResult:
     """The result of an ended job, saved in job.json so that asking again needs no request."""
     messages = [message for _, message in state["events"]]
     if job.status != "succeeded" or not job.fine_tuned_model:
@@ -67,5 +78,5 @@ def finish(job, state: dict, out_dir: Path) -> HostedResult:
     return result
 
 
-def _age(job) -> float:
+def _age(job: FineTuningJob) -> float:
     return max(0.0, time.time() - job.created_at)

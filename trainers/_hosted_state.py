@@ -12,7 +12,7 @@ from pathlib import Path
 
 from evals.data import write_json
 from evals.errors import InputError, Problem
-from evals.example import Example
+from evals.example import Example, Message
 
 JOB_FILE = "job.json"
 VERSION = 1
@@ -28,7 +28,7 @@ def chat_jsonl(examples: list[Example]) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def _api_message(message) -> dict:
+def _api_message(message: Message) -> dict:
     data = message.model_dump()
     return {key: data[key] for key in API_MESSAGE_KEYS if data.get(key) is not None}
 

@@ -6,10 +6,14 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from evals.errors import InputError, Problem
 
 from ._config import FIELD
+
+if TYPE_CHECKING:  # transformers is imported when a run trains
+    from transformers import PreTrainedModel
 
 # fp32 weights, their gradients and AdamW's two moments: 4 + 4 + 8 bytes per trained parameter.
 STATE_BYTES_PER_PARAM = 16
@@ -36,7 +40,7 @@ class MemoryEstimate:
         )
 
 
-def estimate_full(model, batch_size: int, longest: int) -> MemoryEstimate:
+def estimate_full(model: PreTrainedModel, batch_size: int, longest: int) -> MemoryEstimate:
     """The memory of training every weight of `model` on batches of `batch_size` rows of at most `longest` tokens."""
     params = sum(p.numel() for p in model.parameters())
     config = model.config
@@ -83,7 +87,7 @@ class PeakRss:
         self._thread.start()
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
         self.peak = max(self.peak, _rss())

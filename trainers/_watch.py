@@ -6,9 +6,10 @@ import json
 import logging
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from transformers import TrainerCallback
 
@@ -16,6 +17,11 @@ from evals.data import write_atomic
 
 from ._config import BEST_SO_FAR
 from ._result import TrainProgress
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedTokenizerBase, TrainerControl, TrainerState, TrainingArguments
+
+    from evals.models import CausalLM
 
 log = logging.getLogger("trainers")
 
@@ -119,7 +125,7 @@ class TrainWatch(TrainerCallback):
         log_path: Path,
         patience: int,
         progress: Callable[[TrainProgress], None] | None = None,
-        score: Callable[[Any, Any], float] | None = None,
+        score: Callable[[CausalLM, PreTrainedTokenizerBase], float] | None = None,
     ):
         self.log_path = log_path
         self.patience = patience
@@ -130,26 +136,44 @@ class TrainWatch(TrainerCallback):
         self.start = (time.perf_counter(), 0, 0)
         self.loss: float | None = None
 
-    def on_train_begin(self, args, state, control, **kwargs):
+    def on_train_begin(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any) -> None:
         self.start = (time.perf_counter(), state.global_step, state.num_input_tokens_seen)
         self.verdict = assess(state.log_history, self.patience)
         if state.is_world_process_zero:  # a resumed run's log restarts from its checkpoint
             write_atomic(self.log_path, "".join(json.dumps(r) + "\n" for r in records(state.log_history)))
 
-    def on_substep_end(self, args, state, control, **kwargs):
+    def on_substep_end(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any) -> None:
         self.micro_batches += 1
 
-    def on_step_end(self, args, state, control, **kwargs):
+    def on_step_end(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any) -> None:
         self.micro_batches += 1
 
-    def on_log(self, args, state, control, logs=None, **kwargs):
+    def on_log(
+        self,
+        args: TrainingArguments,
+        state: TrainerState,
+        control: TrainerControl,
+        logs: dict[str, float] | None = None,
+        **kwargs: Any,
+    ) -> None:
         if not logs or "loss" not in logs or "eval_loss" in logs:  # evaluations are written once scored
             return
         self._write(state, record({**logs, "step": state.global_step}))
 
-    def on_evaluate(self, args, state, control, metrics=None, model=None, processing_class=None, **kwargs):
+    def on_evaluate(
+        self,
+        args: TrainingArguments,
+        state: TrainerState,
+        control: TrainerControl,
+        metrics: dict[str, float] | None = None,
+        model: CausalLM | None = None,
+        processing_class: PreTrainedTokenizerBase | None = None,
+        **kwargs: Any,
+    ) -> None:
         entry = next(h for h in reversed(state.log_history) if "eval_loss" in h)  # the one just logged
+        assert metrics is not None  # the Trainer hands every on_evaluate its metrics, model and tokenizer
         if self.score is not None:
+            assert model is not None and processing_class is not None
             entry["eval_score"] = metrics["eval_score"] = self.score(model, processing_class)
         before = self.verdict.warning
         self.verdict = assess(state.log_history, self.patience)
@@ -162,7 +186,7 @@ class TrainWatch(TrainerCallback):
             log.info("early stopping at step %d: no better evaluation than step %s", state.global_step, self.verdict.best_step)
             control.should_training_stop = True
 
-    def _write(self, state, line: dict[str, Any]) -> None:
+    def _write(self, state: TrainerState, line: dict[str, Any]) -> None:
         self.loss = line["loss"] if line["loss"] is not None else self.loss
         if state.is_world_process_zero:
             with self.log_path.open("a") as f:
@@ -170,7 +194,7 @@ class TrainWatch(TrainerCallback):
         if self.progress is not None:
             self.progress(self.tick(state, line["val_loss"], line["val_score"]))
 
-    def tick(self, state, val_loss: float | None, val_score: float | None = None) -> TrainProgress:
+    def tick(self, state: TrainerState, val_loss: float | None, val_score: float | None = None) -> TrainProgress:
         """Progress now: throughput and ETA from this call's own steps."""
         started, step0, tokens0 = self.start
         elapsed = time.perf_counter() - started

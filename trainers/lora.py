@@ -10,8 +10,9 @@ import os
 import statistics
 import time
 import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from evals.data import write_json
 from evals.errors import InputError, Problem
@@ -24,6 +25,12 @@ from ._epochs import resolve_epochs
 from ._result import TrainProgress, TrainResult
 from ._resume import fingerprint, resume_point
 from ._score import ValScorer
+
+if TYPE_CHECKING:  # torch, peft and transformers are imported when a run trains
+    import torch
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase, Trainer, TrainingArguments
+
+    from ._watch import TrainWatch
 
 
 def train_lora(
@@ -56,10 +63,6 @@ def train_lora(
     out_dir = Path(out_dir)
     set_offline_env()
     import torch
-    from transformers import PrinterCallback, Trainer
-
-    from ._memory import PeakRss
-    from ._watch import TrainWatch
 
     cuda = _wants_cuda(device, torch.cuda.is_available())
     check_method(settings, cuda)
@@ -72,22 +75,61 @@ def train_lora(
     out_dir.mkdir(parents=True, exist_ok=True)
     checkpoint = resume_point(out_dir, fingerprint(settings, model, train_features, val_features), resume)
 
-    # Models that take a position mask in `logits_to_keep` project onto the vocabulary only where labels are.
-    collator = Collator(tokenizer.pad_token_id, trim_logits="logits_to_keep" in inspect.signature(base.forward).parameters)
+    collator = _collator(tokenizer, base)
+    watch = _watcher(out_dir, settings, progress, val_scorer, val)
+    args = training_args(
+        settings,
+        out_dir,
+        epochs=epochs,
+        cuda=cuda,
+        has_val=bool(val_features),
+        max_steps=max_steps,
+        eval_steps=eval_steps,
+        checkpointing=checkpointing_needed(settings, max(len(f["input_ids"]) for f in train_features)),
+    )
+    trainer = _trainer(trained, tokenizer, args, settings, train_features, val_features, collator, watch)
+    seconds, peak_rss = _fit(trainer, checkpoint)
+
+    counts = dict(train_examples=len(train_features), val_examples=len(val_features), skipped_examples=skipped, peak_rss_bytes=peak_rss)
+    result = _summarize(trainer, watch, collator, settings, seconds, out_dir, epochs=epochs, device="cuda" if cuda else "cpu", **counts)
+    return _save(trainer, tokenizer, result, out_dir)
+
+
+def _collator(tokenizer: PreTrainedTokenizerBase, model: PreTrainedModel) -> Collator:
+    """Pads the batches; on models that take a position mask in `logits_to_keep`, asks for logits only where labels are."""
+    return Collator(tokenizer.pad_token_id, trim_logits="logits_to_keep" in inspect.signature(model.forward).parameters)
+
+
+def _watcher(
+    out_dir: Path,
+    settings: LoraSettings,
+    progress: Callable[[TrainProgress], None] | None,
+    val_scorer: ValScorer | None,
+    val: list[Example],
+) -> TrainWatch:
+    """The run's watcher (log, progress, early stopping), scoring `val` at each evaluation when given a scorer."""
+    from ._watch import TrainWatch
+
     score = (lambda m, tok: val_scorer(m, tok, val)) if val_scorer is not None and val else None
-    watch = TrainWatch(out_dir / "train_log.jsonl", settings.early_stopping_patience, progress, score)
+    return TrainWatch(out_dir / "train_log.jsonl", settings.early_stopping_patience, progress, score)
+
+
+def _trainer(
+    model: torch.nn.Module,
+    tokenizer: PreTrainedTokenizerBase,
+    args: TrainingArguments,
+    settings: LoraSettings,
+    train_features: list[dict],
+    val_features: list[dict],
+    collator: Collator,
+    watch: TrainWatch,
+) -> Trainer:
+    """The transformers Trainer of this run, reporting to `watch` alone (nothing printed)."""
+    from transformers import PrinterCallback, Trainer
+
     trainer = Trainer(
-        model=trained,
-        args=training_args(
-            settings,
-            out_dir,
-            epochs=epochs,
-            cuda=cuda,
-            has_val=bool(val_features),
-            max_steps=max_steps,
-            eval_steps=eval_steps,
-            checkpointing=checkpointing_needed(settings, max(len(f["input_ids"]) for f in train_features)),
-        ),
+        model=model,
+        args=args,
         train_dataset=LengthGroupedData(train_features, settings.batch_size, settings.seed),
         eval_dataset=val_features or None,
         data_collator=collator,
@@ -95,48 +137,60 @@ def train_lora(
         callbacks=[watch],
     )
     trainer.remove_callback(PrinterCallback)  # progress goes to the caller, not to stdout
+    return trainer
+
+
+def _fit(trainer: Trainer, checkpoint: str | None) -> tuple[float, int]:
+    """Train (from `checkpoint` when resuming); the wall time in seconds and the peak resident memory in bytes."""
+    from ._memory import PeakRss
+
     started = time.perf_counter()
     with _quiet_deprecations(), PeakRss() as memory:
         trainer.train(resume_from_checkpoint=checkpoint)
-    seconds = time.perf_counter() - started
+    return time.perf_counter() - started, memory.peak
 
-    counts = dict(
-        train_examples=len(train_features),
-        val_examples=len(val_features),
-        skipped_examples=skipped,
-        epochs=epochs,
-        method=settings.method,
-        peak_rss_bytes=memory.peak,
-    )
-    folder = out_dir / ("model" if settings.method == "full" else "adapter")
-    result = _summarize(trainer, watch, collator, settings, seconds, folder, device="cuda" if cuda else "cpu", **counts)
-    if trainer.is_world_process_zero():
-        trainer.model.config.use_cache = True  # type: ignore[union-attr]  # for whoever serves it
-        trainer.model.save_pretrained(result.adapter_dir)  # type: ignore[union-attr,operator]  # a PeftModel here
-        tokenizer.save_pretrained(result.adapter_dir)
-        result = dataclasses.replace(result, artifact_bytes=sum(f.stat().st_size for f in result.adapter_dir.iterdir() if f.is_file()))
-        write_json(out_dir / "curve.json", result.curve)
-        write_json(out_dir / "train_result.json", result.as_dict())
+
+def _save(trainer: Trainer, tokenizer: PreTrainedTokenizerBase, result: TrainResult, out_dir: Path) -> TrainResult:
+    """Save the adapter (or model) with its tokenizer, the curve and the result; the result with its size on disk."""
+    if not trainer.is_world_process_zero():
+        return result  # one process writes
+    trainer.model.config.use_cache = True  # type: ignore[union-attr]  # for whoever serves it
+    trainer.model.save_pretrained(result.adapter_dir)  # type: ignore[union-attr,operator]  # a PeftModel here
+    tokenizer.save_pretrained(result.adapter_dir)
+    result = dataclasses.replace(result, artifact_bytes=sum(f.stat().st_size for f in result.adapter_dir.iterdir() if f.is_file()))
+    write_json(out_dir / "curve.json", result.curve)
+    write_json(out_dir / "train_result.json", result.as_dict())
     return result
 
 
-def _summarize(trainer, watch, collator: Collator, settings: LoraSettings, seconds: float, adapter_dir: Path, **extra: Any) -> TrainResult:
+def _summarize(
+    trainer: Trainer,
+    watch: TrainWatch,
+    collator: Collator,
+    settings: LoraSettings,
+    seconds: float,
+    out_dir: Path,
+    *,
+    train_examples: int,
+    **extra: Any,
+) -> TrainResult:
     """The result of a finished Trainer run, read from its state, its watcher and the collator's counts."""
     from ._watch import assess, records, undertrained
 
-    state = trainer.state
+    state, model = trainer.state, trainer.model
+    assert model is not None  # the Trainer was given it
     log = records(state.log_history)
     verdict = assess(state.log_history, settings.early_stopping_patience)
-    trainable, total = _parameters(trainer.model)
+    trainable, total = _parameters(model)
     tokens = state.num_input_tokens_seen - watch.start[2]
-    steps_per_epoch = math.ceil(len(trainer.train_dataset) / (settings.batch_size * settings.grad_accum))
+    steps_per_epoch = math.ceil(train_examples / (settings.batch_size * settings.grad_accum))
     train_losses = [r["loss"] for r in log if r["loss"] is not None]
     val_losses = [r["val_loss"] for r in log if r["val_loss"] is not None]
     # A run stopped early, or whose kept evaluation already scored every validation answer right, has nothing left to gain.
     done = verdict.stop or verdict.best_val_score == 1.0
     note = None if done else undertrained(state.log_history, min(steps_per_epoch, len(train_losses) // 2))
     return TrainResult(
-        adapter_dir=adapter_dir,
+        adapter_dir=out_dir / ("model" if settings.method == "full" else "adapter"),
         trainable_params=trainable,
         total_params=total,
         trainable_share=trainable / total,
@@ -156,12 +210,14 @@ def _summarize(trainer, watch, collator: Collator, settings: LoraSettings, secon
         best_val_score=verdict.best_val_score,
         undertrained_note=note,
         resumed_from_step=watch.start[1],
-        model=trainer.model,
+        train_examples=train_examples,
+        method=settings.method,
+        model=model,
         **extra,
     )
 
 
-def _trainable(base, settings: LoraSettings, features: list[dict]):
+def _trainable(base: PreTrainedModel, settings: LoraSettings, features: list[dict]) -> torch.nn.Module:
     """What trains: a LoRA adapter on the frozen base, or (method full) the base itself once its memory fits."""
     import torch
     from peft import get_peft_model
@@ -176,16 +232,18 @@ def _trainable(base, settings: LoraSettings, features: list[dict]):
         return get_peft_model(base, lora_config(settings))
 
 
-def _parameters(model) -> tuple[int, int]:
+def _parameters(model: torch.nn.Module) -> tuple[int, int]:
     """(trainable, total) parameters; a tied embedding counts once."""
-    if hasattr(model, "get_nb_trainable_parameters"):
+    from peft import PeftModel
+
+    if isinstance(model, PeftModel):
         return model.get_nb_trainable_parameters()
     params = list(model.parameters())  # unique tensors
     return sum(p.numel() for p in params if p.requires_grad), sum(p.numel() for p in params)
 
 
 @contextlib.contextmanager
-def _quiet_deprecations():
+def _quiet_deprecations() -> Iterator[None]:
     """peft and the Trainer call a transformers API deprecated in v5: a warning for them, not for the user."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
@@ -207,7 +265,7 @@ def _wants_cuda(device: str | None, available: bool) -> bool:
     return device.startswith("cuda")
 
 
-def _load(name: str, settings: LoraSettings, cuda: bool):
+def _load(name: str, settings: LoraSettings, cuda: bool) -> tuple[PreTrainedTokenizerBase, PreTrainedModel]:
     """Tokenizer (right padding, a pad token) and the base model: fp32 on CPU, bf16 (or 4-bit) on CUDA."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer

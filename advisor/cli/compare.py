@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from evals.errors import InputError, Problem
+
+if TYPE_CHECKING:
+    from advisor.compare.runs import RunComparison
 
 _RUN = click.Path(path_type=Path)
 _FILE = click.Path(dir_okay=False, path_type=Path)
@@ -56,7 +60,7 @@ def compare(
     sys.exit(1 if gate and comparison.regressed else 0)
 
 
-def finish(comparison, md_path: Path | None = None, json_path: Path | None = None, junit_path: Path | None = None) -> None:
+def finish(comparison: RunComparison, md_path: Path | None = None, json_path: Path | None = None, junit_path: Path | None = None) -> None:
     """Print the comparison and write the files asked for."""
     from advisor.reports import comparison_junit, comparison_markdown, comparison_text
     from evals.data import write_atomic

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.table import Table
@@ -11,6 +12,9 @@ from evals.errors import InputError, Problem
 
 from . import output
 from .params import FiniteRange
+
+if TYPE_CHECKING:
+    from evals.data import DataStats
 
 FILE = click.Path(dir_okay=False)
 
@@ -135,7 +139,7 @@ def stats(file: str, epochs: float, price_per_1m: float, model: str | None, as_j
         output.console.print(_labels_table(figures.labels))
 
 
-def _stats_table(file: str, figures) -> Table:
+def _stats_table(file: str, figures: DataStats) -> Table:
     approx = "≈ " if figures.tokens_estimated else ""
     table = Table(title=file, show_header=False, title_justify="left")
     table.add_row("examples", str(figures.examples))
@@ -155,7 +159,7 @@ def _labels_table(labels: dict[str, int]) -> Table:
     return table
 
 
-def _tokenizer(model: str | None):
+def _tokenizer(model: str | None) -> tuple[Any, int | None]:
     if model is None:
         return None, None
     from evals.data import load_tokenizer

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -13,6 +15,15 @@ from evals.kinds import MODEL_FREE_GRADER_KINDS
 
 from . import output
 from .params import FiniteRange
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from evals.backends import GenerationParams
+    from evals.example import Example
+    from evals.graders import Grader
+    from evals.runner import ProgressEvent, Runner
+    from evals.strategies import FewShot, Prompt, ZeroShot
 
 GRADERS = MODEL_FREE_GRADER_KINDS
 
@@ -89,14 +100,46 @@ def eval_cmd(
 
     Exit status: 0 done, 2 bad input, 3 too many backend failures.
     """
-    from advisor.record import samples
     from advisor.run.lock import run_lock
     from advisor.scenario.schema import ModelOptions
     from advisor.scenario.workspace import open_backend
     from evals.backends import GenerationParams
-    from evals.data import load_jsonl, write_atomic, write_json
-    from evals.graders import check_answers, make_grader
     from evals.runner import Cache, Journal, Runner, check_error_budget
+
+    examples, label_list, grader = _graded_set(eval_path, limit, kind, labels, schema, pattern)
+    if export_dir is not None:
+        task_params = GenerationParams(max_tokens=max_tokens, stop=stop)
+        _export(examples, eval_path, kind, label_list, schema, pattern, task_params, export_dir, system_prompt is not None or shots > 0)
+        return
+    strategy = _strategy(system_prompt, train, shots)
+    out_dir = out_dir or Path("runs") / f"eval-{eval_path.stem}"
+    params = GenerationParams(max_tokens=max_tokens, temperature=temperature, stop=stop, seed=0 if temperature else None)
+    with run_lock(out_dir):
+        backend = open_backend(model, ModelOptions(api_key_env=api_key_env), concurrency=concurrency, timeout=timeout)
+        runner = Runner(
+            backend,
+            grader,
+            params=params,
+            concurrency=concurrency,
+            cache=Cache.open_default() if not no_cache and repeat == 1 else None,
+            journal=Journal.in_folder(out_dir),
+            repeat=repeat,
+        )
+        prompts = {ex.key: strategy(ex) for ex in examples}
+        rows = _run(runner, [(ex, prompts[ex.key].messages) for ex in examples])
+        results = _results(rows, kind, label_list, confidence, model, eval_path)
+        _write(out_dir, rows, prompts, results)
+    _print(results, out_dir)
+    check_error_budget(rows, max_error_rate)
+    sys.exit(0)
+
+
+def _graded_set(
+    eval_path: Path, limit: int | None, kind: str, labels: str | None, schema: Path | None, pattern: str | None
+) -> tuple[list[Example], list[str] | None, Grader]:
+    """The eval examples (the first `limit`), the labels and the grader; answers the grader cannot use are refused at once."""
+    from evals.data import load_jsonl
+    from evals.graders import check_answers, make_grader
 
     examples = load_jsonl(eval_path)[:limit] if limit else load_jsonl(eval_path)
     label_list = [v.strip() for v in labels.split(",")] if labels else None
@@ -106,53 +149,37 @@ def eval_cmd(
     problems = [replace(p, file=eval_path) for p in check_answers(kind, examples, labels=label_list)]
     if problems:
         raise InputError(problems, title=f"Answers in {eval_path} that the {kind} grader cannot use")
-    if export_dir is not None:
-        _export(
-            examples,
-            eval_path,
-            kind,
-            label_list,
-            schema,
-            pattern,
-            GenerationParams(max_tokens=max_tokens, stop=stop),
-            export_dir,
-            system_prompt is not None or shots > 0,
-        )
-        return
-    strategy = _strategy(system_prompt, train, shots)
-    out_dir = out_dir or Path("runs") / f"eval-{eval_path.stem}"
-    params = GenerationParams(max_tokens=max_tokens, temperature=temperature, stop=stop, seed=0 if temperature else None)
-    use_cache = not no_cache and repeat == 1
-    with run_lock(out_dir):
-        backend = open_backend(model, ModelOptions(api_key_env=api_key_env), concurrency=concurrency, timeout=timeout)
-        runner = Runner(
-            backend,
-            grader,
-            params=params,
-            concurrency=concurrency,
-            cache=Cache.open_default() if use_cache else None,
-            journal=Journal.in_folder(out_dir),
-            repeat=repeat,
-        )
-        prompts = {ex.key: strategy(ex) for ex in examples}
-        items = [(ex, prompts[ex.key].messages) for ex in examples]
-        with _bar(len(items) * repeat) as tick:
-            runner.progress = tick
-            rows = runner.run_sync(items, rung="eval")
-        results = _results(rows, kind, label_list, confidence, model, eval_path)
-        write_atomic(
-            out_dir / "samples.jsonl",
-            samples.dumps(
-                [samples.from_row(row, prompts[row["id"]].messages, prompts[row["id"]].context) for row in rows.to_dict("records")]
-            ),
-        )
-        write_json(out_dir / "results.json", results, indent=2)
-    _print(results, out_dir)
-    check_error_budget(rows, max_error_rate)
-    sys.exit(0)
+    return examples, label_list, grader
 
 
-def _export(examples, eval_path: Path, kind: str, labels, schema, pattern, params, folder: Path, changes_prompt: bool) -> None:
+def _run(runner: Runner, items: list[tuple[Example, list[dict]]]) -> pd.DataFrame:
+    """Every item (times the runner's repeats) through the runner, with a progress bar on standard error."""
+    with _bar(len(items) * runner.repeat) as tick:
+        runner.progress = tick
+        return runner.run_sync(items, rung="eval")
+
+
+def _write(out_dir: Path, rows: pd.DataFrame, prompts: dict[str, Prompt], results: dict) -> None:
+    """samples.jsonl (each row with the prompt it was asked) and results.json."""
+    from advisor.record import samples
+    from evals.data import write_atomic, write_json
+
+    item_samples = [samples.from_row(row, prompts[row["id"]].messages, prompts[row["id"]].context) for row in rows.to_dict("records")]
+    write_atomic(out_dir / "samples.jsonl", samples.dumps(item_samples))
+    write_json(out_dir / "results.json", results, indent=2)
+
+
+def _export(
+    examples: list[Example],
+    eval_path: Path,
+    kind: str,
+    labels: list[str] | None,
+    schema: Path | None,
+    pattern: str | None,
+    params: GenerationParams,
+    folder: Path,
+    changes_prompt: bool,
+) -> None:
     """The eval set as it is, with its grader, as an lm-eval generation task; prints how to run it."""
     import re
 
@@ -169,7 +196,7 @@ def _export(examples, eval_path: Path, kind: str, labels, schema, pattern, param
     )
 
 
-def _strategy(system_prompt: str | None, train: Path | None, shots: int):
+def _strategy(system_prompt: str | None, train: Path | None, shots: int) -> FewShot | ZeroShot:
     from evals.data import load_jsonl
     from evals.strategies import FewShot, ZeroShot
 
@@ -180,7 +207,7 @@ def _strategy(system_prompt: str | None, train: Path | None, shots: int):
     return ZeroShot(system_prompt)
 
 
-def _results(rows, kind: str, labels, confidence: float, model: str, eval_path: Path) -> dict:
+def _results(rows: pd.DataFrame, kind: str, labels: list[str] | None, confidence: float, model: str, eval_path: Path) -> dict:
     from evals.graders import Score, summarize
     from evals.runner import repeat_summary
     from evals.stats import latency_summary
@@ -229,7 +256,7 @@ def _print(results: dict, out_dir: Path) -> None:
 class _bar:
     """A rich progress bar fed by the runner's progress events."""
 
-    def __init__(self, total: int):
+    def __init__(self, total: int) -> None:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
         self.progress = Progress(
@@ -242,9 +269,9 @@ class _bar:
         )
         self.task = self.progress.add_task("eval", total=total)
 
-    def __enter__(self):
+    def __enter__(self) -> Callable[[ProgressEvent], None]:
         self.progress.start()
         return lambda event: self.progress.update(self.task, completed=event.done)
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.progress.stop()

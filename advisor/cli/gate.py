@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -12,11 +14,15 @@ from evals.errors import BackendError, InputError, Problem
 
 from . import output
 
+if TYPE_CHECKING:
+    from advisor.record.run import RunRecord
+    from advisor.scenario.schema import Target
+
 _TARGET = re.compile(r"^\s*([A-Za-z0-9_]+)\s*(>=|<=)\s*([-+0-9.eE]+)\s*$")
 _RUN_JSON = click.Path(dir_okay=False, path_type=Path)
 
 
-def parse_targets(texts: tuple[str, ...] | list[str]):
+def parse_targets(texts: tuple[str, ...] | list[str]) -> list[Target]:
     """'accuracy>=0.95' / 'p95_latency_ms<=800' into Targets; every bad one reported at once."""
     from pydantic import ValidationError
 
@@ -44,7 +50,7 @@ def parse_targets(texts: tuple[str, ...] | list[str]):
     return targets
 
 
-def regate(record, targets=None):
+def regate(record: RunRecord, targets: Sequence[Target] | None = None) -> RunRecord:
     """The record with its measured rungs re-checked against `targets` (default: its own) and re-recommended.
 
     The recommendation is derived again the way `advisor run` derives it, because new targets can change
@@ -66,7 +72,7 @@ def regate(record, targets=None):
     return record
 
 
-def summary_lines(record, stored_rung: str | None) -> list[str]:
+def summary_lines(record: RunRecord, stored_rung: str | None) -> list[str]:
     """One plain line per target check, then the verdict."""
     from ..reports.cells import target_text, title
 
@@ -177,7 +183,7 @@ def report(run_json: Path, fmt: str, out_path: Path | None, force: bool) -> None
     click.echo(f"Wrote {out_path}", err=True)
 
 
-def _export_samples(record, fmt: str, out_path: Path | None, force: bool) -> None:
+def _export_samples(record: RunRecord, fmt: str, out_path: Path | None, force: bool) -> None:
     """The per-item table (advisor.record.samples.Sample columns) as CSV (to stdout without --out) or Parquet."""
     from advisor.record.samples import flat_frame, for_record
 

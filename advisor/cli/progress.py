@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from advisor.measure import events as ev
 from advisor.registry import rung_title
+
+if TYPE_CHECKING:
+    from advisor.record.run import RungResult
+    from trainers import TrainProgress
 
 
 class LadderProgress:
     """Draws one bar per rung (and one for training); a callable for `climb(on_event=...)`."""
 
-    def __init__(self, console):
+    def __init__(self, console: Console) -> None:
         self.console = console
         self.progress = Progress(
             TextColumn("[bold]{task.description:<10}"),
@@ -24,16 +31,16 @@ class LadderProgress:
             transient=False,
             disable=not console.is_terminal,
         )
-        self.tasks: dict[str, int] = {}
+        self.tasks: dict[str, TaskID] = {}
 
-    def __enter__(self):
+    def __enter__(self) -> LadderProgress:
         self.progress.start()
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.progress.stop()
 
-    def __call__(self, event) -> None:
+    def __call__(self, event: ev.Event) -> None:
         if isinstance(event, ev.RungStarted):
             self.tasks[event.rung] = self.progress.add_task(rung_title(event.rung), total=event.total, info="")
         elif isinstance(event, ev.RowsDone) and event.rung in self.tasks:
@@ -50,11 +57,11 @@ class LadderProgress:
         elif isinstance(event, ev.Note):
             self.console.print(f"[{'yellow' if event.level == 'warning' else 'dim'}]{event.text}")
 
-    def training(self, p) -> None:
+    def training(self, p: TrainProgress) -> None:
         """A trainer's own progress tick (trainers.TrainProgress), drawn as the training bar."""
         self(ev.TrainingStep(p.step, p.total_steps, p.loss, p.eta_s))
 
-    def _finished(self, result) -> None:
+    def _finished(self, result: RungResult) -> None:
         title = rung_title(result.name)
         if result.status == "skipped":
             self.console.print(f"[dim]{title}: skipped ({result.skip_reason})")

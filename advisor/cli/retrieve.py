@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import click
 from rich.markup import escape
@@ -12,6 +12,9 @@ from evals.errors import InputError, Problem
 from evals.strategies import RETRIEVERS, RetrieverKind
 
 from . import output
+
+if TYPE_CHECKING:
+    from evals.strategies import RetrievalCurve
 
 
 @click.command()
@@ -59,7 +62,7 @@ def retrieve(scenario: str, retriever: str | None, limit: int | None) -> None:
     _print(curve, kind, len(chunks), config.top_k, time.perf_counter() - started)
 
 
-def _print(curve, kind: str, chunks: int, top_k: int, seconds: float) -> None:
+def _print(curve: RetrievalCurve, kind: str, chunks: int, top_k: int, seconds: float) -> None:
     from rich.table import Table
 
     table = Table(title=f"{kind} · {chunks} chunks · {curve.n} questions", title_justify="left")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -13,6 +15,11 @@ from evals.errors import InputError, Problem
 from . import output
 from .compare import MARGIN_HELP, check_baseline, finish
 from .params import FiniteRange
+
+if TYPE_CHECKING:
+    from advisor.record.run import RunRecord
+    from advisor.run import RunOptions
+    from advisor.scenario.workspace import Workspace
 
 
 @click.command()
@@ -99,15 +106,10 @@ def run(
     Exit status: 0 targets met (and no regression), 1 missed or regressed, 2 bad input, 3 backend failure.
     """
     from advisor.registry import rung_order
-    from advisor.run import RunOptions, climb, estimate_cells, raise_on_backend_failure, warnings_before
-    from advisor.run.lock import run_lock
+    from advisor.run import RunOptions, raise_on_backend_failure
     from advisor.scenario.workspace import prepare
 
-    from ..reports import print_summary, write_reports
-    from .progress import LadderProgress
-
     output.set_plain(ci)
-    console = output.console
     ws = prepare(scenario_path, limit, drop_leaks=drop_leaks)
     scenario = ws.scenario
     selected = _parse_rungs(rungs, rung_order() + tuple(c.name for c in scenario.ladder.custom))
@@ -127,6 +129,18 @@ def run(
         learning_curve=learning_curve,
         timeout=timeout,
     )
+    _announce(ws, selected, max_cost)
+    record = _climb(ws, opts)
+    raise_on_backend_failure(record)
+    regressed = baseline is not None and _compare(baseline, out_dir, margin)
+    sys.exit(0 if record.passed and not regressed else 1)
+
+
+def _announce(ws: Workspace, selected: list[str] | None, max_cost: float | None) -> None:
+    """What the run measures and its estimate, and the warnings; an estimate above --max-cost stops it here."""
+    from advisor.run import estimate_cells, warnings_before
+
+    console, scenario = output.console, ws.scenario
     est = estimate_cells(ws, selected)
     models = ", ".join(c.model for c in scenario.candidates)
     console.print(
@@ -146,16 +160,25 @@ def run(
                 field="--max-cost",
             )
         )
-    with run_lock(out_dir):
+
+
+def _climb(ws: Workspace, opts: RunOptions) -> RunRecord:
+    """Climb the ladder with progress bars, save run.json and the reports in the run folder, and print the summary."""
+    from advisor.run import climb
+    from advisor.run.lock import run_lock
+
+    from ..reports import print_summary, write_reports
+    from .progress import LadderProgress
+
+    console = output.console
+    with run_lock(opts.out_dir):
         with LadderProgress(console) as progress:
             record = asyncio.run(climb(ws, opts, progress))
-        record.save(out_dir / "run.json")
-        paths = write_reports(record, out_dir)
+        record.save(opts.out_dir / "run.json")
+        paths = write_reports(record, opts.out_dir)
     print_summary(record, console)
-    console.print(f"Wrote {out_dir / 'run.json'}, " + ", ".join(str(p) for p in paths.values()))
-    raise_on_backend_failure(record)
-    regressed = baseline is not None and _compare(baseline, out_dir, margin)
-    sys.exit(0 if record.passed and not regressed else 1)
+    console.print(f"Wrote {opts.out_dir / 'run.json'}, " + ", ".join(str(p) for p in paths.values()))
+    return record
 
 
 def _compare(baseline: Path, out_dir: Path, margin: float) -> bool:
@@ -191,7 +214,7 @@ def _check_out_dir(out_dir: Path, name: str, force: bool) -> None:
         )
 
 
-def _parse_rungs(value: str | None, known) -> list[str] | None:
+def _parse_rungs(value: str | None, known: Sequence[str]) -> list[str] | None:
     if value is None:
         return None
     names = [v.strip() for v in value.split(",") if v.strip()]

@@ -7,6 +7,7 @@ Rendered by `advisor.reports` (comparison_text, comparison_markdown, comparison_
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -123,9 +124,10 @@ def compare_runs(base: str | Path, new: str | Path, margin: float = 0.0, confide
 
 
 def compare_samples(
-    base_samples: list[smp.Sample], new_samples: list[smp.Sample], margin: float, confidence: float, **about
+    base_samples: list[smp.Sample], new_samples: list[smp.Sample], margin: float, confidence: float, **about: Any
 ) -> RunComparison:
-    """The comparison of two runs' samples, rung by rung on the items they share by id."""
+    """The comparison of two runs' samples, rung by rung on the items they share by id; `about` holds the comparison's
+    other fields (base, new, scenario, data_changed)."""
     by_rung_base, by_rung_new = _by_rung(base_samples), _by_rung(new_samples)
     base_ids, new_ids = _ids(base_samples), _ids(new_samples)
     rungs = [

@@ -6,7 +6,7 @@ Every sentence of the rationale cites a measured number.
 from __future__ import annotations
 
 from advisor.decide.cost import break_even_calls
-from advisor.record.run import Recommendation, RungResult
+from advisor.record.run import Recommendation, RungResult, TargetCheck
 from advisor.registry import needs_knowledge, prompting, rung_title, trains
 from advisor.scenario.metrics import RATE_METRICS
 from advisor.scenario.schema import Profile
@@ -64,7 +64,9 @@ def reasons(rung: RungResult) -> str:
     return "; ".join(f"{c.target.metric} {c.reason}" for c in rung.checks)
 
 
-def _adjust_for_knowledge(choice, rungs, profile, rationale, next_steps) -> RungResult:
+def _adjust_for_knowledge(
+    choice: RungResult, rungs: list[RungResult], profile: Profile, rationale: list[str], next_steps: list[str]
+) -> RungResult:
     """Knowledge that changes or must be cited belongs in retrieval, not in weights or prompts."""
     why = []
     if profile.knowledge_changes in VOLATILE:
@@ -171,7 +173,7 @@ def serve_constrained(choice: RungResult) -> list[str]:
     return [SERVE_CONSTRAINED[choice.structure]]
 
 
-def none_passes(rungs, measured, confidence) -> Recommendation:
+def none_passes(rungs: list[RungResult], measured: list[RungResult], confidence: float) -> Recommendation:
     if not measured:
         return Recommendation(rung=None, rationale=["No rung was measured."], next_steps=["Enable at least one rung in `ladder`."])
     rung = closest(measured)
@@ -194,7 +196,7 @@ def closest(measured: list[RungResult]) -> RungResult:
     return min(measured, key=_shortfall)
 
 
-def _gap(check) -> float:
+def _gap(check: TargetCheck) -> float:
     """How far a check is from passing: points for a rate, the relative overshoot for latency and cost."""
     if check.passed:
         return 0.0
@@ -210,7 +212,7 @@ def _shortfall(rung: RungResult) -> float:
     return max((_gap(c) for c in rung.checks), default=0.0)
 
 
-def _miss(check, rung: RungResult) -> str:
+def _miss(check: TargetCheck, rung: RungResult) -> str:
     metric = rung.metrics.get(check.target.metric)
     if check.target.metric in RATE_METRICS and check.target.min is not None and metric is not None:
         return (
@@ -220,7 +222,7 @@ def _miss(check, rung: RungResult) -> str:
     return f"{check.target} ({check.reason})"
 
 
-def _more_data(check, rung: RungResult, confidence: float) -> str | None:
+def _more_data(check: TargetCheck, rung: RungResult, confidence: float) -> str | None:
     """When the point estimate clears a rate target, the eval set is what is missing: say how much more."""
     metric, bound = rung.metrics.get(check.target.metric), check.target.min
     if metric is None or bound is None or check.target.metric not in RATE_METRICS or metric.value < bound or bound >= 1.0:

@@ -12,7 +12,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from advisor.decide.targets import check_all
 from advisor.measure import events as ev
@@ -24,8 +24,11 @@ from advisor.record.run import MetricValue, RungResult, Stopping
 from advisor.registry import RungName
 from advisor.scenario.workspace import Workspace
 from evals.backends.base import Backend
-from evals.runner import Cache, Journal, Runner, prompt_parts
+from evals.runner import Cache, Journal, ProgressEvent, Runner, prompt_parts
 from evals.strategies import Prompt
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MAX_ERROR_RATE = 0.1
 
@@ -123,7 +126,7 @@ async def evaluate(
     cell.on_event(ev.RungStarted(cell.name, len(prompts) * opts.repeat))
     started = time.perf_counter()
 
-    def progress(p) -> None:
+    def progress(p: ProgressEvent) -> None:
         cell.on_event(ev.RowsDone(cell.name, p.done, p.total, p.errors, p.accuracy, p.eta_s))
 
     cache = Cache.open_default() if opts.use_cache else None
@@ -169,7 +172,15 @@ def recheck(result: RungResult, ws: Workspace) -> None:
     check_all(result, ws.scenario.targets, ws.scenario.confidence)
 
 
-async def _latency(result: RungResult, rows, backend, prompts: list, ws: Workspace, opts: RunOptions, cache) -> None:
+async def _latency(
+    result: RungResult,
+    rows: pd.DataFrame,
+    backend: Backend,
+    prompts: list[list[dict]],
+    ws: Workspace,
+    opts: RunOptions,
+    cache: Cache | None,
+) -> None:
     """Latency from the one-at-a-time probe (targets re-checked on it), throughput from the run."""
     fresh = int((~rows["cached"].astype(bool)).sum()) if len(rows) else 0
     if fresh and result.seconds > 0:
@@ -182,10 +193,10 @@ async def _latency(result: RungResult, rows, backend, prompts: list, ws: Workspa
         recheck(result, ws)
 
 
-def _save_samples(out_dir: Path, rung: str, rows, prompts: dict) -> None:
+def _save_samples(out_dir: Path, rung: str, rows: pd.DataFrame, prompts: dict[str, Prompt]) -> None:
     """Per-item samples (advisor.record.samples.Sample): the prompt, what the model said and how it was graded."""
 
-    def sample(row: dict):
+    def sample(row: dict) -> samples.Sample:
         prompt = prompts.get(row["id"])
         return samples.from_row(row, prompt.messages if prompt else None, prompt.context if prompt else None)
 

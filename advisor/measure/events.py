@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from advisor.record.run import RungResult
@@ -46,7 +46,7 @@ class Note:
     level: str = "info"
 
 
-Event = Union[RungStarted, RowsDone, TrainingStep, RungFinished, Note]
+Event = RungStarted | RowsDone | TrainingStep | RungFinished | Note
 """Everything the ladder reports while it climbs."""
 OnEvent = Callable[[Event], None]
 """Where the ladder sends its events (the CLI's bars, the TUI's messages)."""

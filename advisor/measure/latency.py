@@ -13,16 +13,21 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import partial
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from evals.errors import BackendError
 from evals.stats import bootstrap_stat, percentile
 
+if TYPE_CHECKING:
+    from evals.backends import Backend, Completion, GenerationParams
+    from evals.runner import Cache
+
 PROBE_ITEMS = 20
 
 
-def _percentile(values, q: int) -> float:
+def _percentile(values: np.ndarray, q: int) -> float:
     return float(np.percentile(values, q))
 
 
@@ -41,7 +46,9 @@ class Probe:
         return out
 
 
-async def probe(backend, prompts: list[list[dict]], params, cache=None, items: int = PROBE_ITEMS) -> Probe | None:
+async def probe(
+    backend: Backend, prompts: list[list[dict]], params: GenerationParams, cache: Cache | None = None, items: int = PROBE_ITEMS
+) -> Probe | None:
     """A warm-up call, then up to `items` prompts one at a time; None when no call succeeded."""
     from evals.runner import request_key
 
@@ -60,7 +67,7 @@ async def probe(backend, prompts: list[list[dict]], params, cache=None, items: i
     return Probe(seconds) if seconds else None
 
 
-async def _quietly(backend, messages, params):
+async def _quietly(backend: Backend, messages: list[dict], params: GenerationParams) -> Completion | None:
     try:
         return await backend.complete(messages, params)
     except BackendError:

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from evals.stats import wilson
 
+if TYPE_CHECKING:
+    import pandas as pd
 
-def item_scores(rows) -> dict[str, float]:
+
+def item_scores(rows: pd.DataFrame) -> dict[str, float]:
     """Each item's score, averaged over its repeats (what the paired tests between rungs compare)."""
     return {str(k): float(v) for k, v in rows.groupby("id", sort=False)["score"].mean().items()}
 
 
-def repeat_summary(rows, confidence: float) -> dict | None:
+def repeat_summary(rows: pd.DataFrame, confidence: float) -> dict | None:
     """With more than one repeat: pass^N (every sample of an item right), agreement (all N outputs the same),
     and the mean score over every sample; None for a single repeat."""
     n = int(rows["repeat"].max()) + 1 if "repeat" in rows and len(rows) else 1

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from advisor.decide.cost import per_call
 from advisor.decide.targets import check_all
@@ -12,12 +12,15 @@ from advisor.record.run import Comparison, MetricValue, RungName, RungResult
 from advisor.scenario.schema import Scenario
 from evals.stats import compare, latency_summary, wilson
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 K = TypeVar("K")
 
 
 def rung_result(
     name: RungName,
-    rows,
+    rows: pd.DataFrame,
     scenario: Scenario,
     labels: list[str] | None,
     recalls: list[bool],
@@ -71,14 +74,14 @@ def rung_result(
     return check_all(result, scenario.targets, scenario.confidence)
 
 
-def backend_share(rows, flag: str = "constrained") -> float:
+def backend_share(rows: pd.DataFrame, flag: str = "constrained") -> float:
     """Share of rows whose backend set `flag`: "constrained" (it held the answer to the asked structure) or
     "closed_at_budget" (it steered a JSON answer to close before max_tokens)."""
     flags = [bool(d.get("backend", {}).get(flag)) if isinstance(d, dict) else False for d in rows["details"]]
     return sum(flags) / len(flags) if flags else 0.0
 
 
-def cost_bounds(rows, scenario: Scenario, per_1k: float) -> list[float]:
+def cost_bounds(rows: pd.DataFrame, scenario: Scenario, per_1k: float) -> list[float]:
     """[lower, upper] cost per 1k calls: the calls' own costs (tokens and machine time), bootstrapped.
 
     A call's cost is linear in its tokens and machine time, so the mean of the per-call costs is the point cost."""
@@ -94,19 +97,19 @@ def cost_bounds(rows, scenario: Scenario, per_1k: float) -> list[float]:
     return [min(spread.lower, per_1k), max(spread.upper, per_1k)]
 
 
-def _machine_shares(rows) -> list[float]:
+def _machine_shares(rows: pd.DataFrame) -> list[float]:
     shares = [d.get("backend", {}).get("machine_s") if isinstance(d, dict) else None for d in rows["details"]]
     return [float(s) if s is not None else float(t) for s, t in zip(shares, rows["latency_s"])]
 
 
-def machine_seconds(rows) -> float:
+def machine_seconds(rows: pd.DataFrame) -> float:
     """Mean machine time per call: a local call's share of its batch, else its latency (one call, one machine)."""
     if not len(rows):
         return 0.0
     return float(sum(_machine_shares(rows)) / len(rows))
 
 
-def _confusion(rows, labels: list[str] | None) -> dict | None:
+def _confusion(rows: pd.DataFrame, labels: list[str] | None) -> dict | None:
     if not labels:
         return None
     from evals.graders import confusion

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
@@ -18,6 +18,10 @@ from advisor.scenario.schema import Profile, Target
 from evals.errors import InputError, Problem
 
 RUNG_NAME = NAME.pattern
+
+if TYPE_CHECKING:
+    import pandas as pd
+
 RECORD_VERSION = 2
 """2: rungs[] and the recommendation name their model, and a scenario with `models:` records the frontier."""
 EPS = 1e-9
@@ -279,7 +283,7 @@ class RunRecord(BaseModel):
     """Set when too many calls failed after retries; the run then exits 3."""
     _path: Path | None = PrivateAttr(default=None)
 
-    def samples(self, run: str | Path | None = None):
+    def samples(self, run: str | Path | None = None) -> pd.DataFrame:
         """The per-item samples (advisor.record.samples.Sample) as a DataFrame; `run` defaults to where this record was loaded."""
         if run is None and self._path is None:
             raise ValueError("this record was not loaded from a file: pass its run folder")

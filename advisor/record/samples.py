@@ -11,12 +11,17 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
 from advisor.registry import ladder_position
 from evals.errors import InputError, Problem
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from advisor.record.run import RunRecord  # which imports this module
 
 FOLDER = "samples"
 
@@ -183,7 +188,7 @@ def load(run: str | Path, rungs: list[str] | None = None) -> list[Sample]:
     return [s for f in files if rungs is None or f.stem in rungs for s in read(f)]
 
 
-def for_record(record, run: str | Path | None = None) -> list[Sample]:
+def for_record(record: RunRecord, run: str | Path | None = None) -> list[Sample]:
     """The samples of the rungs a record measured (a rung file an earlier run left in the folder is not its).
 
     `run` defaults to the folder the record was loaded from; a record with neither has no samples.
@@ -192,14 +197,14 @@ def for_record(record, run: str | Path | None = None) -> list[Sample]:
     return [] if folder is None else load(folder, [r.name for r in record.measured])
 
 
-def frame(samples: list[Sample]):
+def frame(samples: list[Sample]) -> pd.DataFrame:
     """The samples as a pandas DataFrame with one row per item, rung and repeat, and `COLUMNS`."""
     import pandas as pd
 
     return pd.DataFrame([s.model_dump() for s in samples], columns=COLUMNS)
 
 
-def flat_frame(samples: list[Sample]):
+def flat_frame(samples: list[Sample]) -> pd.DataFrame:
     """The table for csv and parquet: lists and the prompt as JSON text, so every cell is a plain value."""
     table = frame(samples)
     for column in ("shots", "retrieved", "cited", "messages"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from advisor.record.run import RungResult, RunRecord
 from advisor.registry import get_rung
@@ -10,6 +11,9 @@ from advisor.registry import get_rung
 from . import _curve, cells
 from ._canvas import figure as _figure
 from ._canvas import png as _png
+
+if TYPE_CHECKING:  # matplotlib is imported when a figure is drawn
+    from matplotlib.axes import Axes
 
 MODEL_MARKERS = ("o", "s", "^", "D", "v", "P")
 """One marker shape per model on the frontier plot (the colour is the rung's)."""
@@ -61,7 +65,7 @@ def cost_quality(record: RunRecord) -> bytes | None:
         for r in record.measured
         if name in r.metrics and _finite(r.metrics[name].value) and r.cost_per_1m_calls_usd is not None  # unpriced: no x
     ]
-    if not points:
+    if name is None or not points:
         return None
     fig = _figure(5.2, 3.4)
     ax = fig.subplots()
@@ -73,7 +77,9 @@ def cost_quality(record: RunRecord) -> bytes | None:
         ax.annotate(cells.rung_label(rung, record), (x, m.value), textcoords="offset points", xytext=(8, 4), fontsize=8)
     for target in record.targets:
         if target.metric == name:
-            ax.axhline(target.min if target.min is not None else target.max, ls="--", color="#d62728", lw=1.2)
+            bound = target.min if target.min is not None else target.max
+            assert bound is not None  # a target has exactly one bound
+            ax.axhline(bound, ls="--", color="#d62728", lw=1.2)
     _cost_axis(ax, xs, free_x)
     ax.set_xlabel("USD per 1M calls")
     ax.set_ylabel(name)
@@ -96,6 +102,7 @@ def frontier(record: RunRecord) -> bytes | None:
     shapes = {model: MODEL_MARKERS[i % len(MODEL_MARKERS)] for i, model in enumerate(record.models)}
     seen: dict[tuple[float, float | None], int] = {}
     for cell, x in zip(points, xs):
+        assert cell.quality is not None  # the points are the cells with a quality
         color, size = rung_color(cell.rung), 12 if cell.key == chosen else 8
         face = color if cell.pareto else "white"
         ax.plot(x, cell.quality, shapes.get(cell.model, "o"), color=color, markerfacecolor=face, markersize=size, markeredgewidth=1.8)
@@ -125,7 +132,7 @@ def _cost_positions(costs: list[float]) -> tuple[list[float], float | None]:
     return [c if c > 0 else free_x for c in costs], free_x
 
 
-def _cost_axis(ax, xs: list[float], free_x: float | None) -> None:
+def _cost_axis(ax: Axes, xs: list[float], free_x: float | None) -> None:
     from matplotlib.ticker import FuncFormatter
 
     top = max(xs)
@@ -194,7 +201,7 @@ def _points(curve: list[dict], key: str) -> list[tuple[int, float]]:
     return [(p["step"], p[key]) for p in curve if _finite(p.get(key)) and "step" in p]
 
 
-def _score_panel(ax, score: list[tuple[int, float]], best_step: int | None) -> None:
+def _score_panel(ax: Axes, score: list[tuple[int, float]], best_step: int | None) -> None:
     """The grader's mean score on the validation slice at each evaluation; the kept one circled."""
     ax.plot(*zip(*score), color="#54a24b", lw=1.6, marker="o", markersize=4, label="val score (grader)")
     kept = [(s, v) for s, v in score if s == best_step]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from advisor.record.rag import MISSED, WRONG, RagDetails
+from advisor.record.rag import MISSED, WRONG, FailedItem, RagDetails
 from advisor.record.run import RunRecord
 
 
@@ -51,7 +51,7 @@ def html(record: RunRecord) -> str:
     return "".join(parts)
 
 
-def _item(item) -> str:
+def _item(item: FailedItem) -> str:
     passages = "".join(f"<li><b>{escape(p.id)}</b> <small>({p.score:.3g})</small> {escape(p.text)}</li>" for p in item.retrieved)
     return (
         f'<details class="item"><summary>{escape(item.id)} · {escape(item.why)} · {escape(item.question)}</summary>'

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from advisor.record.run import MetricValue, RungResult, RunRecord
+from advisor.record.run import Comparison, MetricValue, RungResult, RunRecord, Training
 from advisor.registry import get_rung, rung_title
 from advisor.scenario.metrics import RATE_METRICS
 from advisor.scenario.schema import Target
@@ -43,7 +43,7 @@ def rung_label(rung: RungResult, record: RunRecord) -> str:
     return f"{short_model(rung.model)} · {title(rung.name)}" if record.models else title(rung.name)
 
 
-def against_label(comparison) -> str:
+def against_label(comparison: Comparison) -> str:
     """The other side of a paired test: a rung, or a cell of another model."""
     name = title(comparison.against)
     return f"{short_model(comparison.against_model)} · {name}" if comparison.against_model else name
@@ -193,7 +193,7 @@ def training_facts(rung: RungResult) -> list[tuple[str, str]]:
     return [(label, value) for label, value in facts if value]
 
 
-def _kept(t) -> str | None:
+def _kept(t: Training) -> str | None:
     """The checkpoint kept and its validation score, e.g. 'step 60 (val score 0.967)'."""
     if t.best_step is None:
         return None

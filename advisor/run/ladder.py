@@ -9,7 +9,7 @@ from advisor.measure import events as ev
 from advisor.measure.cell import RunOptions, measure_cell
 from advisor.measure.repeats import item_scores
 from advisor.measure.results import comparisons
-from advisor.record.run import RungName, RungResult, RunRecord
+from advisor.record.run import LearningCurve, RungName, RungResult, RunRecord
 from advisor.run.models import climb_models
 from advisor.run.plans import plan_rungs
 from advisor.run.preflight import error_budget, estimate, warnings_before
@@ -77,7 +77,7 @@ async def climb(ws: Workspace, opts: RunOptions, on_event: ev.OnEvent = lambda e
     return record
 
 
-async def _learning_curve(ws: Workspace, opts: RunOptions, on_event):
+async def _learning_curve(ws: Workspace, opts: RunOptions, on_event: ev.OnEvent) -> tuple[LearningCurve | None, str | None]:
     """The learning curve of the fine-tune rung, or why there is none."""
     from advisor.rungs.finetune.curve import learning_curve
 

@@ -21,7 +21,7 @@ from advisor.measure import events as ev
 from advisor.measure.cell import RungPlan, RunOptions, measure_cell
 from advisor.measure.repeats import item_scores
 from advisor.measure.results import comparisons
-from advisor.record.frontier import CellPrice
+from advisor.record.frontier import CellPrice, Frontier
 from advisor.record.run import RungResult, RunRecord
 from advisor.registry import rung_title
 from advisor.run.plans import plan_rungs
@@ -140,6 +140,12 @@ async def climb_models(ws: Workspace, opts: RunOptions, on_event: ev.OnEvent = l
     rungs = [results[i] for i in range(len(cells))]
     _compare_cells(rungs, scores)
     frontier = build_frontier(rungs, prices, profile, ws.scenario.targets, eligible)
+    return _record(ws, opts, rungs, frontier, failure, started)
+
+
+def _record(ws: Workspace, opts: RunOptions, rungs: list[RungResult], frontier: Frontier, failure: str | None, started: float) -> RunRecord:
+    """The record of a run across the candidate models, with its frontier and the cheapest cell that passes."""
+    profile = ws.scenario.profile
     return RunRecord(
         scenario=ws.scenario.name,
         description=ws.scenario.description,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from advisor.decide.cost import per_call
 from advisor.decide.targets import sample_size_warnings
 from advisor.measure import events as ev
@@ -10,6 +12,9 @@ from advisor.record.run import RungResult, RunRecord
 from advisor.scenario.workspace import Workspace
 from evals.data import estimate_tokens
 from evals.errors import BackendError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def estimate(ws: Workspace, plans: list[RungPlan]) -> ev.Estimate:
@@ -42,7 +47,7 @@ def warnings_before(ws: Workspace) -> list[str]:
     return sample_size_warnings(ws.scenario.targets, len(ws.eval_set), ws.scenario.confidence) + ws.warnings
 
 
-def error_budget(plan: RungPlan, result: RungResult, max_rate: float, rows) -> str | None:
+def error_budget(plan: RungPlan, result: RungResult, max_rate: float, rows: pd.DataFrame) -> str | None:
     """Why the run stops when too many of a rung's calls failed after retries, or None (also when the failures are
     the rung's own answers: your system failing on an item)."""
     if not plan.own_failures and result.n and result.errors / result.n > max_rate:

@@ -8,13 +8,19 @@ asks again only for those.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from advisor.measure.cell import Cell, Measured, RungPlan, evaluate, recheck
+from advisor.record.run import RungResult
 from advisor.scenario.schema import CustomRung
 from advisor.scenario.workspace import Workspace
 from evals.backends.base import Backend
 from evals.backends.endpoint import EndpointBackend
 from evals.backends.function import FunctionBackend
-from evals.strategies import ZeroShot
+from evals.strategies import Prompt, ZeroShot
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DEFAULT_TIMEOUT_S = 60.0
 
@@ -23,7 +29,7 @@ def custom_plan(ws: Workspace, custom: CustomRung) -> RungPlan:
     async def measure(cell: Cell, plan: RungPlan) -> Measured:
         backend = system_backend(custom, ws, cell.opts.timeout)
 
-        def finish(result, rows, prompts) -> None:
+        def finish(result: RungResult, rows: pd.DataFrame, prompts: list[Prompt]) -> None:
             price = custom.pricing.per_call if custom.pricing else None  # the model's prices are not your system's
             result.cost_per_1k_calls_usd = None if price is None else price * 1e3
             result.cost_per_1m_calls_usd = None if price is None else price * 1e6

@@ -12,10 +12,11 @@ import click
 import yaml
 
 from advisor.scenario.file import load_scenario, load_yaml
-from advisor.scenario.schema import Scenario
+from advisor.scenario.schema import Candidate, Scenario
 from advisor.scenario.sources import source_warnings
 from evals.backends.endpoint import EndpointBackend
 from evals.backends.function import resolve_target
+from evals.backends.spec import ModelSpec
 from evals.data import (
     find_leaks,
     find_near_duplicates,
@@ -160,7 +161,7 @@ MAX_TOKENS_BOUND = 1_000_000
 """The most generation.max_tokens may ask of a model whose context is not known here (an openai: one): no model answers at such length."""
 
 
-def _context_problems(path: Path, scenario: Scenario, spec, field_: str) -> list[Problem]:
+def _context_problems(path: Path, scenario: Scenario, spec: ModelSpec, field_: str) -> list[Problem]:
     from evals.models import context_length
 
     max_tokens = scenario.generation.max_tokens
@@ -179,7 +180,7 @@ def _context_problems(path: Path, scenario: Scenario, spec, field_: str) -> list
     return [Problem(message, fix=fix, file=path, line=_key_line(path, "generation", "max_tokens"), field="generation.max_tokens")]
 
 
-def _rung_problems(path: Path, scenario: Scenario, candidate, i: int) -> list[Problem]:
+def _rung_problems(path: Path, scenario: Scenario, candidate: Candidate, i: int) -> list[Problem]:
     """A candidate's own rung list may name only rungs its backend can climb and the ladder has on."""
     finetune, problems = scenario.ladder.finetune, []
     where: dict[str, Any] = dict(file=path, line=_key_line(path, "models", str(i), "rungs"), field=f"models.{i}.rungs")

@@ -247,7 +247,7 @@ def _relative(target: Path, base: Path) -> str:
         return str(target)
 
 
-def _prune_none(value):
+def _prune_none(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _prune_none(v) for k, v in value.items() if v is not None}
     if isinstance(value, list):

@@ -249,7 +249,7 @@ class Generation(Strict):
 
     @field_validator("structured", mode="before")
     @classmethod
-    def _yaml_booleans(cls, value):
+    def _yaml_booleans(cls, value: Any) -> Any:
         # YAML 1.1 reads a bare `off` as false (and `on` as true): take them as the words the user wrote.
         return {False: "off", True: "auto"}.get(value, value) if isinstance(value, bool) else value
 

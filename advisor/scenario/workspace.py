@@ -8,12 +8,16 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from advisor.scenario.schema import Grader as GraderSettings
 from advisor.scenario.schema import ModelOptions, Scenario
 from evals.backends.base import Backend, GenerationParams, Structure, StructureVia, answer_room
 from evals.backends.spec import ModelSpec
 from evals.example import Example, Message
+
+if TYPE_CHECKING:  # the graders import numpy: only when a run grades
+    from evals.graders import Grader
 
 FINETUNE_MIN_TRAIN = 100
 PROMPT_SEARCH_MIN_TRAIN = 50
@@ -41,7 +45,7 @@ class Workspace:
     def system_prompt(self) -> str | None:
         return self.scenario.task.system_prompt
 
-    def grader(self):
+    def grader(self) -> Grader:
         from evals.graders import make_grader
 
         g = self.scenario.grader
@@ -105,7 +109,7 @@ def _grammar_problem(structure: Structure) -> str | None:
     return grammar_problem(structure)
 
 
-def _judge_backend(grader):
+def _judge_backend(grader: GraderSettings) -> Backend | None:
     if grader.judge is None:
         return None
     return open_backend(grader.judge.model)

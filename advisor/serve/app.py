@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from advisor.serve.guard import DEFAULT_MAX_BODY_BYTES, BodyTooLarge, Guard
-from evals.backends.base import GenerationParams, Structure
+from evals.backends.base import Backend, Completion, GenerationParams, Structure
 from evals.backends.response_format import from_request
 from evals.errors import BackendError, InputError
 
@@ -58,7 +58,7 @@ class RequestProblem(Exception):
         self.message, self.param, self.status, self.code = message, param, status, code
 
 
-def served_models(backend) -> dict[str, bool]:
+def served_models(backend: Backend) -> dict[str, bool]:
     """Model ids this server answers to, each mapped to whether it uses the adapter (listed first)."""
     name = getattr(backend, "model_name", backend.spec.split(":", 1)[-1])
     adapter = getattr(backend, "adapter", None)
@@ -111,7 +111,7 @@ def to_structure(request: ChatRequest) -> Structure | None:
     return structure
 
 
-def completion_body(model_id: str, completion) -> dict:
+def completion_body(model_id: str, completion: Completion) -> dict:
     """A chat.completion object in OpenAI's shape."""
     usage = {
         "prompt_tokens": completion.input_tokens,
@@ -138,7 +138,7 @@ def error_body(message: str, kind: str, param: str | None = None, code: str | No
     return {"error": {"message": message, "type": kind, "param": param, "code": code}}
 
 
-def create_app(backend, *, api_key: str | None = None, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES):
+def create_app(backend: Backend, *, api_key: str | None = None, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> Guard:
     """The app serving `backend` (a LocalBackend); concurrent requests share its generate batches.
 
     With `api_key`, every route but /health wants `Authorization: Bearer api_key`; bodies over
@@ -149,15 +149,15 @@ def create_app(backend, *, api_key: str | None = None, max_body_bytes: int = DEF
     created = int(time.time())
 
     @app.exception_handler(RequestProblem)
-    async def refused(request: Request, exc: RequestProblem):
+    async def refused(request: Request, exc: RequestProblem) -> JSONResponse:
         return JSONResponse(error_body(exc.message, "invalid_request_error", exc.param, exc.code), status_code=exc.status)
 
     @app.exception_handler(BodyTooLarge)
-    async def too_large(request: Request, exc: BodyTooLarge):
+    async def too_large(request: Request, exc: BodyTooLarge) -> JSONResponse:
         return JSONResponse(error_body(str(exc), "invalid_request_error", code="request_too_large"), status_code=413)
 
     @app.exception_handler(RequestValidationError)
-    async def invalid(request: Request, exc: RequestValidationError):
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0]
         param = ".".join(str(p) for p in first["loc"][1:]) or None
         return JSONResponse(error_body(f"{param}: {first['msg']}", "invalid_request_error", param), status_code=400)
@@ -171,8 +171,8 @@ def create_app(backend, *, api_key: str | None = None, max_body_bytes: int = DEF
         data = [{"id": m, "object": "model", "created": created, "owned_by": "advisor"} for m in models]
         return {"object": "list", "data": data}
 
-    @app.post("/v1/chat/completions")
-    async def chat_completions(request: ChatRequest):
+    @app.post("/v1/chat/completions", response_model=None)  # a dict in OpenAI's shape, or an error response
+    async def chat_completions(request: ChatRequest) -> dict | JSONResponse:
         if request.model not in models:
             raise RequestProblem(
                 f"model '{request.model}' is not served here; use one of: {', '.join(models)}", "model", 404, "model_not_found"

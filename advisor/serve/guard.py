@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import hmac
 import json
+from typing import TYPE_CHECKING
 
 from starlette.exceptions import HTTPException
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
 """8 MiB: far above any prompt the model's context can hold, far below what would stall the server."""
@@ -16,10 +20,10 @@ OPEN_PATHS = {"/health"}
 class Guard:
     """Refuses requests without `Authorization: Bearer KEY` (when a key is set) with 401, and bodies over the limit with 413."""
 
-    def __init__(self, app, *, api_key: str | None = None, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES):
+    def __init__(self, app: ASGIApp, *, api_key: str | None = None, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES):
         self.app, self.api_key, self.max_body_bytes = app, api_key, max_body_bytes
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         if self.api_key and scope["path"] not in OPEN_PATHS and not self._authorized(scope):
@@ -29,16 +33,16 @@ class Guard:
             return await _refuse(send, 413, self._too_large(), "request_too_large")
         return await self.app(scope, self._counting(receive, send), send)
 
-    def _authorized(self, scope) -> bool:
+    def _authorized(self, scope: Scope) -> bool:
         header = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
         scheme, _, token = header.partition(" ")
         return scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), (self.api_key or "").encode())
 
-    def _counting(self, receive, send):
+    def _counting(self, receive: Receive, send: Send) -> Receive:
         """A receive that stops a body (chunked, with no content-length) once it passes the limit."""
         seen = 0
 
-        async def limited():
+        async def limited() -> Message:
             nonlocal seen
             message = await receive()
             if message["type"] == "http.request":
@@ -63,7 +67,7 @@ class BodyTooLarge(HTTPException):
         return str(self.detail)
 
 
-async def _refuse(send, status: int, message: str, code: str) -> None:
+async def _refuse(send: Send, status: int, message: str, code: str) -> None:
     body = json.dumps({"error": {"message": message, "type": "invalid_request_error", "param": None, "code": code}}).encode()
     await send(
         {

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -112,7 +112,7 @@ class LadderJob:
 
         return guarded
 
-    def _climb(self, coro) -> RunRecord:
+    def _climb(self, coro: Coroutine[Any, Any, RunRecord]) -> RunRecord:
         """Run the coroutine on a private loop; closing it does not wait for a generate call already under way."""
         if self._cancelled.is_set():
             coro.close()

@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from advisor.scenario.metrics import TARGET_METRICS
 from evals.errors import Problem
 
 PATH_KEYS = ("train", "eval", "knowledge")
+N = TypeVar("N", int, float)
 
 
-def number(text: Any, kind: type, key: str, errors: dict[str, str], low: float | None = None, rate: bool = False):
+def number(text: Any, kind: type[N], key: str, errors: dict[str, str], low: float | None = None, rate: bool = False) -> N | None:
     """A number typed in a box ('90%' reads as 0.9 for rates); blank is None; a bad one is noted in errors."""
     text = str(text).strip().replace(",", "").replace("_", "")
     if not text:
         return None
     try:
-        value = float(text[:-1]) / 100 if rate and text.endswith("%") else kind(text)
+        value = kind(float(text[:-1]) / 100) if rate and text.endswith("%") else kind(text)
     except ValueError:
         errors[key] = "enter a whole number" if kind is int else "enter a number"
         return None

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from .base import Backend, Completion, GenerationParams, Structure
 from .spec import SPEC_FORMS, ModelSpec
 
 __all__ = ["SPEC_FORMS", "Backend", "Completion", "GenerationParams", "ModelSpec", "Structure", "get_backend"]
 
 
-def get_backend(spec: str | ModelSpec, **options) -> Backend:
+def get_backend(spec: str | ModelSpec, **options: Any) -> Backend:
     """Build the backend a spec names; options go to its constructor (e.g. concurrency, timeout, adapter)."""
     parsed = spec if isinstance(spec, ModelSpec) else ModelSpec.parse(spec)
     if parsed.is_local:

@@ -10,17 +10,20 @@ there are any, so a model repeating a value ends with a valid document instead o
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
-from transformers import LogitsProcessor
+from transformers import LogitsProcessor, PreTrainedTokenizerBase, PreTrainedTokenizerFast
 
 from .base import Structure
 
+if TYPE_CHECKING:  # llguidance is imported when a row is constrained
+    from llguidance import LLMatcher, LLTokenizer
+
 _lock = threading.Lock()
-_tokenizers: dict[int, tuple[object, object]] = {}
-_prototypes: dict[tuple[int, Structure], Any] = {}
+_tokenizers: dict[int, tuple[PreTrainedTokenizerBase, LLTokenizer]] = {}
+_prototypes: dict[tuple[int, Structure], LLMatcher] = {}
 _closers: dict[int, torch.Tensor] = {}
 CLOSING_CHARS = frozenset('"]}')
 CLOSE_RESERVE = 8
@@ -33,10 +36,12 @@ MAX_PROTOTYPES = 256
 passages) once, so the oldest are dropped rather than kept for every question."""
 
 
-def engine_tokenizer(tokenizer):
+def engine_tokenizer(tokenizer: PreTrainedTokenizerBase) -> LLTokenizer:
     """llguidance's view of a transformers tokenizer, built once per tokenizer (about 0.6 s)."""
     import llguidance.hf
 
+    if not isinstance(tokenizer, PreTrainedTokenizerFast):
+        raise ValueError("Only fast tokenizers are supported")  # llguidance's own check, made where the type narrows
     with _lock:
         kept = _tokenizers.get(id(tokenizer))
         if kept is None or kept[0] is not tokenizer:
@@ -45,7 +50,7 @@ def engine_tokenizer(tokenizer):
         return kept[1]
 
 
-def matcher(tokenizer, structure: Structure):
+def matcher(tokenizer: PreTrainedTokenizerBase, structure: Structure) -> LLMatcher:
     """A fresh matcher for one answer, copied from a compiled prototype per (tokenizer, structure)."""
     import llguidance
 
@@ -65,7 +70,7 @@ def matcher(tokenizer, structure: Structure):
     return prototype.deep_copy()
 
 
-def closing_tokens(tokenizer, size: int) -> torch.Tensor:
+def closing_tokens(tokenizer: PreTrainedTokenizerBase, size: int) -> torch.Tensor:
     """True for each token id whose text is made only of JSON's closing characters (`"`, `]`, `}`), per tokenizer."""
     with _lock:
         kept = _closers.get(id(tokenizer))
@@ -81,7 +86,9 @@ def closing_tokens(tokenizer, size: int) -> torch.Tensor:
 class GrammarMask(LogitsProcessor):
     """Advance each row's matcher by the token it just generated, then mask what its grammar forbids next."""
 
-    def __init__(self, tokenizer, structures: list[Structure | None], width: int, budgets: list[int] | None = None):
+    def __init__(
+        self, tokenizer: PreTrainedTokenizerBase, structures: list[Structure | None], width: int, budgets: list[int] | None = None
+    ):
         self.width = width
         self.matchers = [matcher(tokenizer, s) if s is not None else None for s in structures]
         self.vocab = engine_tokenizer(tokenizer).vocab_size

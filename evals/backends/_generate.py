@@ -6,11 +6,17 @@ Imported only when the local backend generates, so it may import torch at the to
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
 
 import torch
 from transformers import GenerationConfig, LogitsProcessorList, StoppingCriteria, StoppingCriteriaList
 
 from .base import Structure
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedTokenizerBase
+
+    from ..models import CausalLM
 
 
 @dataclass(frozen=True)
@@ -39,11 +45,11 @@ class Generated:
 class RowStops(StoppingCriteria):
     """Finish each row at end of turn, at a stop string or at its own max_tokens; the batch ends when all have."""
 
-    def __init__(self, tokenizer, prompts: list[Prompt], width: int, eos_ids: set[int]):
+    def __init__(self, tokenizer: PreTrainedTokenizerBase, prompts: list[Prompt], width: int, eos_ids: set[int]):
         self.tokenizer, self.prompts, self.width, self.eos_ids = tokenizer, prompts, width, eos_ids
         self.finished: list[tuple[int, str] | None] = [None] * len(prompts)
 
-    def __call__(self, input_ids: torch.LongTensor, scores=None, **kwargs) -> torch.BoolTensor:
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor | None = None, **kwargs: Any) -> torch.BoolTensor:
         step = input_ids.shape[1] - self.width
         for row, token in enumerate(input_ids[:, -1].tolist()):
             if self.finished[row] is None:
@@ -64,7 +70,7 @@ class RowStops(StoppingCriteria):
         return any(s in text for s in stops)
 
 
-def left_pad(rows: list[list[int]], pad_id: int, device) -> tuple[torch.Tensor, torch.Tensor]:
+def left_pad(rows: list[list[int]], pad_id: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
     """Stack token rows right-aligned, so every row's next token comes at the same position."""
     width = max(len(r) for r in rows)
     ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
@@ -81,21 +87,23 @@ def generation_config(max_new_tokens: int, temperature: float, pad_id: int, eos_
     return GenerationConfig(max_new_tokens=max_new_tokens, pad_token_id=pad_id, eos_token_id=sorted(eos_ids), **sampling)
 
 
-def end_ids(tokenizer, model) -> set[int]:
+def end_ids(tokenizer: PreTrainedTokenizerBase, model: CausalLM) -> set[int]:
     """Token ids that end a turn: the tokenizer's EOS and whatever the model's generation config adds."""
     configured = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
     ids = configured if isinstance(configured, list) else [configured]
     return {i for i in [tokenizer.eos_token_id, *ids] if i is not None}
 
 
-def decode(tokenizer, ids: list[int], stops: tuple[str, ...]) -> str:
+def decode(tokenizer: PreTrainedTokenizerBase, ids: list[int], stops: tuple[str, ...]) -> str:
     """The generated text without special tokens, cut at the first stop string (which is not returned)."""
-    text = tokenizer.decode(ids, skip_special_tokens=True)
+    text = cast(str, tokenizer.decode(ids, skip_special_tokens=True))  # one row of ids decodes to one string
     cuts = [text.find(s) for s in stops if s in text]
     return text[: min(cuts)] if cuts else text
 
 
-def generate_batch(model, tokenizer, prompts: list[Prompt], *, temperature: float = 0.0, seed: int | None = None) -> list[Generated]:
+def generate_batch(
+    model: CausalLM, tokenizer: PreTrainedTokenizerBase, prompts: list[Prompt], *, temperature: float = 0.0, seed: int | None = None
+) -> list[Generated]:
     """Generate for every prompt in one call and return each row's text, token count and finish reason."""
     eos_ids = end_ids(tokenizer, model)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else min(eos_ids)

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import InputError, Problem
+
+if TYPE_CHECKING:
+    from ..models import CausalLM
 
 ADAPTER_WEIGHTS = ("adapter_model.safetensors", "adapter_model.bin")
 
@@ -29,7 +33,7 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def weights_sha256(model) -> str:
+def weights_sha256(model: CausalLM) -> str:
     """Fingerprint an in-memory model by its adapter weights (a PeftModel) or all its weights."""
     try:
         from peft import PeftModel, get_peft_model_state_dict

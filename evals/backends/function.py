@@ -9,6 +9,7 @@ An async one runs on the loop and must not block it. What the function prints go
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import inspect
 import threading
@@ -104,10 +105,8 @@ def _in_daemon_thread(function: Callable, *args: object) -> Awaitable:
             outcome: tuple[object, BaseException | None] = (context.run(function, *args), None)
         except BaseException as exc:  # handed to the awaiting side, which decides what it means
             outcome = (None, exc)
-        try:
+        with contextlib.suppress(RuntimeError):  # the loop closed while the function ran: nobody is waiting
             loop.call_soon_threadsafe(settle, *outcome)
-        except RuntimeError:  # the loop closed while the function ran: nobody is waiting
-            pass
 
     threading.Thread(target=run, name=f"function-backend-{getattr(function, '__name__', 'call')}", daemon=True).start()
     return future

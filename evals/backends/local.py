@@ -18,12 +18,19 @@ import os
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import BackendError, InputError, Problem
 from ..memory import release_memory
 from ._batching import MicroBatcher
 from ._identity import adapter_weights, file_sha256, weights_sha256
 from .base import Completion, GenerationParams
+
+if TYPE_CHECKING:  # torch and transformers are imported when the model loads
+    from transformers import PreTrainedTokenizerBase
+
+    from ..models import CausalLM
+    from ._generate import Generated, Prompt
 
 MAX_BATCH_TOKENS = 2048
 """Long prompts (few-shot, retrieved passages) share a generate call only up to this many padded tokens: memory
@@ -62,8 +69,8 @@ class LocalBackend:
         model: str = "smollm2-135m",
         adapter: str | Path | None = None,
         *,
-        model_obj=None,
-        tokenizer=None,
+        model_obj: CausalLM | None = None,
+        tokenizer: PreTrainedTokenizerBase | None = None,
         max_batch_size: int = 16,
         max_batch_tokens: int | None = MAX_BATCH_TOKENS,
         device: str | None = None,
@@ -91,21 +98,24 @@ class LocalBackend:
         if self._adapter_sha:
             ident["adapter_sha256"] = self._adapter_sha
         if self._given_model and self._label is None:
-            self._label = weights_sha256(self._model)  # once: the caller's weights do not change under us
+            self._label = weights_sha256(self._loaded()[1])  # once: the caller's weights do not change under us
         if self._label:
             ident["model_identity"] = self._label
         return ident
 
     @property
-    def tokenizer(self):
-        self.load()
-        return self._tokenizer
+    def tokenizer(self) -> PreTrainedTokenizerBase:
+        return self._loaded()[0]
 
     @property
-    def model(self):
+    def model(self) -> CausalLM:
         """The loaded model (loaded now if needed), e.g. to check it with lm-eval without loading a second copy."""
+        return self._loaded()[1]
+
+    def _loaded(self) -> tuple[PreTrainedTokenizerBase, CausalLM]:
         self.load()
-        return self._model
+        assert self._tokenizer is not None and self._model is not None  # load() sets both
+        return self._tokenizer, self._model
 
     def release(self) -> None:
         """Drop the model this backend loaded and give its memory back (the next call loads it again); one handed in is kept."""
@@ -123,7 +133,8 @@ class LocalBackend:
             from ..models import load_model, resolve_model
 
             set_threads()
-            tokenizer, model = load_model(resolve_model(self.model_name), device=self.device)
+            tokenizer, base = load_model(resolve_model(self.model_name), device=self.device)
+            model: CausalLM = base
             if self.adapter:
                 import warnings
 
@@ -131,7 +142,7 @@ class LocalBackend:
 
                 with warnings.catch_warnings():  # peft calls a transformers API deprecated in v5; not the user's concern
                     warnings.simplefilter("ignore", FutureWarning)
-                    model = PeftModel.from_pretrained(model, self.adapter).eval()
+                    model = PeftModel.from_pretrained(base, self.adapter).eval()
             self._tokenizer, self._model = tokenizer, model
 
     def encode(self, messages: list[dict]) -> list[int]:
@@ -166,7 +177,7 @@ class LocalBackend:
         return Completion(out.text, len(ids), out.output_tokens, time.perf_counter() - start, extra=extra)
 
     def _check_context(self, prompt_tokens: int, max_tokens: int) -> None:
-        context = getattr(self._model.config, "max_position_embeddings", None)
+        context = getattr(self.model.config, "max_position_embeddings", None)
         if max_tokens < 1:
             raise InputError(Problem(f"max_tokens is {max_tokens}", fix="ask for at least 1 token", field="max_tokens"))
         if context and prompt_tokens + max_tokens > context:
@@ -179,14 +190,14 @@ class LocalBackend:
                 )
             )
 
-    def _run_batch(self, key: tuple, prompts: list) -> list:
+    def _run_batch(self, key: tuple[float, int | None, bool], prompts: list[Prompt]) -> list[tuple[Generated, float]]:
         """Run one generate call (blocking; one at a time, as the model is not thread-safe)."""
         from contextlib import nullcontext
 
         from ._generate import generate_batch
 
         temperature, seed, use_adapter = key
-        model = self._model
+        tokenizer, model = self._loaded()
         base_only = model.disable_adapter() if (not use_adapter and hasattr(model, "disable_adapter")) else nullcontext()
         with self._generate_lock:
             started = time.perf_counter()
@@ -194,7 +205,7 @@ class LocalBackend:
             model.eval()  # a model handed over from training would otherwise generate with dropout
             try:
                 with base_only:
-                    results = generate_batch(model, self._tokenizer, prompts, temperature=temperature, seed=seed)
+                    results = generate_batch(model, tokenizer, prompts, temperature=temperature, seed=seed)
             except (RuntimeError, ValueError) as exc:
                 raise BackendError(f"local generation with {self.spec} failed: {exc}") from exc
             finally:

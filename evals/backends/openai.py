@@ -11,6 +11,7 @@ import asyncio
 import json
 import os
 import time
+from typing import TYPE_CHECKING
 
 import openai
 
@@ -21,6 +22,9 @@ from ._retry import GaveUp, RetryPolicy, Verdict, parse_retry_after, retrying
 from .base import Completion, GenerationParams
 from .response_format import request_fields, unwrap
 from .spec import OPENAI_URL, ModelSpec, key_env
+
+if TYPE_CHECKING:
+    from openai.types.chat import ChatCompletion
 
 DEFAULT_TIMEOUT_S = 60.0
 """Per request. A server that accepts and never answers fails the run after one timeout and one probe."""
@@ -105,7 +109,7 @@ class OpenAIBackend:
             completion.text = unwrap(params.structure, completion.text)
         return completion
 
-    async def _probe(self, client) -> None:
+    async def _probe(self, client: openai.AsyncOpenAI) -> None:
         """After a timeout: a server that lists no models within PROBE_S either is not answering at all."""
         if self.breaker.answered:
             return
@@ -117,7 +121,7 @@ class OpenAIBackend:
                 f"({_signature(exc)}): the server is not answering, so retrying stopped (if it is only slow, raise --timeout)"
             )
 
-    def _session(self):
+    def _session(self) -> tuple[openai.AsyncOpenAI, asyncio.Semaphore]:
         """The SDK client and the semaphore for the running event loop (each `asyncio.run` gets its own)."""
         loop = asyncio.get_running_loop()
         if self._loop is not loop:
@@ -192,7 +196,7 @@ def _signature(exc: BaseException) -> str:
     return f"HTTP {status}" if status else type(exc).__name__
 
 
-def _completion(response, latency_s: float) -> Completion:
+def _completion(response: ChatCompletion, latency_s: float) -> Completion:
     """Text and token usage from a chat completion; usage counts 0 with a flag when the server omits it."""
     choices = getattr(response, "choices", None)
     if not choices or getattr(choices[0], "message", None) is None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from ..errors import InputError, Problem
 from ..example import Example
-from ._record import SHAPE, check_record
+from ._record import SHAPE, Locate, check_record
 from ._text import WIDE_BOMS, encoding_of
 from ._tokens import count_tokens
 
@@ -93,7 +93,7 @@ def _parse_line(raw: bytes, path: Path, number: int, inputs: bool = False) -> tu
     return (record if not problems else None), problems
 
 
-def _as_input(record: Any, at) -> tuple[Any, list[Problem]]:
+def _as_input(record: Any, at: Locate) -> tuple[Any, list[Problem]]:
     """An input-only line with the placeholder answer appended (check_record then checks it as any line)."""
     messages = record.get("messages") if isinstance(record, dict) else None
     if not isinstance(messages, list) or not messages or not isinstance(messages[-1], dict):

@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError, Problem
 from ..example import Example
 from ._score import Grader, Score
+
+if TYPE_CHECKING:  # jsonschema is imported when a schema is loaded
+    from jsonschema.protocols import Validator
 
 _OPENERS: dict[type, str] = {dict: "{", list: "["}
 
@@ -43,7 +46,7 @@ def same(a: Any, b: Any) -> bool:
     return type(a) is type(b) or (isinstance(a, (int, float)) and isinstance(b, (int, float)))
 
 
-def load_schema(schema: dict | str | Path):
+def load_schema(schema: dict | str | Path) -> Validator:
     """A jsonschema validator for a schema given as a dict or a .json file; a bad schema is an InputError."""
     import jsonschema
 
@@ -93,7 +96,7 @@ def json_grader(schema: dict | str | Path | None = None, fields: Sequence[str] |
     return grade_json
 
 
-def _score_against(output: str, expected: Any, validator, fields: Sequence[str] | None) -> Score:
+def _score_against(output: str, expected: Any, validator: Validator | None, fields: Sequence[str] | None) -> Score:
     parsed = parse_output(output, type(expected))
     value, clean = parsed if parsed is not None else (None, False)
     details: dict[str, Any] = {"parsed": parsed is not None, "extracted": parsed is not None and not clean}
@@ -107,8 +110,5 @@ def _score_against(output: str, expected: Any, validator, fields: Sequence[str] 
     if parsed is None:  # nothing to compare: a null expected field is not "right" by absence
         correct = dict.fromkeys(correct, False)
     details.update(fields=correct, field_score=sum(correct.values()) / len(correct) if correct else 0.0)
-    if parsed is None:
-        matched = False
-    else:
-        matched = all(correct.values()) if fields else same(value, expected)
+    matched = parsed is not None and (all(correct.values()) if fields else same(value, expected))
     return Score(float(matched), bool(valid), details)

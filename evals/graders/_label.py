@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from ..errors import InputError, Problem
 from ..example import Example
 from ._score import Grader, Score
+
+if TYPE_CHECKING:  # numpy is imported when label metrics are computed
+    import numpy as np
 
 INVALID = "(invalid)"
 """The predicted label of an output that names no known label (a column of the confusion matrix)."""
@@ -45,7 +49,7 @@ def label_grader(labels: Sequence[str]) -> Grader:
     return label
 
 
-def label_codes(expected: Sequence[str], predicted: Sequence[str | None], labels: Sequence[str]):
+def label_codes(expected: Sequence[str], predicted: Sequence[str | None], labels: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """Integer codes of expected and predicted labels (index in `labels`; anything else `len(labels)`)."""
     import numpy as np
 
@@ -67,7 +71,7 @@ def macro_f1(expected: Sequence[str], predicted: Sequence[str | None], labels: S
     return float(f1_score(true, pred, labels=present, average="macro", zero_division=0))
 
 
-def macro_f1_codes(rows, size: int) -> float:
+def macro_f1_codes(rows: np.ndarray, size: int) -> float:
     """Macro-F1 of an (n, 2) array of (expected, predicted) `label_codes`; `size` is len(labels) + 1.
 
     The same definition as `macro_f1`, in numpy, fast enough to recompute on thousands of resamples.

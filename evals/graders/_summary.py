@@ -59,7 +59,14 @@ def summarize(
     return metrics
 
 
-def _macro_f1(scores, confidence, labels, expected_labels, resamples, seed) -> Interval:
+def _macro_f1(
+    scores: Sequence[Score],
+    confidence: float,
+    labels: Sequence[str] | None,
+    expected_labels: Sequence[str] | None,
+    resamples: int,
+    seed: int,
+) -> Interval:
     predicted = [s.details.get("predicted") for s in scores]
     if expected_labels is None:
         if any("expected" not in s.details for s in scores):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import string
 import unicodedata
+from collections.abc import Callable
 
 from ..errors import InputError, Problem
 from ..example import Example
@@ -23,7 +24,7 @@ def normalize(text: str) -> str:
     return " ".join(_ARTICLES.sub(" ", text).split())
 
 
-def _first(example: Example, accept) -> Score | None:
+def _first(example: Example, accept: Callable[[str], bool]) -> Score | None:
     """Score 1 with the first accepted answer, or None when no answer is accepted."""
     for answer in example.answers:
         if accept(answer):

@@ -9,19 +9,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import InputError, Problem
 from ..stats import Interval, paired_bootstrap, wilson
 from ._canary import CANARY_DIR, cached_base, canary_tasks, save_base
 from ._run import TaskResult, adapter_folder, evaluate_tasks
 
+if TYPE_CHECKING:  # torch and transformers are imported when a check runs
+    from transformers import PreTrainedTokenizerBase
+
+    from ..models import CausalLM
+
 
 def forgetting_check(
     model: str = "smollm2-135m",
     adapter: str | Path | None = None,
     *,
-    peft_model=None,
-    tokenizer=None,
+    peft_model: CausalLM | None = None,
+    tokenizer: PreTrainedTokenizerBase | None = None,
     confidence: float = 0.95,
     threshold: float = 0.05,
     canary: str | Path = CANARY_DIR,
@@ -61,8 +67,8 @@ def base_scores(
     tasks: list[dict],
     canary: str | Path = CANARY_DIR,
     *,
-    peft_model=None,
-    tokenizer=None,
+    peft_model: CausalLM | None = None,
+    tokenizer: PreTrainedTokenizerBase | None = None,
     batch_size: int = 8,
     extra: Sequence[str | Path] = (),
 ) -> dict[str, dict]:

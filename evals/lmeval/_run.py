@@ -5,11 +5,18 @@ from __future__ import annotations
 import contextlib
 import logging
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import InputError, Problem
+
+if TYPE_CHECKING:  # lm-eval, torch and transformers are imported when a check runs
+    from lm_eval.models.huggingface import HFLM
+    from transformers import PreTrainedTokenizerBase
+
+    from ..models import CausalLM
 
 
 @dataclass(frozen=True)
@@ -30,8 +37,8 @@ def evaluate_tasks(
     model: str = "smollm2-135m",
     adapter: str | Path | None = None,
     *,
-    peft_model=None,
-    tokenizer=None,
+    peft_model: CausalLM | None = None,
+    tokenizer: PreTrainedTokenizerBase | None = None,
     include_path: str | Path | None = None,
     batch_size: int = 8,
 ) -> dict[str, TaskResult]:
@@ -56,7 +63,7 @@ def evaluate_tasks(
     return {name: _task_result(name, res["results"][name], samples) for name, samples in res["samples"].items()}
 
 
-def _simple_evaluate(tasks: list, lm, include_path: str | Path | None) -> dict:
+def _simple_evaluate(tasks: list, lm: HFLM, include_path: str | Path | None) -> dict:
     from lm_eval import simple_evaluate
     from lm_eval.tasks import TaskManager
 
@@ -65,7 +72,9 @@ def _simple_evaluate(tasks: list, lm, include_path: str | Path | None) -> dict:
     return simple_evaluate(model=lm, tasks=tasks, task_manager=manager, apply_chat_template=True, bootstrap_iters=0, log_samples=True)
 
 
-def _language_model(model: str, adapter, peft_model, tokenizer, batch_size: int):
+def _language_model(
+    model: str, adapter: str | Path | None, peft_model: CausalLM | None, tokenizer: PreTrainedTokenizerBase | None, batch_size: int
+) -> HFLM:
     """lm-eval's HFLM on the given in-memory model, or on `model` (and adapter) loaded as the local backend loads it."""
     import functools
 
@@ -91,7 +100,7 @@ def _language_model(model: str, adapter, peft_model, tokenizer, batch_size: int)
     return lm
 
 
-def _load(model: str, adapter):
+def _load(model: str, adapter: str | Path | None) -> tuple[PreTrainedTokenizerBase, CausalLM]:
     """Tokenizer and model with `evals.models.load_model` (same device and dtype as the harness), adapter applied."""
     from ..models import load_model, resolve_model
 
@@ -140,7 +149,7 @@ def _output(sample: dict) -> str:
 
 
 @contextlib.contextmanager
-def _quiet():
+def _quiet() -> Iterator[None]:
     """While lm-eval runs: its INFO logs, the progress bars of datasets and of request building, and git are off."""
     import functools
     from unittest import mock

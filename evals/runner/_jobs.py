@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..backends.base import Completion, GenerationParams
 from ..errors import InputError, Problem
 from ..example import Example
 from ._cache import params_key
+
+if TYPE_CHECKING:  # the graders package imports numpy: only when a run grades
+    from ..graders import Score
 
 COLUMNS = [
     "id",
@@ -39,7 +43,7 @@ class Job:
     params: GenerationParams
     key: str
 
-    def row(self, completion: Completion, score, details: dict) -> dict:
+    def row(self, completion: Completion, score: Score, details: dict) -> dict:
         """The graded row of a completion."""
         return {
             "id": self.example.key,
@@ -76,7 +80,7 @@ class Job:
         }
 
 
-def plan_jobs(items, rung: str, identity: dict, params: GenerationParams, repeat: int) -> list[Job]:
+def plan_jobs(items: Iterable[tuple[Example, Any]], rung: str, identity: dict, params: GenerationParams, repeat: int) -> list[Job]:
     """A job per item and repeat, in item order; ids must be unique since rows are resumed by id.
 
     A prompt with a `structure` of its own (extractive RAG: the grammar is its passages) constrains its row
@@ -110,7 +114,7 @@ def repeat_params(params: GenerationParams, repeat: int, repeats: int) -> Genera
     return replace(params, seed=(params.seed or 0) + repeat)
 
 
-def prompt_parts(prompt) -> tuple[list[dict], Any]:
+def prompt_parts(prompt: Any) -> tuple[list[dict], Any]:
     """Message dicts and optional context from a list of messages or an object with `.messages`."""
     messages, context = (prompt, None) if isinstance(prompt, list) else (prompt.messages, getattr(prompt, "context", None))
     return [m if isinstance(m, dict) else {"role": m.role, "content": m.content} for m in messages], context

@@ -33,7 +33,7 @@ class Journal:
             self._load()
 
     @classmethod
-    def in_folder(cls, folder: str | Path, **options) -> Journal:
+    def in_folder(cls, folder: str | Path, **options: float) -> Journal:
         """The journal of the run kept in `folder`."""
         return cls(Path(folder) / FILENAME, **options)
 
@@ -45,7 +45,7 @@ class Journal:
         """Record one finished row; it reaches the OS now and the disk within `fsync_every_s`."""
         if self._file is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = open(self.path, "a", encoding="utf-8")
+            self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115  # kept open across appends; close() closes it
         line = redact(json.dumps({"v": VERSION, "request": request, "row": row}, ensure_ascii=False, default=str))
         self._file.write(line + "\n")
         self._file.flush()
@@ -69,7 +69,7 @@ class Journal:
     def __enter__(self) -> Journal:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def _load(self) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..backends.base import Backend, Completion, GenerationParams
 from ..errors import BackendError, InputError, Problem
@@ -15,6 +15,9 @@ from ._jobs import COLUMNS, Job, plan_jobs
 from ._journal import Journal
 from ._progress import ProgressEvent, ProgressTracker
 from ._summary import error_rate
+
+if TYPE_CHECKING:  # pandas is imported when a run builds its frame
+    import pandas as pd
 
 
 class Runner:
@@ -56,11 +59,11 @@ class Runner:
         """Rows the last run produced (resumed, cached or called), including those past a stop."""
         self._identity: dict = {}
 
-    def run_sync(self, items: Sequence[tuple[Example, Any]], rung: str):
+    def run_sync(self, items: Sequence[tuple[Example, Any]], rung: str) -> pd.DataFrame:
         """`run` for scripts and worker threads that have no event loop of their own."""
         return asyncio.run(self.run(items, rung))
 
-    async def run(self, items: Sequence[tuple[Example, Any]], rung: str, stop: Callable[[dict], bool] | None = None):
+    async def run(self, items: Sequence[tuple[Example, Any]], rung: str, stop: Callable[[dict], bool] | None = None) -> pd.DataFrame:
         """Every item (times `repeat`) as a row of a DataFrame with `COLUMNS`, in item order (up to a `stop`)."""
         import pandas as pd
 

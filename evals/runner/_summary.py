@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..errors import BackendError
 
+if TYPE_CHECKING:
+    import pandas as pd
 
-def error_rate(df) -> float:
+
+def error_rate(df: pd.DataFrame) -> float:
     """Share of rows whose backend call (or judge) failed; 0 for no rows."""
     return float(df["error"].notna().mean()) if len(df) else 0.0
 
 
-def check_error_budget(df, max_error_rate: float = 0.1) -> None:
+def check_error_budget(df: pd.DataFrame, max_error_rate: float = 0.1) -> None:
     """Raise BackendError when more than `max_error_rate` of the rows failed: the numbers would mislead."""
     rate = error_rate(df)
     if rate <= max_error_rate:
@@ -22,7 +27,7 @@ def check_error_budget(df, max_error_rate: float = 0.1) -> None:
     )
 
 
-def repeat_summary(df, threshold: float = 1.0) -> dict:
+def repeat_summary(df: pd.DataFrame, threshold: float = 1.0) -> dict:
     """Over items run N times: pass^N (all N correct), pass@1 (mean per attempt), and output agreement.
 
     A row is correct when it has no error and its score reaches `threshold`. Pass one rung's rows.

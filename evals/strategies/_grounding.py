@@ -9,10 +9,16 @@ grounded. citation_precision and citation_recall compare the cited documents wit
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..text import normalize_answer
 from ._sources import SourceIndex
+
+if TYPE_CHECKING:  # the graders package imports numpy: only when a run grades
+    from ..example import Example
+    from ..graders import Grader, Score
 
 _CITATION = re.compile(r"\[([^\[\]\n]{1,200})\]")
 UNKNOWN = "unknown"
@@ -64,10 +70,10 @@ def ground(output: str, context: str, retrieved_docs: list[str], gold: set[str] 
     return Grounding(cited, grounded, bool(gold & set(retrieved_docs)), precision, right / len(gold))
 
 
-def grade_answer_only(grader):
+def grade_answer_only(grader: Grader) -> Grader:
     """A grader that sees the answer without its citations (so `exact` can match "6.8 kg [faq]")."""
 
-    def graded(output: str, example):
+    def graded(output: str, example: Example) -> Score | Awaitable[Score]:
         return grader(strip_citations(output), example)
 
     return graded

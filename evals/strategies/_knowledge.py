@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,7 +54,7 @@ def load_knowledge(folder: Path, chunk_tokens: int = 256, overlap: int = 32) -> 
     return chunks
 
 
-def _documents(path: Path, relative: str):
+def _documents(path: Path, relative: str) -> Iterator[tuple[str, str, str]]:
     """(source, doc id, text) of each document in a file: the file itself, or each line of a JSONL file."""
     text = read_text(path, field="data.knowledge")
     if path.suffix.lower() != ".jsonl":

@@ -15,7 +15,7 @@ import math
 import random
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -23,6 +23,11 @@ from advisor.measure import events as ev
 from advisor.record.run import CurvePoint, LearningCurve
 from advisor.scenario.metrics import RATE_METRICS
 from advisor.scenario.workspace import Workspace
+from evals.example import Example
+
+if TYPE_CHECKING:
+    from advisor.measure.cell import Strategy
+    from trainers import LoraSettings
 
 FRACTIONS = (0.25, 0.5, 1.0)
 _B_GRID = np.linspace(0.01, 3.0, 600)
@@ -31,7 +36,7 @@ HORIZON = 1_000_000
 """Forecasts past this many examples are reported as 'more than'."""
 
 
-def power_law(n, a: float, b: float, c: float):
+def power_law(n: float, a: float, b: float, c: float) -> float:
     return a * np.power(n, -b) + c
 
 
@@ -122,7 +127,7 @@ def curve_target(ws: Workspace) -> tuple[str, float | None]:
 
 
 async def learning_curve(
-    ws: Workspace, strategy, out_dir: Path, on_event: Callable[[object], None], concurrency: int = 8, max_steps: int | None = None
+    ws: Workspace, strategy: Strategy, out_dir: Path, on_event: ev.OnEvent, concurrency: int = 8, max_steps: int | None = None
 ) -> LearningCurve:
     """Train on nested 25/50/100% subsets of train (seeded), score each adapter on every eval item, fit and forecast."""
     from advisor.measure.results import rung_result
@@ -154,7 +159,7 @@ async def learning_curve(
     )
 
 
-def _train(examples, config, folder: Path, model: str, max_steps: int | None) -> None:
+def _train(examples: list[Example], config: LoraSettings, folder: Path, model: str, max_steps: int | None) -> None:
     from trainers import train_lora
 
     train_lora(examples, config, folder, model=model, max_steps=max_steps, resume=False)  # the result holds the model: drop it

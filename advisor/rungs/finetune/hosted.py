@@ -12,6 +12,7 @@ import functools
 import hashlib
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from advisor.decide.cost import finetune_cost
 from advisor.measure import events as ev
@@ -19,6 +20,9 @@ from advisor.record.run import Training
 from advisor.rungs.finetune.tuned import Tuned, checked_once, finetune_settings
 from advisor.scenario.workspace import Workspace
 from evals.example import Example
+
+if TYPE_CHECKING:
+    from trainers import HostedProgress
 
 POLL_S = 5.0
 """Seconds between status checks of the job."""
@@ -31,7 +35,7 @@ def server_url(model: str) -> str | None:
     return ModelSpec.parse(model).base_url
 
 
-async def train_hosted(ws: Workspace, examples: list[Example], out_dir: Path, on_event) -> Tuned:
+async def train_hosted(ws: Workspace, examples: list[Example], out_dir: Path, on_event: ev.OnEvent) -> Tuned:
     """Run (or resume) the hosted job and return the tuned model as an `openai` backend."""
     from advisor.scenario.workspace import open_backend
     from evals.lmeval import chat_forgetting_check
@@ -40,7 +44,7 @@ async def train_hosted(ws: Workspace, examples: list[Example], out_dir: Path, on
     config, base_url = finetune_settings(ws), server_url(ws.scenario.model)
     on_event(ev.Note(f"fine-tune: hosted job on {config.model} with {len(examples)} examples"))
 
-    def progress(p) -> None:
+    def progress(p: HostedProgress) -> None:
         for text in p.new_events or (f"status {p.status}",):
             on_event(ev.Note(f"fine-tune job {p.job_id} ({p.elapsed_s:.0f} s): {text}"))
 

@@ -6,18 +6,23 @@ grader, checks what the training broke (the forgetting canary), and with `compar
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from advisor.measure.cell import Cell, Finish, Measured, RungPlan, Strategy, evaluate, recheck, release
 from advisor.record.run import RungResult
-from advisor.registry import Rung
+from advisor.registry import Rung, RungName
 from advisor.rungs.finetune.settings import FinetuneSettings
 from advisor.rungs.finetune.train import train_rung, training_examples
 from advisor.rungs.finetune.tuned import Tuned
 from advisor.rungs.finetune.variants import measure_variants
 from advisor.scenario.workspace import FINETUNE_MIN_TRAIN, Workspace
+from evals.example import Example
 from evals.strategies import Prompt, ZeroShot
 from trainers import planned_epochs
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def plan(ws: Workspace, settings: FinetuneSettings) -> RungPlan:
@@ -36,7 +41,13 @@ def plan(ws: Workspace, settings: FinetuneSettings) -> RungPlan:
     return trained_plan("finetune", ws, ws.train_set, settings, measure)
 
 
-def trained_plan(name: str, ws: Workspace, train: list, settings: FinetuneSettings, measure_step) -> RungPlan:
+def trained_plan(
+    name: RungName,
+    ws: Workspace,
+    train: list[Example],
+    settings: FinetuneSettings,
+    measure_step: Callable[[Cell, RungPlan], Awaitable[Measured]],
+) -> RungPlan:
     """A rung that trains with the fine-tune's recipe on `train` and is then asked as the tuned model is."""
     # "" (not None) drops the data's own system message too: the tuned model is asked with the input alone.
     strategy = ZeroShot(ws.system_prompt if settings.prompt == "full" else "")
@@ -81,7 +92,7 @@ async def train(cell: Cell, strategy: Strategy, settings: FinetuneSettings, labe
 def with_training(tuned: Tuned, ws: Workspace) -> Finish:
     """The finish step of a tuned model's evaluation: what the training cost and broke, and the targets again."""
 
-    def finish(result: RungResult, rows: Any, prompts: list[Prompt]) -> None:
+    def finish(result: RungResult, rows: pd.DataFrame, prompts: list[Prompt]) -> None:
         result.training, result.forgetting = tuned.training, tuned.forgetting
         recheck(result, ws)  # forgetting_change needs the canary
 

@@ -13,6 +13,7 @@ import functools
 import hashlib
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from advisor.decide.cost import finetune_cost
 from advisor.measure import events as ev
@@ -26,8 +27,12 @@ from evals.data import read_saved, write_json
 from evals.example import Example, Message
 from evals.memory import release_memory
 
+if TYPE_CHECKING:
+    from advisor.measure.cell import Strategy
+    from trainers import TrainProgress
 
-def training_examples(train: list[Example], strategy) -> list[Example]:
+
+def training_examples(train: list[Example], strategy: Strategy) -> list[Example]:
     """Each train example as the tuned model will be asked: the rung's prompt, then the expected answer."""
     out = []
     for example in train:
@@ -36,7 +41,9 @@ def training_examples(train: list[Example], strategy) -> list[Example]:
     return out
 
 
-async def train_rung(ws: Workspace, strategy, out_dir: Path, on_event: ev.OnEvent, config: FinetuneSettings | None = None) -> Tuned:
+async def train_rung(
+    ws: Workspace, strategy: Strategy, out_dir: Path, on_event: ev.OnEvent, config: FinetuneSettings | None = None
+) -> Tuned:
     """Train with the scenario's finetune settings, or `config` (or reuse a finished training of the same data) and build its backend."""
     examples = training_examples(ws.train_set, strategy)
     config = config or finetune_settings(ws)
@@ -45,7 +52,7 @@ async def train_rung(ws: Workspace, strategy, out_dir: Path, on_event: ev.OnEven
     return await _train_local(ws, config, examples, out_dir, on_event)
 
 
-async def _train_local(ws: Workspace, config: FinetuneSettings, examples: list[Example], out_dir: Path, on_event) -> Tuned:
+async def _train_local(ws: Workspace, config: FinetuneSettings, examples: list[Example], out_dir: Path, on_event: ev.OnEvent) -> Tuned:
     model = ws.scenario.model_spec.local_model
     stamp = _stamp(config.model_dump(exclude={"compare"}), model, examples)
     full = config.method == "full"
@@ -68,10 +75,12 @@ async def _train_local(ws: Workspace, config: FinetuneSettings, examples: list[E
     return Tuned(backend, training, forgetting)
 
 
-def _run_local(ws: Workspace, config: FinetuneSettings, examples: list[Example], out_dir: Path, model: str, on_event) -> Training:
+def _run_local(
+    ws: Workspace, config: FinetuneSettings, examples: list[Example], out_dir: Path, model: str, on_event: ev.OnEvent
+) -> Training:
     from trainers import grader_scorer, train_lora
 
-    def progress(p) -> None:
+    def progress(p: TrainProgress) -> None:
         on_event(ev.TrainingStep(p.step, p.total_steps, p.loss, p.eta_s))
 
     # Validation answers are generated and graded as the eval's are: same params (structure included), same grader.

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from advisor.measure.cell import Cell, Measured, RungPlan, evaluate
+from advisor.record.run import RungResult
 from advisor.registry import Rung
 from advisor.rungs.prompt_search.search import baseline_k, close, search_prompts
 from advisor.rungs.prompt_search.settings import PromptSearchSettings
 from advisor.scenario.workspace import PROMPT_SEARCH_MIN_TRAIN, Workspace
-from evals.strategies import FewShot
+from evals.strategies import FewShot, Prompt
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def plan(ws: Workspace, settings: PromptSearchSettings) -> RungPlan:
@@ -27,7 +33,7 @@ async def measure(cell: Cell, plan: RungPlan) -> Measured:
     opts = cell.opts
     found = await search_prompts(cell.ws, cell.base, use_cache=opts.use_cache, concurrency=opts.concurrency, on_event=cell.on_event)
 
-    def finish(result, rows, prompts) -> None:
+    def finish(result: RungResult, rows: pd.DataFrame, prompts: list[Prompt]) -> None:
         result.search = close(found.search, float(rows[rows["repeat"] == 0]["score"].mean()))
 
     return await evaluate(cell, found.strategy, finish=finish)

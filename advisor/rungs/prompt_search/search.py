@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from advisor.measure import events as ev
 from advisor.record.search import CandidateScore, Search
@@ -23,13 +24,23 @@ from advisor.rungs.prompt_search.candidates import (
     strategy,
 )
 from advisor.rungs.prompt_search.settings import PromptSearchSettings
+from advisor.scenario.schema import LadderBase
 from advisor.scenario.workspace import Workspace
 from evals.example import Example
+from evals.strategies import Prompt
+
+if TYPE_CHECKING:
+    from advisor.measure.cell import Strategy
+    from evals.backends import Backend
+    from evals.stats import Interval
 
 ETA = 3
 """Successive halving keeps the best third of the candidates each round."""
 BOOTSTRAP_SHARE = 0.2
 """At most this share of the budget answers train examples to find the bootstrapped demonstrations."""
+
+ScoreItems = Callable[[list[tuple[Example, Prompt]]], Awaitable[list[float]]]
+"""Answers (example, prompt) items with the model under search and grades them: a score per item, in order."""
 
 
 @dataclass
@@ -39,7 +50,7 @@ class Found:
     search: Search
 
 
-def baseline_k(ladder) -> int:
+def baseline_k(ladder: LadderBase) -> int:
     """k of the few-shot rung's recipe, the search's first candidate."""
     return (ladder.few_shot or FewShotSettings()).k
 
@@ -53,7 +64,7 @@ def carve_dev(train: list[Example], dev_size: int, seed: int) -> tuple[list[Exam
 
 
 async def search_prompts(
-    ws: Workspace, backend, *, use_cache: bool = True, concurrency: int = 8, on_event: ev.OnEvent = lambda e: None
+    ws: Workspace, backend: Backend, *, use_cache: bool = True, concurrency: int = 8, on_event: ev.OnEvent = lambda e: None
 ) -> Found:
     """Search the scenario's candidates within `budget_calls` on a dev split of train; return the winner."""
     from evals.runner import Cache, Runner
@@ -63,23 +74,12 @@ async def search_prompts(
     pool, dev = carve_dev(ws.train_set, config.dev_size, config.seed)
     runner = Runner(backend, ws.grader(), params=ws.params, concurrency=concurrency, cache=Cache.open_default() if use_cache else None)
 
-    async def score(items: list[tuple[Example, object]]) -> list[float]:
+    async def score(items: list[tuple[Example, Prompt]]) -> list[float]:
         rows = await runner.run(items, rung="prompt_search")
         return [float(s) for s in rows["score"]]
 
-    variants = instruction_variants(
-        ws.system_prompt,
-        _common_system(pool) if ws.system_prompt is None else None,
-        ws.scenario.task.kind,
-        ws.labels,
-        ws.scenario.grader.kind == "json",
-        pool,
-    )
-    proposer_calls = 0
-    if config.proposer:
-        drafts = await proposer_drafts(config.proposer, variants, pool, ws.labels)
-        proposer_calls, variants = 2, {**variants, **drafts}
-    bootstrapped: list = []
+    variants, proposer_calls = await _variants(ws, config, pool)
+    bootstrapped: list[Example] = []
     spent = 0
     if "bootstrapped" in config.demos:
         bootstrapped, spent = await _bootstrap(pool, variants["user"], few_k, config, score, on_event)
@@ -97,18 +97,7 @@ async def search_prompts(
         dev_ids=[ex.key for ex in dev],
         bootstrapped_ids=[ex.key for ex in bootstrapped],
         instructions=variants,
-        candidates=[
-            CandidateScore(
-                name=c.name,
-                instruction=c.instruction,
-                demos=c.demos,
-                k=c.k,
-                dev_n=len(scores[c]),
-                dev_score=_mean(scores[c]),
-                rounds=rounds[c],
-            )
-            for c in ranked
-        ],
+        candidates=_candidate_scores(ranked, scores, rounds),
         winner=winner.name,
         baseline=cands[0].name,
         dev_score=_mean(scores[winner]),
@@ -126,7 +115,41 @@ async def search_prompts(
     return Found(final, search)
 
 
-async def _bootstrap(pool, instruction, k, config, score, on_event) -> tuple[list[Example], int]:
+async def _variants(ws: Workspace, config: PromptSearchSettings, pool: list[Example]) -> tuple[dict[str, str | None], int]:
+    """The instruction variants to try (the proposer's drafts too, when the scenario names one) and the proposer's calls."""
+    variants = instruction_variants(
+        ws.system_prompt,
+        _common_system(pool) if ws.system_prompt is None else None,
+        ws.scenario.task.kind,
+        ws.labels,
+        ws.scenario.grader.kind == "json",
+        pool,
+    )
+    if not config.proposer:
+        return variants, 0
+    drafts = await proposer_drafts(config.proposer, variants, pool, ws.labels)
+    return {**variants, **drafts}, 2
+
+
+def _candidate_scores(ranked: list[Candidate], scores: dict[Candidate, list[float]], rounds: dict[Candidate, int]) -> list[CandidateScore]:
+    """Every candidate's dev result for the record, best first."""
+    return [
+        CandidateScore(
+            name=c.name,
+            instruction=c.instruction,
+            demos=c.demos,
+            k=c.k,
+            dev_n=len(scores[c]),
+            dev_score=_mean(scores[c]),
+            rounds=rounds[c],
+        )
+        for c in ranked
+    ]
+
+
+async def _bootstrap(
+    pool: list[Example], instruction: str | None, k: int, config: PromptSearchSettings, score: ScoreItems, on_event: ev.OnEvent
+) -> tuple[list[Example], int]:
     """Train examples the model answers right with the few-shot recipe: the bootstrapped demonstration pool."""
     n = min(len(pool), int(config.budget_calls * BOOTSTRAP_SHARE))
     sample = random.Random(config.seed).sample(pool, n)
@@ -137,7 +160,13 @@ async def _bootstrap(pool, instruction, k, config, score, on_event) -> tuple[lis
 
 
 async def successive_halving(
-    cands: list[Candidate], dev: list[Example], budget: int, built: dict, score, on_event, spent: int = 0
+    cands: list[Candidate],
+    dev: list[Example],
+    budget: int,
+    built: Mapping[Candidate, Strategy],
+    score: ScoreItems,
+    on_event: ev.OnEvent,
+    spent: int = 0,
 ) -> tuple[dict[Candidate, list[float]], dict[Candidate, int], int]:
     """Score every candidate on a few dev items, keep the best third on more items, until one is left or the budget is spent.
 
@@ -166,7 +195,7 @@ async def successive_halving(
     return scores, rounds, spent
 
 
-def _rank(c: Candidate, scores: dict, cands: list[Candidate]) -> tuple:
+def _rank(c: Candidate, scores: dict[Candidate, list[float]], cands: list[Candidate]) -> tuple[int, float, int]:
     """Survivors (more dev items) first, then the best dev score, then the earlier candidate."""
     return (-len(scores[c]), -_mean(scores[c]), cands.index(c))
 
@@ -181,7 +210,7 @@ def _mean(values: list[float]) -> float:
     return sum(values) / len(values) if values else 0.0
 
 
-def _interval(values: list[float], confidence: float):
+def _interval(values: list[float], confidence: float) -> Interval:
     from evals.graders import rate
 
     return rate(values or [0.0], confidence)

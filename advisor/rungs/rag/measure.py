@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from advisor.record.rag import MISSED, WRONG, FailedItem, Passage, RagDetails
 from advisor.record.run import MetricValue
 from evals.example import Example
-from evals.stats import wilson
-from evals.strategies import FORMS, Rag, SourceIndex, ground, retrieval_curve
+from evals.stats import Interval, wilson
+from evals.strategies import FORMS, Chunk, Grounding, Prompt, Rag, RetrievalCurve, SourceIndex, ground, retrieval_curve
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SHOWN_FAILURES = 6
 PASSAGE_CHARS = 600
+
+Graded = tuple[Example, Prompt, Any, Grounding]
+"""An item, its prompt, its first row (a row of `DataFrame.itertuples()`) and the grounding of its answer."""
 
 
 @dataclass
@@ -22,7 +30,9 @@ class RagOutcome:
     """Per item id: the ids its (first) answer cited."""
 
 
-def rag_outcome(strategy: Rag, retriever_name: str, examples: list[Example], prompts, rows, confidence: float) -> RagOutcome:
+def rag_outcome(
+    strategy: Rag, retriever_name: str, examples: list[Example], prompts: list[Prompt], rows: pd.DataFrame, confidence: float
+) -> RagOutcome:
     """Grade every first-repeat row's grounding and summarise it, with the retrieval curve of the same questions."""
     from evals.graders import rate
 
@@ -30,7 +40,7 @@ def rag_outcome(strategy: Rag, retriever_name: str, examples: list[Example], pro
     index = SourceIndex(list(chunks.values()))
     first = rows[rows["repeat"] == 0] if "repeat" in rows else rows
     by_id = {r.id: r for r in first.itertuples()}
-    out, grades = RagOutcome(), []
+    out, grades = RagOutcome(), list[Graded]()
     for example, prompt in zip(examples, prompts):
         row = by_id.get(example.key)
         if row is None:
@@ -49,18 +59,20 @@ def rag_outcome(strategy: Rag, retriever_name: str, examples: list[Example], pro
     return out
 
 
-def _metrics(grades, cite: bool, confidence: float, rate) -> dict[str, MetricValue]:
+def _metrics(
+    grades: list[Graded], cite: bool, confidence: float, rate: Callable[[Sequence[float], float], Interval]
+) -> dict[str, MetricValue]:
     metrics = {"grounded": wilson(sum(g.grounded for *_, g in grades), len(grades), confidence)}
     sourced = [g for *_, g in grades if g.retrieval_hit is not None]
     if sourced:
-        metrics["recall_at_k"] = wilson(sum(g.retrieval_hit for g in sourced), len(sourced), confidence)
-        if cite:
-            metrics["citation_precision"] = rate([g.citation_precision for g in sourced], confidence)
-            metrics["citation_recall"] = rate([g.citation_recall for g in sourced], confidence)
+        metrics["recall_at_k"] = wilson(sum(bool(g.retrieval_hit) for g in sourced), len(sourced), confidence)
+        if cite:  # an answer with a source to check has both citation scores (`ground` sets them with retrieval_hit)
+            metrics["citation_precision"] = rate([g.citation_precision or 0.0 for g in sourced], confidence)
+            metrics["citation_recall"] = rate([g.citation_recall or 0.0 for g in sourced], confidence)
     return {k: MetricValue.model_validate(v.as_dict()) for k, v in metrics.items()}
 
 
-def _source_warnings(curve) -> list[str]:
+def _source_warnings(curve: RetrievalCurve) -> list[str]:
     if not curve.unmatched:
         return []
     if curve.unmatched == curve.with_source:
@@ -78,7 +90,7 @@ def _source_warnings(curve) -> list[str]:
     ]
 
 
-def _failures(details: RagDetails, grades, chunks) -> None:
+def _failures(details: RagDetails, grades: list[Graded], chunks: dict[str, Chunk]) -> None:
     """Count wrong answers by cause and keep a handful to show, retrieval misses first."""
     failed = []
     for example, prompt, row, g in grades:

@@ -6,14 +6,19 @@ failures into retrieval misses and wrong answers.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from advisor.measure.cell import Cell, Finish, Measured, RungPlan, evaluate
+from advisor.record.run import MetricValue, RungResult
 from advisor.registry import Rung
 from advisor.rungs.rag.measure import RagOutcome, rag_outcome
 from advisor.rungs.rag.settings import RagSettings
 from advisor.scenario.workspace import Workspace
-from evals.strategies import Rag, grade_answer_only, load_knowledge, make_retriever, prepare
+from evals.backends import Backend
+from evals.strategies import Prompt, Rag, grade_answer_only, load_knowledge, make_retriever, prepare
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def plan(ws: Workspace, settings: RagSettings) -> RungPlan:
@@ -38,20 +43,28 @@ async def measure(cell: Cell, plan: RungPlan) -> Measured:
     return await evaluate_grounded(cell, plan)
 
 
-async def evaluate_grounded(cell: Cell, plan: RungPlan, then: Finish | None = None, **how: Any) -> Measured:
-    """Evaluate a retrieval plan with its grounding and citation metrics; `then` finishes after the RAG section, `how`
-    goes to `evaluate` (e.g. a tuned backend)."""
+async def evaluate_grounded(
+    cell: Cell,
+    plan: RungPlan,
+    then: Finish | None = None,
+    *,
+    backend: Backend | None = None,
+    ws: Workspace | None = None,
+    label: str | None = None,
+) -> Measured:
+    """Evaluate a retrieval plan with its grounding and citation metrics; `then` finishes after the RAG section;
+    `backend`, `ws` and `label` go to `evaluate` (e.g. a tuned backend)."""
     settings = cell.ws.scenario.ladder.rag
     strategy = plan.strategy
     assert isinstance(strategy, Rag) and settings is not None  # a retrieval plan always has a Rag strategy and settings
     outcome = RagOutcome()
 
-    def grounding(prompts, rows):
+    def grounding(prompts: list[Prompt], rows: pd.DataFrame) -> dict[str, MetricValue]:
         nonlocal outcome
         outcome = rag_outcome(strategy, settings.retriever, cell.ws.eval_set, prompts, rows, cell.ws.scenario.confidence)
         return outcome.metrics
 
-    def finish(result, rows, prompts) -> None:
+    def finish(result: RungResult, rows: pd.DataFrame, prompts: list[Prompt]) -> None:
         result.rag = outcome.details
         for ex, prompt in zip(cell.ws.eval_set, prompts):  # the samples read what a prompt used from its context
             prompt.context["cited"] = outcome.cited.get(ex.key, [])
@@ -59,7 +72,7 @@ async def evaluate_grounded(cell: Cell, plan: RungPlan, then: Finish | None = No
             then(result, rows, prompts)
 
     grader = grade_answer_only(cell.ws.grader())  # citations are not part of the answer
-    return await evaluate(cell, strategy, grader=grader, extra_metrics=grounding, finish=finish, **how)
+    return await evaluate(cell, strategy, backend=backend, ws=ws, label=label, grader=grader, extra_metrics=grounding, finish=finish)
 
 
 RUNG = Rung(

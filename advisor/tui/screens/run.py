@@ -93,9 +93,12 @@ class RunScreen(Screen):
         self._climb(self.job)
 
     @work(thread=True, exclusive=True, group="ladder", exit_on_error=False)
-    def _climb(self, job) -> None:
+    def _climb(self, job: Job) -> None:
+        def post(event: ev.Event) -> None:
+            self.post_message(self.Event(event))
+
         try:
-            record = job.run(lambda event: self.post_message(self.Event(event)))
+            record = job.run(post)
         except RunCancelled:
             self.post_message(self.Stopped())
         except InputError as exc:

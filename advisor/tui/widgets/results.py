@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -17,7 +19,7 @@ from ...reports import cells, curve_fit_text
 class RungTable(DataTable):
     """One row per rung: metrics over their intervals, latency, cost per 1M calls and whether it meets the targets."""
 
-    def __init__(self, record: RunRecord, **kwargs):
+    def __init__(self, record: RunRecord, **kwargs: Any):
         super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
         self.record = record
 
@@ -118,7 +120,7 @@ def warnings(record: RunRecord) -> Content | None:
 class LossCurve(Vertical):
     """The fine-tune's training loss as a sparkline, with where it started and ended."""
 
-    def __init__(self, rung: RungResult, **kwargs):
+    def __init__(self, rung: RungResult, **kwargs: Any):
         super().__init__(**kwargs)
         self.rung = rung
 

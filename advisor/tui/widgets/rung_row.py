@@ -92,7 +92,7 @@ class RungRow(Horizontal):
 class TrainingRow(Horizontal):
     """The fine-tune's training: a sparkline of the loss so far, the step and the time left."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(id="training-row")
         self.losses: list[float] = []
 
