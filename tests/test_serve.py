@@ -1,13 +1,19 @@
-"""`advisor serve` on loopback, called with the real openai SDK: models, completions, batching, refusals."""
+"""`advisor serve` on loopback, called with the real openai SDK: models, completions, batching, refusals, an adapter."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import openai
 import pytest
@@ -22,6 +28,33 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@contextmanager
+def advisor_serve(*args: str) -> Iterator[Callable[[], str]]:
+    """`advisor serve ARGS` as its own process on a free loopback port, started now; yields a call that waits
+    until it answers and returns its base URL, so a test can do other work while the model loads."""
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}/v1"
+    command = [sys.executable, "-m", "advisor", "serve", "--port", str(port), *args]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+    def ready() -> str:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                urllib.request.urlopen(f"{base_url}/models", timeout=1)
+                return base_url
+            except OSError:
+                time.sleep(0.2)
+        raise AssertionError(f"advisor serve did not answer: {proc.communicate(timeout=5)[0] if proc.poll() is not None else 'timed out'}")
+
+    try:
+        yield ready
+    finally:
+        proc.terminate()
+        proc.wait(10)
 
 
 @pytest.fixture(scope="module")
@@ -154,10 +187,6 @@ def test_serve_refuses_a_remote_model_and_a_busy_port(capsys):
 
 def test_advisor_serve_over_http_matches_the_local_backend_on_twelve_examples(tmp_path, embedded_model):
     """The real `advisor serve` process and the project's openai backend vs the local backend, through the Runner."""
-    import os
-    import subprocess
-    import sys
-
     from evals.backends import GenerationParams, get_backend
     from evals.example import Example
     from evals.graders import make_grader
@@ -181,30 +210,71 @@ def test_advisor_serve_over_http_matches_the_local_backend_on_twelve_examples(tm
         (Example.model_validate({"id": f"q{i}", "messages": [*ask(q), {"role": "assistant", "content": "x"}]}), ask(q))
         for i, q in enumerate(questions)
     ]
-    port = free_port()
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "advisor", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        base_url = f"http://127.0.0.1:{port}/v1"
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                urllib.request.urlopen(f"{base_url}/models", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
+    with advisor_serve() as ready:
         params, grader = GenerationParams(max_tokens=12), make_grader("exact")
-        remote = Runner(get_backend(f"openai:{base_url}#smollm2-135m"), grader, params=params).run_sync(items, "zero_shot")
+        remote = Runner(get_backend(f"openai:{ready()}#smollm2-135m"), grader, params=params).run_sync(items, "zero_shot")
         local = Runner(get_backend("local:smollm2-135m"), grader, params=params).run_sync(items, "zero_shot")
-    finally:
-        proc.terminate()
-        proc.wait(10)
     assert remote["error"].isna().all(), remote["error"].dropna().tolist()
     assert list(remote["output"]) == list(local["output"])
     assert list(remote["input_tokens"]) == list(local["input_tokens"]) and list(remote["output_tokens"]) == list(local["output_tokens"])
+
+
+@pytest.fixture(scope="module")
+def adapter(embedded_model, tmp_path_factory) -> Path:
+    """A LoRA adapter for the embedded model with seeded random A and B, scaled to nudge greedy answers rather than wreck them."""
+    import warnings
+
+    import torch
+    from peft import LoraConfig, get_peft_model
+
+    from evals.models import load_model
+
+    _, model = load_model(embedded_model)
+    torch.manual_seed(0)
+    config = LoraConfig(r=2, lora_alpha=0.5, target_modules=["q_proj", "v_proj"], init_lora_weights=False)
+    folder = tmp_path_factory.mktemp("support-lora")
+    with warnings.catch_warnings():  # peft calls a transformers API deprecated in v5
+        warnings.simplefilter("ignore", FutureWarning)
+        get_peft_model(model, config).save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture
+def one_thread_each(monkeypatch):
+    """The server's process and this one on one torch thread each (ADVISOR_THREADS, which the child inherits): two
+    processes with a thread per core run several times faster on a busy 2-core machine than with threads waiting."""
+    import torch
+
+    before = torch.get_num_threads()
+    monkeypatch.setenv("ADVISOR_THREADS", "1")
+    yield
+    torch.set_num_threads(before)
+
+
+def test_advisor_serve_adapter_over_http_answers_as_the_local_backend_with_that_adapter(adapter, one_thread_each):
+    """`advisor serve --adapter` through the openai SDK vs `LocalBackend(adapter=...)` in-process, greedy; the base
+    model's id answers as the base model does where the adapter changes the answer."""
+    from evals.backends import GenerationParams
+
+    prompts = ["Name a colour.", "What is the capital of Italy?", "Say hi."]
+    local = LocalBackend("smollm2-135m", adapter=adapter)
+
+    async def in_process() -> list[list[tuple[str, int, int]]]:
+        answers = []
+        for use_adapter in (True, False):
+            done = [await local.complete(ask(p), GenerationParams(max_tokens=8), use_adapter=use_adapter) for p in prompts]
+            answers.append([(c.text, c.input_tokens, c.output_tokens) for c in done])
+        return answers
+
+    with advisor_serve("--adapter", str(adapter)) as ready:  # loads while the local backend answers
+        tuned, base = asyncio.run(in_process())
+        changed = next(i for i in range(len(prompts)) if tuned[i] != base[i])  # a server ignoring the adapter would fail
+        client = openai.OpenAI(base_url=ready(), api_key="unused", max_retries=0)
+        assert [m.id for m in client.models.list().data] == [adapter.name, "smollm2-135m"]
+
+        def over_http(model: str, prompt: str) -> tuple[str | None, int, int]:
+            reply = client.chat.completions.create(model=model, messages=ask(prompt), max_tokens=8, temperature=0)
+            return reply.choices[0].message.content, reply.usage.prompt_tokens, reply.usage.completion_tokens
+
+        assert [over_http(adapter.name, p) for p in prompts] == tuned
+        assert over_http("smollm2-135m", prompts[changed]) == base[changed]

@@ -1,4 +1,4 @@
-"""`advisor data ...`: validate, convert, split and summarize chat JSONL files."""
+"""`advisor data ...`: validate, convert, split, dedupe and summarize chat JSONL files."""
 
 from __future__ import annotations
 
@@ -115,6 +115,23 @@ def split_cmd(file: str, eval_fraction: float, seed: int, train_out: str, eval_o
     write_jsonl(held_out, eval_out, force=force)
     how = "stratified by label" if stratify else "not stratified"
     output.console.print(f"[green]✓[/] {len(train)} train -> {train_out}, {len(held_out)} eval -> {eval_out} (seed {seed}, {how})")
+
+
+@data.command("dedupe")
+@click.argument("file", type=FILE)
+@click.option("--out", required=True, type=FILE, help="Where the examples that are kept go (never the input file).")
+@click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
+def dedupe_cmd(file: str, out: str, force: bool) -> None:
+    """Drop exact and near-duplicate examples (similarity of 90 or more out of 100), keeping the first of each group."""
+    from evals.data import dedupe
+
+    kept, dropped = dedupe(file, out, force=force)
+    for duplicate in dropped:
+        output.console.print(f"  {duplicate}", markup=False, highlight=False, soft_wrap=True)
+    exact = sum(d.exact for d in dropped)
+    summary = f"dropped {len(dropped)} lines of {file} ({exact} exact, {len(dropped) - exact} near)" if dropped else "no duplicates"
+    wrote = f"wrote {len(kept)} examples to {out}; check them with `advisor data validate {out}`"
+    output.console.print(f"[green]✓[/] {summary}; {wrote}", soft_wrap=True)
 
 
 @data.command()

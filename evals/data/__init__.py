@@ -1,6 +1,7 @@
-"""Chat-JSONL data sets: load and validate, convert other formats, split, check leakage and near-duplicates, summarize."""
+"""Chat-JSONL data sets: load and validate, convert other formats, split, check leakage and near-duplicates, dedupe, summarize."""
 
 from ._convert import FORMATS, Columns, convert, detect_format
+from ._dedupe import Duplicate, dedupe, find_duplicates
 from ._json_answers import json_answer_problems, load_schema
 from ._jsonl import load_jsonl, read_jsonl, validate_jsonl
 from ._leakage import Leak, find_leaks, leak_problems, normalize_text
@@ -16,15 +17,18 @@ __all__ = [
     "NEAR_DUPLICATE_THRESHOLD",
     "Columns",
     "DataStats",
+    "Duplicate",
     "Leak",
     "NearDuplicate",
     "check_writable",
     "convert",
     "count_tokens",
     "dataset_stats",
+    "dedupe",
     "detect_format",
     "estimate_tokens",
     "example_to_dict",
+    "find_duplicates",
     "find_leaks",
     "find_near_duplicates",
     "json_answer_problems",

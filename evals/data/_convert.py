@@ -10,7 +10,7 @@ from typing import Any
 from ..errors import InputError, Problem
 from ..example import Example
 from ._records import Row, is_csv, read_records
-from ._write import check_writable, write_jsonl
+from ._write import check_not_input, check_writable, write_jsonl
 
 FORMATS = ("csv", "prompt-completion", "alpaca")
 INPUT_COLUMNS = ("input", "prompt", "question", "text", "query")
@@ -34,8 +34,7 @@ def convert(
 ) -> list[Example]:
     """Convert a file to chat JSONL at dst (atomically); the format is detected unless fmt names it."""
     src, dst = Path(src), Path(dst)
-    if dst.exists() and src.exists() and dst.resolve() == src.resolve():
-        raise InputError(Problem("the output would replace the input", fix="write the chat JSONL to another path", file=dst))
+    check_not_input(src, dst, fix="write the chat JSONL to another path")
     check_writable(dst, force=force)
     rows = read_records(src)
     if not rows:

@@ -32,11 +32,18 @@ UNLABELED = "?"
 
 
 def read_jsonl(
-    path: str | Path, *, tokenizer: Any = None, max_tokens: int | None = None, name: str = "data set", inputs: bool = False
+    path: str | Path,
+    *,
+    tokenizer: Any = None,
+    max_tokens: int | None = None,
+    name: str = "data set",
+    inputs: bool = False,
+    duplicates: bool = True,
 ) -> tuple[list[Example], list[Problem]]:
     """The examples that parse and every problem in the file (duplicates among them); blank lines are skipped.
 
-    `inputs`: the lines end with the user turn (nothing answered yet); each example gets `UNLABELED` as its answer."""
+    `inputs`: the lines end with the user turn (nothing answered yet); each example gets `UNLABELED` as its answer.
+    `duplicates=False`: repeated conversations and ids are not problems (for a caller that removes repeats)."""
     path = Path(path)
     if not path.is_file():
         return [], [Problem(f"{name} file not found", fix="check the path", file=path)]
@@ -58,7 +65,7 @@ def read_jsonl(
             examples.append(Example.model_validate({**record, "line": number}))
     if rows == 0:
         problems.append(Problem(f"{name} has 0 rows", fix=f"add examples: {SHAPE}", file=path))
-    problems += _duplicates(examples, path)
+    problems += _duplicates(examples, path) if duplicates else []
     if tokenizer is not None and max_tokens:
         problems += _too_long(examples, tokenizer, max_tokens, path)
     return examples, sorted(problems, key=lambda p: p.line or 0)

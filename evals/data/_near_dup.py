@@ -14,10 +14,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import Problem
 from ..example import Example
 from ._leakage import user_text
+
+if TYPE_CHECKING:
+    import numpy as np
 
 NEAR_DUPLICATE_THRESHOLD = 90.0
 _ROWS = 512  # eval rows compared per block, to bound the score matrix's memory
@@ -45,7 +49,6 @@ def find_near_duplicates(
     eval example, so a templated train set does not bury the report under a hundred near-copies of one line.
     """
     import numpy as np
-    from rapidfuzz import fuzz, process
 
     queries = [user_text(ex) for ex in eval_examples]
     choices = [user_text(ex) for ex in pool]
@@ -54,9 +57,7 @@ def find_near_duplicates(
     if not queries or not choices:
         return found
     for start in range(0, len(queries), _ROWS):
-        block = process.cdist(
-            queries[start : start + _ROWS], choices, scorer=fuzz.ratio, score_cutoff=threshold, dtype=np.float32, workers=1
-        )
+        block = similarities(queries[start : start + _ROWS], choices, threshold)
         for row in np.flatnonzero(block.max(axis=1) > 0):
             col = int(block[row].argmax())
             i, j = start + int(row), col
@@ -65,6 +66,14 @@ def find_near_duplicates(
             ex, match = eval_examples[i], pool[j]
             found.append(NearDuplicate(ex.line, match.line, ex.key, match.key, float(block[row, col]), ex.user_text, match.user_text))
     return found
+
+
+def similarities(queries: list[str], choices: list[str], threshold: float = NEAR_DUPLICATE_THRESHOLD) -> np.ndarray:
+    """The rule: the similarity of each query to each choice (normalized user texts), 0 where it is under threshold."""
+    import numpy as np
+    from rapidfuzz import fuzz, process
+
+    return process.cdist(queries, choices, scorer=fuzz.ratio, score_cutoff=threshold, dtype=np.float32, workers=1)
 
 
 def near_duplicate_problems(pairs: list[NearDuplicate], eval_file: str | Path, train_file: str | Path) -> list[Problem]:

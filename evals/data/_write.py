@@ -32,6 +32,13 @@ def check_writable(*paths: str | Path, force: bool = False) -> None:
         )
 
 
+def check_not_input(src: str | Path, dst: str | Path, *, fix: str) -> None:
+    """Refuse, even with --force, an output that is the input file itself (by another name or a link too)."""
+    src, dst = Path(src), Path(dst)
+    if dst.exists() and src.exists() and os.path.samefile(src, dst):
+        raise InputError(Problem("the output would replace the input", fix=fix, file=dst))
+
+
 def write_jsonl(examples: list[Example], path: str | Path, *, force: bool = False) -> Path:
     """Write examples one per line (UTF-8, key order kept) through a temp file and a rename."""
     check_writable(path, force=force)
