@@ -28,4 +28,5 @@ check: install
 	$(PYTHON) -m mypy advisor evals trainers
 	# The layers (pyproject's [tool.importlinter]): no import circles, no package reaching above its own.
 	lint-imports
+	$(PYTHON) .ci/check_imports.py
 	PYTHON=$(PYTHON) bash .ci/lint-actions

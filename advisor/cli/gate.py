@@ -185,7 +185,8 @@ def report(run_json: Path, fmt: str, out_path: Path | None, force: bool) -> None
 
 def _export_samples(record: RunRecord, fmt: str, out_path: Path | None, force: bool) -> None:
     """The per-item table (advisor.record.samples.Sample columns) as CSV (to stdout without --out) or Parquet."""
-    from advisor.record.samples import flat_frame, for_record
+    from advisor.record.run import for_record
+    from advisor.record.samples import flat_frame
 
     if out_path is None and fmt == "parquet":
         raise InputError(Problem("parquet is binary and needs a file", fix="pass --out samples.parquet", field="--out"))

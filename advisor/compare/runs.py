@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from advisor.record import samples as smp
-from advisor.record.run import RunRecord, load_record
+from advisor.record.run import RunRecord, for_record, load_record
 from advisor.registry import ladder_position
 from advisor.scenario.metrics import METRICS as ALL_METRICS
 from evals.errors import InputError, Problem
@@ -95,7 +95,7 @@ def load_run(path: str | Path) -> tuple[RunRecord, list[smp.Sample]]:
     """A run's record and samples from its folder or its run.json."""
     folder = smp.run_folder(path)
     record = load_record(folder / "run.json")
-    found = smp.for_record(record, folder)
+    found = for_record(record, folder)
     if not found and record.measured:
         raise InputError(
             Problem(

@@ -287,7 +287,7 @@ class RunRecord(BaseModel):
         """The per-item samples (advisor.record.samples.Sample) as a DataFrame; `run` defaults to where this record was loaded."""
         if run is None and self._path is None:
             raise ValueError("this record was not loaded from a file: pass its run folder")
-        return samples.frame(samples.for_record(self, run))
+        return samples.frame(for_record(self, run))
 
     @model_validator(mode="after")
     def _one_result_per_rung(self) -> RunRecord:
@@ -355,3 +355,12 @@ def load_record(path: str | Path) -> RunRecord:
         )
     record._path = path
     return record
+
+
+def for_record(record: RunRecord, run: str | Path | None = None) -> list[samples.Sample]:
+    """The samples of the rungs a record measured (a rung file an earlier run left in the folder is not its).
+
+    `run` defaults to the folder the record was loaded from; a record with neither has no samples.
+    """
+    folder = run if run is not None else record._path.parent if record._path is not None else None
+    return [] if folder is None else samples.load(folder, [r.name for r in record.measured])

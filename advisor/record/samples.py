@@ -21,7 +21,6 @@ from evals.errors import InputError, Problem
 if TYPE_CHECKING:
     import pandas as pd
 
-    from advisor.record.run import RunRecord  # which imports this module
 
 FOLDER = "samples"
 
@@ -186,15 +185,6 @@ def load(run: str | Path, rungs: list[str] | None = None) -> list[Sample]:
     folder = run_folder(run) / FOLDER
     files = sorted(folder.glob("*.jsonl"), key=lambda p: ladder_position(p.stem))
     return [s for f in files if rungs is None or f.stem in rungs for s in read(f)]
-
-
-def for_record(record: RunRecord, run: str | Path | None = None) -> list[Sample]:
-    """The samples of the rungs a record measured (a rung file an earlier run left in the folder is not its).
-
-    `run` defaults to the folder the record was loaded from; a record with neither has no samples.
-    """
-    folder = run if run is not None else record._path.parent if record._path is not None else None
-    return [] if folder is None else load(folder, [r.name for r in record.measured])
 
 
 def frame(samples: list[Sample]) -> pd.DataFrame:

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from advisor.record.run import RunRecord
-from advisor.record.samples import for_record
+from advisor.record.run import RunRecord, for_record
 from evals.data import write_atomic
 
 from . import _html, _junit, _markdown, _terminal
