@@ -186,6 +186,23 @@ def test_an_http_rung_is_measured_against_a_local_endpoint(tmp_path, run_cache, 
             assert "sk-our-secret-123456" not in written.read_text(errors="ignore"), written
 
 
+def test_a_dead_endpoint_ends_the_run_as_a_backend_failure(tmp_path, run_cache, capsys, monkeypatch):
+    import socket
+    import time
+
+    monkeypatch.chdir(tmp_path)
+    with socket.socket() as free:  # a port nothing listens on
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    http = {"url": f"http://127.0.0.1:{port}/answer", "body": {"question": "{{input}}"}, "output": "answer"}
+    path = _scenario(tmp_path, [{"name": "down", "http": http}])
+    started = time.perf_counter()
+    code, out, err = run_cli(["run", str(path), "--rungs", "down", "--out", "run"], capsys)
+    assert code == 3, out + err  # not 24 wrong answers: the system is down
+    assert "down" in err and "Traceback" not in err
+    assert time.perf_counter() - started < 90
+
+
 @pytest.mark.parametrize(
     ("custom", "field", "says"),
     [
