@@ -11,6 +11,7 @@ from . import _curve, _frontier, _rag, cells
 from . import _plots as plots
 from ._html_style import CSS, REVIEW_CSS
 from ._review import section as review_section
+from ._search import candidate_rows, search_sentences, winner_instruction
 
 
 def _list(items: list[str], tag: str = "ul", cls: str = "") -> str:
@@ -132,8 +133,6 @@ def training(record: RunRecord) -> str:
 
 def search(record: RunRecord) -> str:
     """The prompt search: candidates, calls, the winner's prompt, the overfitting guard."""
-    from ._search import candidate_rows, search_sentences, winner_instruction
-
     parts = []
     for rung in record.rungs:
         if rung.search is None:

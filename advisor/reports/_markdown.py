@@ -7,6 +7,7 @@ import re
 from advisor.record.run import RungResult, RunRecord
 
 from . import _curve, _frontier, _rag, cells
+from ._search import candidate_rows, search_sentences, winner_instruction
 
 
 def esc(text: object) -> str:
@@ -104,8 +105,6 @@ def learning_curve(record: RunRecord) -> list[str]:
 
 def search(record: RunRecord) -> list[str]:
     """The prompt search: candidates, calls, the winner's prompt, the overfitting guard."""
-    from ._search import candidate_rows, search_sentences, winner_instruction
-
     lines: list[str] = []
     for rung in record.rungs:
         if rung.search is None:

@@ -12,6 +12,7 @@ from rich.text import Text
 from advisor.record.run import RungResult, RunRecord
 
 from . import _curve, _frontier, cells
+from ._search import search_sentences
 
 
 def rung_table(record: RunRecord) -> Table:
@@ -118,8 +119,6 @@ def training(record: RunRecord) -> Group | None:
 
 
 def _search_lines(rung: RungResult) -> list[Text]:
-    from ._search import search_sentences
-
     said = search_sentences(rung)
     if not said:
         return []

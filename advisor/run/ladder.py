@@ -13,6 +13,7 @@ from advisor.record.run import LearningCurve, RungName, RungResult, RunRecord
 from advisor.run.models import climb_models
 from advisor.run.plans import plan_rungs
 from advisor.run.preflight import error_budget, estimate, warnings_before
+from advisor.rungs.finetune.curve import learning_curve
 from advisor.scenario.workspace import Workspace, open_backend
 
 
@@ -79,8 +80,6 @@ async def climb(ws: Workspace, opts: RunOptions, on_event: ev.OnEvent = lambda e
 
 async def _learning_curve(ws: Workspace, opts: RunOptions, on_event: ev.OnEvent) -> tuple[LearningCurve | None, str | None]:
     """The learning curve of the fine-tune rung, or why there is none."""
-    from advisor.rungs.finetune.curve import learning_curve
-
     plan = next(p for p in plan_rungs(ws) if p.name == "finetune")  # also when --rungs left the rung out
     finetune = ws.scenario.ladder.finetune
     if plan.strategy is None or finetune is None or finetune.method == "openai":

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from advisor.scenario.checks import check_scenario
 from advisor.scenario.schema import Grader as GraderSettings
 from advisor.scenario.schema import ModelOptions, Scenario
 from evals.backends.base import Backend, GenerationParams, Structure, StructureVia, answer_room
@@ -134,8 +135,6 @@ def _sha256(path: Path) -> str:
 
 def prepare(scenario_path: Path, limit: int | None = None, drop_leaks: bool = False) -> Workspace:
     """Load the scenario and check all its data before anything is spent; every problem is raised at once."""
-    from advisor.scenario.checks import check_scenario
-
     check = check_scenario(scenario_path)
     scenario, eval_set, train_set = check.scenario, check.eval, check.train
     warnings = [str(w) for w in check.warnings]

@@ -73,6 +73,7 @@ class LadderJob:
 
     def run(self, on_event: Callable[[Event | Prepared], None]) -> RunRecord:
         """Check the data, measure the ladder, save run.json; raises RunCancelled after `cancel`."""
+        # The ladder and the data checks only once the user measures: the wizard opens without them.
         from advisor.run import RunOptions, climb, estimate_cells, plan_rungs, warnings_before
         from advisor.scenario.workspace import prepare
 

@@ -20,7 +20,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from advisor.measure import events as ev
+from advisor.measure.results import rung_result
 from advisor.record.run import CurvePoint, LearningCurve
+from advisor.rungs.finetune.train import training_examples
+from advisor.rungs.finetune.tuned import finetune_settings
 from advisor.scenario.metrics import RATE_METRICS
 from advisor.scenario.workspace import Workspace
 from evals.example import Example
@@ -130,9 +133,6 @@ async def learning_curve(
     ws: Workspace, strategy: Strategy, out_dir: Path, on_event: ev.OnEvent, concurrency: int = 8, max_steps: int | None = None
 ) -> LearningCurve:
     """Train on nested 25/50/100% subsets of train (seeded), score each adapter on every eval item, fit and forecast."""
-    from advisor.measure.results import rung_result
-    from advisor.rungs.finetune.train import training_examples
-    from advisor.rungs.finetune.tuned import finetune_settings
     from evals.backends.local import LocalBackend
     from evals.runner import Runner, prompt_parts
 

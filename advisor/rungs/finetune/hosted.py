@@ -18,7 +18,7 @@ from advisor.decide.cost import finetune_cost
 from advisor.measure import events as ev
 from advisor.record.run import Training
 from advisor.rungs.finetune.tuned import Tuned, checked_once, finetune_settings
-from advisor.scenario.workspace import Workspace
+from advisor.scenario.workspace import Workspace, open_backend
 from evals.example import Example
 
 if TYPE_CHECKING:
@@ -37,7 +37,6 @@ def server_url(model: str) -> str | None:
 
 async def train_hosted(ws: Workspace, examples: list[Example], out_dir: Path, on_event: ev.OnEvent) -> Tuned:
     """Run (or resume) the hosted job and return the tuned model as an `openai` backend."""
-    from advisor.scenario.workspace import open_backend
     from evals.lmeval import chat_forgetting_check
     from trainers import hosted_backend_spec, train_openai
 

@@ -14,6 +14,7 @@ from advisor.decide.decision import closest
 from advisor.record.run import RungResult, RunRecord
 
 from ...reports import cells, curve_fit_text
+from ...reports import model_matrix as matrix
 
 
 class RungTable(DataTable):
@@ -62,8 +63,6 @@ def model_matrix(record: RunRecord) -> Static | None:
     import io
 
     from rich.console import Console
-
-    from ...reports import model_matrix as matrix
 
     table = matrix(record)
     if table is None:
