@@ -78,7 +78,11 @@ def test_rag_finetune_climbs_beside_rag_and_finetune(tmp_path, run_cache, capsys
     path = copy_shipped("product-faq", tmp_path)
     scenario = yaml.safe_load(path.read_text())
     scenario["ladder"]["rag_finetune"] = {}  # off unless a scenario sets it
+    scenario["ladder"]["finetune"] |= {"epochs": 1}  # two trainings on 2 cores: one epoch each on short passages
+    scenario["ladder"]["rag"] |= {"chunk_tokens": 48, "chunk_overlap": 8}
     path.write_text(yaml.safe_dump(scenario, sort_keys=False))
+    train = path.parent / "product-faq" / "train.jsonl"
+    train.write_text("".join(train.read_text().splitlines(keepends=True)[:100]))  # the fewest a fine-tune takes
     out = tmp_path / "run"
     args = ["run", str(path), "--rungs", "rag,finetune,rag_finetune", "--full", "--limit", "30", "--out", str(out)]
     code, _, err = run_cli(args, capsys)
