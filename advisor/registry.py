@@ -24,6 +24,8 @@ from evals.errors import InputError, Problem
 
 ENTRY_POINTS = "advisor.rungs"
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+UNREGISTERED_COLOR = "#9d755d"
+"""The plots' colour of a rung that names none (a custom one)."""
 RungName = str
 """A rung's identifier: the key under `ladder:`, what `--rungs` takes, the samples file's stem."""
 
@@ -52,7 +54,7 @@ class Rung:
     """It only changes what is sent, so every model can climb it (a hosted chat model climbs only such rungs)."""
     wizard: str | None = None
     """Its line in the wizard's list of rungs; None: the wizard does not offer it (a scenario file can)."""
-    color: str = "#9d755d"
+    color: str = UNREGISTERED_COLOR
     """Its colour in the report's plots."""
     summary: Callable[[Any], list[str]] | None = None
     """Its section of the reports: sentences about its measured RungResult (e.g. from `RungResult.details`) beyond
@@ -120,6 +122,12 @@ def needs_knowledge(name: str) -> bool:
 def prompting(name: str) -> bool:
     found = get_rung(name)
     return bool(found and found.prompting)
+
+
+def rung_color(name: str) -> str:
+    """The rung's colour in the plots, registered or not."""
+    found = get_rung(name)
+    return found.color if found else UNREGISTERED_COLOR
 
 
 def ladder_position(name: str) -> tuple[int, str]:

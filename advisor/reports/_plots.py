@@ -6,7 +6,7 @@ import math
 from typing import TYPE_CHECKING
 
 from advisor.record.run import RungResult, RunRecord
-from advisor.registry import get_rung
+from advisor.registry import rung_color
 
 from . import _curve, cells
 from ._canvas import figure as _figure
@@ -17,12 +17,6 @@ if TYPE_CHECKING:  # matplotlib is imported when a figure is drawn
 
 MODEL_MARKERS = ("o", "s", "^", "D", "v", "P")
 """One marker shape per model on the frontier plot (the colour is the rung's)."""
-
-
-def rung_color(name: str) -> str:
-    """The rung's registered colour; a custom rung's is the neutral one."""
-    found = get_rung(name)
-    return found.color if found else "#9d755d"
 
 
 def _finite(x: float | None) -> bool:

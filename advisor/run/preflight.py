@@ -50,12 +50,15 @@ def warnings_before(ws: Workspace) -> list[str]:
 def error_budget(plan: RungPlan, result: RungResult, max_rate: float, rows: pd.DataFrame) -> str | None:
     """Why the run stops when too many of a rung's calls failed after retries, or None. A rung whose failures are its
     own answers (your system failing on an item) stops the run only when it answered nothing at all: it is down."""
-    budget = 1.0 if plan.own_failures else max_rate
-    if result.n and (result.errors / result.n > budget or (plan.own_failures and result.errors == result.n)):
-        errors = rows["error"].dropna()
-        cause = f"; the most common error: {errors.mode().iloc[0]}" if len(errors) else ""
-        return f"{result.errors} of {result.n} {result.name} calls failed after retries (more than {max_rate:.0%}){cause}"
-    return None
+    if not result.n:
+        return None
+    down = result.errors == result.n if plan.own_failures else result.errors / result.n > max_rate
+    if not down:
+        return None
+    errors = rows["error"].dropna()
+    cause = f"; the most common error: {errors.mode().iloc[0]}" if len(errors) else ""
+    share = "every one" if plan.own_failures else f"more than {max_rate:.0%}"
+    return f"{result.errors} of {result.n} {result.name} calls failed after retries ({share}){cause}"
 
 
 def raise_on_backend_failure(record: RunRecord) -> None:

@@ -16,13 +16,11 @@ from advisor.scenario.schema import CustomRung
 from advisor.scenario.workspace import Workspace
 from evals.backends.base import Backend
 from evals.backends.endpoint import EndpointBackend
-from evals.backends.function import FunctionBackend
+from evals.backends.function import DEFAULT_TIMEOUT_S, FunctionBackend
 from evals.strategies import Prompt, ZeroShot
 
 if TYPE_CHECKING:
     import pandas as pd
-
-DEFAULT_TIMEOUT_S = 60.0
 
 
 def custom_plan(ws: Workspace, custom: CustomRung) -> RungPlan:
