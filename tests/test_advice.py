@@ -68,5 +68,5 @@ def test_knowledge_and_behaviour_together_suggest_both():
     profile = Profile(must_change=["knowledge", "format"], knowledge_changes="daily")
     opinion = first_opinion(profile, Facts(n_eval=200, n_train=500, has_knowledge=True))
     assert opinion.approach == "rag+finetune"
-    assert opinion.rungs == ["zero_shot", "few_shot", "prompt_search", "rag", "finetune"]
+    assert opinion.rungs == ["zero_shot", "few_shot", "prompt_search", "rag", "finetune", "rag_finetune"]  # the combination, measured
     assert opinion.headline == "RAG for the facts, a fine-tune for the behaviour"

@@ -59,7 +59,7 @@ def test_changing_knowledge_without_a_knowledge_folder_asks_for_one():
 def test_a_tuned_model_with_changing_knowledge_is_paired_with_retrieval():
     rec = recommend(ladder(few=100, finetune=199), Profile(knowledge_changes="daily"), LOCAL, 0.95)
     assert rec.rung == "finetune"
-    assert any("combine the adapter with retrieval (fine-tune + RAG)" in step for step in rec.next_steps)
+    assert any("combine the adapter with retrieval: RAG + fine-tune (ladder.rag_finetune: {})" in step for step in rec.next_steps)
 
 
 def test_data_that_must_stay_local_rules_out_a_hosted_model():

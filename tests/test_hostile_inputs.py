@@ -742,7 +742,61 @@ def custom_rung_cases() -> list[Case]:
     return cases
 
 
-CASES = scenario_cases() + record_cases() + data_file_cases() + option_cases() + out_of_proportion_cases() + custom_rung_cases()
+def knowledge_update_cases() -> list[Case]:
+    """Bad `data.knowledge_update` (the knowledge after a change): refused by validate and run before any call."""
+    doc = "# Doc\n\nThe answer is yes.\n"
+    good: dict[str, bytes | str | None] = {
+        "eval.jsonl": jsonl(GOOD_ROWS),
+        "kb/doc.md": doc,
+        "kb2/doc.md": doc,
+        "eval2.jsonl": jsonl(GOOD_ROWS),
+    }
+    update = {"knowledge": "kb2", "eval": "eval2.jsonl"}
+    entries: dict[str, tuple[dict, dict[str, bytes | str | None], tuple[str, ...]]] = {
+        "no-knowledge": ({"data.knowledge_update": update}, {}, ("data", "set data.knowledge")),
+        "no-eval": ({"data.knowledge_update": {"knowledge": "kb2"}}, {}, ("data.knowledge_update.eval", "Field required")),
+        "not-a-mapping": ({"data.knowledge_update": "kb2"}, {}, ("data.knowledge_update",)),
+        "unknown-key": ({"data.knowledge_update": {**update, "docs": "kb2"}}, {}, ("data.knowledge_update.docs",)),
+        "folder-missing": ({"data.knowledge_update": {**update, "knowledge": "kb3"}}, {}, ("data.knowledge_update.knowledge", "kb3")),
+        "folder-is-file": ({"data.knowledge_update": {**update, "knowledge": "eval2.jsonl"}}, {}, ("data.knowledge_update.knowledge",)),
+        "folder-empty": (
+            {"data.knowledge_update": {**update, "knowledge": "kb4"}},
+            {"kb4": None},
+            ("data.knowledge_update.knowledge", "add documents"),
+        ),
+        "doc-binary": ({"data.knowledge_update": update}, {"kb2/doc.md": BAD_BYTES["binary"][0]}, ("doc.md", "UTF-8")),
+        "eval-missing": ({"data.knowledge_update": {**update, "eval": "nope.jsonl"}}, {}, ("data.knowledge_update.eval", "nope.jsonl")),
+        "eval-not-json": (
+            {"data.knowledge_update": update},
+            {"eval2.jsonl": BAD_JSONL["not-json"][0]},
+            ("eval2.jsonl:1", "not valid JSON"),
+        ),
+        "eval-empty": ({"data.knowledge_update": update}, {"eval2.jsonl": b""}, ("eval2.jsonl", "0 rows")),
+        "eval-no-answer": (
+            {"data.knowledge_update": update},
+            {"eval2.jsonl": jsonl([{"messages": [{"role": "user", "content": "q"}]}])},
+            ("eval2.jsonl:1",),
+        ),
+    }
+    cases = []
+    for name, (changes, files, names) in entries.items():
+        given = {"s.yaml": scenario_text(**{"data.knowledge": "kb", **changes}), **good, **files}
+        if name == "no-knowledge":
+            given["s.yaml"] = scenario_text(**changes)
+        cases.append(Case(f"validate/update-{name}", _on_scenario("validate"), given, 2, names))
+        cases.append(Case(f"run/update-{name}", _on_scenario("run", "--out", "out", "--ci"), given, 2, names))
+    return cases
+
+
+CASES = (
+    scenario_cases()
+    + record_cases()
+    + data_file_cases()
+    + option_cases()
+    + out_of_proportion_cases()
+    + custom_rung_cases()
+    + knowledge_update_cases()
+)
 
 
 def test_the_corpus_is_large_and_covers_every_command():

@@ -9,13 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from advisor.registry import rung_title
-from advisor.scenario.schema import Profile, Target
+from advisor.scenario.schema import VOLATILE, Profile, Target
 from advisor.scenario.workspace import PROMPT_SEARCH_MIN_TRAIN
 from evals.stats import max_demonstrable
 
 MIN_EXAMPLES = 100
 """Below this many examples the field's advice is to collect data before fine-tuning or trusting a score."""
-VOLATILE = ("monthly", "weekly", "daily")
 BEHAVIOUR = ("format", "style", "skill")
 STRICT_FORMAT = 0.99
 """A format-validity target this high is where prompting usually falls short."""
@@ -74,6 +73,8 @@ def first_opinion(profile: Profile, facts: Facts, targets: list[Target] | None =
                 "collect more and try few-shot meanwhile."
             )
     approach = _approach(bool(wants_rag), tune_ready, facts)
+    if approach == "rag+finetune":
+        rungs.append("rag_finetune")
     return Opinion(approach, _headline(approach, facts), reasons, rungs, cautions)
 
 

@@ -8,11 +8,10 @@ from __future__ import annotations
 from advisor.decide.cost import break_even_calls
 from advisor.record.run import Recommendation, RungResult, TargetCheck
 from advisor.registry import needs_knowledge, prompting, rung_title, trains
+from advisor.registry import rungs as registered
 from advisor.scenario.metrics import RATE_METRICS
-from advisor.scenario.schema import Profile
+from advisor.scenario.schema import VOLATILE, Profile
 from evals.stats import min_examples
-
-VOLATILE = {"monthly", "weekly", "daily"}
 
 
 def is_hosted(model: str) -> bool:
@@ -44,6 +43,7 @@ def recommend(rungs: list[RungResult], profile: Profile, model: str, confidence:
     rationale = [f"{_title(choice)} is the cheapest rung that meets every target: {reasons(choice)}."]
     next_steps: list[str] = []
     choice = _adjust_for_knowledge(choice, rungs, profile, rationale, next_steps)
+    rationale += after_update(measured, choice)
     rationale += significance(choice)
     rationale.append(_cost_sentence(choice, profile))
     rationale += _break_even(choice, measured, profile)
@@ -75,20 +75,40 @@ def _adjust_for_knowledge(
         why.append("answers must cite sources")
     if not why or needs_knowledge(choice.name):
         return choice
-    rag = next((r for r in rungs if needs_knowledge(r.name)), None)
-    if rag is not None and rag.status == "measured" and rag.meets_targets:
-        acc = rag.metrics.get("accuracy")
+    retrieving = [r for r in rungs if needs_knowledge(r.name)]
+    passing = next((r for r in retrieving if r.status == "measured" and r.meets_targets), None)
+    if passing is not None:
+        acc = passing.metrics.get("accuracy")
         rationale.append(
-            f"Because {' and '.join(why)}, RAG is preferred: it also meets every target"
+            f"Because {' and '.join(why)}, {rung_title(passing.name)} is preferred: it also meets every target"
             + (f" (accuracy lower bound {acc.lower:.3f})" if acc else "")
             + " and stays current without retraining."
         )
-        return rag
-    if trains(choice.name):
-        next_steps.append(f"Because {' and '.join(why)}, combine the adapter with retrieval (fine-tune + RAG).")
-    elif rag is None or rag.status == "skipped":
+        return passing
+    combined = [r for r in registered() if r.trains and r.needs_knowledge]  # RAG + fine-tune, or a plugin's own
+    if trains(choice.name) and not any(r.status == "measured" and trains(r.name) for r in retrieving):
+        how = f": {combined[0].title} (ladder.{combined[0].name}: {{}})" if combined else ""
+        next_steps.append(f"Because {' and '.join(why)}, combine the adapter with retrieval{how}.")
+    elif not any(r.status == "measured" for r in retrieving):
         next_steps.append(f"Because {' and '.join(why)}, add a knowledge folder (data.knowledge) so RAG can be measured.")
     return choice
+
+
+def after_update(measured: list[RungResult], choice: RungResult | None = None) -> list[str]:
+    """What the knowledge update did to each rung, measured: the stale ones first, then the chosen one."""
+    out = []
+    for rung in measured:
+        update, change = rung.update, rung.update.change if rung.update else None
+        if update is None or change is None or update.before is None:
+            continue
+        after = update.before + change.diff
+        numbers = f"{update.before:.2f} → {after:.2f} after the knowledge update ({change.n} questions asked again, {change.test} p = {change.p_value:.3g})"
+        missed = [c for c in rung.checks if c.after_update and not c.passed]
+        if missed:
+            out.append(f"{_title(rung)} goes stale: {numbers}, so it misses {missed[0].target} once the documents change.")
+        elif rung is choice:
+            out.append(f"{_title(rung)}: {numbers}.")
+    return out
 
 
 def significance(choice: RungResult) -> list[str]:
@@ -181,6 +201,7 @@ def none_passes(rungs: list[RungResult], measured: list[RungResult], confidence:
     rationale = [
         f"No rung meets every target. Closest: {rung_title(rung.name)}, which misses " + "; ".join(_miss(c, rung) for c in missed) + "."
     ]
+    rationale += after_update(measured)
     steps = [step for c in missed if (step := _more_data(c, rung, confidence))]
     ft = next((r for r in rungs if trains(r.name)), None)
     if ft is not None and ft.status == "skipped" and ft.skip_reason:
@@ -213,7 +234,7 @@ def _shortfall(rung: RungResult) -> float:
 
 
 def _miss(check: TargetCheck, rung: RungResult) -> str:
-    metric = rung.metrics.get(check.target.metric)
+    metric = rung.metrics.get(check.target.metric) if not check.after_update else None  # after an update: its reason says it
     if check.target.metric in RATE_METRICS and check.target.min is not None and metric is not None:
         return (
             f"{check.target.metric} {metric.value:.3f} (lower bound {check.observed:.3f}) against {check.target.min:g}, "
@@ -225,7 +246,14 @@ def _miss(check: TargetCheck, rung: RungResult) -> str:
 def _more_data(check: TargetCheck, rung: RungResult, confidence: float) -> str | None:
     """When the point estimate clears a rate target, the eval set is what is missing: say how much more."""
     metric, bound = rung.metrics.get(check.target.metric), check.target.min
-    if metric is None or bound is None or check.target.metric not in RATE_METRICS or metric.value < bound or bound >= 1.0:
+    if (
+        check.after_update
+        or metric is None
+        or bound is None
+        or check.target.metric not in RATE_METRICS
+        or metric.value < bound
+        or bound >= 1.0
+    ):
         return None
     need = min_examples(bound, confidence, failures=round((1 - metric.value) * rung.n))
     return (

@@ -68,10 +68,21 @@ def check(rung: RungResult, target: Target, confidence: float) -> TargetCheck:
 
 
 def check_all(rung: RungResult, targets: list[Target], confidence: float) -> RungResult:
-    """Fill a measured rung's checks and meets_targets."""
-    rung.checks = [check(rung, t, confidence) for t in targets]
+    """Fill a measured rung's checks and meets_targets; a binding knowledge update is held to the quality targets too."""
+    rung.checks = [check(rung, t, confidence) for t in targets] + _after_update(rung, targets, confidence)
     rung.meets_targets = all(c.passed for c in rung.checks)
     return rung
+
+
+def _after_update(rung: RungResult, targets: list[Target], confidence: float) -> list[TargetCheck]:
+    """The quality targets checked on the answers after the knowledge changed: the rates it measured again (latency,
+    cost and the retrieval metrics are not asked again)."""
+    update = rung.update
+    if update is None or not update.binding:
+        return []
+    after = RungResult(name=rung.name, status="measured", n=update.n, metrics=update.metrics)
+    checks = [check(after, t, confidence) for t in targets if t.metric in RATE_METRICS and t.metric in update.metrics]
+    return [c.model_copy(update={"after_update": True, "reason": f"after the knowledge update: {c.reason}"}) for c in checks]
 
 
 def sample_size_warnings(targets: list[Target], n: int, confidence: float) -> list[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +19,7 @@ from advisor.measure import events as ev
 from advisor.measure.latency import PROBE_ITEMS, probe
 from advisor.measure.results import backend_share, rung_result
 from advisor.measure.sequential import Stopper
+from advisor.measure.update import SUFFIX, Deployed, Strategy, against, knowledge_update
 from advisor.record import samples
 from advisor.record.run import MetricValue, RungResult, Stopping
 from advisor.registry import RungName
@@ -32,8 +33,6 @@ if TYPE_CHECKING:
 
 MAX_ERROR_RATE = 0.1
 
-Strategy = Callable[[Any], Prompt]
-"""Turns an eval example into the prompt sent (`evals.strategies`: ZeroShot, FewShot, Rag)."""
 Measured = tuple[RungResult, Any]
 """A rung's result and its per-item rows (a DataFrame), or None for rows when it was skipped after all."""
 
@@ -70,6 +69,12 @@ class Cell:
     base: Backend
     opts: RunOptions
     on_event: ev.OnEvent
+    deployed: list[tuple[Any, Deployed]] = field(default_factory=list)
+    """Each evaluation's rows and what answered them, to ask again after a knowledge update."""
+
+    def answered(self, rows: Any) -> Deployed | None:
+        """What produced `rows` (the rows a rung reports: its chosen variant's, when it measured several)."""
+        return next((d for r, d in self.deployed if r is rows), None)
 
 
 Finish = Callable[[RungResult, Any, list[Prompt]], None]
@@ -102,9 +107,25 @@ async def measure_cell(ws: Workspace, plan: RungPlan, base: Backend, opts: RunOp
     A rung may come back skipped after all, with no rows (a distillation whose teacher misses its own targets)."""
     cell = Cell(ws, plan.name, base, opts, on_event)
     if plan.measure is not None:
-        return await plan.measure(cell, plan)
-    assert plan.strategy is not None  # the ladder measures only rungs with a strategy
-    return await evaluate(cell, plan.strategy)
+        result, rows = await plan.measure(cell, plan)
+    else:
+        assert plan.strategy is not None  # the ladder measures only rungs with a strategy
+        result, rows = await evaluate(cell, plan.strategy)
+    after, deployed = ws.after_update(), cell.answered(rows)
+    if after is not None and deployed is not None:
+        await _ask_after_update(cell, deployed, result, rows, after, plan.own_failures)
+    return result, rows
+
+
+async def _ask_after_update(cell: Cell, deployed: Deployed, result: RungResult, rows: Any, after: Workspace, own_system: bool) -> None:
+    """The rung as deployed, asked the update's eval against the changed knowledge (`advisor.measure.update`)."""
+    cell.on_event(ev.Note(f"{cell.name}: asked again after the knowledge update ({len(after.eval_set)} questions, nothing retrained)"))
+    every = replace(cell, opts=replace(cell.opts, sequential=False, latency_probe=0), deployed=[])  # every item, for the pairing
+    asked, answers = await evaluate(
+        every, against(deployed.strategy, after), backend=deployed.backend, ws=after, label=f"{cell.name}{SUFFIX}", grader=deployed.grader
+    )
+    result.update = knowledge_update(asked, rows, answers, after.scenario.profile, own_system)
+    recheck(result, cell.ws)  # a binding update is held to the targets too
 
 
 async def evaluate(
@@ -122,6 +143,7 @@ async def evaluate(
     workspace's grader (or `grader`); `label` names its journal rows and samples file (a variant's own)."""
     ws, backend, label = ws or cell.ws, backend or cell.base, label or cell.name
     opts = cell.opts
+    grader = grader or ws.grader()
     prompts = [strategy(ex) for ex in ws.eval_set]
     cell.on_event(ev.RungStarted(cell.name, len(prompts) * opts.repeat))
     started = time.perf_counter()
@@ -132,7 +154,7 @@ async def evaluate(
     cache = Cache.open_default() if opts.use_cache else None
     runner = Runner(
         backend,
-        grader or ws.grader(),
+        grader,
         params=ws.params,
         concurrency=opts.concurrency,
         cache=cache,
@@ -156,6 +178,7 @@ async def evaluate(
     if finish is not None:
         finish(result, rows, prompts)
     _save_samples(opts.out_dir, label, rows, {ex.key: p for ex, p in zip(ws.eval_set, prompts)})
+    cell.deployed.append((rows, Deployed(strategy, backend, grader)))
     return result, rows
 
 

@@ -48,6 +48,8 @@ class TargetCheck(BaseModel):
     observed: float | None
     """The number compared with the bound: the lower (min) or upper (max) confidence bound, or the value."""
     reason: str = ""
+    after_update: bool = False
+    """Checked on the eval asked after the knowledge changed (`KnowledgeUpdate`), not on the eval itself."""
 
 
 class Comparison(BaseModel):
@@ -64,6 +66,23 @@ class Comparison(BaseModel):
     this_only: int = 0
     """Items this rung got right and the other wrong (binary scores)."""
     other_only: int = 0
+
+
+class KnowledgeUpdate(BaseModel):
+    """A measured rung asked again after the knowledge changed (`data.knowledge_update`): the same prompts, weights
+    and searched prompt, retrieval from the changed documents; nothing retrained or searched again."""
+
+    n: int = Field(ge=0)
+    metrics: dict[str, MetricValue] = Field(default_factory=dict)
+    errors: int = Field(default=0, ge=0)
+    change: Comparison | None = None
+    """Paired against this rung's own answers to the same ids before the update (`against` is the rung itself)."""
+    before: float | None = None
+    """Its mean score on those same ids before the update."""
+    note: str | None = None
+    """What the update could not change for this rung (your own system reads its own knowledge)."""
+    binding: bool = False
+    """The targets hold after the update too (the profile's knowledge changes more often than rarely)."""
 
 
 class Training(BaseModel):
@@ -210,6 +229,8 @@ class RungResult(BaseModel):
     """prompt_search only: the candidates, their dev scores, the calls spent and the winner's prompt."""
     distill: Distillation | None = None
     """distill only: the teacher's eval metrics and how many of its labels were kept."""
+    update: KnowledgeUpdate | None = None
+    """With `data.knowledge_update`: the same rung asked after the knowledge changed."""
     details: dict[str, Any] | None = None
     """What a rung measured of its own beyond the fields above (a plugin rung's section); its `summary` reads it."""
 

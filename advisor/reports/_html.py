@@ -59,13 +59,14 @@ def warnings(record: RunRecord) -> str:
 
 
 def rung_table(record: RunRecord) -> str:
-    columns = cells.metric_columns(record)
-    header = ["Rung", "Status", "n", *columns, "p50 / p95 ms", "tokens in / out", "$ / 1M calls", "Meets targets"]
+    columns, update = cells.metric_columns(record), cells.update_columns(record)
+    header = ["Rung", "Status", "n", *columns, *update, "p50 / p95 ms", "tokens in / out", "$ / 1M calls", "Meets targets"]
     note = cells.latency_note(record)
+    after = f"<h3>After the knowledge update</h3>{_list(cells.update_sentences(record))}" if update else ""
     return (
         f'<section class="card"><h2>Rungs</h2>'
         f"{_table(header, [_rung_row(r, columns, record) for r in record.rungs], 2)}"
-        f"{f'<p>{escape(note)}.</p>' if note else ''}</section>"
+        f"{f'<p>{escape(note)}.</p>' if note else ''}{after}</section>"
     )
 
 
@@ -73,9 +74,9 @@ def _rung_row(rung: RungResult, columns: list[str], record: RunRecord) -> str:
     chosen = cells.is_chosen(rung, record)
     name = escape(cells.rung_label(rung, record)) + (' <span class="star">★</span>' if chosen else "")
     if rung.status != "measured":
-        return _tr([name, escape(cells.status(rung)), *[cells.DASH] * (len(columns) + 5)], "skipped", 2)
+        return _tr([name, escape(cells.status(rung)), *[cells.DASH] * (len(columns) + len(cells.update_columns(record)) + 5)], "skipped", 2)
     mark = f'<span class="{"ok" if rung.meets_targets else "bad"}">{cells.meets(rung)}</span>'
-    values = [cells.metric(rung.metrics.get(c)) for c in columns]
+    values = [cells.metric(rung.metrics.get(c)) for c in columns] + [cells.after_update(rung, record) for _ in cells.update_columns(record)]
     values += [cells.latency(rung), cells.tokens(rung), cells.money(rung.cost_per_1m_calls_usd)]
     return _tr([name, escape(cells.status(rung)), str(rung.n), *map(escape, values), mark], "chosen" if chosen else "", 2)
 

@@ -41,22 +41,26 @@ def header(record: RunRecord) -> list[str]:
 
 
 def rung_rows(record: RunRecord) -> list[str]:
-    columns = cells.metric_columns(record)
-    head = ["Rung", "Status", "n", *columns, "p50 / p95 ms", "tokens in / out", "$ / 1M calls", "Meets targets"]
+    columns, update = cells.metric_columns(record), cells.update_columns(record)
+    head = ["Rung", "Status", "n", *columns, *update, "p50 / p95 ms", "tokens in / out", "$ / 1M calls", "Meets targets"]
     note = cells.latency_note(record)
-    return table(head, [_row(r, columns, record) for r in record.rungs]) + (["", f"_{note}._"] if note else [])
+    rows = table(head, [_row(r, columns, record) for r in record.rungs]) + (["", f"_{note}._"] if note else [])
+    return rows + (
+        ["", "After the knowledge update:", ""] + [f"- {esc(line)}" for line in cells.update_sentences(record)] if update else []
+    )
 
 
 def _row(rung: RungResult, columns: list[str], record: RunRecord) -> list[str]:
     label = esc(cells.rung_label(rung, record))
     name = f"**{label}** ★" if cells.is_chosen(rung, record) else label
     if rung.status != "measured":
-        return [name, esc(cells.status(rung)), *[cells.DASH] * (len(columns) + 5)]
+        return [name, esc(cells.status(rung)), *[cells.DASH] * (len(columns) + len(cells.update_columns(record)) + 5)]
     return [
         name,
         esc(cells.status(rung)),
         str(rung.n),
         *(cells.metric(rung.metrics.get(c)) for c in columns),
+        *(cells.after_update(rung, record) for _ in cells.update_columns(record)),
         cells.latency(rung),
         cells.tokens(rung),
         cells.money(rung.cost_per_1m_calls_usd),

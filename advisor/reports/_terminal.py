@@ -33,6 +33,8 @@ def rung_table(record: RunRecord) -> Table:
     table.add_column("n", justify="right")
     for name in columns:
         table.add_column(name, justify="right", min_width=7)  # "[0.957," at least: wrapped, never cut
+    for name in cells.update_columns(record):
+        table.add_column(name, justify="right", min_width=7)
     for header in ("p50/p95 ms", "tok in/out", "$/1M calls"):
         table.add_column(header, justify="right")
     table.add_column("meets", justify="center")
@@ -44,11 +46,12 @@ def rung_table(record: RunRecord) -> Table:
 def _row(rung: RungResult, columns: list[str], record: RunRecord) -> list[str | Text]:
     name = cells.rung_label(rung, record) + (" ★" if cells.is_chosen(rung, record) else "")
     if rung.status != "measured":
-        return [Text(name, style="dim"), cells.DASH, *[cells.DASH] * (len(columns) + 4)]
+        return [Text(name, style="dim"), cells.DASH, *[cells.DASH] * (len(columns) + len(cells.update_columns(record)) + 4)]
     return [
         name,
         str(rung.n),
         *(_metric(rung, c) for c in columns),
+        *(_two_lines(cells.after_update(rung, record)) for _ in cells.update_columns(record)),
         cells.latency(rung),
         cells.tokens(rung),
         cells.money(rung.cost_per_1m_calls_usd),
@@ -58,8 +61,12 @@ def _row(rung: RungResult, columns: list[str], record: RunRecord) -> list[str | 
 
 def _metric(rung: RungResult, name: str) -> str:
     """Value over interval, two lines, so the table fits 100 columns."""
-    value, _, interval = cells.metric(rung.metrics.get(name)).partition(" ")
-    return f"{value}\n{interval}" if interval else value
+    return _two_lines(cells.metric(rung.metrics.get(name)))
+
+
+def _two_lines(text: str) -> str:
+    value, _, rest = text.partition(" ")
+    return f"{value}\n{rest}" if rest else value
 
 
 def _bullets(mark: str, lines: list[str], style: str = "") -> Table:

@@ -118,6 +118,41 @@ def metric(value: MetricValue | None) -> str:
     return f"{value.value:.3f} [{number(value.lower)}, {number(value.upper)}]"
 
 
+AFTER_UPDATE = "after the update"
+"""The column of each rung's primary metric asked again after the knowledge changed (`data.knowledge_update`)."""
+
+
+def update_columns(record: RunRecord) -> list[str]:
+    """[AFTER_UPDATE] when some rung was asked again after a knowledge update, else none."""
+    return [AFTER_UPDATE] if any(r.update for r in record.measured) else []
+
+
+def after_update(rung: RungResult, record: RunRecord) -> str:
+    """`0.100 [0.040, 0.230] (-72 pts)`: the primary metric after the update, and its paired change on the same ids."""
+    update, name = rung.update, primary_metric(record)
+    if update is None or name is None:
+        return DASH
+    change = f" ({update.change.diff * 100:+.0f} pts)" if update.change else ""
+    return metric(update.metrics.get(name)) + change
+
+
+def update_sentences(record: RunRecord) -> list[str]:
+    """One line per rung asked after the update: before → after on the same questions, and its paired test."""
+    out = []
+    for rung in record.measured:
+        update = rung.update
+        if update is None:
+            continue
+        line = f"{title(rung.name)}: {update.n} questions after the update"
+        if update.change is not None and update.before is not None:
+            c = update.change
+            line += f", {update.before:.2f} → {update.before + c.diff:.2f} on the {c.n} asked before ({c.test} p = {c.p_value:.3g})"
+        found = [ch for ch in rung.checks if ch.after_update]
+        line += "; " + "; ".join(f"{target_text(ch.target)} {ch.reason}" for ch in found) if found else ""
+        out.append(line + (f" ({update.note})" if update.note else ""))
+    return out
+
+
 def latency(rung: RungResult) -> str:
     """p50 / p95 in milliseconds."""
     if rung.status != "measured" or not rung.latency_ms:

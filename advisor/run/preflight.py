@@ -23,7 +23,7 @@ def estimate(ws: Workspace, plans: list[RungPlan]) -> ev.Estimate:
     for plan in plans:
         if plan.strategy is None or not ws.eval_set:
             continue
-        rung_calls = n + plan.calls_before  # a search's budget, at most
+        rung_calls = n + plan.calls_before + len(ws.update_set)  # a search's budget, at most; asked again after an update
         rung_in, rung_out = int(prompt_tokens(ws, plan) * rung_calls), ws.params.max_tokens * rung_calls
         per_rung[plan.name] = {"calls": rung_calls, "input_tokens": rung_in, "output_tokens": rung_out}
         calls, tokens_in, tokens_out = calls + rung_calls, tokens_in + rung_in, tokens_out + rung_out

@@ -45,6 +45,8 @@ class ScenarioCheck:
     leaks: int = 0
     unlabeled: list[Example] = field(default_factory=list)
     """data.unlabeled: inputs for a distillation teacher, each with a placeholder answer."""
+    update: list[Example] = field(default_factory=list)
+    """data.knowledge_update.eval: the questions asked again after the knowledge changed."""
 
     @property
     def summary(self) -> str:
@@ -76,9 +78,21 @@ def check_scenario(path: str | Path) -> ScenarioCheck:
     except InputError as exc:  # still check the data files it names, so that all problems show at once
         raise InputError(exc.problems + _load_data(path, _raw_data_paths(path))[1], title=exc.title) from None
     data = scenario.data
-    sets, problems = _load_data(path, {"eval": data.eval, "train": data.train, "knowledge": data.knowledge, "unlabeled": data.unlabeled})
-    eval_set, train = sets.get("eval", []), sets.get("train", [])
+    update = data.knowledge_update
+    sets, problems = _load_data(
+        path,
+        {
+            "eval": data.eval,
+            "train": data.train,
+            "knowledge": data.knowledge,
+            "unlabeled": data.unlabeled,
+            "knowledge_update.knowledge": update.knowledge if update else None,
+            "knowledge_update.eval": update.eval if update else None,
+        },
+    )
+    eval_set, train, updated = sets.get("eval", []), sets.get("train", []), sets.get("knowledge_update.eval", [])
     problems += _label_problems(scenario, eval_set, data.eval) + _label_problems(scenario, train, data.train)
+    problems += _label_problems(scenario, updated, update.eval) if update else []
     problems += _grader_problems(path, scenario, eval_set) + _forgetting_task_problems(path, scenario) + _model_problems(path, scenario)
     problems += _custom_problems(path, scenario)
     if problems:
@@ -86,7 +100,8 @@ def check_scenario(path: str | Path) -> ScenarioCheck:
     leaks = leak_problems(find_leaks(eval_set, train), data.eval, data.train) if train and data.train else []
     leaks += near_duplicate_problems(find_near_duplicates(eval_set, train), data.eval, data.train) if train and data.train else []
     warnings = leaks + _unseen_labels(scenario, eval_set, train, data.eval) + source_warnings(eval_set, data.knowledge, data.eval)
-    return ScenarioCheck(scenario, eval_set, train, _count_docs(data.knowledge), warnings, len(leaks), sets.get("unlabeled", []))
+    warnings += _update_warnings(path, scenario, eval_set, updated)
+    return ScenarioCheck(scenario, eval_set, train, _count_docs(data.knowledge), warnings, len(leaks), sets.get("unlabeled", []), updated)
 
 
 def _load_data(path: Path, paths: Mapping[str, Path | None]) -> tuple[dict[str, list[Example]], list[Problem]]:
@@ -95,8 +110,8 @@ def _load_data(path: Path, paths: Mapping[str, Path | None]) -> tuple[dict[str, 
     for key, target in paths.items():
         if target is None:
             continue
-        where: dict[str, Any] = dict(file=path, line=_key_line(path, "data", key), field=f"data.{key}")
-        if key == "knowledge":
+        where: dict[str, Any] = dict(file=path, line=_key_line(path, "data", *key.split(".")), field=f"data.{key}")
+        if key.endswith("knowledge"):
             if not target.is_dir():
                 problems.append(Problem(f"knowledge folder {target} not found", fix=PATH_FIX, **where))
             elif not _count_docs(target):
@@ -111,6 +126,27 @@ def _load_data(path: Path, paths: Mapping[str, Path | None]) -> tuple[dict[str, 
             sets[key], found = read_jsonl(target, name=f"{key} set", inputs=key == "unlabeled")
             problems += found
     return sets, problems
+
+
+def _update_warnings(path: Path, scenario: Scenario, eval_set: list[Example], updated: list[Example]) -> list[Problem]:
+    """The update's questions should carry the ids of the eval questions they update, so before and after pair up;
+    and name their source in the changed knowledge, as the eval's do in the knowledge before."""
+    update = scenario.data.knowledge_update
+    if update is None or not updated:
+        return []
+    before = {ex.key for ex in eval_set}
+    paired = sum(ex.key in before for ex in updated)
+    warnings = source_warnings(updated, update.knowledge, update.eval)
+    if paired == len(updated):
+        return warnings
+    message = (
+        f"none of the {len(updated)} update questions has the id of an eval question, so no rung's change can be paired"
+        if not paired
+        else f"{len(updated) - paired} of {len(updated)} update questions have no id in data.eval and are left out of the paired change"
+    )
+    fix = "give each update question the id of the eval question it asks again (its answer after the change)"
+    line = _key_line(path, "data", "knowledge_update", "eval")
+    return [*warnings, Problem(message, fix=fix, file=path, line=line, field="data.knowledge_update.eval")]
 
 
 def _knowledge_problems(folder: Path) -> list[Problem]:

@@ -30,6 +30,8 @@ from evals.kinds import GraderKind
 TaskKind = Literal["classification", "extraction", "generation", "qa"]
 TASK_KINDS: tuple[str, ...] = get_args(TaskKind)
 Frequency = Literal["never", "rarely", "monthly", "weekly", "daily"]
+VOLATILE: tuple[Frequency, ...] = ("monthly", "weekly", "daily")
+"""Knowledge that changes this often belongs in retrieval, and a rung is held to its targets after an update too."""
 
 
 class Strict(BaseModel):
@@ -60,6 +62,18 @@ class Task(Strict):
         return self
 
 
+class KnowledgeUpdate(Strict):
+    """The same knowledge after a change, and questions whose answers moved: every measured rung is asked again
+    against it, without retraining or searching, as a deployed system would be the day after the documents changed."""
+
+    knowledge: Path
+    """Folder of the changed documents (as data.knowledge)."""
+    eval: Path
+    """Chat JSONL asked against it; lines whose id is also in data.eval are compared with their answer before."""
+
+    _resolve_paths = field_validator("knowledge", "eval")(resolve_path)
+
+
 class Data(Strict):
     train: Path | None = None
     """Chat JSONL: the few-shot pool and the fine-tune data."""
@@ -69,8 +83,16 @@ class Data(Strict):
     """Folder of .txt/.md/.jsonl documents; enables the RAG rung."""
     unlabeled: Path | None = None
     """Input-only chat JSONL (each line's messages end with the user turn): more inputs for a distillation teacher to label."""
+    knowledge_update: KnowledgeUpdate | None = None
+    """The knowledge after a change and an eval on it (`KnowledgeUpdate`); needs data.knowledge."""
 
     _resolve_paths = field_validator("train", "eval", "knowledge", "unlabeled")(resolve_path)
+
+    @model_validator(mode="after")
+    def _update_needs_knowledge(self) -> Data:
+        if self.knowledge_update is not None and self.knowledge is None:
+            raise ValueError("knowledge_update is the knowledge after a change: set data.knowledge to the knowledge before it")
+        return self
 
 
 def known_backend(value: str) -> str:

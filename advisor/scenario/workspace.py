@@ -41,6 +41,17 @@ class Workspace:
     """Ids of eval examples left out because train holds them or a near-duplicate (--drop-leaks)."""
     unlabeled: list[Example] = field(default_factory=list)
     """data.unlabeled: inputs a distillation teacher labels (their answers are placeholders)."""
+    update_set: list[Example] = field(default_factory=list)
+    """data.knowledge_update.eval: questions asked again after the knowledge changed (empty without an update)."""
+
+    def after_update(self) -> Workspace | None:
+        """This workspace the day after the knowledge changed: the update's eval against its knowledge (None without one)."""
+        update = self.scenario.data.knowledge_update
+        if update is None or not self.update_set:
+            return None
+        data = self.scenario.data.model_copy(update={"knowledge": update.knowledge, "eval": update.eval, "knowledge_update": None})
+        scenario = self.scenario.model_copy(update={"data": data})
+        return dataclasses.replace(self, scenario=scenario, eval_set=self.update_set, update_set=[], eval_total=len(self.update_set))
 
     @property
     def system_prompt(self) -> str | None:
@@ -62,7 +73,7 @@ class Workspace:
 
     def hashes(self) -> dict[str, str]:
         data = self.scenario.data
-        files = {"eval": data.eval, "train": data.train}
+        files = {"eval": data.eval, "train": data.train, "update": data.knowledge_update.eval if data.knowledge_update else None}
         return {k: _sha256(p) for k, p in files.items() if p is not None and p.is_file()}
 
 
@@ -145,8 +156,11 @@ def prepare(scenario_path: Path, limit: int | None = None, drop_leaks: bool = Fa
             f"{len(dropped)} eval examples that repeat or nearly repeat a train example "
             f"were left out (--drop-leaks): {', '.join(dropped[:5])}{' …' if len(dropped) > 5 else ''}"
         ]
+    update_set = check.update
     if limit:
         eval_set = eval_set[:limit]  # the training data stays whole
+        kept = {ex.key for ex in eval_set}
+        update_set = [ex for ex in update_set if ex.key in kept] or update_set[:limit]
     labels = scenario.task.labels
     if scenario.task.kind == "classification" and labels is None:
         labels = sorted({ex.expected.strip() for ex in train_set + eval_set})
@@ -170,6 +184,7 @@ def prepare(scenario_path: Path, limit: int | None = None, drop_leaks: bool = Fa
         eval_total=len(check.eval),
         dropped_leaks=dropped,
         unlabeled=check.unlabeled,
+        update_set=update_set,
     )
 
 
