@@ -7,6 +7,7 @@ the adapter reused on a rerun, the reports and the merged export.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -21,19 +22,49 @@ from advisor.record.run import load_record
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 
 
+UPDATED = 4
+"""Eval questions asked again after a knowledge update (the queue policies changed)."""
+
+
 @pytest.fixture(scope="module")
 def short_scenario(tmp_path_factory) -> Path:
+    """support-intents, trained briefly, with a knowledge folder and an update of it: the tuned model is asked again."""
     path = copy_shipped("support-intents", tmp_path_factory.mktemp("short"))
+    folder = path.parent / "support-intents"
+    for name, text in (("kb", "Refunds go to the refund queue.\n"), ("kb_v2", "Refunds now go to the billing queue.\n")):
+        (folder / name).mkdir()
+        (folder / name / "queues.md").write_text(f"# Queues\n\n{text}")
+    (folder / "eval_v2.jsonl").write_text("".join((folder / "eval.jsonl").read_text().splitlines(keepends=True)[:UPDATED]))
     data = yaml.safe_load(path.read_text())
     data["ladder"]["finetune"].update(epochs=0.1, val_fraction=0.05)
+    data["ladder"]["rag"] = None  # the knowledge is here for the update; this scenario does not retrieve
+    data["data"].update(
+        knowledge="support-intents/kb", knowledge_update={"knowledge": "support-intents/kb_v2", "eval": "support-intents/eval_v2.jsonl"}
+    )
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path
 
 
 @pytest.fixture(scope="module")
-def tuned(short_scenario, tmp_path_factory, embedded_model):
+def trainings() -> list[str]:
+    """The sha256 of the adapter each training call wrote, in order."""
+    return []
+
+
+@pytest.fixture(scope="module")
+def tuned(short_scenario, tmp_path_factory, embedded_model, trainings):
+    from advisor.rungs.finetune import train
+
     out = tmp_path_factory.mktemp("run")
-    with pytest.raises(SystemExit):
+    trains = train._run_local
+
+    def counted(*args, **kwargs):
+        training = trains(*args, **kwargs)
+        trainings.append(hashlib.sha256((out / "finetune" / "adapter" / "adapter_model.safetensors").read_bytes()).hexdigest())
+        return training
+
+    with pytest.MonkeyPatch.context() as patch, pytest.raises(SystemExit):
+        patch.setattr(train, "_run_local", counted)
         main(["run", str(short_scenario), "--out", str(out), "--ci", "--rungs", "finetune", "--limit", "12", "--no-sequential"])
     return out
 
@@ -57,6 +88,19 @@ def test_the_rung_records_training_and_the_forgetting_check(tuned):
     assert forgetting.change.lower <= forgetting.change.value <= forgetting.change.upper
     assert (tuned / "finetune" / "adapter" / "adapter_config.json").is_file()
     assert json.loads((tuned / "finetune" / "curve.json").read_text()) == training.curve
+
+
+def test_after_a_knowledge_update_the_tuned_model_is_asked_again_without_training(tuned, trainings):
+    finetune = load_record(tuned / "run.json").rung("finetune")
+    adapter = tuned / "finetune" / "adapter" / "adapter_model.safetensors"
+    assert len(trainings) == 1  # one training call: the update pass trains nothing
+    assert hashlib.sha256(adapter.read_bytes()).hexdigest() == trainings[0]  # and leaves the adapter as trained
+    asked = (tuned / "samples" / "finetune-update.jsonl").read_text().splitlines()
+    assert len(asked) == UPDATED and adapter.stat().st_mtime_ns < (tuned / "samples" / "finetune-update.jsonl").stat().st_mtime_ns
+    update = finetune.update
+    assert update.n == UPDATED and update.change.n == UPDATED and update.change.against == "finetune"
+    # The same questions, the same answers expected, the same adapter: no change.
+    assert update.change.diff == 0.0 and update.metrics["accuracy"].value == update.before
 
 
 def test_the_reports_show_the_training_and_the_loss_curve(tuned):
