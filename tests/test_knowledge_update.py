@@ -107,6 +107,8 @@ def test_every_measured_rung_is_asked_again_after_the_update(measured):
     assert zero.update.change.n == moved and zero.update.change.diff == -1.0 and zero.update.change.p_value < 0.05
     # RAG reads the changed documents: it follows the update.
     assert rag.update.metrics["accuracy"].value >= 0.75
+    [against] = rag.update.comparisons  # after the update, paired with the zero-shot's answers to the same questions
+    assert against.against == "zero_shot" and against.n == moved and against.diff >= 0.75
     samples = [json.loads(line) for line in (out / "samples" / "rag-update.jsonl").read_text().splitlines()]
     assert len(samples) == moved and all(s["retrieved"] for s in samples)
     assert {s["id"] for s in samples} == {ex.key for ex in ws.update_set}
@@ -124,6 +126,7 @@ def test_a_rung_that_goes_stale_is_not_recommended_when_the_knowledge_changes(me
     assert "Zero-shot goes stale: 1.00 → 0.00 after the knowledge update" in said
     markdown = write_reports(record, out)["md"].read_text()
     assert "after the update" in markdown and "(-100 pts)" in markdown
+    assert "vs zero-shot +" in markdown  # RAG against the stale rung, on the questions asked after the update
 
 
 def test_when_the_knowledge_rarely_changes_the_update_is_reported_but_does_not_bind(tmp_path):

@@ -18,8 +18,11 @@ from advisor.scenario.file import dump_scenario, load_scenario
 from evals.example import Example
 
 ROOT = Path(__file__).resolve().parents[1] / "scenarios"
-NAMES = ["support-intents", "invoice-extraction", "product-faq"]
+NAMES = ["support-intents", "invoice-extraction", "product-faq", "catalogue-assistant"]
 MINIMUM = {"train": 150, "eval": 100}
+# catalogue-assistant's eval is asked twice (before and after its catalogue update), so it is smaller
+EVAL_MINIMUM = {"catalogue-assistant": 80}
+STYLE = "Tidewell answer: "  # catalogue-assistant's house style: every answer starts with it
 
 
 def normalize(text: str) -> str:
@@ -64,7 +67,7 @@ def test_scenario_loads_and_points_at_its_files(name):
 @pytest.mark.parametrize("split", ["train", "eval"])
 def test_enough_examples_each_ending_with_the_answer(name, split):
     rows = examples(name, split)
-    assert len(rows) >= MINIMUM[split]
+    assert len(rows) >= (EVAL_MINIMUM.get(name, MINIMUM[split]) if split == "eval" else MINIMUM[split])
     assert all([m.role for m in ex.messages] == ["system", "user", "assistant"] for ex in rows)
     assert len({ex.id for ex in rows}) == len(rows)
 
@@ -124,23 +127,68 @@ def test_schema_rejects_a_wrong_answer():
     assert {e.path[0] for e in errors} == {"date", "total", "currency"}
 
 
-def test_every_rag_answer_occurs_in_its_source_document():
-    scenario = load_scenario(ROOT / "product-faq.yaml")
-    kb = scenario.data.knowledge
-    docs = {path.name: path.read_text(encoding="utf-8") for path in kb.iterdir()}
-    assert 12 <= len(docs) <= 20
+def documents(folder: Path) -> dict[str, str]:
+    return {path.name: path.read_text(encoding="utf-8") for path in folder.iterdir()}
+
+
+def stated_facts(name: str, ex: Example) -> list[str]:
+    """The facts an example's accepted answers state: the answers themselves, or past catalogue-assistant's house style."""
+    if name != "catalogue-assistant":
+        assert ex.expected in ex.answers, ex.key
+        return ex.answers
+    assert ex.expected == ex.answers[0] + ".", ex.key  # "Tidewell answer: $149."
+    assert all(answer.startswith(STYLE) for answer in ex.answers), ex.key
+    return [answer.removeprefix(STYLE) for answer in ex.answers]
+
+
+@pytest.mark.parametrize(("name", "size"), [("product-faq", (12, 20)), ("catalogue-assistant", (6, 8))])
+def test_every_rag_answer_occurs_in_its_source_document(name, size):
+    docs = documents(load_scenario(ROOT / f"{name}.yaml").data.knowledge)
+    assert size[0] <= len(docs) <= size[1]
     for split in ("train", "eval"):
-        for ex in examples("product-faq", split):
+        for ex in examples(name, split):
             assert ex.meta["source"] in docs, ex.key
-            assert ex.expected in ex.answers
-            for answer in ex.answers:
-                assert answer in docs[ex.meta["source"]], (ex.key, answer)
+            for fact in stated_facts(name, ex):
+                assert fact in docs[ex.meta["source"]], (ex.key, fact)
+
+
+def facts_asked(name: str, split: str) -> set[tuple[str, str]]:
+    return {(ex.meta["source"], ex.meta["attribute"]) for ex in examples(name, split)}
 
 
 def test_eval_facts_are_never_stated_in_train():
-    facts = {split: {(ex.meta["source"], ex.meta["attribute"]) for ex in examples("product-faq", split)} for split in ("train", "eval")}
+    facts = {split: facts_asked("product-faq", split) for split in ("train", "eval")}
     assert not facts["train"] & facts["eval"]
     assert len({source for source, _ in facts["eval"]}) >= 12  # eval reaches most documents
+
+
+def test_catalogue_train_and_eval_ask_about_the_same_facts_in_other_words():
+    # the same facts on purpose, so a fine-tune can learn them; the texts differ (test_no_duplicate_user_texts_...)
+    train, evals = facts_asked("catalogue-assistant", "train"), facts_asked("catalogue-assistant", "eval")
+    assert train == evals and 35 <= len(evals) <= 45
+
+
+def test_catalogue_update_asks_the_moved_eval_questions_again_with_answers_only_the_new_documents_hold():
+    scenario = load_scenario(ROOT / "catalogue-assistant.yaml")
+    update = scenario.data.knowledge_update
+    before, after = documents(scenario.data.knowledge), documents(update.knowledge)
+    assert sorted(before) == sorted(after) and before != after
+    asked = {ex.id: ex for ex in examples("catalogue-assistant", "eval")}
+    again = examples("catalogue-assistant", "eval_v2")
+    assert update.eval == ROOT / "catalogue-assistant" / "eval_v2.jsonl"
+    assert 0.25 * len(asked) <= len(again) < len(asked) and len({ex.id for ex in again}) == len(again)
+    for ex in again:
+        old = asked[ex.id]  # every update question is an eval question, asked in the same words
+        assert ex.messages[:2] == old.messages[:2] and ex.meta["source"] == old.meta["source"], ex.key
+        assert ex.expected != old.expected, ex.key
+        for fact in stated_facts("catalogue-assistant", ex):
+            assert fact in after[ex.meta["source"]], (ex.key, fact)
+            assert fact not in before[ex.meta["source"]], (ex.key, fact)
+    # and only the moved ones: every eval question left out still has its answer in the new documents
+    moved = {ex.id for ex in again}
+    for ex in asked.values():
+        if ex.id not in moved:
+            assert all(fact in after[ex.meta["source"]] for fact in stated_facts("catalogue-assistant", ex)), ex.key
 
 
 def run_generator(out: Path, seed: str) -> None:
@@ -152,7 +200,7 @@ def data_files(folder: Path) -> dict[str, bytes]:
     found = {}
     for name in NAMES:
         for path in sorted((folder / name).rglob("*")):
-            if path.is_file() and (path.suffix in {".jsonl"} or path.parent.name == "kb"):
+            if path.is_file() and (path.suffix in {".jsonl"} or path.parent.name in {"kb", "kb_v2"}):
                 found[str(path.relative_to(folder))] = path.read_bytes()
     return found
 

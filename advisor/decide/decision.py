@@ -108,6 +108,12 @@ def after_update(measured: list[RungResult], choice: RungResult | None = None) -
             out.append(f"{_title(rung)} goes stale: {numbers}, so it misses {missed[0].target} once the documents change.")
         elif rung is choice:
             out.append(f"{_title(rung)}: {numbers}.")
+            out += [
+                f"After the update it scores {c.diff * 100:+.1f} points against {rung_title(c.against)} on the same {c.n} questions "
+                f"({c.test} p = {c.p_value:.3g})."
+                for c in update.comparisons
+                if c.p_value < 0.05
+            ]
     return out
 
 

@@ -61,6 +61,7 @@ def knowledge_update(asked: RungResult, before: pd.DataFrame, after: pd.DataFram
         binding=profile.knowledge_changes in VOLATILE,
     )
     was, now = item_scores(before), item_scores(after)
+    update.scores.update(now)
     shared = [i for i in now if i in was]
     if shared:  # the same ids before and after: `against` names the rung itself, before the update
         update.change = comparisons("after", {"after": now, "before": was}, against=lambda _: {"against": asked.name})[0]

@@ -83,6 +83,14 @@ class KnowledgeUpdate(BaseModel):
     """What the update could not change for this rung (your own system reads its own knowledge)."""
     binding: bool = False
     """The targets hold after the update too (the profile's knowledge changes more often than rarely)."""
+    comparisons: list[Comparison] = Field(default_factory=list)
+    """Paired tests against each earlier rung's answers after the same update, on the ids both answered."""
+    _scores: dict[str, float] = PrivateAttr(default_factory=dict)
+    """Per id, the mean score after the update (for the comparisons; not stored)."""
+
+    @property
+    def scores(self) -> dict[str, float]:
+        return self._scores
 
 
 class Training(BaseModel):

@@ -147,6 +147,7 @@ def update_sentences(record: RunRecord) -> list[str]:
         if update.change is not None and update.before is not None:
             c = update.change
             line += f", {update.before:.2f} → {update.before + c.diff:.2f} on the {c.n} asked before ({c.test} p = {c.p_value:.3g})"
+        line += "".join(f"; vs {against_label(c)} {c.diff * 100:+.0f} pts ({c.test} p = {c.p_value:.3g})" for c in update.comparisons)
         found = [ch for ch in rung.checks if ch.after_update]
         line += "; " + "; ".join(f"{target_text(ch.target)} {ch.reason}" for ch in found) if found else ""
         out.append(line + (f" ({update.note})" if update.note else ""))

@@ -28,6 +28,7 @@ async def climb(ws: Workspace, opts: RunOptions, on_event: ev.OnEvent = lambda e
     base = opts.backend or open_backend(ws.scenario.model, ws.scenario.model_options, concurrency=opts.concurrency, timeout=opts.timeout)
     results: list[RungResult] = []
     scores: dict[RungName, dict[str, float]] = {}
+    after_update: dict[RungName, dict[str, float]] = {}  # the same, asked after a knowledge update
     passed_by: str | None = None
     failure: str | None = None
     for plan in plans:
@@ -44,6 +45,9 @@ async def climb(ws: Workspace, opts: RunOptions, on_event: ev.OnEvent = lambda e
             if rows is not None:
                 scores[plan.name] = item_scores(rows)  # averaged over --repeat samples
                 result.comparisons = comparisons(plan.name, scores)
+                if result.update is not None:
+                    after_update[plan.name] = result.update.scores
+                    result.update.comparisons = comparisons(plan.name, after_update)
                 failure = error_budget(plan, result, opts.max_error_rate, rows)
             if result.meets_targets and passed_by is None:
                 passed_by = plan.name
