@@ -56,6 +56,8 @@ class ScenarioCheck:
             parts.append(f"{len(self.train)} train")
         if self.scenario.data.knowledge is not None:
             parts.append(f"{self.knowledge_docs} knowledge docs")
+        if self.scenario.data.knowledge_update is not None:
+            parts.append(f"{len(self.update)} asked again after the knowledge update")
         others = len(self.warnings) - self.leaks
         notes = [_count(self.leaks, "leakage warning"), _count(others, "other warning")]
         notes = [note for note in notes if note]
