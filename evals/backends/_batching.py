@@ -48,6 +48,10 @@ def plan(pending: list[Pending], max_batch_size: int, max_batch_tokens: int | No
     return batches
 
 
+IDLE_S = 5.0
+"""A worker with no request for this long ends (the next request starts another)."""
+
+
 class MicroBatcher:
     """Queue `submit`ted items and run them in batches through a blocking `run(key, items) -> results`.
 
@@ -89,7 +93,16 @@ class MicroBatcher:
     async def _work(self, queue: asyncio.Queue) -> None:
         held: list[Pending] = []
         while True:
-            pending = held or [await queue.get()]
+            if not held:
+                try:  # a timeout, not a bare wait: the loop's timer keeps an idle worker reachable, so it is never
+                    # collected while pending (a batcher dropped with its backend), and it ends once idle
+                    first = await asyncio.wait_for(queue.get(), IDLE_S)
+                except asyncio.TimeoutError:
+                    if queue.empty():
+                        self._workers.pop(asyncio.get_running_loop(), None)  # the next submit starts a new one
+                        return
+                    continue
+            pending = held or [first]
             await self._gather(queue, pending)
             held = []
             for batch in plan(pending, self.max_batch_size, self.max_batch_tokens):
