@@ -216,3 +216,21 @@ async def test_a_part_full_batch_waits_once_for_requests_that_arrive_while_a_ful
     results = await asyncio.gather(early, late())
     assert results == [["a", "b", "c", "d", "e", "f"], ["g", "h"]]
     assert seen == [4, 4]  # not 4, 2, 2: the two left over joined the two that came late
+
+
+def test_an_idle_batcher_worker_ends_and_a_later_request_starts_another(monkeypatch, recwarn):
+    """A batcher dropped with its backend must not leave a worker pending forever (the loop would destroy it)."""
+    import asyncio
+
+    from evals.backends import _batching
+
+    monkeypatch.setattr(_batching, "IDLE_S", 0.05)
+
+    async def use() -> tuple[int, int, int]:
+        batcher = _batching.MicroBatcher(lambda key, items: [i * 2 for i in items])
+        first = await batcher.submit(3, "k", 1)
+        await asyncio.sleep(0.3)  # idle: the worker ends and leaves the batcher
+        idle = len(batcher._workers)
+        return first, idle, await batcher.submit(4, "k", 1)
+
+    assert asyncio.run(use()) == (6, 0, 8)
