@@ -152,9 +152,12 @@ def test_the_runner_hands_rows_to_the_stop_rule_in_item_order():
     assert list(rows["id"]) == seen and 12 <= runner.rows_made < 40
 
 
-def test_reports_say_when_a_rung_was_decided_early_and_that_p_values_are_per_comparison():
+def test_reports_say_when_a_rung_was_decided_early_and_what_the_p_values_are():
+    from html import escape
+
     from test_reports import make_record
 
+    from advisor.measure.results import adjust_p
     from advisor.record.run import Stopping
     from advisor.reports import render
 
@@ -164,5 +167,10 @@ def test_reports_say_when_a_rung_was_decided_early_and_that_p_values_are_per_com
     md, html = render(record, "md"), render(record, "html")
     assert "| zero-shot | measured, decided after 40 of 200 |" in md and "| few-shot | measured |" in md
     assert "decided after 40 of 200" in html
-    assert "p-values are per comparison, not corrected for multiple comparisons" in md
-    assert "p-values are per comparison" in html
+    old = "p-values are per comparison, not Holm-adjusted (a record written before the adjustment)"
+    assert old in md and old in html
+    adjust_p(record.rungs)
+    md, html = render(record, "md"), render(record, "html")
+    now = "p (Holm) is adjusted for the run's 2 paired tests (Holm-Bonferroni) and is what the verdict reads"
+    assert now in md and escape(now) in html
+    assert "| fine-tune | few-shot | 200 | +51.5 pts | mcnemar | 6e-25 | 3e-25 |" in md

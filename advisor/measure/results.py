@@ -10,7 +10,7 @@ from advisor.decide.targets import check_all
 from advisor.measure.repeats import repeat_summary
 from advisor.record.run import Comparison, MetricValue, RungName, RungResult
 from advisor.scenario.schema import Scenario
-from evals.stats import compare, latency_summary, wilson
+from evals.stats import compare, holm, latency_summary, wilson
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -120,7 +120,9 @@ def _confusion(rows: pd.DataFrame, labels: list[str] | None) -> dict | None:
 
 
 def comparisons(
-    name: K, scores: dict[K, dict[str, float]], against: Callable[[K], dict] = lambda other: {"against": other}
+    name: K,
+    scores: dict[K, dict[str, float]],
+    against: Callable[[K], dict] = lambda other: {"against": other},
 ) -> list[Comparison]:
     """Paired tests of a rung (or a cell) against each one measured before it, on the items both scored.
 
@@ -146,3 +148,15 @@ def comparisons(
             )
         )
     return out
+
+
+def adjust_p(rungs: list[RungResult]) -> None:
+    """Holm-adjust the run's paired tests (`p_holm`), in two families: the rungs against each other, and the
+    tests after a knowledge update (each rung against itself before it, and the rungs against each other after it)."""
+    _holm([c for r in rungs for c in r.comparisons])
+    _holm([c for r in rungs if r.update for c in [r.update.change, *r.update.comparisons] if c is not None])
+
+
+def _holm(family: list[Comparison]) -> None:
+    for comparison, adjusted in zip(family, holm([c.p_value for c in family])):
+        comparison.p_holm = adjusted

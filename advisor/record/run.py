@@ -63,9 +63,18 @@ class Comparison(BaseModel):
     diff: float
     """Mean score of this rung minus the other's."""
     p_value: float
+    """The test's own p-value, as if it were the only comparison of the run."""
+    p_holm: float | None = None
+    """Holm-adjusted across the run's comparisons between rungs (or, for `update`, across its tests after the
+    update); what the verdict and the reports read. None in records written before the adjustment."""
     this_only: int = 0
     """Items this rung got right and the other wrong (binary scores)."""
     other_only: int = 0
+
+    @property
+    def p(self) -> float:
+        """The p-value to read: Holm-adjusted, or the raw one in a record from before the adjustment."""
+        return self.p_holm if self.p_holm is not None else self.p_value
 
 
 class KnowledgeUpdate(BaseModel):

@@ -8,7 +8,7 @@ from advisor.decide.decision import prefers_retrieval, recommend
 from advisor.measure import events as ev
 from advisor.measure.cell import RunOptions, measure_cell
 from advisor.measure.repeats import item_scores
-from advisor.measure.results import comparisons
+from advisor.measure.results import adjust_p, comparisons
 from advisor.record.run import LearningCurve, RungName, RungResult, RunRecord
 from advisor.run.models import climb_models
 from advisor.run.plans import plan_rungs
@@ -57,6 +57,7 @@ async def climb(ws: Workspace, opts: RunOptions, on_event: ev.OnEvent = lambda e
     warnings += [curve_note] if curve_note else []
     for result in results:
         result.model = ws.scenario.model
+    adjust_p(results)
     recommendation = recommend(results, ws.scenario.profile, ws.scenario.model, ws.scenario.confidence)
     recommendation.model = ws.scenario.model if recommendation.rung else None
     record = RunRecord(

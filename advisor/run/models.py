@@ -20,7 +20,7 @@ from advisor.decide.frontier import build_frontier
 from advisor.measure import events as ev
 from advisor.measure.cell import RungPlan, RunOptions, measure_cell
 from advisor.measure.repeats import item_scores
-from advisor.measure.results import comparisons
+from advisor.measure.results import adjust_p, comparisons
 from advisor.record.frontier import CellPrice, Frontier
 from advisor.record.run import RungResult, RunRecord
 from advisor.registry import rung_title
@@ -139,6 +139,7 @@ async def climb_models(ws: Workspace, opts: RunOptions, on_event: ev.OnEvent = l
         on_event(ev.RungFinished(result))
     rungs = [results[i] for i in range(len(cells))]
     _compare_cells(rungs, scores)
+    adjust_p(rungs)
     frontier = build_frontier(rungs, prices, profile, ws.scenario.targets, eligible)
     return _record(ws, opts, rungs, frontier, failure, started)
 
