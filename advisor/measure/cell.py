@@ -101,17 +101,17 @@ class RungPlan:
     counts against the run's error budget."""
 
 
-async def measure_cell(ws: Workspace, plan: RungPlan, base: Backend, opts: RunOptions, on_event: ev.OnEvent) -> Measured:
-    """Measure one rung of the workspace's model: its own measure step, or the plain evaluation of its strategy.
+async def measure_cell(cell: Cell, plan: RungPlan) -> Measured:
+    """Measure one rung of the cell's model: its own measure step, or the plain evaluation of its strategy.
 
+    The caller keeps the cell, and with it what answered the rows (`Cell.answered`), to ask the rung more later.
     A rung may come back skipped after all, with no rows (a distillation whose teacher misses its own targets)."""
-    cell = Cell(ws, plan.name, base, opts, on_event)
     if plan.measure is not None:
         result, rows = await plan.measure(cell, plan)
     else:
         assert plan.strategy is not None  # the ladder measures only rungs with a strategy
         result, rows = await evaluate(cell, plan.strategy)
-    after, deployed = ws.after_update(), cell.answered(rows)
+    after, deployed = cell.ws.after_update(), cell.answered(rows)
     if after is not None and deployed is not None:
         await _ask_after_update(cell, deployed, result, rows, after, plan.own_failures)
     return result, rows

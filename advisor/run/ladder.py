@@ -6,7 +6,7 @@ import time
 
 from advisor.decide.decision import prefers_retrieval, recommend
 from advisor.measure import events as ev
-from advisor.measure.cell import RunOptions, measure_cell
+from advisor.measure.cell import Cell, RunOptions, measure_cell
 from advisor.measure.repeats import item_scores
 from advisor.measure.results import adjust_p, comparisons
 from advisor.record.run import LearningCurve, RungName, RungResult, RunRecord
@@ -41,7 +41,7 @@ async def climb(ws: Workspace, opts: RunOptions, on_event: ev.OnEvent = lambda e
         elif failure:
             result = RungResult(name=plan.name, status="skipped", skip_reason=f"stopped: {failure}")
         else:
-            result, rows = await measure_cell(ws, plan, base, opts, on_event)
+            result, rows = await measure_cell(Cell(ws, plan.name, base, opts, on_event), plan)
             if rows is not None:
                 scores[plan.name] = item_scores(rows)  # averaged over --repeat samples
                 result.comparisons = comparisons(plan.name, scores)

@@ -18,7 +18,7 @@ from advisor.decide.cost import cell_price
 from advisor.decide.decision import prefers_retrieval
 from advisor.decide.frontier import build_frontier
 from advisor.measure import events as ev
-from advisor.measure.cell import RungPlan, RunOptions, measure_cell
+from advisor.measure.cell import Cell, RungPlan, RunOptions, measure_cell
 from advisor.measure.repeats import item_scores
 from advisor.measure.results import adjust_p, comparisons
 from advisor.record.frontier import CellPrice, Frontier
@@ -35,7 +35,9 @@ Key = tuple[str, str]
 
 
 @dataclass
-class Cell:
+class PlannedCell:
+    """A (model, rung) cell of the matrix, before it is measured."""
+
     candidate: Candidate
     ws: Workspace
     """The candidate's one-model workspace: its model, prices and options, only its rungs on."""
@@ -66,7 +68,7 @@ def tuned_workspace(ws: Workspace) -> Workspace:
     return candidate_workspaces(ws)[0][1]
 
 
-def plan_cells(ws: Workspace, selected: list[str] | None = None) -> list[Cell]:
+def plan_cells(ws: Workspace, selected: list[str] | None = None) -> list[PlannedCell]:
     """Every (model, rung) cell in matrix order: candidates as given, rungs cheapest first."""
     finetune = ws.scenario.ladder.finetune
     cells = []
@@ -76,7 +78,7 @@ def plan_cells(ws: Workspace, selected: list[str] | None = None) -> list[Cell]:
             if plan.name not in allowed and getattr(ws.scenario.ladder, plan.name) is not None:
                 why = "its rungs list" if candidate.rungs is not None else "a hosted chat model climbs only the prompting rungs"
                 plan = RungPlan(plan.name, skip_reason=f"not a rung of {candidate.model} ({why})")
-            cells.append(Cell(candidate, sub, plan))
+            cells.append(PlannedCell(candidate, sub, plan))
     return cells
 
 
@@ -127,7 +129,7 @@ async def climb_models(ws: Workspace, opts: RunOptions, on_event: ev.OnEvent = l
                 backends[model] = open_backend(model, options, concurrency=opts.concurrency, timeout=opts.timeout)
             on_event(ev.Note(f"{model}: {rung_title(name)}"))
             cell_opts = replace(opts, out_dir=opts.out_dir / "models" / slug(model), learning_curve=False, backend=None)
-            result, rows = await measure_cell(cell.ws, cell.plan, backends[model], cell_opts, on_event)
+            result, rows = await measure_cell(Cell(cell.ws, name, backends[model], cell_opts, on_event), cell.plan)
             if rows is not None:
                 scores[cell.key] = item_scores(rows)
                 prices[cell.key] = _price(cell, result)
@@ -173,7 +175,7 @@ def _record(ws: Workspace, opts: RunOptions, rungs: list[RungResult], frontier: 
     )
 
 
-def _skip_reason(cell: Cell, opts: RunOptions, floor: float, best: float, failure: str | None, eligible: bool) -> str | None:
+def _skip_reason(cell: PlannedCell, opts: RunOptions, floor: float, best: float, failure: str | None, eligible: bool) -> str | None:
     profile = cell.ws.scenario.profile
     if cell.plan.strategy is None:
         return cell.plan.skip_reason
@@ -189,7 +191,7 @@ def _skip_reason(cell: Cell, opts: RunOptions, floor: float, best: float, failur
     return None
 
 
-def _price(cell: Cell, result: RungResult) -> CellPrice:
+def _price(cell: PlannedCell, result: RungResult) -> CellPrice:
     tokens, training = result.tokens_per_call, result.training
     return cell_price(
         cell.ws.scenario.pricing,
