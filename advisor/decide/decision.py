@@ -123,8 +123,10 @@ def significance(choice: RungResult) -> list[str]:
     for c in choice.comparisons:
         verdict = "significant" if c.p < 0.05 else "not significant"
         other = f"{rung_title(c.against)} on {c.against_model}" if c.against_model else rung_title(c.against)
+        short = f"; {c.n} items only, because {c.note}" if c.note else ""
         out.append(
-            f"Against {other} on the same {c.n} items it scores {c.diff * 100:+.1f} points ({c.test}, {p_text(c)}, {verdict} at 0.05)."
+            f"Against {other} on the same {c.n} items it scores {c.diff * 100:+.1f} points "
+            f"({c.test}, {p_text(c)}, {verdict} at 0.05){short}."
         )
     return out
 

@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 MAX_ERROR_RATE = 0.1
+TOP_UP_CALLS = 500
+"""Calls a run may spend after the ladder so that its paired tests run on the recommended rung's items (`advisor.run.topup`)."""
 
 Measured = tuple[RungResult, Any]
 """A rung's result and its per-item rows (a DataFrame), or None for rows when it was skipped after all."""
@@ -58,6 +60,8 @@ class RunOptions:
     """Seconds per request (--timeout); None: the scenario's model_options.timeout or the backend's default."""
     backend: Backend | None = None
     """A ready backend to use instead of building one from the scenario's model (tests, embedding apps)."""
+    top_up: int = TOP_UP_CALLS
+    """Most calls asking rungs stopped early the recommended rung's items afterwards, for the paired tests (0: none)."""
 
 
 @dataclass
@@ -75,6 +79,13 @@ class Cell:
     def answered(self, rows: Any) -> Deployed | None:
         """What produced `rows` (the rows a rung reports: its chosen variant's, when it measured several)."""
         return next((d for r, d in self.deployed if r is rows), None)
+
+    def set_aside(self) -> None:
+        """Give back the memory of the models this cell's rung loaded for itself (a tuned model), while the cell is kept
+        to ask the rung more later (`advisor.run.topup`): they load again if it is."""
+        for _, deployed in self.deployed:
+            if deployed.backend is not self.base:
+                release(deployed.backend)
 
 
 Finish = Callable[[RungResult, Any, list[Prompt]], None]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, TypeVar
 
 from advisor.decide.cost import per_call
@@ -123,10 +123,12 @@ def comparisons(
     name: K,
     scores: dict[K, dict[str, float]],
     against: Callable[[K], dict] = lambda other: {"against": other},
+    notes: Mapping[K, str] | None = None,
 ) -> list[Comparison]:
     """Paired tests of a rung (or a cell) against each one measured before it, on the items both scored.
 
-    `against` names the other one in the Comparison: a rung by default, a (model, rung) cell across models."""
+    `against` names the other one in the Comparison: a rung by default, a (model, rung) cell across models;
+    `notes` says, per other one, why the pairing is short of this one's items."""
     mine = scores[name]
     out = []
     for other, theirs in scores.items():
@@ -145,6 +147,7 @@ def comparisons(
                 p_value=paired.p_value,
                 this_only=paired.b_only,
                 other_only=paired.a_only,
+                note=(notes or {}).get(other),
             )
         )
     return out

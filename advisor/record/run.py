@@ -70,6 +70,8 @@ class Comparison(BaseModel):
     this_only: int = 0
     """Items this rung got right and the other wrong (binary scores)."""
     other_only: int = 0
+    note: str | None = None
+    """Why the comparison runs on fewer items than this rung answered (the top-up budget was spent)."""
 
     @property
     def p(self) -> float:
@@ -173,6 +175,9 @@ class Stopping(BaseModel):
     """Rows produced, counting calls already in flight when the verdict settled."""
     decided_by: list[str] = Field(default_factory=list)
     """The targets that settled it, e.g. 'accuracy >= 0.9 (fail)'; empty when every item was needed."""
+    topped_up: int = 0
+    """Items asked after the ladder for the paired comparisons only: the recommended rung's items this rung had not
+    answered (`advisor.run.topup`). They are in no other number of the rung (not in `used`, its n or its metrics)."""
 
 
 class Variant(BaseModel):

@@ -49,9 +49,10 @@ def against_label(comparison: Comparison) -> str:
 
 
 def comparison_cells(rung: RungResult, c: Comparison, record: RunRecord) -> list[str]:
-    """One row of the paired tests table, as text: the items, the difference, both p-values."""
+    """One row of the paired tests table, as text: the items (and why they are fewer), the difference, both p-values."""
+    items = f"{c.n} ({c.note})" if c.note else str(c.n)
     holm = f"{c.p_holm:.3g}" if c.p_holm is not None else DASH
-    return [rung_label(rung, record), against_label(c), str(c.n), f"{c.diff * 100:+.1f} pts", c.test, holm, f"{c.p_value:.3g}"]
+    return [rung_label(rung, record), against_label(c), items, f"{c.diff * 100:+.1f} pts", c.test, holm, f"{c.p_value:.3g}"]
 
 
 def comparisons_note(record: RunRecord) -> str:
@@ -59,10 +60,18 @@ def comparisons_note(record: RunRecord) -> str:
     tests = [c for r in record.measured for c in r.comparisons]
     if any(c.p_holm is None for c in tests):
         return "p-values are per comparison, not Holm-adjusted (a record written before the adjustment); each test pairs two rungs on the items both answered"
-    return (
+    text = (
         f"p (Holm) is adjusted for the run's {len(tests)} paired tests (Holm-Bonferroni) and is what the verdict reads; "
         "p (raw) is each test alone. Each test pairs two rungs on the items both answered"
     )
+    topped = [r for r in record.measured if r.stopping and r.stopping.topped_up]
+    if topped:
+        text += (
+            ", after the rungs that stopped early were asked the recommended rung's items ("
+            + ", ".join(f"{title(r.name)} {r.stopping.topped_up} more" for r in topped if r.stopping)
+            + ")"
+        )
+    return text
 
 
 def is_chosen(rung: RungResult, record: RunRecord) -> bool:
@@ -211,9 +220,12 @@ def status(rung: RungResult) -> str:
 
 
 def stopped(rung: RungResult) -> str:
-    """', decided after 40 of 120' when sequential stopping spared the rest of the eval set."""
+    """', decided after 40 of 120' when sequential stopping spared the rest of the eval set (and how many items it
+    was asked afterwards for the paired tests)."""
     s = rung.stopping
-    return f", decided after {s.used} of {s.available}" if s and s.used < s.available else ""
+    if not s or s.used >= s.available:
+        return ""
+    return f", decided after {s.used} of {s.available}" + (f" (+{s.topped_up} for the paired tests)" if s.topped_up else "")
 
 
 def meets(rung: RungResult, ok: str = "✓", bad: str = "✗") -> str:
