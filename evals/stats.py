@@ -185,6 +185,21 @@ def compare(a_scores: Sequence[float], b_scores: Sequence[float], confidence: fl
     return paired_bootstrap(a.tolist(), b.tolist(), confidence, resamples, seed)
 
 
+def holm(p_values: Sequence[float]) -> list[float]:
+    """Holm-Bonferroni adjusted p-values, in the order given (Holm 1979).
+
+    The i-th smallest of m p-values is multiplied by m - i + 1 (i from 1), raised to the largest adjusted value
+    before it so that the order is kept, and capped at 1. Rejecting every hypothesis whose adjusted p is below
+    alpha keeps the chance of any false rejection among the m at most alpha, whatever their dependence."""
+    m = len(p_values)
+    adjusted = [NAN] * m
+    running = 0.0
+    for rank, i in enumerate(sorted(range(m), key=lambda j: p_values[j])):
+        running = max(running, min(1.0, (m - rank) * p_values[i]))
+        adjusted[i] = running
+    return adjusted
+
+
 def max_demonstrable(n: int, confidence: float = 0.95) -> float:
     """The best lower bound an eval set of n items can show: Wilson with zero failures."""
     return wilson(n, n, confidence).lower

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from test_reports import measured, training
 
 from advisor.decide.decision import is_hosted, prefers_retrieval, recommend
 from advisor.decide.targets import check_all
-from advisor.record.run import MetricValue, RungResult
+from advisor.measure.results import adjust_p
+from advisor.record.run import Comparison, MetricValue, RungResult
 from advisor.scenario.schema import Profile, Target
 from evals.stats import min_examples, wilson
 
@@ -126,3 +128,24 @@ def test_check_reasons_keep_latencies_in_plain_milliseconds():
     reasons = [c.reason for c in check_all(rung, targets, 0.95).checks]
     assert reasons[0] == "value 2071 <= 5000"
     assert re.fullmatch(r"lower bound 0\.\d{3} >= 0\.9", reasons[1])
+
+
+def test_the_rationale_reads_the_holm_adjusted_p_of_the_runs_comparisons():
+    rungs = ladder(rag=150)  # few-shot passes; RAG, measured too, misses
+    few, rag = rungs[1], rungs[2]
+    few.comparisons = [Comparison(against="zero_shot", test="mcnemar-exact", n=14, diff=0.357, p_value=0.03125)]
+    rag.comparisons = [
+        Comparison(against="zero_shot", test="mcnemar-exact", n=200, diff=0.1, p_value=0.5),
+        Comparison(against="few_shot", test="mcnemar-exact", n=200, diff=-0.2, p_value=0.2),
+    ]
+    raw = recommend(rungs, Profile(), LOCAL, 0.95)  # a record from before the adjustment: the raw p
+    assert (
+        "Against zero-shot on the same 14 items it scores +35.7 points (mcnemar-exact, p = 0.0312, significant at 0.05)." in raw.rationale
+    )
+    adjust_p(rungs)  # 3 tests: 0.03125 x 3, 0.2 x 2, 0.5 x 1 raised to 0.4 to keep the order
+    assert [c.p_holm for c in few.comparisons + rag.comparisons] == pytest.approx([0.09375, 0.5, 0.4])
+    rec = recommend(rungs, Profile(), LOCAL, 0.95)
+    assert (
+        "Against zero-shot on the same 14 items it scores +35.7 points "
+        "(mcnemar-exact, Holm-adjusted p = 0.0938, raw 0.0312, not significant at 0.05)." in rec.rationale
+    )

@@ -105,7 +105,10 @@ def test_the_ladder_stops_failing_rungs_early_with_the_same_recommendation(tmp_p
     assert zero.stopping.decided_by == ["accuracy >= 0.9 (fail)"]
     # no new call starts after the verdict; the ones in flight (at most concurrency - 1) finish
     assert MIN_ITEMS <= zero.stopping.calls <= MIN_ITEMS + 7
-    assert fake.calls == zero.stopping.calls + quick.rung("few_shot").stopping.calls < 240 * 0.6
+    # and zero-shot is asked afterwards the items few-shot needed, for their paired test only (advisor.run.topup)
+    few = quick.rung("few_shot")
+    assert zero.stopping.topped_up == few.n - zero.n and few.comparisons[0].n == few.n
+    assert fake.calls == zero.stopping.calls + zero.stopping.topped_up + few.stopping.calls < 240 * 0.6
 
 
 def test_a_stopped_rung_leaves_the_journal_consistent_so_a_full_rerun_calls_only_the_rest(tmp_path):
@@ -152,9 +155,12 @@ def test_the_runner_hands_rows_to_the_stop_rule_in_item_order():
     assert list(rows["id"]) == seen and 12 <= runner.rows_made < 40
 
 
-def test_reports_say_when_a_rung_was_decided_early_and_that_p_values_are_per_comparison():
+def test_reports_say_when_a_rung_was_decided_early_and_what_the_p_values_are():
+    from html import escape
+
     from test_reports import make_record
 
+    from advisor.measure.results import adjust_p
     from advisor.record.run import Stopping
     from advisor.reports import render
 
@@ -164,5 +170,12 @@ def test_reports_say_when_a_rung_was_decided_early_and_that_p_values_are_per_com
     md, html = render(record, "md"), render(record, "html")
     assert "| zero-shot | measured, decided after 40 of 200 |" in md and "| few-shot | measured |" in md
     assert "decided after 40 of 200" in html
-    assert "p-values are per comparison, not corrected for multiple comparisons" in md
-    assert "p-values are per comparison" in html
+    old = "p-values are per comparison, not Holm-adjusted (a record written before the adjustment)"
+    assert old in md and old in html
+    adjust_p(record.rungs)
+    record.rungs[0].stopping.topped_up = 160
+    md, html = render(record, "md"), render(record, "html")
+    assert "| zero-shot | measured, decided after 40 of 200 (+160 for the paired tests) |" in md
+    now = "p (Holm) is adjusted for the run's 2 paired tests (Holm-Bonferroni) and is what the verdict reads"
+    assert now in md and escape(now) in html and "asked the recommended rung's items (zero-shot 160 more)" in md
+    assert "| fine-tune | few-shot | 200 | +51.5 pts | mcnemar | 6e-25 | 3e-25 |" in md

@@ -14,6 +14,7 @@ from evals.stats import (
     bootstrap_mean,
     bootstrap_stat,
     compare,
+    holm,
     latency_summary,
     max_demonstrable,
     mcnemar,
@@ -128,6 +129,33 @@ def test_compare_picks_the_test_by_score_kind():
     assert compare([1, 0, 1, 1], [1.0, 1.0, 0.0, 1.0]).test == "mcnemar-exact"
     assert compare([1, 0.5, 1], [1, 1, 1], resamples=100).test == "paired-bootstrap"
     assert isinstance(compare([True, False], [False, False]), Paired)
+
+
+def test_holm_adjusts_a_hand_computed_case():
+    # sorted: 0.005 x 4 = 0.02, 0.01 x 3 = 0.03, 0.03 x 2 = 0.06, 0.04 x 1 = 0.04 -> raised to 0.06 to keep the order
+    assert holm([0.01, 0.04, 0.03, 0.005]) == pytest.approx([0.03, 0.06, 0.06, 0.02])
+    assert holm([0.5, 0.6]) == [1.0, 1.0]  # capped at 1
+    assert holm([0.0312]) == [0.0312] and holm([]) == []
+
+
+def step_down_rejects(p_values: list[float], alpha: float) -> set[int]:
+    """Holm's procedure as first stated: reject the smallest p while p_(i) <= alpha / (m - i + 1), stop at the first that is not."""
+    order, rejected = sorted(range(len(p_values)), key=lambda i: p_values[i]), set()
+    for rank, i in enumerate(order):
+        if p_values[i] > alpha / (len(p_values) - rank):
+            break
+        rejected.add(i)
+    return rejected
+
+
+def test_holm_adjusted_p_rejects_exactly_what_the_step_down_procedure_rejects():
+    rng = np.random.default_rng(26)
+    for _ in range(300):
+        p_values = list(rng.uniform(0, 0.2, int(rng.integers(1, 8))) ** 2)
+        adjusted = holm(p_values)
+        assert all(a >= p for a, p in zip(adjusted, p_values))
+        for alpha in (0.01, 0.05, 0.1):
+            assert {i for i, a in enumerate(adjusted) if a <= alpha} == step_down_rejects(p_values, alpha)
 
 
 def test_bootstrap_mean_is_deterministic_and_covers_the_truth():

@@ -72,6 +72,15 @@ if TYPE_CHECKING:
     "--no-sequential scores every eval item.",
 )
 @click.option(
+    "--top-up",
+    "top_up",
+    type=click.IntRange(min=0),
+    default=500,
+    show_default=True,
+    help="Calls the rungs that stopped early may be asked afterwards, the recommended rung's items they did not "
+    "answer, so that the paired tests run on its items (0: off).",
+)
+@click.option(
     "--timeout",
     type=FiniteRange(min=0, min_open=True),
     default=None,
@@ -95,6 +104,7 @@ def run(
     learning_curve: bool,
     drop_leaks: bool,
     sequential: bool,
+    top_up: int,
     timeout: float | None,
 ) -> None:
     """Climb the ladder for SCENARIO and recommend prompt, few-shot, RAG or fine-tune.
@@ -128,20 +138,21 @@ def run(
         latency_probe=latency_probe,
         learning_curve=learning_curve,
         timeout=timeout,
+        top_up=top_up,
     )
-    _announce(ws, selected, max_cost)
+    _announce(ws, selected, max_cost, top_up)
     record = _climb(ws, opts)
     raise_on_backend_failure(record)
     regressed = baseline is not None and _compare(baseline, out_dir, margin)
     sys.exit(0 if record.passed and not regressed else 1)
 
 
-def _announce(ws: Workspace, selected: list[str] | None, max_cost: float | None) -> None:
+def _announce(ws: Workspace, selected: list[str] | None, max_cost: float | None, top_up: int) -> None:
     """What the run measures and its estimate, and the warnings; an estimate above --max-cost stops it here."""
     from advisor.run import estimate_cells, warnings_before
 
     console, scenario = output.console, ws.scenario
-    est = estimate_cells(ws, selected)
+    est = estimate_cells(ws, selected, top_up)
     models = ", ".join(c.model for c in scenario.candidates)
     console.print(
         f"[bold]{scenario.name}[/]: {len(ws.eval_set)} eval, {len(ws.train_set)} train, model{'s' * (len(scenario.candidates) > 1)} {models}"
@@ -149,6 +160,12 @@ def _announce(ws: Workspace, selected: list[str] | None, max_cost: float | None)
     console.print(
         f"Estimate (every rung): {est.calls} calls, {est.input_tokens:,} input + {est.output_tokens:,} output tokens, "
         f"{est.train_tokens:,} training tokens, ${est.cost_usd:.4f}"
+    )
+    console.print(
+        f"Top-up: at most {est.top_up_calls} calls after the ladder, asking the rungs that stopped early the "
+        "recommended rung's items for the paired tests (--top-up)"
+        if est.top_up_calls
+        else "Top-up: off (--top-up 0); paired tests run on the items both rungs answered"
     )
     for warning in warnings_before(ws):
         console.print(f"[yellow]warning:[/] {warning}")

@@ -6,7 +6,7 @@ Every sentence of the rationale cites a measured number.
 from __future__ import annotations
 
 from advisor.decide.cost import break_even_calls
-from advisor.record.run import Recommendation, RungResult, TargetCheck
+from advisor.record.run import Comparison, Recommendation, RungResult, TargetCheck
 from advisor.registry import needs_knowledge, prompting, rung_title, trains
 from advisor.registry import rungs as registered
 from advisor.scenario.metrics import RATE_METRICS
@@ -102,7 +102,7 @@ def after_update(measured: list[RungResult], choice: RungResult | None = None) -
         if update is None or change is None or update.before is None:
             continue
         after = update.before + change.diff
-        numbers = f"{update.before:.2f} → {after:.2f} after the knowledge update ({change.n} questions asked again, {change.test} p = {change.p_value:.3g})"
+        numbers = f"{update.before:.2f} → {after:.2f} after the knowledge update ({change.n} questions asked again, {change.test}, {p_text(change)})"
         missed = [c for c in rung.checks if c.after_update and not c.passed]
         if missed:
             out.append(f"{_title(rung)} goes stale: {numbers}, so it misses {missed[0].target} once the documents change.")
@@ -110,23 +110,33 @@ def after_update(measured: list[RungResult], choice: RungResult | None = None) -
             out.append(f"{_title(rung)}: {numbers}.")
             out += [
                 f"After the update it scores {c.diff * 100:+.1f} points against {rung_title(c.against)} on the same {c.n} questions "
-                f"({c.test} p = {c.p_value:.3g})."
+                f"({c.test}, {p_text(c)})."
                 for c in update.comparisons
-                if c.p_value < 0.05
+                if c.p < 0.05
             ]
     return out
 
 
 def significance(choice: RungResult) -> list[str]:
+    """The chosen rung against each one it was compared with, significant or not on the Holm-adjusted p."""
     out = []
     for c in choice.comparisons:
-        verdict = "significant" if c.p_value < 0.05 else "not significant"
+        verdict = "significant" if c.p < 0.05 else "not significant"
         other = f"{rung_title(c.against)} on {c.against_model}" if c.against_model else rung_title(c.against)
+        short = f"; {c.n} items only, because {c.note}" if c.note else ""
         out.append(
             f"Against {other} on the same {c.n} items it scores {c.diff * 100:+.1f} points "
-            f"({c.test} p = {c.p_value:.3g}, {verdict} at 0.05)."
+            f"({c.test}, {p_text(c)}, {verdict} at 0.05){short}."
         )
     return out
+
+
+def p_text(c: Comparison) -> str:
+    """'Holm-adjusted p = 0.0625, raw 0.0312', or 'p = 0.0312' in a record from before the adjustment."""
+    if c.p_holm is None:
+        return f"p = {c.p_value:.3g}"
+    held, raw = f"{c.p_holm:.3g}", f"{c.p_value:.3g}"
+    return f"Holm-adjusted p = {held}" + (f", raw {raw}" if raw != held else "")
 
 
 def _cost_sentence(rung: RungResult, profile: Profile) -> str:

@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 MAX_ERROR_RATE = 0.1
+TOP_UP_CALLS = 500
+"""Calls a run may spend after the ladder so that its paired tests run on the recommended rung's items (`advisor.run.topup`)."""
 
 Measured = tuple[RungResult, Any]
 """A rung's result and its per-item rows (a DataFrame), or None for rows when it was skipped after all."""
@@ -58,6 +60,8 @@ class RunOptions:
     """Seconds per request (--timeout); None: the scenario's model_options.timeout or the backend's default."""
     backend: Backend | None = None
     """A ready backend to use instead of building one from the scenario's model (tests, embedding apps)."""
+    top_up: int = TOP_UP_CALLS
+    """Most calls asking rungs stopped early the recommended rung's items afterwards, for the paired tests (0: none)."""
 
 
 @dataclass
@@ -75,6 +79,13 @@ class Cell:
     def answered(self, rows: Any) -> Deployed | None:
         """What produced `rows` (the rows a rung reports: its chosen variant's, when it measured several)."""
         return next((d for r, d in self.deployed if r is rows), None)
+
+    def set_aside(self) -> None:
+        """Give back the memory of the models this cell's rung loaded for itself (a tuned model), while the cell is kept
+        to ask the rung more later (`advisor.run.topup`): they load again if it is."""
+        for _, deployed in self.deployed:
+            if deployed.backend is not self.base:
+                release(deployed.backend)
 
 
 Finish = Callable[[RungResult, Any, list[Prompt]], None]
@@ -101,17 +112,17 @@ class RungPlan:
     counts against the run's error budget."""
 
 
-async def measure_cell(ws: Workspace, plan: RungPlan, base: Backend, opts: RunOptions, on_event: ev.OnEvent) -> Measured:
-    """Measure one rung of the workspace's model: its own measure step, or the plain evaluation of its strategy.
+async def measure_cell(cell: Cell, plan: RungPlan) -> Measured:
+    """Measure one rung of the cell's model: its own measure step, or the plain evaluation of its strategy.
 
+    The caller keeps the cell, and with it what answered the rows (`Cell.answered`), to ask the rung more later.
     A rung may come back skipped after all, with no rows (a distillation whose teacher misses its own targets)."""
-    cell = Cell(ws, plan.name, base, opts, on_event)
     if plan.measure is not None:
         result, rows = await plan.measure(cell, plan)
     else:
         assert plan.strategy is not None  # the ladder measures only rungs with a strategy
         result, rows = await evaluate(cell, plan.strategy)
-    after, deployed = ws.after_update(), cell.answered(rows)
+    after, deployed = cell.ws.after_update(), cell.answered(rows)
     if after is not None and deployed is not None:
         await _ask_after_update(cell, deployed, result, rows, after, plan.own_failures)
     return result, rows

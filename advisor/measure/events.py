@@ -60,6 +60,9 @@ class Estimate:
     train_tokens: int
     cost_usd: float
     per_rung: dict = field(default_factory=dict)
+    top_up_calls: int = 0
+    """Most calls spent after the ladder asking rungs that stopped early the recommended rung's items (`--top-up`).
+    A top-up asks a rung only items it has not answered, so with the cache on they fall within `calls`."""
 
     def as_dict(self) -> dict:
         return {
@@ -69,4 +72,5 @@ class Estimate:
             "train_tokens": self.train_tokens,
             "cost_usd": round(self.cost_usd, 6),
             "per_rung": self.per_rung,
+            "top_up_calls": self.top_up_calls,
         }

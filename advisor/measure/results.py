@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, TypeVar
 
 from advisor.decide.cost import per_call
@@ -10,7 +10,7 @@ from advisor.decide.targets import check_all
 from advisor.measure.repeats import repeat_summary
 from advisor.record.run import Comparison, MetricValue, RungName, RungResult
 from advisor.scenario.schema import Scenario
-from evals.stats import compare, latency_summary, wilson
+from evals.stats import compare, holm, latency_summary, wilson
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -120,11 +120,15 @@ def _confusion(rows: pd.DataFrame, labels: list[str] | None) -> dict | None:
 
 
 def comparisons(
-    name: K, scores: dict[K, dict[str, float]], against: Callable[[K], dict] = lambda other: {"against": other}
+    name: K,
+    scores: dict[K, dict[str, float]],
+    against: Callable[[K], dict] = lambda other: {"against": other},
+    notes: Mapping[K, str] | None = None,
 ) -> list[Comparison]:
     """Paired tests of a rung (or a cell) against each one measured before it, on the items both scored.
 
-    `against` names the other one in the Comparison: a rung by default, a (model, rung) cell across models."""
+    `against` names the other one in the Comparison: a rung by default, a (model, rung) cell across models;
+    `notes` says, per other one, why the pairing is short of this one's items."""
     mine = scores[name]
     out = []
     for other, theirs in scores.items():
@@ -143,6 +147,19 @@ def comparisons(
                 p_value=paired.p_value,
                 this_only=paired.b_only,
                 other_only=paired.a_only,
+                note=(notes or {}).get(other),
             )
         )
     return out
+
+
+def adjust_p(rungs: list[RungResult]) -> None:
+    """Holm-adjust the run's paired tests (`p_holm`), in two families: the rungs against each other, and the
+    tests after a knowledge update (each rung against itself before it, and the rungs against each other after it)."""
+    _holm([c for r in rungs for c in r.comparisons])
+    _holm([c for r in rungs if r.update for c in [r.update.change, *r.update.comparisons] if c is not None])
+
+
+def _holm(family: list[Comparison]) -> None:
+    for comparison, adjusted in zip(family, holm([c.p_value for c in family])):
+        comparison.p_holm = adjusted

@@ -63,9 +63,20 @@ class Comparison(BaseModel):
     diff: float
     """Mean score of this rung minus the other's."""
     p_value: float
+    """The test's own p-value, as if it were the only comparison of the run."""
+    p_holm: float | None = None
+    """Holm-adjusted across the run's comparisons between rungs (or, for `update`, across its tests after the
+    update); what the verdict and the reports read. None in records written before the adjustment."""
     this_only: int = 0
     """Items this rung got right and the other wrong (binary scores)."""
     other_only: int = 0
+    note: str | None = None
+    """Why the comparison runs on fewer items than this rung answered (the top-up budget was spent)."""
+
+    @property
+    def p(self) -> float:
+        """The p-value to read: Holm-adjusted, or the raw one in a record from before the adjustment."""
+        return self.p_holm if self.p_holm is not None else self.p_value
 
 
 class KnowledgeUpdate(BaseModel):
@@ -164,6 +175,9 @@ class Stopping(BaseModel):
     """Rows produced, counting calls already in flight when the verdict settled."""
     decided_by: list[str] = Field(default_factory=list)
     """The targets that settled it, e.g. 'accuracy >= 0.9 (fail)'; empty when every item was needed."""
+    topped_up: int = 0
+    """Items asked after the ladder for the paired comparisons only: the recommended rung's items this rung had not
+    answered (`advisor.run.topup`). They are in no other number of the rung (not in `used`, its n or its metrics)."""
 
 
 class Variant(BaseModel):

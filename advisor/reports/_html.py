@@ -166,25 +166,14 @@ def checks(record: RunRecord) -> str:
         for c in r.checks
     ]
     pairs = [
-        _tr(
-            [
-                escape(cells.rung_label(r, record)),
-                escape(cells.against_label(c)),
-                f"{c.diff * 100:+.1f} pts",
-                escape(c.test),
-                f"{c.p_value:.3g}",
-            ],
-            text_cols=2,
-        )
-        for r in record.measured
-        for c in r.comparisons
+        _tr([escape(text) for text in cells.comparison_cells(r, c, record)], text_cols=3) for r in record.measured for c in r.comparisons
     ]
     if not rows:
         return ""
     body = "<h2>Target checks</h2>" + _table(["Rung", "Target", "Result", "Check"], rows, 4)
     if pairs:
-        body += "<h2 class=gap>Paired tests</h2>" + _table(["Rung", "Against", "Difference", "Test", "p"], pairs, 2)
-        body += f"<p>{escape(cells.PER_COMPARISON)}.</p>"
+        body += "<h2 class=gap>Paired tests</h2>" + _table(cells.COMPARISON_HEADER, pairs, 3)
+        body += f"<p>{escape(cells.comparisons_note(record))}.</p>"
     return f'<section class="card">{body}</section>'
 
 

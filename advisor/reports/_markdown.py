@@ -130,14 +130,10 @@ def checks(record: RunRecord) -> list[str]:
     ]
     if not rows:
         return []
-    pairs = [
-        [esc(cells.rung_label(r, record)), esc(cells.against_label(c)), f"{c.diff * 100:+.1f} pts", esc(c.test), f"{c.p_value:.3g}"]
-        for r in record.measured
-        for c in r.comparisons
-    ]
+    pairs = [[esc(text) for text in cells.comparison_cells(r, c, record)] for r in record.measured for c in r.comparisons]
     body = table(["Rung", "Target", "Result", "Check"], rows)
     if pairs:
-        body += ["", *table(["Rung", "Against", "Difference", "Test", "p"], pairs), "", f"_{cells.PER_COMPARISON}._"]
+        body += ["", *table(cells.COMPARISON_HEADER, pairs), "", f"_{esc(cells.comparisons_note(record))}._"]
     return ["<details><summary>Target checks</summary>", "", *body, "", "</details>", ""]
 
 

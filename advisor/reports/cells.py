@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import math
 
+from advisor.decide.decision import p_text
 from advisor.record.run import Comparison, MetricValue, RungResult, RunRecord, Training
 from advisor.registry import get_rung, rung_title
 from advisor.scenario.metrics import RATE_METRICS
 from advisor.scenario.schema import Target
 
 DASH = "—"
-PER_COMPARISON = (
-    "p-values are per comparison, not corrected for multiple comparisons (no Holm adjustment): "
-    "each compares two rungs on the items both scored"
-)
+COMPARISON_HEADER = ["Rung", "Against", "Items", "Difference", "Test", "p (Holm)", "p (raw)"]
+"""The columns of the paired tests table (`comparison_cells`)."""
 
 
 def title(name: str | None) -> str:
@@ -47,6 +46,32 @@ def against_label(comparison: Comparison) -> str:
     """The other side of a paired test: a rung, or a cell of another model."""
     name = title(comparison.against)
     return f"{short_model(comparison.against_model)} · {name}" if comparison.against_model else name
+
+
+def comparison_cells(rung: RungResult, c: Comparison, record: RunRecord) -> list[str]:
+    """One row of the paired tests table, as text: the items (and why they are fewer), the difference, both p-values."""
+    items = f"{c.n} ({c.note})" if c.note else str(c.n)
+    holm = f"{c.p_holm:.3g}" if c.p_holm is not None else DASH
+    return [rung_label(rung, record), against_label(c), items, f"{c.diff * 100:+.1f} pts", c.test, holm, f"{c.p_value:.3g}"]
+
+
+def comparisons_note(record: RunRecord) -> str:
+    """What the paired tests' p-values are, and on which items the tests ran."""
+    tests = [c for r in record.measured for c in r.comparisons]
+    if any(c.p_holm is None for c in tests):
+        return "p-values are per comparison, not Holm-adjusted (a record written before the adjustment); each test pairs two rungs on the items both answered"
+    text = (
+        f"p (Holm) is adjusted for the run's {len(tests)} paired tests (Holm-Bonferroni) and is what the verdict reads; "
+        "p (raw) is each test alone. Each test pairs two rungs on the items both answered"
+    )
+    topped = [r for r in record.measured if r.stopping and r.stopping.topped_up]
+    if topped:
+        text += (
+            ", after the rungs that stopped early were asked the recommended rung's items ("
+            + ", ".join(f"{title(r.name)} {r.stopping.topped_up} more" for r in topped if r.stopping)
+            + ")"
+        )
+    return text
 
 
 def is_chosen(rung: RungResult, record: RunRecord) -> bool:
@@ -146,8 +171,8 @@ def update_sentences(record: RunRecord) -> list[str]:
         line = f"{title(rung.name)}: {update.n} questions after the update"
         if update.change is not None and update.before is not None:
             c = update.change
-            line += f", {update.before:.2f} → {update.before + c.diff:.2f} on the {c.n} asked before ({c.test} p = {c.p_value:.3g})"
-        line += "".join(f"; vs {against_label(c)} {c.diff * 100:+.0f} pts ({c.test} p = {c.p_value:.3g})" for c in update.comparisons)
+            line += f", {update.before:.2f} → {update.before + c.diff:.2f} on the {c.n} asked before ({c.test}, {p_text(c)})"
+        line += "".join(f"; vs {against_label(c)} {c.diff * 100:+.0f} pts ({c.test}, {p_text(c)})" for c in update.comparisons)
         found = [ch for ch in rung.checks if ch.after_update]
         line += "; " + "; ".join(f"{target_text(ch.target)} {ch.reason}" for ch in found) if found else ""
         out.append(line + (f" ({update.note})" if update.note else ""))
@@ -195,9 +220,12 @@ def status(rung: RungResult) -> str:
 
 
 def stopped(rung: RungResult) -> str:
-    """', decided after 40 of 120' when sequential stopping spared the rest of the eval set."""
+    """', decided after 40 of 120' when sequential stopping spared the rest of the eval set (and how many items it
+    was asked afterwards for the paired tests)."""
     s = rung.stopping
-    return f", decided after {s.used} of {s.available}" if s and s.used < s.available else ""
+    if not s or s.used >= s.available:
+        return ""
+    return f", decided after {s.used} of {s.available}" + (f" (+{s.topped_up} for the paired tests)" if s.topped_up else "")
 
 
 def meets(rung: RungResult, ok: str = "✓", bad: str = "✗") -> str:

@@ -1,4 +1,5 @@
-"""Climbing the ladder: measure each rung cheapest first, stop at the first that meets every target."""
+"""Climbing the ladder: measure each rung cheapest first, stop at the first that meets every target, then compare
+the rungs on the recommended rung's items (`advisor.run.topup`)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,14 @@ import time
 
 from advisor.decide.decision import prefers_retrieval, recommend
 from advisor.measure import events as ev
-from advisor.measure.cell import RunOptions, measure_cell
+from advisor.measure.cell import Cell, RunOptions, measure_cell
 from advisor.measure.repeats import item_scores
 from advisor.measure.results import comparisons
 from advisor.record.run import LearningCurve, RungName, RungResult, RunRecord
 from advisor.run.models import climb_models
 from advisor.run.plans import plan_rungs
 from advisor.run.preflight import error_budget, estimate, warnings_before
+from advisor.run.topup import Answered, compare_rungs
 from advisor.rungs.finetune.curve import learning_curve
 from advisor.scenario.workspace import Workspace, open_backend
 
@@ -27,8 +29,8 @@ async def climb(ws: Workspace, opts: RunOptions, on_event: ev.OnEvent = lambda e
     warnings = warnings_before(ws)
     base = opts.backend or open_backend(ws.scenario.model, ws.scenario.model_options, concurrency=opts.concurrency, timeout=opts.timeout)
     results: list[RungResult] = []
-    scores: dict[RungName, dict[str, float]] = {}
-    after_update: dict[RungName, dict[str, float]] = {}  # the same, asked after a knowledge update
+    answered: dict[RungName, Answered[RungName]] = {}
+    after_update: dict[RungName, dict[str, float]] = {}  # per-item scores asked after a knowledge update
     passed_by: str | None = None
     failure: str | None = None
     for plan in plans:
@@ -41,10 +43,11 @@ async def climb(ws: Workspace, opts: RunOptions, on_event: ev.OnEvent = lambda e
         elif failure:
             result = RungResult(name=plan.name, status="skipped", skip_reason=f"stopped: {failure}")
         else:
-            result, rows = await measure_cell(ws, plan, base, opts, on_event)
+            cell = Cell(ws, plan.name, base, opts, on_event)
+            result, rows = await measure_cell(cell, plan)
+            cell.set_aside()
             if rows is not None:
-                scores[plan.name] = item_scores(rows)  # averaged over --repeat samples
-                result.comparisons = comparisons(plan.name, scores)
+                answered[plan.name] = Answered(result, cell, rows, item_scores(rows))  # averaged over --repeat samples
                 if result.update is not None:
                     after_update[plan.name] = result.update.scores
                     result.update.comparisons = comparisons(plan.name, after_update)
@@ -57,6 +60,9 @@ async def climb(ws: Workspace, opts: RunOptions, on_event: ev.OnEvent = lambda e
     warnings += [curve_note] if curve_note else []
     for result in results:
         result.model = ws.scenario.model
+    # The choice reads no paired test, its rationale does: choose, top up, compare, then write the rationale.
+    chosen = recommend(results, ws.scenario.profile, ws.scenario.model, ws.scenario.confidence).rung
+    await compare_rungs(answered, None if failure else chosen, opts.top_up, on_event)
     recommendation = recommend(results, ws.scenario.profile, ws.scenario.model, ws.scenario.confidence)
     recommendation.model = ws.scenario.model if recommendation.rung else None
     record = RunRecord(
@@ -72,7 +78,7 @@ async def climb(ws: Workspace, opts: RunOptions, on_event: ev.OnEvent = lambda e
         limit=ws.limit,
         dropped_leaks=ws.dropped_leaks,
         warnings=warnings + [w for r in results if r.rag for w in r.rag.warnings] + ([f"backend failure: {failure}"] if failure else []),
-        estimate=estimate(ws, plans).as_dict(),
+        estimate=estimate(ws, plans, opts.top_up).as_dict(),
         rungs=results,
         recommendation=recommendation,
         seconds=time.perf_counter() - started,

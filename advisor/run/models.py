@@ -18,14 +18,14 @@ from advisor.decide.cost import cell_price
 from advisor.decide.decision import prefers_retrieval
 from advisor.decide.frontier import build_frontier
 from advisor.measure import events as ev
-from advisor.measure.cell import RungPlan, RunOptions, measure_cell
+from advisor.measure.cell import TOP_UP_CALLS, Cell, RungPlan, RunOptions, measure_cell
 from advisor.measure.repeats import item_scores
-from advisor.measure.results import comparisons
 from advisor.record.frontier import CellPrice, Frontier
 from advisor.record.run import RungResult, RunRecord
 from advisor.registry import rung_title
 from advisor.run.plans import plan_rungs
 from advisor.run.preflight import error_budget, estimate, prompt_tokens, warnings_before
+from advisor.run.topup import Answered, compare_rungs
 from advisor.scenario.schema import Candidate
 from advisor.scenario.workspace import Workspace, open_backend
 from evals.backends.base import Backend
@@ -35,7 +35,9 @@ Key = tuple[str, str]
 
 
 @dataclass
-class Cell:
+class PlannedCell:
+    """A (model, rung) cell of the matrix, before it is measured."""
+
     candidate: Candidate
     ws: Workspace
     """The candidate's one-model workspace: its model, prices and options, only its rungs on."""
@@ -66,7 +68,7 @@ def tuned_workspace(ws: Workspace) -> Workspace:
     return candidate_workspaces(ws)[0][1]
 
 
-def plan_cells(ws: Workspace, selected: list[str] | None = None) -> list[Cell]:
+def plan_cells(ws: Workspace, selected: list[str] | None = None) -> list[PlannedCell]:
     """Every (model, rung) cell in matrix order: candidates as given, rungs cheapest first."""
     finetune = ws.scenario.ladder.finetune
     cells = []
@@ -76,13 +78,13 @@ def plan_cells(ws: Workspace, selected: list[str] | None = None) -> list[Cell]:
             if plan.name not in allowed and getattr(ws.scenario.ladder, plan.name) is not None:
                 why = "its rungs list" if candidate.rungs is not None else "a hosted chat model climbs only the prompting rungs"
                 plan = RungPlan(plan.name, skip_reason=f"not a rung of {candidate.model} ({why})")
-            cells.append(Cell(candidate, sub, plan))
+            cells.append(PlannedCell(candidate, sub, plan))
     return cells
 
 
-def estimate_cells(ws: Workspace, selected: list[str] | None = None) -> ev.Estimate:
-    """Calls, tokens and cost if every applicable cell is measured, each candidate at its own prices."""
-    parts = [(c.model, estimate(sub, plan_rungs(sub, selected))) for c, sub in candidate_workspaces(ws)]
+def estimate_cells(ws: Workspace, selected: list[str] | None = None, top_up: int = TOP_UP_CALLS) -> ev.Estimate:
+    """Calls, tokens and cost if every applicable cell is measured, each candidate at its own prices; the top-up's budget."""
+    parts = [(c.model, estimate(sub, plan_rungs(sub, selected), top_up)) for c, sub in candidate_workspaces(ws)]
     if len(parts) == 1:
         return parts[0][1]
     per_rung = {f"{model} {rung}": v for model, part in parts for rung, v in part.per_rung.items()}
@@ -93,6 +95,7 @@ def estimate_cells(ws: Workspace, selected: list[str] | None = None) -> ev.Estim
         sum(p.train_tokens for _, p in parts),
         sum(p.cost_usd for _, p in parts),
         per_rung,
+        top_up,
     )
 
 
@@ -111,7 +114,7 @@ async def climb_models(ws: Workspace, opts: RunOptions, on_event: ev.OnEvent = l
     floors = {cell.key: cell.floor().total(volume, days) for cell in cells if cell.plan.strategy is not None}
     order = sorted(range(len(cells)), key=lambda i: floors.get(cells[i].key, math.inf))
     results: dict[int, RungResult] = {}
-    scores: dict[Key, dict[str, float]] = {}
+    answered: dict[Key, Answered[Key]] = {}
     prices: dict[Key, CellPrice] = {}
     backends: dict[str, Backend] = {}
     best, failure = math.inf, None
@@ -127,9 +130,11 @@ async def climb_models(ws: Workspace, opts: RunOptions, on_event: ev.OnEvent = l
                 backends[model] = open_backend(model, options, concurrency=opts.concurrency, timeout=opts.timeout)
             on_event(ev.Note(f"{model}: {rung_title(name)}"))
             cell_opts = replace(opts, out_dir=opts.out_dir / "models" / slug(model), learning_curve=False, backend=None)
-            result, rows = await measure_cell(cell.ws, cell.plan, backends[model], cell_opts, on_event)
+            measured = Cell(cell.ws, name, backends[model], cell_opts, on_event)
+            result, rows = await measure_cell(measured, cell.plan)
+            measured.set_aside()
             if rows is not None:
-                scores[cell.key] = item_scores(rows)
+                answered[cell.key] = Answered(result, measured, rows, item_scores(rows))
                 prices[cell.key] = _price(cell, result)
                 failure = error_budget(cell.plan, result, opts.max_error_rate, rows)
             if result.meets_targets and eligible(model):
@@ -138,8 +143,12 @@ async def climb_models(ws: Workspace, opts: RunOptions, on_event: ev.OnEvent = l
         results[i] = result
         on_event(ev.RungFinished(result))
     rungs = [results[i] for i in range(len(cells))]
-    _compare_cells(rungs, scores)
     frontier = build_frontier(rungs, prices, profile, ws.scenario.targets, eligible)
+    in_matrix = {c.key: answered[c.key] for c in cells if c.key in answered}  # the comparisons' order
+    # The choice reads no paired test, its rationale does: choose, top up, compare, then write the rationale.
+    chosen = recommend_cells(rungs, frontier, profile, ws.scenario.confidence)
+    key = (chosen.model, chosen.rung) if chosen.model and chosen.rung and not failure else None
+    await compare_rungs(in_matrix, key, opts.top_up, on_event, lambda other: {"against": other[1], "against_model": other[0]})
     return _record(ws, opts, rungs, frontier, failure, started)
 
 
@@ -163,7 +172,7 @@ def _record(ws: Workspace, opts: RunOptions, rungs: list[RungResult], frontier: 
         + [w for r in rungs if r.rag for w in r.rag.warnings]
         + (["no learning curve: --learning-curve runs with one model (drop models:)"] if opts.learning_curve else [])
         + ([f"backend failure: {failure}"] if failure else []),
-        estimate=estimate_cells(ws, opts.rungs).as_dict(),
+        estimate=estimate_cells(ws, opts.rungs, opts.top_up).as_dict(),
         rungs=rungs,
         recommendation=recommend_cells(rungs, frontier, profile, ws.scenario.confidence),
         seconds=time.perf_counter() - started,
@@ -172,7 +181,7 @@ def _record(ws: Workspace, opts: RunOptions, rungs: list[RungResult], frontier: 
     )
 
 
-def _skip_reason(cell: Cell, opts: RunOptions, floor: float, best: float, failure: str | None, eligible: bool) -> str | None:
+def _skip_reason(cell: PlannedCell, opts: RunOptions, floor: float, best: float, failure: str | None, eligible: bool) -> str | None:
     profile = cell.ws.scenario.profile
     if cell.plan.strategy is None:
         return cell.plan.skip_reason
@@ -188,7 +197,7 @@ def _skip_reason(cell: Cell, opts: RunOptions, floor: float, best: float, failur
     return None
 
 
-def _price(cell: Cell, result: RungResult) -> CellPrice:
+def _price(cell: PlannedCell, result: RungResult) -> CellPrice:
     tokens, training = result.tokens_per_call, result.training
     return cell_price(
         cell.ws.scenario.pricing,
@@ -197,14 +206,3 @@ def _price(cell: Cell, result: RungResult) -> CellPrice:
         result.machine_s_per_call or 0.0,
         training.cost_usd if training else 0.0,
     )
-
-
-def _compare_cells(rungs: list[RungResult], scores: dict[Key, dict[str, float]]) -> None:
-    """Paired tests of each measured cell against every cell before it in the matrix, on the items both scored."""
-    seen: dict[Key, dict[str, float]] = {}
-    for rung in rungs:
-        key = (rung.model or "", rung.name)
-        if key not in scores:
-            continue
-        seen[key] = scores[key]
-        rung.comparisons = comparisons(key, seen, lambda other: {"against": other[1], "against_model": other[0]})

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from advisor.decide.cost import per_call
 from advisor.decide.targets import sample_size_warnings
 from advisor.measure import events as ev
-from advisor.measure.cell import RungPlan
+from advisor.measure.cell import TOP_UP_CALLS, RungPlan
 from advisor.record.run import RungResult, RunRecord
 from advisor.scenario.workspace import Workspace
 from evals.data import estimate_tokens
@@ -17,8 +17,9 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
-def estimate(ws: Workspace, plans: list[RungPlan]) -> ev.Estimate:
-    """Calls, tokens and cost if every applicable rung is measured (an upper bound: the ladder may stop early)."""
+def estimate(ws: Workspace, plans: list[RungPlan], top_up: int = TOP_UP_CALLS) -> ev.Estimate:
+    """Calls, tokens and cost if every applicable rung is measured (an upper bound: the ladder may stop early), and
+    the budget of the top-up after it (`advisor.run.topup`)."""
     n, per_rung, calls, tokens_in, tokens_out, train_tokens = len(ws.eval_set), {}, 0, 0, 0, 0
     for plan in plans:
         if plan.strategy is None or not ws.eval_set:
@@ -31,7 +32,7 @@ def estimate(ws: Workspace, plans: list[RungPlan]) -> ev.Estimate:
     cost = per_call(ws.scenario.pricing, tokens_in, tokens_out, 0).total
     if ws.scenario.pricing:
         cost += ws.scenario.pricing.training_per_1m * train_tokens / 1e6
-    return ev.Estimate(calls, tokens_in, tokens_out, train_tokens, cost, per_rung)
+    return ev.Estimate(calls, tokens_in, tokens_out, train_tokens, cost, per_rung, top_up)
 
 
 def prompt_tokens(ws: Workspace, plan: RungPlan) -> float:
