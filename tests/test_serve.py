@@ -1,4 +1,4 @@
-"""`advisor serve` on loopback, called with the real openai SDK: models, completions, batching, refusals, an adapter."""
+"""`advisor serve` on loopback, called with the real openai SDK: models, completions, streaming, batching, refusals, an adapter."""
 
 from __future__ import annotations
 
@@ -60,8 +60,11 @@ def advisor_serve(*args: str) -> Iterator[Callable[[], str]]:
 @pytest.fixture(scope="module")
 def server(embedded_model):
     """The app on a free loopback port in a background thread; yields (base_url, backend)."""
+    from evals.backends import GenerationParams
+
     backend = LocalBackend("smollm2-135m")
-    backend.load()
+    # A first generate sets itself up (over a minute on a busy 2-core machine): not within any test's request timeout.
+    asyncio.run(backend.complete(ask("Hi"), GenerationParams(max_tokens=1)))
     port = free_port()
     instance = uvicorn.Server(uvicorn.Config(create_app(backend), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=instance.run, daemon=True)
@@ -136,10 +139,34 @@ async def test_the_projects_openai_backend_gets_the_same_greedy_answer(server):
     assert (over_http.text, over_http.input_tokens, over_http.output_tokens) == (direct.text, direct.input_tokens, direct.output_tokens)
 
 
-@pytest.mark.parametrize("extra, words", [({"n": 2}, "n=1"), ({"stream": True}, "stream"), ({"temperature": 5}, "temperature")])
+@pytest.mark.parametrize(
+    "extra, words", [({"n": 2}, "n=1"), ({"stream_options": {"include_usage": True}}, "stream=true"), ({"temperature": 5}, "temperature")]
+)
 def test_unsupported_requests_are_clear_400s(client, extra, words):
     with pytest.raises(openai.BadRequestError, match=words):
         client.chat.completions.create(model="smollm2-135m", messages=ask("hi"), max_tokens=2, **extra)
+
+
+def test_a_streamed_answer_is_the_plain_answer_sent_as_it_is_generated(client):
+    """stream=True through the SDK: OpenAI's chunks, the same greedy text, finish reason and usage as without it."""
+    question = ask("What is the capital of France? Answer in a sentence.")
+    for extra in ({"max_tokens": 24}, {"max_tokens": 24, "stop": "Paris"}):
+        plain = client.chat.completions.create(model="smollm2-135m", messages=question, **extra)
+        start = time.perf_counter()
+        arrived, chunks = [], []
+        stream = client.chat.completions.create(
+            model="smollm2-135m", messages=question, stream=True, stream_options={"include_usage": True}, **extra
+        )
+        for chunk in stream:
+            arrived.append(time.perf_counter() - start)
+            chunks.append(chunk)
+        role, *deltas, finish, usage = chunks
+        assert role.choices[0].delta.role == "assistant" and len({c.id for c in chunks}) == 1
+        assert "".join(d.choices[0].delta.content for d in deltas) == plain.choices[0].message.content
+        assert finish.choices[0].finish_reason == plain.choices[0].finish_reason
+        assert usage.choices == [] and usage.usage == plain.usage
+    # one token at a time: the text does not arrive all at once at the end
+    assert len(deltas) > 1 and arrived[1] < arrived[-1]
 
 
 def test_response_format_json_schema_constrains_the_answer(client):
