@@ -169,6 +169,25 @@ def test_a_streamed_answer_is_the_plain_answer_sent_as_it_is_generated(client):
     assert len(deltas) > 1 and arrived[1] < arrived[-1]
 
 
+async def test_the_latency_probe_over_http_times_the_first_token_of_the_streamed_answer(server):
+    """The project's openai backend streams the probe's calls only: the same text as a plain call, the first token
+    before the whole answer."""
+    from advisor.measure.latency import probe
+    from evals.backends import GenerationParams, get_backend
+
+    remote = get_backend(f"openai:{server[0]}#smollm2-135m")
+    params = GenerationParams(max_tokens=16)
+    plain, streamed = await remote.complete(ask("Name a colour."), params), await remote.complete_streamed(ask("Name a colour."), params)
+    assert (streamed.text, streamed.input_tokens, streamed.output_tokens) == (plain.text, plain.input_tokens, plain.output_tokens)
+    assert plain.ttft_s is None and 0 < streamed.ttft_s < streamed.latency_s
+    found = await probe(remote, [ask(f"Name {n} colours.") for n in ("two", "three", "four", "five")], params)
+    assert len(found.ttft) == len(found.seconds) == 4
+    assert all(0 < first < total for first, total in zip(found.ttft, found.seconds))
+    summary = found.summary(0.95)
+    assert summary["ttft_p50"] < summary["p50"] and summary["ttft_p95_low"] <= summary["ttft_p95"] <= summary["ttft_p95_high"]
+    assert summary["output_tokens_per_s"] > 0
+
+
 def test_response_format_json_schema_constrains_the_answer(client):
     labels = ["refund", "shipping", "billing"]
     schema = {
