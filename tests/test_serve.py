@@ -188,6 +188,27 @@ async def test_the_latency_probe_over_http_times_the_first_token_of_the_streamed
     assert summary["output_tokens_per_s"] > 0
 
 
+def test_a_ttft_target_gates_a_run_against_the_served_model(server, tmp_path, capsys):
+    """`advisor run` against the server records the TTFT; `advisor gate` fails a target no server can meet, and passes
+    a generous one."""
+    from clirun import run_cli
+    from test_ladder import write_scenario
+
+    from advisor.record.run import load_record
+
+    path = write_scenario(tmp_path / "s", n_eval=4, targets=[{"metric": "ttft_p95_ms", "max": 60000}])
+    path.write_text(path.read_text().replace("local:smollm2-135m", f"openai:{server[0]}#smollm2-135m"))
+    run = ["run", str(path), "--out", str(tmp_path / "run"), "--rungs", "zero_shot", "--latency-probe", "4", "--timeout", "300"]
+    code, _, err = run_cli(run, capsys)  # a long timeout: a first structured answer is slow on a busy machine
+    zero = load_record(tmp_path / "run" / "run.json").rung("zero_shot")
+    assert code == 0, err
+    assert zero.latency_ms["ttft_p95"] < zero.latency_ms["p95"] and zero.checks[0].passed
+    assert "TTFT" in (tmp_path / "run" / "report.md").read_text()
+    code, out, _ = run_cli(["gate", str(tmp_path / "run" / "run.json"), "--target", "ttft_p95_ms<=1"], capsys)
+    assert code == 1 and "misses ttft_p95_ms <= 1.0 (upper bound " in out
+    assert run_cli(["gate", str(tmp_path / "run" / "run.json")], capsys)[0] == 0
+
+
 def test_response_format_json_schema_constrains_the_answer(client):
     labels = ["refund", "shipping", "billing"]
     schema = {
