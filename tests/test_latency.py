@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from test_ladder import LABELS, climb_with, write_scenario
 
 from advisor.measure.latency import Probe
 from evals.backends.base import Completion
+from evals.errors import BackendError
 
 
 class QueueingFake:
@@ -102,3 +104,87 @@ def test_reports_show_the_probe_and_the_throughput_beside_it(tmp_path):
         "/s: items per second during the run at concurrency 8._" in md
     )
     assert "20 calls one at a time" in render(record, "terminal") and "20 calls one at a time" in render(record, "html")
+
+
+class StreamingFake(QueueingFake):
+    """The queueing fake, also streaming: a probed call's first token comes after 4 ms of its 10 ms, of 4 output tokens.
+    `refuses` makes it a server that does not stream."""
+
+    spec = "fake:streaming"
+
+    def __init__(self, refuses: bool = False):
+        super().__init__()
+        self.streamed, self.refuses = 0, refuses
+
+    async def complete_streamed(self, messages, params) -> Completion:
+        if self.refuses:
+            raise BackendError("fake: HTTP 400 after 1 attempt(s): streaming is not supported")
+        self.streamed += 1
+        completion = await self.complete(messages, params)
+        completion.output_tokens, completion.ttft_s = 4, completion.latency_s * 0.4
+        return completion
+
+
+def test_a_streaming_backend_s_probe_gives_ttft_and_output_pace_and_the_run_is_not_streamed(tmp_path):
+    backend = StreamingFake()
+    path = write_scenario(tmp_path / "s", targets=[{"metric": "ttft_p95_ms", "max": 600}])
+    record, _ = climb_with(path, tmp_path, backend=backend, rungs=["zero_shot"], sequential=False)
+    zero = record.rung("zero_shot")
+    assert backend.streamed == 21 and backend.calls == 60 + 21  # the warm-up and 20 items; the run's 60 calls as they were
+    ms = zero.latency_ms
+    assert ms["ttft_p50"] == ms["ttft_p95"] == 4.0 and ms["ttft_p95_low"] <= 4.0 <= ms["ttft_p95_high"]
+    assert ms["output_tokens_per_s"] == pytest.approx((4 - 1) / 0.006)
+    check = zero.checks[0]
+    assert check.passed and check.observed == ms["ttft_p95_high"] and check.reason.startswith("upper bound 4 <= 600")
+
+
+def test_reports_show_the_ttft_beside_the_latency(tmp_path):
+    from advisor.reports import render
+
+    record, _ = climb_with(write_scenario(tmp_path / "s"), tmp_path, backend=StreamingFake(), rungs=["zero_shot"], sequential=False)
+    pace = record.rung("zero_shot").throughput["items_per_s"]
+    md = render(record, "md")
+    assert f"| 10 / 10 · TTFT 4 / 4 · {pace:.1f}/s |" in md
+    assert "as a user would wait for them; TTFT: p50 / p95 time to the first token of a streamed answer; /s:" in md
+    for fmt in ("terminal", "html"):
+        assert "TTFT 4 / 4" in render(record, fmt)
+
+
+def test_a_server_that_does_not_stream_is_probed_whole_and_a_ttft_target_says_why_it_failed(tmp_path):
+    path = write_scenario(tmp_path / "s", targets=[{"metric": "ttft_p95_ms", "max": 600}])
+    record, _ = climb_with(path, tmp_path, backend=StreamingFake(refuses=True), rungs=["zero_shot"], sequential=False)
+    zero = record.rung("zero_shot")
+    assert zero.latency_from == "probe" and zero.latency_ms["p95"] == 10.0 and not any(k.startswith("ttft") for k in zero.latency_ms)
+    assert not zero.checks[0].passed and zero.checks[0].reason.startswith("ttft_p95_ms was not measured: the time to the first token")
+
+
+def test_a_cached_rerun_reports_the_same_ttft_without_calling_the_model(tmp_path, run_cache):
+    from advisor.run import RunOptions, climb
+    from advisor.scenario.workspace import prepare
+
+    ws = prepare(write_scenario(tmp_path / "s"))
+    first = asyncio.run(climb(ws, RunOptions(tmp_path / "a", backend=StreamingFake(), rungs=["zero_shot"])))
+    tripwire = StreamingFake()
+    again = asyncio.run(climb(ws, RunOptions(tmp_path / "b", backend=tripwire, rungs=["zero_shot"])))
+    assert tripwire.calls == 0 and "ttft_p95" in first.rung("zero_shot").latency_ms
+    assert again.rung("zero_shot").latency_ms == first.rung("zero_shot").latency_ms
+
+
+def test_a_ttft_target_for_a_local_model_is_a_warning_naming_the_target(tmp_path):
+    from advisor.scenario.checks import check_scenario
+
+    path = write_scenario(tmp_path / "s", targets=[{"metric": "accuracy", "min": 0.5}, {"metric": "ttft_p95_ms", "max": 500}])
+    (warning,) = [w for w in check_scenario(path).warnings if w.field == "targets.1"]
+    assert "local:smollm2-135m" in warning.message and "advisor serve" in warning.fix and warning.line is not None
+
+
+def test_the_wizard_asks_for_a_ttft_target_only_for_a_model_served_over_http():
+    from advisor.tui.answers import Answers
+
+    answers = Answers()
+    assert "p95_latency_ms" in answers.visible_targets() and "ttft_p95_ms" not in answers.visible_targets()
+    for model in ("openai:http://127.0.0.1:8000/v1#smollm2-135m", "local:smollm2-135m, openai:gpt-4o-mini"):
+        answers.values["model"] = model
+        assert "ttft_p95_ms" in answers.visible_targets()
+    answers.values.update({"model": "openai:http://127.0.0.1:8000/v1#m", "target.ttft_p95_ms": "800"})
+    assert [str(t) for t in answers.targets() if t.metric == "ttft_p95_ms"] == ["ttft_p95_ms <= 800.0"]

@@ -168,3 +168,17 @@ def test_the_runs_concurrency_reaches_the_openai_backend_beyond_eight():
         backend = open_backend(f"openai:{server.base_url}#fake-model", ModelOptions(timeout=5), concurrency=16)
         asyncio.run(burst(backend))
         assert server.app.max_in_flight == 16 and backend.timeout == 5
+
+
+def test_a_server_that_ignores_stream_fails_the_streamed_call_at_once_and_the_probe_times_whole_answers():
+    """The fake answers `stream: true` with a plain JSON body: no chunk comes, so the call fails without retries."""
+    from advisor.measure.latency import probe
+
+    with FakeOpenAIServer() as server:
+        backend = fast_backend(server)
+        with pytest.raises(BackendError, match="does not stream"):
+            asyncio.run(backend.complete_streamed(USER, GenerationParams()))
+        assert server.app.requests["q1"] == 1 and server.app.bodies[-1]["stream_options"] == {"include_usage": True}
+        found = asyncio.run(probe(backend, [[{"role": "user", "content": f"q{i} say refund"}] for i in range(3)], GenerationParams()))
+        assert "stream" not in server.app.bodies[-1]
+    assert len(found.seconds) == 3 and found.ttft == [] and "ttft_p50" not in found.summary(0.95)

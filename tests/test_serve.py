@@ -1,4 +1,4 @@
-"""`advisor serve` on loopback, called with the real openai SDK: models, completions, batching, refusals, an adapter."""
+"""`advisor serve` on loopback, called with the real openai SDK: models, completions, streaming, batching, refusals, an adapter."""
 
 from __future__ import annotations
 
@@ -60,8 +60,11 @@ def advisor_serve(*args: str) -> Iterator[Callable[[], str]]:
 @pytest.fixture(scope="module")
 def server(embedded_model):
     """The app on a free loopback port in a background thread; yields (base_url, backend)."""
+    from evals.backends import GenerationParams
+
     backend = LocalBackend("smollm2-135m")
-    backend.load()
+    # A first generate sets itself up (over a minute on a busy 2-core machine): not within any test's request timeout.
+    asyncio.run(backend.complete(ask("Hi"), GenerationParams(max_tokens=1)))
     port = free_port()
     instance = uvicorn.Server(uvicorn.Config(create_app(backend), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=instance.run, daemon=True)
@@ -136,10 +139,74 @@ async def test_the_projects_openai_backend_gets_the_same_greedy_answer(server):
     assert (over_http.text, over_http.input_tokens, over_http.output_tokens) == (direct.text, direct.input_tokens, direct.output_tokens)
 
 
-@pytest.mark.parametrize("extra, words", [({"n": 2}, "n=1"), ({"stream": True}, "stream"), ({"temperature": 5}, "temperature")])
+@pytest.mark.parametrize(
+    "extra, words", [({"n": 2}, "n=1"), ({"stream_options": {"include_usage": True}}, "stream=true"), ({"temperature": 5}, "temperature")]
+)
 def test_unsupported_requests_are_clear_400s(client, extra, words):
     with pytest.raises(openai.BadRequestError, match=words):
         client.chat.completions.create(model="smollm2-135m", messages=ask("hi"), max_tokens=2, **extra)
+
+
+def test_a_streamed_answer_is_the_plain_answer_sent_as_it_is_generated(client):
+    """stream=True through the SDK: OpenAI's chunks, the same greedy text, finish reason and usage as without it."""
+    question = ask("What is the capital of France? Answer in a sentence.")
+    for extra in ({"max_tokens": 24}, {"max_tokens": 24, "stop": "Paris"}):
+        plain = client.chat.completions.create(model="smollm2-135m", messages=question, **extra)
+        start = time.perf_counter()
+        arrived, chunks = [], []
+        stream = client.chat.completions.create(
+            model="smollm2-135m", messages=question, stream=True, stream_options={"include_usage": True}, **extra
+        )
+        for chunk in stream:
+            arrived.append(time.perf_counter() - start)
+            chunks.append(chunk)
+        role, *deltas, finish, usage = chunks
+        assert role.choices[0].delta.role == "assistant" and len({c.id for c in chunks}) == 1
+        assert "".join(d.choices[0].delta.content for d in deltas) == plain.choices[0].message.content
+        assert finish.choices[0].finish_reason == plain.choices[0].finish_reason
+        assert usage.choices == [] and usage.usage == plain.usage
+    # one token at a time: the text does not arrive all at once at the end
+    assert len(deltas) > 1 and arrived[1] < arrived[-1]
+
+
+async def test_the_latency_probe_over_http_times_the_first_token_of_the_streamed_answer(server):
+    """The project's openai backend streams the probe's calls only: the same text as a plain call, the first token
+    before the whole answer."""
+    from advisor.measure.latency import probe
+    from evals.backends import GenerationParams, get_backend
+
+    remote = get_backend(f"openai:{server[0]}#smollm2-135m")
+    params = GenerationParams(max_tokens=16)
+    plain, streamed = await remote.complete(ask("Name a colour."), params), await remote.complete_streamed(ask("Name a colour."), params)
+    assert (streamed.text, streamed.input_tokens, streamed.output_tokens) == (plain.text, plain.input_tokens, plain.output_tokens)
+    assert plain.ttft_s is None and 0 < streamed.ttft_s < streamed.latency_s
+    found = await probe(remote, [ask(f"Name {n} colours.") for n in ("two", "three", "four", "five")], params)
+    assert len(found.ttft) == len(found.seconds) == 4
+    assert all(0 < first < total for first, total in zip(found.ttft, found.seconds))
+    summary = found.summary(0.95)
+    assert summary["ttft_p50"] < summary["p50"] and summary["ttft_p95_low"] <= summary["ttft_p95"] <= summary["ttft_p95_high"]
+    assert summary["output_tokens_per_s"] > 0
+
+
+def test_a_ttft_target_gates_a_run_against_the_served_model(server, tmp_path, capsys):
+    """`advisor run` against the server records the TTFT; `advisor gate` fails a target no server can meet, and passes
+    a generous one."""
+    from clirun import run_cli
+    from test_ladder import write_scenario
+
+    from advisor.record.run import load_record
+
+    path = write_scenario(tmp_path / "s", n_eval=4, targets=[{"metric": "ttft_p95_ms", "max": 60000}])
+    path.write_text(path.read_text().replace("local:smollm2-135m", f"openai:{server[0]}#smollm2-135m"))
+    run = ["run", str(path), "--out", str(tmp_path / "run"), "--rungs", "zero_shot", "--latency-probe", "4", "--timeout", "300"]
+    code, _, err = run_cli(run, capsys)  # a long timeout: a first structured answer is slow on a busy machine
+    zero = load_record(tmp_path / "run" / "run.json").rung("zero_shot")
+    assert code == 0, err
+    assert zero.latency_ms["ttft_p95"] < zero.latency_ms["p95"] and zero.checks[0].passed
+    assert "TTFT" in (tmp_path / "run" / "report.md").read_text()
+    code, out, _ = run_cli(["gate", str(tmp_path / "run" / "run.json"), "--target", "ttft_p95_ms<=1"], capsys)
+    assert code == 1 and "misses ttft_p95_ms <= 1.0 (upper bound " in out
+    assert run_cli(["gate", str(tmp_path / "run" / "run.json")], capsys)[0] == 0
 
 
 def test_response_format_json_schema_constrains_the_answer(client):

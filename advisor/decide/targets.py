@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from advisor.record.run import RungResult, TargetCheck
 from advisor.registry import trains
-from advisor.scenario.metrics import COST_METRICS, FORGETTING_METRICS, LATENCY_METRICS, RATE_METRICS
+from advisor.scenario.metrics import BY_NAME, COST_METRICS, FORGETTING_METRICS, LATENCY_METRICS, RATE_METRICS
 from advisor.scenario.schema import Target
 from evals.stats import max_demonstrable
+
+UNSTREAMED = ": the time to the first token comes from streamed calls to a server (openai:URL#MODEL), and this model's were not"
 
 
 def observed(rung: RungResult, target: Target) -> float | None:
     """The number a target is compared with: the confidence bound on the side that matters."""
     if target.metric in LATENCY_METRICS:  # the probe's interval bound when there is one
-        key = target.metric.split("_")[0]
+        key = BY_NAME[target.metric].latency_key
         return rung.latency_ms.get(f"{key}_{'low' if target.min is not None else 'high'}", rung.latency_ms.get(key))
     if target.metric in COST_METRICS:
         bounds = rung.cost_per_1k_calls_bounds
@@ -38,7 +40,7 @@ def _forgetting_bound(rung: RungResult, target: Target) -> float | None:
 def _bounded(rung: RungResult, target: Target) -> bool:
     """Whether the compared number is an interval's bound (rates, forgetting, probed latency, bootstrapped cost)."""
     if target.metric in LATENCY_METRICS:
-        return f"{target.metric.split('_')[0]}_high" in rung.latency_ms
+        return f"{BY_NAME[target.metric].latency_key}_high" in rung.latency_ms
     if target.metric in COST_METRICS:
         return rung.cost_per_1k_calls_bounds is not None
     return target.metric in RATE_METRICS | FORGETTING_METRICS
@@ -52,7 +54,9 @@ def _num(value: float) -> str:
 def check(rung: RungResult, target: Target, confidence: float) -> TargetCheck:
     value = observed(rung, target)
     if value is None:
-        return TargetCheck(target=target, passed=False, observed=None, reason=f"{target.metric} was not measured")
+        metric = BY_NAME.get(target.metric)
+        why = UNSTREAMED if metric and metric.needs == "streaming" else ""
+        return TargetCheck(target=target, passed=False, observed=None, reason=f"{target.metric} was not measured{why}")
     if target.min is not None:
         passed = value >= target.min
         side = "lower bound" if _bounded(rung, target) else "value"

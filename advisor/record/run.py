@@ -211,7 +211,9 @@ class RungResult(BaseModel):
     metrics: dict[str, MetricValue] = Field(default_factory=dict)
     latency_ms: dict[str, float] = Field(default_factory=dict)
     """p50 and p95 per call; from the one-at-a-time probe (`latency_from`), which adds the bounds of their
-    bootstrap intervals (p50_low, p50_high, p95_low, p95_high) and its item count n."""
+    bootstrap intervals (p50_low, p50_high, p95_low, p95_high) and its item count n. Where the probe's calls
+    streamed (an OpenAI-compatible server), the time to the first token too (ttft_p50, ttft_p95 and their bounds,
+    ttft_p95_high...) and output_tokens_per_s, the median pace of the answer after its first token."""
     latency_from: Literal["probe", "run"] | None = None
     """probe: calls sent one at a time after a warm-up (as a user would see them); run: the concurrent run's calls."""
     throughput: dict[str, float] | None = None

@@ -180,11 +180,13 @@ def update_sentences(record: RunRecord) -> list[str]:
 
 
 def latency(rung: RungResult) -> str:
-    """p50 / p95 in milliseconds."""
+    """p50 / p95 in milliseconds, and those of the time to the first token where the calls streamed."""
     if rung.status != "measured" or not rung.latency_ms:
         return DASH
+    ms = rung.latency_ms
+    first = f" · TTFT {number(ms['ttft_p50'], 0)} / {number(ms.get('ttft_p95'), 0)}" if "ttft_p50" in ms else ""
     pace = f" · {rung.throughput['items_per_s']:.1f}/s" if rung.throughput else ""
-    return f"{number(rung.latency_ms.get('p50'), 0)} / {number(rung.latency_ms.get('p95'), 0)}{pace}"
+    return f"{number(ms.get('p50'), 0)} / {number(ms.get('p95'), 0)}{first}{pace}"
 
 
 def latency_note(record: RunRecord) -> str | None:
@@ -194,7 +196,10 @@ def latency_note(record: RunRecord) -> str | None:
         return None
     paced = next((r.throughput for r in record.measured if r.throughput), None)
     pace = f"; /s: items per second during the run at concurrency {paced['concurrency']:.0f}" if paced else ""
-    return f"p50 / p95: {probed[0].latency_ms.get('n', 0):.0f} calls one at a time after a warm-up, as a user would wait for them{pace}"
+    first = "; TTFT: p50 / p95 time to the first token of a streamed answer" if any("ttft_p50" in r.latency_ms for r in probed) else ""
+    return (
+        f"p50 / p95: {probed[0].latency_ms.get('n', 0):.0f} calls one at a time after a warm-up, as a user would wait for them{first}{pace}"
+    )
 
 
 def tokens(rung: RungResult) -> str:

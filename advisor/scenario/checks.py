@@ -12,6 +12,7 @@ import click
 import yaml
 
 from advisor.scenario.file import load_scenario, load_yaml
+from advisor.scenario.metrics import BY_NAME
 from advisor.scenario.schema import Candidate, Scenario
 from advisor.scenario.sources import source_warnings
 from evals.backends.endpoint import EndpointBackend
@@ -102,7 +103,7 @@ def check_scenario(path: str | Path) -> ScenarioCheck:
     leaks = leak_problems(find_leaks(eval_set, train), data.eval, data.train) if train and data.train else []
     leaks += near_duplicate_problems(find_near_duplicates(eval_set, train), data.eval, data.train) if train and data.train else []
     warnings = leaks + _unseen_labels(scenario, eval_set, train, data.eval) + source_warnings(eval_set, data.knowledge, data.eval)
-    warnings += _update_warnings(path, scenario, eval_set, updated)
+    warnings += _update_warnings(path, scenario, eval_set, updated) + _unstreamed_targets(path, scenario)
     return ScenarioCheck(scenario, eval_set, train, _count_docs(data.knowledge), warnings, len(leaks), sets.get("unlabeled", []), updated)
 
 
@@ -149,6 +150,22 @@ def _update_warnings(path: Path, scenario: Scenario, eval_set: list[Example], up
     fix = "give each update question the id of the eval question it asks again (its answer after the change)"
     line = _key_line(path, "data", "knowledge_update", "eval")
     return [*warnings, Problem(message, fix=fix, file=path, line=line, field="data.knowledge_update.eval")]
+
+
+def _unstreamed_targets(path: Path, scenario: Scenario) -> list[Problem]:
+    """A target only a streamed call measures (the time to the first token), set for a local model that cannot stream."""
+    local = [c.model for c in scenario.candidates if c.spec.is_local]
+    return [
+        Problem(
+            f"{t.metric} is measured on streamed calls to a server; {', '.join(local)} is called in this process and will fail it",
+            fix="serve the model (`advisor serve --model ...`) and name it openai:http://127.0.0.1:8000/v1#MODEL, or drop the target",
+            file=path,
+            line=_key_line(path, "targets", str(i)),
+            field=f"targets.{i}",
+        )
+        for i, t in enumerate(scenario.targets)
+        if local and BY_NAME[t.metric].needs == "streaming"
+    ]
 
 
 def _knowledge_problems(folder: Path) -> list[Problem]:

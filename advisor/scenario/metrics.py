@@ -23,8 +23,11 @@ class Metric:
     """Each item's value is 0 or 1 (every grader scores an item 0 or 1), so sequential stopping may curtail on it."""
     grader: str | None = None
     """The grader kind that measures it; None: any."""
-    needs: Literal["knowledge", "training"] | None = None
-    """What the scenario must have for a rung to measure it: a knowledge folder, or a rung that trains."""
+    needs: Literal["knowledge", "training", "streaming"] | None = None
+    """What the scenario must have for a rung to measure it: a knowledge folder, a rung that trains, or a model
+    served over HTTP (an OpenAI-compatible server streams its answers; a local model has no first token to time)."""
+    latency_key: str = ""
+    """latency: its key in a rung's `latency_ms` (the bounds of its interval are KEY_low and KEY_high)."""
     hint: str = ""
     """What the wizard says beside its question."""
 
@@ -38,8 +41,9 @@ METRICS: tuple[Metric, ...] = (
     Metric("grounded", "grounded", "min", "rate", needs="knowledge"),
     Metric("citation_precision", "citation precision", "min", "rate", needs="knowledge"),
     Metric("citation_recall", "citation recall", "min", "rate", needs="knowledge"),
-    Metric("p50_latency_ms", "p50 latency ms", "max", "latency"),
-    Metric("p95_latency_ms", "p95 latency ms", "max", "latency"),
+    Metric("p50_latency_ms", "p50 latency ms", "max", "latency", latency_key="p50"),
+    Metric("p95_latency_ms", "p95 latency ms", "max", "latency", latency_key="p95"),
+    Metric("ttft_p95_ms", "p95 TTFT ms", "max", "latency", needs="streaming", latency_key="ttft_p95", hint="time to the first token"),
     Metric("cost_per_1k_calls_usd", "$ per 1k calls", "max", "cost"),
     Metric(
         "forgetting_change",

@@ -149,7 +149,7 @@ class Grader(Strict):
 class Target(Strict):
     metric: str
     """A metric name: accuracy, format_valid, macro_f1, field_accuracy, recall_at_k, grounded, citation_precision,
-    citation_recall, p50_latency_ms, p95_latency_ms, cost_per_1k_calls_usd, forgetting_change."""
+    citation_recall, p50_latency_ms, p95_latency_ms, ttft_p95_ms, cost_per_1k_calls_usd, forgetting_change."""
     min: float | None = None
     """The metric's confidence lower bound must be at least this."""
     max: float | None = None

@@ -1,7 +1,8 @@
 """An OpenAI-compatible HTTP API over a local backend, so any OpenAI client can call the model and its adapter.
 
 Differences from OpenAI, chosen for reproducible evals: an omitted `temperature` means greedy (0), and
-an omitted `max_tokens` means 512. Only `n=1` and `stream=false` are served.
+an omitted `max_tokens` means 512. Only `n=1` is served. `stream=true` streams the text as the model generates
+it (advisor.serve.stream), the same text a plain request gets.
 """
 
 from __future__ import annotations
@@ -9,13 +10,15 @@ from __future__ import annotations
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from advisor.serve.guard import DEFAULT_MAX_BODY_BYTES, BodyTooLarge, Guard
+from advisor.serve.stream import Chunks, TextStream, events, usage
 from evals.backends.base import Backend, Completion, GenerationParams, Structure
 from evals.backends.response_format import from_request
 from evals.errors import BackendError, InputError
@@ -29,6 +32,13 @@ class ChatMessage(BaseModel):
 
     role: str
     content: str | list[dict] | None = None
+
+
+class StreamOptions(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    include_usage: bool | None = None
+    """Send a last chunk with the usage (and no choices) before [DONE]."""
 
 
 class ChatRequest(BaseModel):
@@ -45,6 +55,7 @@ class ChatRequest(BaseModel):
     seed: int | None = Field(default=None, ge=0, le=2**63 - 1)
     n: int | None = 1
     stream: bool | None = False
+    stream_options: StreamOptions | None = None
     response_format: dict | None = None
     """OpenAI's structured output: {type: json_schema, json_schema: {schema}} or {type: json_object}; vLLM's
     guided_choice / guided_json / guided_regex fields are honoured too."""
@@ -86,8 +97,8 @@ def to_params(request: ChatRequest) -> GenerationParams:
     """GenerationParams from the request, refusing what the local backend cannot do."""
     if request.n not in (None, 1):
         raise RequestProblem("only n=1 is supported; send several requests instead (they are batched)", "n")
-    if request.stream:
-        raise RequestProblem("streaming is not supported; send stream=false", "stream")
+    if request.stream_options is not None and not request.stream:
+        raise RequestProblem("stream_options is only allowed with stream=true", "stream_options")
     stop = [request.stop] if isinstance(request.stop, str) else list(request.stop or [])
     if any(not s for s in stop):
         raise RequestProblem("stop strings must not be empty", "stop")
@@ -113,11 +124,6 @@ def to_structure(request: ChatRequest) -> Structure | None:
 
 def completion_body(model_id: str, completion: Completion) -> dict:
     """A chat.completion object in OpenAI's shape."""
-    usage = {
-        "prompt_tokens": completion.input_tokens,
-        "completion_tokens": completion.output_tokens,
-        "total_tokens": completion.input_tokens + completion.output_tokens,
-    }
     choice = {
         "index": 0,
         "message": {"role": "assistant", "content": completion.text},
@@ -130,8 +136,19 @@ def completion_body(model_id: str, completion: Completion) -> dict:
         "created": int(time.time()),
         "model": model_id,
         "choices": [choice],
-        "usage": usage,
+        "usage": usage(completion),
     }
+
+
+async def answer(backend: Backend, request: ChatRequest, options: dict[str, Any]) -> dict | StreamingResponse:
+    """The completion's body, or its stream once the first text is ready (an error before it still has its status)."""
+    messages, params = to_messages(request), to_params(request)
+    if not request.stream:
+        return completion_body(request.model, await backend.complete(messages, params, **options))
+    stream = TextStream(lambda on_text: backend.complete(messages, params, **{**options, "on_text": on_text}))
+    await stream.started()
+    chunks = Chunks(request.model, bool(request.stream_options and request.stream_options.include_usage))
+    return StreamingResponse(events(stream, chunks), media_type="text/event-stream")
 
 
 def error_body(message: str, kind: str, param: str | None = None, code: str | None = None) -> dict:
@@ -171,20 +188,19 @@ def create_app(backend: Backend, *, api_key: str | None = None, max_body_bytes: 
         data = [{"id": m, "object": "model", "created": created, "owned_by": "advisor"} for m in models]
         return {"object": "list", "data": data}
 
-    @app.post("/v1/chat/completions", response_model=None)  # a dict in OpenAI's shape, or an error response
-    async def chat_completions(request: ChatRequest) -> dict | JSONResponse:
+    @app.post("/v1/chat/completions", response_model=None)  # a dict in OpenAI's shape, a stream, or an error response
+    async def chat_completions(request: ChatRequest) -> dict | JSONResponse | StreamingResponse:
         if request.model not in models:
             raise RequestProblem(
                 f"model '{request.model}' is not served here; use one of: {', '.join(models)}", "model", 404, "model_not_found"
             )
-        messages, params = to_messages(request), to_params(request)
-        options = {"use_adapter": models[request.model]} if getattr(backend, "adapter", None) else {}
+        # LocalBackend's own keywords: which model under the adapter answers, and where its text goes as it comes
+        options: dict[str, Any] = {"use_adapter": models[request.model]} if getattr(backend, "adapter", None) else {}
         try:
-            completion = await backend.complete(messages, params, **options)
+            return await answer(backend, request, options)
         except InputError as exc:
             raise RequestProblem(str(exc), exc.problems[0].field if exc.problems else None) from exc
         except BackendError as exc:
             return JSONResponse(error_body(str(exc), "server_error"), status_code=500)
-        return completion_body(request.model, completion)
 
     return Guard(app, api_key=api_key, max_body_bytes=max_body_bytes)

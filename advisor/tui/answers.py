@@ -103,6 +103,7 @@ class Answers:
         has = {
             "knowledge": bool(str(self.values["knowledge"]).strip()),
             "training": any(trains(r) for r in self.values["rungs"]),
+            "streaming": any(not spec.is_local for spec in self._specs()),
         }
         return [m.name for m in METRICS if m.grader in (None, self.values["grader"]) and (m.needs is None or has[m.needs])]
 
@@ -155,6 +156,16 @@ class Answers:
     def models(self) -> list[str]:
         """The models to use, as typed: one, or several comma-separated."""
         return [m.strip() for m in str(self.values["model"]).split(",") if m.strip()]
+
+    def _specs(self) -> list[ModelSpec]:
+        """The models typed so far that parse."""
+        specs = []
+        for text in self.models():
+            try:
+                specs.append(ModelSpec.parse(text))
+            except InputError:
+                continue
+        return specs
 
     def _raw(self, errors: dict[str, str]) -> dict:
         """The scenario as a dict in the file's shape, from the answers over the base."""

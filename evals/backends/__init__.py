@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import Backend, Completion, GenerationParams, Structure
+from .base import Backend, Completion, GenerationParams, StreamingBackend, Structure
 from .spec import SPEC_FORMS, ModelSpec
 
-__all__ = ["SPEC_FORMS", "Backend", "Completion", "GenerationParams", "ModelSpec", "Structure", "get_backend"]
+__all__ = ["SPEC_FORMS", "Backend", "Completion", "GenerationParams", "ModelSpec", "StreamingBackend", "Structure", "get_backend"]
 
 
 def get_backend(spec: str | ModelSpec, **options: Any) -> Backend:

@@ -1,16 +1,19 @@
-"""One batched `model.generate` call: left padding, per-row stops, decoded results.
+"""One batched `model.generate` call: left padding, per-row stops, decoded results (streamed as they come where asked).
 
 Imported only when the local backend generates, so it may import torch at the top.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 
 import torch
 from transformers import GenerationConfig, LogitsProcessorList, StoppingCriteria, StoppingCriteriaList
 
+from ._stream import RowStreamer, TextDeltas
 from .base import Structure
 
 if TYPE_CHECKING:
@@ -28,6 +31,8 @@ class Prompt:
     stop: tuple[str, ...] = ()
     structure: Structure | None = None
     """Constrain this row's answer to a format (None: free generation)."""
+    on_text: Callable[[str], None] | None = field(default=None, compare=False, repr=False)
+    """Called from the generating thread with each new piece of the answer as it settles (None: not streamed)."""
 
 
 @dataclass(frozen=True)
@@ -115,6 +120,8 @@ def generate_batch(
         from ._constrain import GrammarMask
 
         grammar = GrammarMask(tokenizer, [p.structure for p in prompts], ids.shape[1], [p.max_tokens for p in prompts])
+    streamed = {row: TextDeltas(partial(decode, tokenizer), p.stop, p.on_text) for row, p in enumerate(prompts) if p.on_text}
+    streamer = RowStreamer(streamed, stops.finished) if streamed else None
     if temperature > 0 and seed is not None:
         torch.manual_seed(seed)
     with torch.inference_mode():
@@ -124,6 +131,7 @@ def generate_batch(
             generation_config=config,
             stopping_criteria=StoppingCriteriaList([stops]),
             logits_processor=LogitsProcessorList([grammar] if grammar else []),
+            streamer=streamer,
         )
     results = []
     for row, prompt in enumerate(prompts):
@@ -131,4 +139,6 @@ def generate_batch(
         generated = out[row, ids.shape[1] : ids.shape[1] + count].tolist()
         failed, closed = (grammar.failed[row], grammar.closed[row]) if grammar else (None, False)
         results.append(Generated(decode(tokenizer, generated, prompt.stop), count, reason, failed, closed))
+        if streamer is not None:
+            streamer.finish(row, results[-1].text)
     return results

@@ -1,4 +1,5 @@
-"""The Backend protocol: one async `complete` that turns chat messages into a Completion."""
+"""The Backend protocol: one async `complete` that turns chat messages into a Completion (and, for a backend that
+streams, `complete_streamed`, which times the first token)."""
 
 from __future__ import annotations
 
@@ -68,6 +69,8 @@ class Completion:
     latency_s: float
     cached: bool = False
     extra: dict = field(default_factory=dict)
+    ttft_s: float | None = None
+    """Seconds to the first token of text, for a streamed call (None: not streamed, or no text came)."""
 
 
 @runtime_checkable
@@ -82,3 +85,12 @@ class Backend(Protocol):
         ...
 
     async def complete(self, messages: list[dict], params: GenerationParams) -> Completion: ...
+
+
+@runtime_checkable
+class StreamingBackend(Protocol):
+    """A backend that can also stream a completion, and so time its first token (the latency probe asks it)."""
+
+    async def complete_streamed(self, messages: list[dict], params: GenerationParams) -> Completion:
+        """As `complete`, streamed: the same answer, with `ttft_s` set."""
+        ...

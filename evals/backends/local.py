@@ -8,15 +8,18 @@ Temperature 0 is greedy, and a greedy answer does not depend on which requests s
 above 0 it samples, seeded by `params.seed` (reproducible for the same set of concurrent requests). `output_tokens` counts every
 token generated, the end-of-turn token included, up to the stop; `extra["finish_reason"]` is "stop"
 or "length", and `extra["machine_s"]` the call's share of its batch's generation time (what a call
-costs on a machine paid by the hour, where `latency_s` also counts waiting for a batch).
+costs on a machine paid by the hour, where `latency_s` also counts waiting for a batch). With `on_text`, a call
+also gets its answer piece by piece while its batch generates (what `advisor serve` streams).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -154,8 +157,14 @@ class LocalBackend:
         with self._encode_lock:  # one thread at a time: a fast tokenizer refuses concurrent use ("Already borrowed")
             return self.encode(messages)
 
-    async def complete(self, messages: list[dict], params: GenerationParams, *, use_adapter: bool = True) -> Completion:
-        """Generate the assistant's reply; `use_adapter=False` answers with the base model under the adapter."""
+    async def complete(
+        self, messages: list[dict], params: GenerationParams, *, use_adapter: bool = True, on_text: Callable[[str], None] | None = None
+    ) -> Completion:
+        """Generate the assistant's reply; `use_adapter=False` answers with the base model under the adapter.
+
+        `on_text` is called on this event loop with each piece of the answer as its batch generates it; the pieces
+        join to the completion's text.
+        """
         if self._model is None:
             await asyncio.to_thread(self.load)
         start = time.perf_counter()  # after loading: a one-off load is not the latency of a call
@@ -165,7 +174,8 @@ class LocalBackend:
         self._check_context(len(ids), params.max_tokens)
         sampled = params.temperature > 0
         key = (params.temperature if sampled else 0.0, params.seed if sampled else None, use_adapter)
-        prompt = Prompt(ids, params.max_tokens, tuple(params.stop), params.structure)
+        streamed = _on_loop(asyncio.get_running_loop(), on_text) if on_text else None
+        prompt = Prompt(ids, params.max_tokens, tuple(params.stop), params.structure, on_text=streamed)
         out, machine_s = await self._batcher.submit(prompt, key, len(ids))
         extra = {"finish_reason": out.finish_reason, "machine_s": machine_s}
         if params.structure is not None:
@@ -216,3 +226,13 @@ class LocalBackend:
         self.stats["batches"] += 1
         self.stats["largest_batch"] = max(self.stats["largest_batch"], len(prompts))
         return [(result, share) for result in results]
+
+
+def _on_loop(loop: asyncio.AbstractEventLoop, on_text: Callable[[str], None]) -> Callable[[str], None]:
+    """`on_text`, called from the generating thread but run on `loop`."""
+
+    def hand_over(piece: str) -> None:
+        with contextlib.suppress(RuntimeError):  # the caller's loop has closed; the rest of its batch generates on
+            loop.call_soon_threadsafe(on_text, piece)
+
+    return hand_over

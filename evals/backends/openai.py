@@ -24,7 +24,9 @@ from .response_format import request_fields, unwrap
 from .spec import OPENAI_URL, ModelSpec, key_env
 
 if TYPE_CHECKING:
-    from openai.types.chat import ChatCompletion
+    from openai import AsyncStream
+    from openai.types import CompletionUsage
+    from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 DEFAULT_TIMEOUT_S = 60.0
 """Per request. A server that accepts and never answers fails the run after one timeout and one probe."""
@@ -38,6 +40,10 @@ TRANSIENT_STATUS = {408, 409, 425, 429}
 
 class MalformedResponse(Exception):
     """The server said 200 but the body is not a chat completion."""
+
+
+class NotStreamed(Exception):
+    """A streamed request came back without a single chunk: the server ignores `stream`, so asking again will not help."""
 
 
 class OpenAIBackend:
@@ -79,6 +85,14 @@ class OpenAIBackend:
 
     async def complete(self, messages: list[dict], params: GenerationParams) -> Completion:
         """One chat completion, retried on rate limits, server errors, timeouts and malformed bodies."""
+        return await self._complete(messages, params, streamed=False)
+
+    async def complete_streamed(self, messages: list[dict], params: GenerationParams) -> Completion:
+        """As `complete`, asked with `stream=True` (and the usage in the last chunk): `ttft_s` is the time to the first
+        text. A server that does not stream fails the call (BackendError)."""
+        return await self._complete(messages, params, streamed=True)
+
+    async def _complete(self, messages: list[dict], params: GenerationParams, *, streamed: bool) -> Completion:
         client, slots = self._session()
         request = self._request(messages, params)
         attempts = 0
@@ -90,11 +104,10 @@ class OpenAIBackend:
                 self.breaker.check()
                 start = time.perf_counter()
                 try:
-                    response = await client.chat.completions.create(**request)
+                    completion = await (_streamed(client, request, start) if streamed else _answered(client, request, start))
                 except openai.APITimeoutError:
                     await self._probe(client)
                     raise
-                completion = _completion(response, time.perf_counter() - start)
             self.breaker.success()
             return completion
 
@@ -196,13 +209,42 @@ def _signature(exc: BaseException) -> str:
     return f"HTTP {status}" if status else type(exc).__name__
 
 
+async def _answered(client: openai.AsyncOpenAI, request: dict, start: float) -> Completion:
+    response = await client.chat.completions.create(**request)
+    return _completion(response, time.perf_counter() - start)
+
+
 def _completion(response: ChatCompletion, latency_s: float) -> Completion:
     """Text and token usage from a chat completion; usage counts 0 with a flag when the server omits it."""
     choices = getattr(response, "choices", None)
     if not choices or getattr(choices[0], "message", None) is None:
         raise MalformedResponse("the response has no choices[0].message")
-    text = choices[0].message.content or ""
-    usage = getattr(response, "usage", None)
+    return _counted(choices[0].message.content or "", getattr(response, "usage", None), latency_s)
+
+
+async def _streamed(client: openai.AsyncOpenAI, request: dict, start: float) -> Completion:
+    """The streamed answer joined from its chunks, timed to its first text and to its end."""
+    stream: AsyncStream[ChatCompletionChunk] = await client.chat.completions.create(
+        **request, stream=True, stream_options={"include_usage": True}
+    )
+    pieces: list[str] = []
+    first, usage, chunks = None, None, 0
+    async with stream:
+        async for chunk in stream:
+            chunks += 1
+            usage = chunk.usage or usage
+            text = chunk.choices[0].delta.content if chunk.choices else None
+            if text:
+                first = time.perf_counter() - start if first is None else first
+                pieces.append(text)
+    if not chunks:
+        raise NotStreamed("the server answered stream=true with no chunks: it does not stream")
+    completion = _counted("".join(pieces), usage, time.perf_counter() - start)
+    completion.ttft_s = first
+    return completion
+
+
+def _counted(text: str, usage: CompletionUsage | None, latency_s: float) -> Completion:
     prompt, output = getattr(usage, "prompt_tokens", None), getattr(usage, "completion_tokens", None)
     if prompt is None or output is None:
         return Completion(text, 0, 0, latency_s, extra={"usage_missing": True})
@@ -210,8 +252,8 @@ def _completion(response: ChatCompletion, latency_s: float) -> Completion:
 
 
 def _classify(exc: BaseException) -> Verdict | None:
-    """Final: the breaker tripped. Transient: 408/409/425/429, 5xx, timeouts, dropped connections, malformed bodies. Other API errors are final."""
-    if isinstance(exc, BackendError):
+    """Final: the breaker tripped, or the server does not stream. Transient: 408/409/425/429, 5xx, timeouts, dropped connections, malformed bodies. Other API errors are final."""
+    if isinstance(exc, (BackendError, NotStreamed)):
         return Verdict(False)
     if isinstance(exc, openai.APIStatusError):
         status = exc.status_code

@@ -25,7 +25,9 @@ MIGRATIONS = [
         identity TEXT NOT NULL,
         created_at REAL NOT NULL
     )""",
+    "ALTER TABLE completions ADD COLUMN ttft_s REAL",  # a streamed call's time to its first token
 ]
+COLUMNS = "key, text, input_tokens, output_tokens, latency_s, extra, identity, created_at, ttft_s"
 CHUNK = 500  # keys per SELECT, under SQLite's bound-parameter limit
 
 
@@ -79,10 +81,13 @@ class Cache:
                 chunk = keys[start : start + CHUNK]
                 marks = ",".join("?" * len(chunk))
                 rows = self._db.execute(
-                    f"SELECT key, text, input_tokens, output_tokens, latency_s, extra FROM completions WHERE key IN ({marks})", chunk
+                    f"SELECT key, text, input_tokens, output_tokens, latency_s, extra, ttft_s FROM completions WHERE key IN ({marks})",
+                    chunk,
                 )
-                for key, text, input_tokens, output_tokens, latency_s, extra in rows:
-                    found[key] = Completion(text, input_tokens, output_tokens, latency_s, cached=True, extra=json.loads(extra))
+                for key, text, input_tokens, output_tokens, latency_s, extra, ttft_s in rows:
+                    found[key] = Completion(
+                        text, input_tokens, output_tokens, latency_s, cached=True, extra=json.loads(extra), ttft_s=ttft_s
+                    )
         return found
 
     def get(self, key: str) -> Completion | None:
@@ -100,9 +105,10 @@ class Cache:
             redact(json.dumps(completion.extra, default=str)),
             redact(json.dumps(identity, sort_keys=True, default=str)),
             time.time(),
+            completion.ttft_s,
         )
         with self._lock:
-            self._db.execute("INSERT OR REPLACE INTO completions VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)
+            self._db.execute(f"INSERT OR REPLACE INTO completions ({COLUMNS}) VALUES ({', '.join('?' * len(row))})", row)
 
     def __len__(self) -> int:
         with self._lock:
