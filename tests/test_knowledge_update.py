@@ -178,3 +178,21 @@ def test_update_questions_that_match_no_eval_id_are_a_warning(tmp_path, capsys):
     code, _, err = run_cli(["validate", str(path)], capsys)
     assert code in (0, None)
     assert "none of the" in err and "id of the eval question it asks again" in err
+
+
+def test_only_a_rung_the_update_made_worse_is_called_stale():
+    from advisor.decide.decision import after_update
+    from advisor.record.run import Comparison, KnowledgeUpdate, MetricValue, RungResult, TargetCheck
+    from advisor.scenario.schema import Target
+
+    target = Target(metric="accuracy", min=0.6)
+
+    def rung(name: str, before: float, diff: float) -> RungResult:
+        missed = TargetCheck(target=target, passed=False, observed=0.0, reason="after the knowledge update: …", after_update=True)
+        change = Comparison(against=name, test="mcnemar-exact", n=20, diff=diff, p_value=0.01)
+        after = MetricValue(value=before + diff, lower=0.0, upper=before + diff)
+        update = KnowledgeUpdate(n=20, metrics={"accuracy": after}, before=before, change=change, binding=True)
+        return RungResult(name=name, status="measured", n=20, checks=[missed], update=update)
+
+    said = after_update([rung("few_shot", 0.35, -0.35), rung("zero_shot", 0.0, 0.0)])
+    assert said == [said[0]] and said[0].startswith("Few-shot goes stale: 0.35 → 0.00")

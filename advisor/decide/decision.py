@@ -95,7 +95,8 @@ def _adjust_for_knowledge(
 
 
 def after_update(measured: list[RungResult], choice: RungResult | None = None) -> list[str]:
-    """What the knowledge update did to each rung, measured: the stale ones first, then the chosen one."""
+    """What the knowledge update did to each rung, measured: the ones it made stale (lower after it, and short of a
+    target it held to), then the chosen one. A rung that was as wrong before the update is left to the tables."""
     out = []
     for rung in measured:
         update, change = rung.update, rung.update.change if rung.update else None
@@ -104,7 +105,7 @@ def after_update(measured: list[RungResult], choice: RungResult | None = None) -
         after = update.before + change.diff
         numbers = f"{update.before:.2f} → {after:.2f} after the knowledge update ({change.n} questions asked again, {change.test}, {p_text(change)})"
         missed = [c for c in rung.checks if c.after_update and not c.passed]
-        if missed:
+        if missed and change.diff < 0:
             out.append(f"{_title(rung)} goes stale: {numbers}, so it misses {missed[0].target} once the documents change.")
         elif rung is choice:
             out.append(f"{_title(rung)}: {numbers}.")
