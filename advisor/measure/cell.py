@@ -131,12 +131,19 @@ async def measure_cell(cell: Cell, plan: RungPlan) -> Measured:
 async def _ask_after_update(cell: Cell, deployed: Deployed, result: RungResult, rows: Any, after: Workspace, own_system: bool) -> None:
     """The rung as deployed, asked the update's eval against the changed knowledge (`advisor.measure.update`)."""
     cell.on_event(ev.Note(f"{cell.name}: asked again after the knowledge update ({len(after.eval_set)} questions, nothing retrained)"))
-    every = replace(cell, opts=replace(cell.opts, sequential=False, latency_probe=0), deployed=[])  # every item, for the pairing
-    asked, answers = await evaluate(
-        every, against(deployed.strategy, after), backend=deployed.backend, ws=after, label=f"{cell.name}{SUFFIX}", grader=deployed.grader
-    )
+    asked, answers = await ask_again(cell, deployed, after, f"{cell.name}{SUFFIX}", against(deployed.strategy, after))
     result.update = knowledge_update(asked, rows, answers, after.scenario.profile, own_system)
     recheck(result, cell.ws)  # a binding update is held to the targets too
+
+
+async def ask_again(
+    cell: Cell, deployed: Deployed, ws: Workspace, label: str, strategy: Strategy | None = None, *, quiet: bool = False
+) -> Measured:
+    """The rung as it was deployed (its prompts, or `strategy`; its model; its grader) asked every item of `ws`, under
+    `label`: no sequential stopping, no latency probe; `quiet` shows no progress."""
+    silent: dict[str, Any] = {"on_event": lambda e: None} if quiet else {}
+    every = replace(cell, opts=replace(cell.opts, sequential=False, latency_probe=0), deployed=[], **silent)
+    return await evaluate(every, strategy or deployed.strategy, backend=deployed.backend, ws=ws, label=label, grader=deployed.grader)
 
 
 async def evaluate(

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from advisor.measure import events as ev
-from advisor.measure.cell import Cell, evaluate
+from advisor.measure.cell import Cell, ask_again
 from advisor.measure.repeats import item_scores
 from advisor.measure.results import adjust_p, comparisons
 from advisor.record.run import RungResult
@@ -79,9 +79,7 @@ async def ask_more(cell: Cell, rows: Any, ids: list[str]) -> pd.DataFrame | None
         return None
     wanted = set(ids)
     ws = replace(cell.ws, eval_set=[ex for ex in cell.ws.eval_set if ex.key in wanted])
-    quiet = replace(cell, opts=replace(cell.opts, sequential=False, latency_probe=0), on_event=lambda e: None, deployed=[])
-    label = f"{cell.name}{SUFFIX}"
-    _, answers = await evaluate(quiet, deployed.strategy, backend=deployed.backend, ws=ws, label=label, grader=deployed.grader)
+    _, answers = await ask_again(cell, deployed, ws, f"{cell.name}{SUFFIX}", quiet=True)
     return answers
 
 
