@@ -18,7 +18,7 @@ from advisor.record.run import KnowledgeUpdate, RungResult
 from advisor.scenario.schema import VOLATILE, Profile
 from advisor.scenario.workspace import Workspace
 from evals.backends.base import Backend
-from evals.strategies import Prompt, Rag, load_knowledge, make_retriever, prepare
+from evals.strategies import Prompt, Rag, folder_retriever
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -46,9 +46,8 @@ def against(strategy: Strategy, after: Workspace) -> Strategy:
     folder = after.scenario.data.knowledge
     if not isinstance(strategy, Rag) or settings is None or folder is None:
         return strategy
-    retriever = make_retriever(settings.retriever, load_knowledge(folder, settings.chunk_tokens, settings.chunk_overlap))
-    prepare(retriever, [ex.user_text for ex in after.eval_set])
-    return replace(strategy, retriever=retriever)
+    queries = [ex.user_text for ex in after.eval_set]
+    return replace(strategy, retriever=folder_retriever(settings.retriever, folder, settings.chunk_tokens, settings.chunk_overlap, queries))
 
 
 def knowledge_update(asked: RungResult, before: pd.DataFrame, after: pd.DataFrame, profile: Profile, own_system: bool) -> KnowledgeUpdate:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol, get_args
 
-from ._knowledge import Chunk
+from ._knowledge import Chunk, load_knowledge
 
 RRF_K = 60
 """Reciprocal rank fusion's constant (Cormack et al. 2009): a hit at rank r scores 1 / (60 + r) per retriever."""
@@ -118,3 +118,10 @@ def make_retriever(kind: RetrieverKind, chunks: list[Chunk]) -> Retriever:
     """bm25 | dense | hybrid."""
     builders = {"bm25": BM25Retriever, "dense": DenseRetriever, "hybrid": HybridRetriever}
     return builders[kind](chunks)
+
+
+def folder_retriever(kind: RetrieverKind, folder: Path, chunk_tokens: int, overlap: int, queries: list[str]) -> Retriever:
+    """A retriever of `kind` over a knowledge folder's chunks, prepared for `queries`."""
+    retriever = make_retriever(kind, load_knowledge(folder, chunk_tokens, overlap))
+    prepare(retriever, queries)
+    return retriever

@@ -15,7 +15,7 @@ from advisor.rungs.rag.measure import RagOutcome, rag_outcome
 from advisor.rungs.rag.settings import RagSettings
 from advisor.scenario.workspace import Workspace
 from evals.backends import Backend
-from evals.strategies import Prompt, Rag, grade_answer_only, load_knowledge, make_retriever, prepare
+from evals.strategies import Prompt, Rag, folder_retriever, grade_answer_only
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -33,8 +33,8 @@ def retrieval(ws: Workspace, settings: RagSettings) -> Rag | None:
     folder = ws.scenario.data.knowledge
     if folder is None:
         return None
-    retriever = make_retriever(settings.retriever, load_knowledge(folder, settings.chunk_tokens, settings.chunk_overlap))
-    prepare(retriever, [ex.user_text for ex in ws.eval_set])
+    queries = [ex.user_text for ex in ws.eval_set]
+    retriever = folder_retriever(settings.retriever, folder, settings.chunk_tokens, settings.chunk_overlap, queries)
     qa = ws.scenario.task.kind == "qa"
     return Rag(retriever, settings.top_k, ws.system_prompt, qa=qa, cite=settings.cite, extract=settings.extract)
 
