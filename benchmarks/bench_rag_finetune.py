@@ -161,8 +161,8 @@ def table(record, out: Path) -> str:
             + (f"{after.value:.3f} [{after.lower:.3f}, {after.upper:.3f}]" if after else "—")
             + " | "
             + (
-                f"{update.before:.3f} → {update.before + change.diff:.3f} (n={change.n}, p={change.p_value:.3g})"
-                if change and update.before is not None
+                f"{update.before:.3f} → {update.paired_after:.3f} (n={change.n}, p={change.p_value:.3g})"
+                if change and update.before is not None and update.paired_after is not None
                 else "—"
             )
             + " |"

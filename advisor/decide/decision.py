@@ -99,10 +99,11 @@ def after_update(measured: list[RungResult], choice: RungResult | None = None) -
     target it held to), then the chosen one. A rung that was as wrong before the update is left to the tables."""
     out = []
     for rung in measured:
-        update, change = rung.update, rung.update.change if rung.update else None
-        if update is None or change is None or update.before is None:
+        update = rung.update
+        after = update.paired_after if update else None
+        if update is None or update.change is None or after is None:
             continue
-        after = update.before + change.diff
+        change = update.change
         numbers = f"{update.before:.2f} → {after:.2f} after the knowledge update ({change.n} questions asked again, {change.test}, {p_text(change)})"
         missed = [c for c in rung.checks if c.after_update and not c.passed]
         if missed and change.diff < 0:

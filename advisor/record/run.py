@@ -103,6 +103,11 @@ class KnowledgeUpdate(BaseModel):
     def scores(self) -> dict[str, float]:
         return self._scores
 
+    @property
+    def paired_after(self) -> float | None:
+        """Its mean score after the update on the ids asked before (`before` plus the change); None when none matched."""
+        return self.before + self.change.diff if self.before is not None and self.change is not None else None
+
 
 class Training(BaseModel):
     """What the fine-tune cost and how it went."""

@@ -169,9 +169,9 @@ def update_sentences(record: RunRecord) -> list[str]:
         if update is None:
             continue
         line = f"{title(rung.name)}: {update.n} questions after the update"
-        if update.change is not None and update.before is not None:
+        if update.change is not None and update.before is not None and (after := update.paired_after) is not None:
             c = update.change
-            line += f", {update.before:.2f} → {update.before + c.diff:.2f} on the {c.n} asked before ({c.test}, {p_text(c)})"
+            line += f", {update.before:.2f} → {after:.2f} on the {c.n} asked before ({c.test}, {p_text(c)})"
         line += "".join(f"; vs {against_label(c)} {c.diff * 100:+.0f} pts ({c.test}, {p_text(c)})" for c in update.comparisons)
         found = [ch for ch in rung.checks if ch.after_update]
         line += "; " + "; ".join(f"{target_text(ch.target)} {ch.reason}" for ch in found) if found else ""
