@@ -60,3 +60,14 @@ def steady(monkeypatch):
 
     monkeypatch.setattr(run, "clock", lambda: 1000.0)
     return monkeypatch
+
+
+@pytest.fixture
+def wide_output(monkeypatch):
+    """Consoles wide enough that no line or file path wraps, writing to the captured streams (the CLI tests use it)."""
+    from rich.console import Console
+
+    from advisor.cli import output
+
+    monkeypatch.setattr(output, "console", Console(width=400, highlight=False))
+    monkeypatch.setattr(output, "err_console", Console(width=400, highlight=False, stderr=True))

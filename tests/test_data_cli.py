@@ -6,25 +6,15 @@ import json
 from pathlib import Path
 
 import pytest
-from rich.console import Console
-
-from advisor.cli import main, output
+from clirun import run_cli
 
 BAD = Path(__file__).parent / "fixtures" / "bad_data"
 
-
-@pytest.fixture(autouse=True)
-def wide_output(monkeypatch):
-    """Consoles wide enough that no file path wraps, writing to the captured streams."""
-    monkeypatch.setattr(output, "console", Console(width=400, highlight=False))
-    monkeypatch.setattr(output, "err_console", Console(width=400, highlight=False, stderr=True))
+pytestmark = pytest.mark.usefixtures("wide_output")
 
 
 def run(capsys, *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_:
-        main([str(a) for a in args])
-    captured = capsys.readouterr()
-    return exit_.value.code, captured.out, captured.err
+    return run_cli([str(a) for a in args], capsys)
 
 
 def _write(path: Path, rows: list[tuple[str, str]]) -> Path:

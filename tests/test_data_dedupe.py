@@ -7,10 +7,9 @@ import random
 from pathlib import Path
 
 import pytest
+from clirun import run_cli
 from rapidfuzz import fuzz
-from rich.console import Console
 
-from advisor.cli import main, output
 from evals.data import NEAR_DUPLICATE_THRESHOLD, find_duplicates, load_jsonl, normalize_text
 from evals.example import Example
 
@@ -31,18 +30,11 @@ PLANTED = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def wide_output(monkeypatch):
-    """Consoles wide enough that no line wraps, writing to the captured streams."""
-    monkeypatch.setattr(output, "console", Console(width=400, highlight=False))
-    monkeypatch.setattr(output, "err_console", Console(width=400, highlight=False, stderr=True))
+pytestmark = pytest.mark.usefixtures("wide_output")
 
 
 def run(capsys, *args: object) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_:
-        main([str(a) for a in args])
-    captured = capsys.readouterr()
-    return exit_.value.code, captured.out, captured.err
+    return run_cli([str(a) for a in args], capsys)
 
 
 def chat(question: str, answer: str = "ok") -> dict:

@@ -9,9 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from rich.console import Console
 
-from advisor.cli import main, output
+from advisor.cli import main
 from advisor.scenario.checks import check_scenario, check_scenario_file
 from evals.errors import InputError
 
@@ -52,11 +51,7 @@ CASES = {
 }
 
 
-@pytest.fixture(autouse=True)
-def wide_output(monkeypatch):
-    """Consoles wide enough that no file path wraps, writing to the captured streams."""
-    monkeypatch.setattr(output, "console", Console(width=400, highlight=False))
-    monkeypatch.setattr(output, "err_console", Console(width=400, highlight=False, stderr=True))
+pytestmark = pytest.mark.usefixtures("wide_output")
 
 
 def run(capsys, *args) -> tuple[int, str, str]:
